@@ -1,0 +1,43 @@
+/*  service.h — the request loop every simple actor shares.
+
+    An actor declares its ops once, as a table (op name -> handler), so a
+    reader sees its whole interface at a glance. service_run() registers the
+    service with the broker, decodes each body strictly, answers
+    `health` itself (service, process, version, pid, uptime_s, owns[]),
+    routes other ops through the table, answers unknown ops with
+    `unknown_op` and malformed bodies with `bad_request`, and returns when
+    SIGINT or SIGTERM arrives. Handlers run one at a time.
+*/
+#ifndef MCPBOX_SERVICE_H
+#define MCPBOX_SERVICE_H
+
+#include "bus.h"
+#include "msg.h"
+
+typedef struct _service_t service_t;
+
+//  Build the reply in *reply (a complete body, e.g. from msgw_error_new).
+//  Leaving *reply NULL answers `internal`.
+typedef void (service_handler_fn) (service_t *service, msg_t *request,
+                                   msgw_t **reply, void *state);
+
+typedef struct {
+    const char         *op;         //  NULL ends the table
+    service_handler_fn *handler;
+} service_op_t;
+
+typedef struct {
+    const char         *service;    //  bus service name ("registry")
+    const char         *process;    //  process name ("mcpbox-registry")
+    const char        **owns;       //  NULL-terminated: tables/things owned
+    const service_op_t *ops;        //  may be NULL (health only)
+    void               *state;      //  passed to handlers
+    int                 credit;     //  0 means 1
+} service_def_t;
+
+//  Run until interrupted. 0 on clean shutdown, -1 if the worker could not
+//  be created.
+int service_run (const service_def_t *def, const char *endpoint,
+                 const bus_curve_t *curve);
+
+#endif

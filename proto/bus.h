@@ -1,0 +1,156 @@
+/*  bus.h — the Majordomo-pattern client and worker, and the event bus.
+
+    The frames are specified in proto/README.md; this is the C surface.
+
+    bus_client_t  a DEALER to the broker. Many requests in flight, each with
+                  its own id and deadline; replies come back in any order.
+                  A request the broker never answers (broker gone) is
+                  answered locally with `timeout` shortly after its deadline,
+                  so no caller ever waits forever.
+    bus_worker_t  a DEALER that registers for one service with a credit (how
+                  many requests it may hold at once), heartbeats the broker,
+                  and reconnects and re-registers when the broker goes away.
+                  Replies may be sent in any order.
+    bus_pub_t /   PUB and SUB sockets to the broker's event proxy. An event is
+    bus_sub_t     two frames: topic, msgpack body.
+
+    None of these are thread-safe: one thread owns each object.
+*/
+#ifndef MCPBOX_BUS_H
+#define MCPBOX_BUS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <czmq.h>
+#include "bus_errors.h"
+#include "msg.h"
+
+//  Protocol identifiers (first frame of every message).
+#define BUS_CLIENT_PROTO   "MBC1"
+#define BUS_WORKER_PROTO   "MBW1"
+
+//  Client commands (second frame, one byte).
+#define BUS_C_REQUEST      0x01
+#define BUS_C_REPLY        0x02
+
+//  Worker commands (second frame, one byte).
+#define BUS_W_READY        0x01
+#define BUS_W_REQUEST      0x02
+#define BUS_W_REPLY        0x03
+#define BUS_W_HEARTBEAT    0x04
+#define BUS_W_DISCONNECT   0x05
+
+//  Bounds that every peer enforces where frames enter.
+#define BUS_SERVICE_MAX    32            //  service name bytes, [a-z0-9_.-]
+#define BUS_BODY_MAX       (16u << 20)   //  one body, bytes
+#define BUS_CREDIT_MAX     1024          //  requests one worker may hold
+#define BUS_TIMEOUT_MAX_MS (10 * 60 * 1000)
+
+//  Heartbeat defaults; MCPBOX_HEARTBEAT_MS overrides the interval for every
+//  process (tests shorten it). A peer is dead after LIVENESS silent intervals.
+#define BUS_HEARTBEAT_MS   1000
+#define BUS_LIVENESS       3
+int bus_heartbeat_ms (void);
+
+//  True if `name` is a valid service name of `len` bytes.
+bool bus_service_name_valid (const char *name, size_t len);
+
+//  --- CURVE for tcp:// endpoints ------------------------------------------
+//  Both paths are zcert files (as written by `mcpbox keygen`): the broker's
+//  public certificate and this peer's secret certificate.
+typedef struct {
+    const char *server_public_file;
+    const char *client_secret_file;
+} bus_curve_t;
+
+//  --- reply (what a client receives) -------------------------------------
+typedef struct _bus_reply_t bus_reply_t;
+
+uint64_t     bus_reply_id (bus_reply_t *self);
+const void  *bus_reply_body (bus_reply_t *self, size_t *size);
+//  Decode the body (NULL + *why on a malformed body).
+msg_t       *bus_reply_decode (bus_reply_t *self, const char **why);
+void         bus_reply_destroy (bus_reply_t **self_p);
+
+//  --- client --------------------------------------------------------------
+typedef struct _bus_client_t bus_client_t;
+
+bus_client_t *bus_client_new (const char *endpoint);
+void          bus_client_destroy (bus_client_t **self_p);
+
+//  Send a request; returns its id (never 0), or 0 if the arguments are bad
+//  or the socket refused it. timeout_ms is clamped to BUS_TIMEOUT_MAX_MS.
+uint64_t bus_client_send (bus_client_t *self, const char *service,
+                          const void *body, size_t size, int timeout_ms);
+
+//  The next reply, or a locally made `timeout` reply for a request whose
+//  deadline (plus a grace period) has passed. Waits up to timeout_ms
+//  (-1 forever, 0 poll). NULL when nothing arrived in time or interrupted.
+bus_reply_t *bus_client_recv (bus_client_t *self, int timeout_ms);
+
+//  Send and wait for that one reply; other replies that arrive meanwhile
+//  are kept and returned by later bus_client_recv calls.
+bus_reply_t *bus_client_call (bus_client_t *self, const char *service,
+                              const void *body, size_t size, int timeout_ms);
+
+//  Requests sent and not yet answered.
+size_t   bus_client_pending (bus_client_t *self);
+//  Milliseconds until the next local deadline (-1 when none): poll no longer.
+int      bus_client_next_deadline_ms (bus_client_t *self);
+zsock_t *bus_client_sock (bus_client_t *self);
+
+//  --- request (what a worker receives) ------------------------------------
+typedef struct _bus_request_t bus_request_t;
+
+const void *bus_request_body (bus_request_t *self, size_t *size);
+//  Milliseconds the client will still wait (as of receipt).
+int         bus_request_timeout_ms (bus_request_t *self);
+void        bus_request_destroy (bus_request_t **self_p);
+
+//  --- worker --------------------------------------------------------------
+typedef struct _bus_worker_t bus_worker_t;
+
+//  curve NULL for ipc:// (and plain tcp:// only in tests). credit 1..1024.
+bus_worker_t *bus_worker_new (const char *endpoint, const char *service,
+                              int credit, const bus_curve_t *curve);
+void          bus_worker_destroy (bus_worker_t **self_p);
+
+//  Service the connection (heartbeats, reconnects) and return the next
+//  request, waiting up to timeout_ms (-1 forever, 0 poll). NULL on time-out
+//  or interruption. With an external poller, call with 0 when the socket is
+//  readable and at least every bus_heartbeat_ms().
+bus_request_t *bus_worker_recv (bus_worker_t *self, int timeout_ms);
+
+//  Reply to a request (consumes it). Any order, any time before its
+//  deadline. Returns 0, or -1 if the body is too large or the send failed.
+int  bus_worker_reply (bus_worker_t *self, bus_request_t **request_p,
+                       const void *body, size_t size);
+
+//  Requests received and not yet replied to.
+int      bus_worker_held (bus_worker_t *self);
+//  Times this worker has (re)registered with a broker.
+int      bus_worker_registrations (bus_worker_t *self);
+zsock_t *bus_worker_sock (bus_worker_t *self);
+
+//  --- events -------------------------------------------------------------
+typedef struct _bus_pub_t bus_pub_t;
+typedef struct _bus_sub_t bus_sub_t;
+
+//  endpoint is the broker's event input (XSUB side).
+bus_pub_t *bus_pub_new (const char *endpoint);
+void       bus_pub_destroy (bus_pub_t **self_p);
+//  Fire and forget: never blocks, drops when the queue is full.
+int        bus_pub_send (bus_pub_t *self, const char *topic,
+                         const void *body, size_t size);
+
+//  endpoint is the broker's event output (XPUB side); topics is a
+//  NULL-terminated list of prefixes ("" for all).
+bus_sub_t *bus_sub_new (const char *endpoint, const char **topics);
+void       bus_sub_destroy (bus_sub_t **self_p);
+//  Next event: *topic_p (caller frees) and *body_p (caller frees, size in
+//  *size_p). Returns 0, or -1 on time-out / interrupt / malformed event.
+int        bus_sub_recv (bus_sub_t *self, int timeout_ms, char **topic_p,
+                         void **body_p, size_t *size_p);
+zsock_t   *bus_sub_sock (bus_sub_t *self);
+
+#endif

@@ -1,0 +1,40 @@
+/*  bus_errors.h — the closed set of error codes that travel on the bus.
+
+    Every `{"ok": false, "error": {"code": ..., "message": ...}}` reply carries
+    exactly one of these names. Nothing else may appear on the wire: decoders
+    map unknown names to BUS_ERR_INTERNAL. Add a code here, nowhere else.
+*/
+#ifndef MCPBOX_BUS_ERRORS_H
+#define MCPBOX_BUS_ERRORS_H
+
+#define BUS_ERROR_LIST(X)                                                     \
+    X (BUS_ERR_NONE,          "none")          /* not an error            */ \
+    X (BUS_ERR_BAD_REQUEST,   "bad_request")   /* malformed or invalid    */ \
+    X (BUS_ERR_UNKNOWN_OP,    "unknown_op")    /* op not served here      */ \
+    X (BUS_ERR_NOT_FOUND,     "not_found")                                   \
+    X (BUS_ERR_CONFLICT,      "conflict")      /* state forbids it        */ \
+    X (BUS_ERR_FORBIDDEN,     "forbidden")                                   \
+    X (BUS_ERR_UNAUTHORIZED,  "unauthorized")                                \
+    X (BUS_ERR_TOO_LARGE,     "too_large")     /* a bound was exceeded    */ \
+    X (BUS_ERR_RATE_LIMITED,  "rate_limited")                                \
+    X (BUS_ERR_NO_WORKER,     "no_worker")     /* deadline, no worker     */ \
+    X (BUS_ERR_WORKER_LOST,   "worker_lost")   /* worker died mid-request */ \
+    X (BUS_ERR_TIMEOUT,       "timeout")       /* no reply by deadline    */ \
+    X (BUS_ERR_UNAVAILABLE,   "unavailable")   /* dependency down         */ \
+    X (BUS_ERR_PROTOCOL,      "protocol")      /* peer broke the protocol */ \
+    X (BUS_ERR_INTERNAL,      "internal")
+
+typedef enum {
+#define X(sym, name) sym,
+    BUS_ERROR_LIST (X)
+#undef X
+    BUS_ERR_COUNT_
+} bus_error_t;
+
+//  Wire name of a code ("not_found"); never NULL.
+const char *bus_error_name (bus_error_t code);
+
+//  Code for a wire name of `len` bytes; BUS_ERR_INTERNAL if unknown.
+bus_error_t bus_error_from_name (const char *name, size_t len);
+
+#endif
