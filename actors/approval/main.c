@@ -1,0 +1,29 @@
+/*  mcpbox-approval — publish, module and network-access requests, their
+    decisions, and the security policy settings.
+
+    Wires the process: configuration, logging, the bus worker for service
+    "approval", and the request loop (common/actor_main.c). The ops table is
+    the actor's whole interface; for now it answers `health` only.
+*/
+#include "actor_main.h"
+
+static const char *s_owns [] = {
+    "publish_requests", "module_requests", "network_requests", "settings", NULL
+};
+
+//  op name -> handler; `health` is answered by the service loop.
+static const service_op_t s_ops [] = {
+    { NULL, NULL }
+};
+
+int
+main (int argc, char **argv)
+{
+    const service_def_t def = {
+        .service = "approval",
+        .process = "mcpbox-approval",
+        .owns    = s_owns,
+        .ops     = s_ops,
+    };
+    return actor_main (argc, argv, &def, NULL);
+}

@@ -1,0 +1,194 @@
+/*  service.c — the request loop every simple actor shares (service.h).
+
+    One worker, one thread, handlers one at a time:
+
+        register (bus_worker_new) --> recv up to 1 s --> decode strictly
+            --> "health"            answered here
+            --> op in def->ops      handler builds the reply
+            --> other op            unknown_op  "unknown op 'x'"
+            --> no/odd op, garbage  bad_request
+        --> reply --> loop, until SIGINT/SIGTERM (zsys_interrupted).
+
+    CZMQ installs its own SIGINT/SIGTERM handler when the first socket is
+    made; it sets zsys_interrupted, and bus_worker_recv returns NULL, so the
+    loop ends within a second of a signal. A reply that would exceed the
+    bus body limit is replaced by too_large, so the client never waits for
+    a reply that was never sent.
+
+    Not here: asynchronous handlers (an actor that must hold several
+    requests at once runs its own loop over bus_worker_*).
+*/
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include "service.h"
+#include "log.h"
+
+#ifndef MCPBOX_VERSION
+#define MCPBOX_VERSION "0.0.0"
+#endif
+
+#define SERVICE_POLL_MS   1000      //  longest wait before checking signals
+#define SERVICE_OP_SHOWN  40        //  bytes of an unknown op echoed back
+
+struct _service_t {
+    const service_def_t *def;       //  what this actor declared
+    bus_worker_t        *worker;    //  our registration with the broker
+    int64_t              started;   //  zclock_mono at start, ms
+    uint64_t             handled;   //  requests answered
+};
+
+//  {"ok": true, "service", "process", "version", "pid", "uptime_s", "owns"}
+static msgw_t *
+s_health (service_t *self)
+{
+    size_t owned = 0;
+    if (self->def->owns)
+        while (self->def->owns [owned])
+            owned++;
+    msgw_t *reply = msgw_new ();
+    if (!reply)
+        return NULL;
+    msgw_map (reply, 7);
+    msgw_kv_bool (reply, "ok", true);
+    msgw_kv_str (reply, "service", self->def->service);
+    msgw_kv_str (reply, "process", self->def->process ? self->def->process : "");
+    msgw_kv_str (reply, "version", MCPBOX_VERSION);
+    msgw_kv_int (reply, "pid", (int64_t) getpid ());
+    msgw_kv_int (reply, "uptime_s", (zclock_mono () - self->started) / 1000);
+    msgw_str (reply, "owns");
+    msgw_array (reply, owned);
+    for (size_t i = 0; i < owned; i++)
+        msgw_str (reply, self->def->owns [i]);
+    return reply;
+}
+
+//  Printable, bounded copy of an op name for a reply or a log line.
+static void
+s_show_op (const char *op, char *buf, size_t bufsize)
+{
+    size_t limit = bufsize - 4, i = 0;
+    if (limit > SERVICE_OP_SHOWN)
+        limit = SERVICE_OP_SHOWN;
+    for (; op [i] && i < limit; i++) {
+        unsigned char c = (unsigned char) op [i];
+        buf [i] = (c >= 0x20 && c < 0x7f && c != '\'' && c != '\\') ? (char) c : '?';
+    }
+    if (op [i]) {
+        memcpy (buf + i, "...", 3);
+        i += 3;
+    }
+    buf [i] = 0;
+}
+
+static service_handler_fn *
+s_lookup (const service_def_t *def, const char *op)
+{
+    if (def->ops)
+        for (const service_op_t *entry = def->ops; entry->op; entry++)
+            if (strcmp (entry->op, op) == 0)
+                return entry->handler;
+    return NULL;
+}
+
+//  Build the reply for one request body; never NULL unless out of memory.
+static msgw_t *
+s_dispatch (service_t *self, const void *body, size_t size, char *op_shown,
+            size_t op_shown_size)
+{
+    snprintf (op_shown, op_shown_size, "-");
+    const char *why = NULL;
+    msg_t *request = msg_decode (body, size, NULL, &why);
+    if (!request) {
+        char message [128];
+        snprintf (message, sizeof message, "malformed body: %s", why ? why : "?");
+        return msgw_error_new (BUS_ERR_BAD_REQUEST, message);
+    }
+    msgw_t *reply = NULL;
+    const char *op = msg_op (request);
+    if (!op)
+        reply = msgw_error_new (BUS_ERR_BAD_REQUEST,
+                                "request needs \"op\": a string of 1..63 bytes");
+    else {
+        s_show_op (op, op_shown, op_shown_size);
+        service_handler_fn *handler = NULL;
+        if (strcmp (op, "health") == 0)
+            reply = s_health (self);
+        else
+        if ((handler = s_lookup (self->def, op))) {
+            handler (self, request, &reply, self->def->state);
+            if (!reply) {
+                log_error ("handler for '%s' produced no reply", op_shown);
+                reply = msgw_error_new (BUS_ERR_INTERNAL, "internal error");
+            }
+        }
+        else {
+            char message [SERVICE_OP_SHOWN + 32];
+            snprintf (message, sizeof message, "unknown op '%s'", op_shown);
+            reply = msgw_error_new (BUS_ERR_UNKNOWN_OP, message);
+        }
+    }
+    msg_destroy (&request);
+    return reply;
+}
+
+static void
+s_answer (service_t *self, bus_request_t **request_p)
+{
+    int64_t start = zclock_usecs ();
+    size_t size = 0;
+    const void *body = bus_request_body (*request_p, &size);
+    char op_shown [SERVICE_OP_SHOWN + 4];
+    msgw_t *reply = s_dispatch (self, body, size, op_shown, sizeof op_shown);
+    if (reply && msgw_size (reply) > BUS_BODY_MAX) {
+        log_warn ("reply to '%s' is %zu bytes, over the bus limit", op_shown,
+                  msgw_size (reply));
+        msgw_destroy (&reply);
+        reply = msgw_error_new (BUS_ERR_TOO_LARGE, "reply too large");
+    }
+    if (!reply) {
+        log_error ("out of memory answering '%s'", op_shown);
+        bus_request_destroy (request_p);
+        return;
+    }
+    if (bus_worker_reply (self->worker, request_p, msgw_data (reply),
+                          msgw_size (reply)))
+        log_warn ("could not send the reply to '%s'", op_shown);
+    if (*request_p)
+        bus_request_destroy (request_p);
+    self->handled++;
+    if (log_enabled (LOG_DEBUG))
+        log_debug ("op '%s': %zu-byte request, %zu-byte reply, %lld us",
+                   op_shown, size, msgw_size (reply),
+                   (long long) (zclock_usecs () - start));
+    msgw_destroy (&reply);
+}
+
+int
+service_run (const service_def_t *def, const char *endpoint,
+             const bus_curve_t *curve)
+{
+    if (!def || !def->service || !endpoint) {
+        log_error ("service_run: no service definition or endpoint");
+        return -1;
+    }
+    int credit = def->credit <= 0 ? 1
+               : def->credit > BUS_CREDIT_MAX ? BUS_CREDIT_MAX : def->credit;
+    service_t self = { .def = def, .started = zclock_mono () };
+    self.worker = bus_worker_new (endpoint, def->service, credit, curve);
+    if (!self.worker) {
+        log_error ("cannot create a worker for service '%s' at %s",
+                   def->service, endpoint);
+        return -1;
+    }
+    log_info ("serving '%s' at %s (credit %d)", def->service, endpoint, credit);
+    while (!zsys_interrupted) {
+        bus_request_t *request = bus_worker_recv (self.worker, SERVICE_POLL_MS);
+        if (request)
+            s_answer (&self, &request);
+    }
+    log_info ("stopping '%s' after %llu requests", def->service,
+              (unsigned long long) self.handled);
+    bus_worker_destroy (&self.worker);
+    return 0;
+}
