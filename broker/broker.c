@@ -29,6 +29,7 @@
 #include "broker_frames.h"
 #include "bus.h"
 #include "bus_frames.h"
+#include "log.h"
 
 #define BROKER_MAX_JOBS      100000     //  accepted and not yet finished
 #define BROKER_MAX_SERVICES  256
@@ -327,7 +328,7 @@ s_worker_ready (broker_t *self, int origin, broker_msg_t *m, char **key_p)
     if (origin == ORIGIN_TCP
     &&  (m->service_len != strlen (REMOTE_SERVICE)
       || memcmp (m->service, REMOTE_SERVICE, m->service_len) != 0)) {
-        zsys_warning ("broker: refused a remote worker for service '%.*s'",
+        log_warn ("broker: refused a remote worker for service '%.*s'",
                       (int) m->service_len, m->service);
         s_worker_command (self, origin, m->identity, BUS_W_DISCONNECT);
         return;
@@ -349,7 +350,7 @@ s_worker_ready (broker_t *self, int origin, broker_msg_t *m, char **key_p)
     worker->expires = bus_now_ms () + (int64_t) self->heartbeat_ms * BUS_LIVENESS;
     worker->service_handle = zlistx_add_end (service->workers, worker);
     zhashx_insert (self->workers, worker->key, worker);
-    zsys_debug ("broker: worker %s ready for '%s' with credit %u",
+    log_debug ("broker: worker %s ready for '%s' with credit %u",
                 worker->key, service->name, worker->credit);
     s_service_dispatch (self, service);
 }
@@ -452,7 +453,7 @@ s_router_message (broker_t *self, int origin, zmsg_t *msg)
             break;
         case BROKER_MSG_INVALID:
             self->stats.protocol_errors++;
-            zsys_debug ("broker: dropped a message: %s", why);
+            log_debug ("broker: dropped a message: %s", why);
             if (worker)
                 s_worker_remove (self, worker, true);
             else
@@ -476,7 +477,7 @@ s_heartbeat (broker_t *self, int64_t now)
     worker_t *worker = zlistx_first (all);
     while (worker) {
         if (now > worker->expires) {
-            zsys_info ("broker: worker %s for '%s' is silent; removing it",
+            log_info ("broker: worker %s for '%s' is silent; removing it",
                        worker->key, worker->service->name);
             s_worker_remove (self, worker, true);
         }
@@ -723,7 +724,7 @@ broker_actor (zsock_t *pipe, void *args)
     char err [256] = "";
     broker_t *self = broker_new ((const broker_config_t *) args, err, sizeof err);
     if (!self) {
-        zsys_error ("broker: %s", err);
+        log_error ("broker: %s", err);
         zsock_signal (pipe, 1);
         return;
     }

@@ -182,7 +182,7 @@ paths_init (paths_t *paths, const char *data_dir, bool create,
                    "bytes", dir, PATHS_MAX - 1);
             return -1;
         }
-        snprintf (dir, sizeof dir, "%s", resolved);
+        memcpy (dir, resolved, strlen (resolved) + 1);      //  length checked above
         if (s_check_socket_room (dir, err, errlen))
             return -1;
     }

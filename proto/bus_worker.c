@@ -209,8 +209,7 @@ bus_worker_recv (bus_worker_t *self, int timeout_ms)
             self->heartbeat_at = now + self->heartbeat_ms;
         }
         if (now >= self->broker_expires) {
-            zsys_debug ("bus_worker: broker silent; reconnecting to %s", self->endpoint);
-            s_connect (self);
+            s_connect (self);           //  broker silent: a fresh socket, READY again
         }
         if (now >= until || zsys_interrupted)
             return NULL;

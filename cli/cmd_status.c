@@ -1,0 +1,264 @@
+/*  cmd_status.c — `mcpbox status`: is every service answering on the bus?
+
+    Sends {"op": "health"} to each service through the broker, all at once,
+    each with a 2 s deadline, and prints one line per service:
+        registry: ok (version 0.1.0, pid 1234, up 56s)
+        tunnel: no_worker                      (broker up, nobody serving)
+        logs: timeout (broker not reachable?)  (no answer at all)
+    With --json, one JSON object instead (the pids let tests see restarts).
+    Exit 0 only if every service answered ok.
+
+    This is a bus client like the gateway, nothing more: it reads no table
+    and needs no lock. It never creates the data directory; if the broker's
+    socket is not there, it says so without waiting.
+*/
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <jansson.h>
+
+#include "bus.h"
+#include "cli.h"
+#include "msg.h"
+
+#define S_TIMEOUT_MS  2000      //  each health request's deadline
+#define S_GRACE_MS    2000      //  extra wait for the client's local time-out
+
+static const char *s_services [] = {
+    "registry", "approval", "credentials", "tunnel", "logs", "sandbox", NULL
+};
+#define S_SERVICES (sizeof s_services / sizeof s_services [0] - 1)
+
+typedef enum { S_PENDING, S_OK, S_FAILED } s_state_t;
+
+typedef struct {
+    const char  *service;        //  bus service name
+    uint64_t     id;             //  request id, 0 if it could not be sent
+    s_state_t    state;          //  what we know so far
+    bus_error_t  code;           //  when failed
+    char         message [160];  //  when failed: the peer's message, if any
+    char         version [32];   //  when ok
+    char         process [48];   //  when ok: "mcpbox-registry"
+    int64_t      pid;            //  when ok
+    int64_t      uptime_s;       //  when ok
+} s_probe_t;
+
+static int64_t
+s_now_ms (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+s_fail (s_probe_t *probe, bus_error_t code, const char *message)
+{
+    probe->state = S_FAILED;
+    probe->code  = code;
+    snprintf (probe->message, sizeof probe->message, "%s", message? message: "");
+}
+
+//  Fill a probe from the reply to its health request.
+static void
+s_read_reply (s_probe_t *probe, bus_reply_t *reply)
+{
+    const char *why = NULL;
+    msg_t *msg = bus_reply_decode (reply, &why);
+    if (!msg) {
+        s_fail (probe, BUS_ERR_PROTOCOL, why);
+        return;
+    }
+    if (!msg_is_ok (msg)) {
+        s_fail (probe, msg_error_code (msg), msg_error_message (msg));
+        msg_destroy (&msg);
+        return;
+    }
+    const msgpack_object *root = msg_root (msg);
+    if (msg_get_cstr (root, "version", probe->version, sizeof probe->version)
+        != MSG_FIELD_OK)
+        snprintf (probe->version, sizeof probe->version, "?");
+    if (msg_get_cstr (root, "process", probe->process, sizeof probe->process)
+        != MSG_FIELD_OK)
+        probe->process [0] = '\0';
+    if (msg_get_int (root, "pid", &probe->pid) != MSG_FIELD_OK)
+        probe->pid = 0;
+    if (msg_get_int (root, "uptime_s", &probe->uptime_s) != MSG_FIELD_OK)
+        probe->uptime_s = 0;
+    probe->state = S_OK;
+    msg_destroy (&msg);
+}
+
+//  Ask every service at once; wait for all answers or the hard deadline.
+static void
+s_probe_all (bus_client_t *client, s_probe_t *probes, size_t count)
+{
+    msgw_t *body = msgw_op_new ("health");
+    size_t pending = 0;
+    for (size_t i = 0; i < count; i++) {
+        probes [i].id = body
+            ? bus_client_send (client, probes [i].service, msgw_data (body),
+                               msgw_size (body), S_TIMEOUT_MS)
+            : 0;
+        if (probes [i].id == 0)
+            s_fail (&probes [i], BUS_ERR_INTERNAL, "could not send the request");
+        else
+            pending++;
+    }
+    msgw_destroy (&body);
+
+    int64_t deadline = s_now_ms () + S_TIMEOUT_MS + S_GRACE_MS;
+    while (pending > 0 && !zsys_interrupted) {
+        int64_t left = deadline - s_now_ms ();
+        if (left <= 0)
+            break;
+        bus_reply_t *reply = bus_client_recv (client, (int) left);
+        if (!reply)
+            continue;
+        uint64_t id = bus_reply_id (reply);
+        for (size_t i = 0; i < count; i++)
+            if (probes [i].id == id && probes [i].state == S_PENDING) {
+                s_read_reply (&probes [i], reply);
+                pending--;
+                break;
+            }
+        bus_reply_destroy (&reply);
+    }
+    for (size_t i = 0; i < count; i++)
+        if (probes [i].state == S_PENDING)
+            s_fail (&probes [i], BUS_ERR_TIMEOUT, "no reply");
+}
+
+static void
+s_print_text (const s_probe_t *probes, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        const s_probe_t *probe = &probes [i];
+        if (probe->state == S_OK)
+            printf ("%s: ok (version %s, pid %lld, up %llds)\n", probe->service,
+                    probe->version, (long long) probe->pid,
+                    (long long) probe->uptime_s);
+        else
+        if (probe->code == BUS_ERR_TIMEOUT)
+            printf ("%s: timeout (broker not reachable?)\n", probe->service);
+        else
+        if (probe->code == BUS_ERR_NO_WORKER)
+            printf ("%s: no_worker\n", probe->service);
+        else
+            printf ("%s: %s%s%s\n", probe->service, bus_error_name (probe->code),
+                    *probe->message? " — ": "", probe->message);
+    }
+}
+
+static int
+s_print_json (const char *data_dir, bool running, const s_probe_t *probes,
+              size_t count, bool all_ok)
+{
+    json_t *root = json_object ();
+    json_t *services = json_object ();
+    if (!root || !services) {
+        json_decref (root);
+        json_decref (services);
+        return -1;
+    }
+    json_object_set_new (root, "data_dir", json_string (data_dir));
+    json_object_set_new (root, "running", json_boolean (running));
+    json_object_set_new (root, "ok", json_boolean (all_ok));
+    for (size_t i = 0; i < count; i++) {
+        const s_probe_t *probe = &probes [i];
+        json_t *entry = json_object ();
+        if (!entry)
+            continue;
+        if (probe->state == S_OK) {
+            json_object_set_new (entry, "status", json_string ("ok"));
+            json_object_set_new (entry, "version", json_string (probe->version));
+            if (*probe->process)
+                json_object_set_new (entry, "process", json_string (probe->process));
+            json_object_set_new (entry, "pid", json_integer (probe->pid));
+            json_object_set_new (entry, "uptime_s", json_integer (probe->uptime_s));
+        }
+        else {
+            json_object_set_new (entry, "status",
+                                 json_string (bus_error_name (probe->code)));
+            json_object_set_new (entry, "message", json_string (probe->message));
+        }
+        json_object_set_new (services, probe->service, entry);
+    }
+    json_object_set_new (root, "services", services);
+    int rc = json_dumpf (root, stdout, JSON_INDENT (2) | JSON_SORT_KEYS);
+    putchar ('\n');
+    json_decref (root);
+    return rc;
+}
+
+//  The filesystem path behind an ipc:// endpoint, or NULL.
+static const char *
+s_ipc_path (const char *endpoint)
+{
+    return strncmp (endpoint, "ipc://", 6) == 0? endpoint + 6: NULL;
+}
+
+static int
+s_run (config_t *config)
+{
+    bool json = config_bool (config, "json");
+    char err [512] = "";
+    paths_t paths;
+    if (paths_init (&paths, config_str (config, "data_dir"), false,
+                    err, sizeof err) == -1) {
+        fprintf (stderr, "mcpbox status: %s\n", err);
+        return CLI_EXIT_FAIL;
+    }
+    struct stat st;
+    const char *socket_path = s_ipc_path (paths.bus_endpoint);
+    if (stat (paths.run_dir, &st) == -1 || !S_ISDIR (st.st_mode)
+    ||  !socket_path || stat (socket_path, &st) == -1 || !S_ISSOCK (st.st_mode)) {
+        if (json)
+            s_print_json (paths.data_dir, false, NULL, 0, false);
+        else
+            printf ("MCPbox is not running for %s\n", paths.data_dir);
+        return CLI_EXIT_FAIL;
+    }
+
+    bus_client_t *client = bus_client_new (paths.bus_endpoint);
+    if (!client) {
+        fprintf (stderr, "mcpbox status: cannot connect to %s\n",
+                 paths.bus_endpoint);
+        return CLI_EXIT_FAIL;
+    }
+    s_probe_t probes [S_SERVICES];
+    memset (probes, 0, sizeof probes);
+    for (size_t i = 0; i < S_SERVICES; i++)
+        probes [i].service = s_services [i];
+    s_probe_all (client, probes, S_SERVICES);
+    bus_client_destroy (&client);
+
+    bool all_ok = true;
+    for (size_t i = 0; i < S_SERVICES; i++)
+        if (probes [i].state != S_OK)
+            all_ok = false;
+    if (json)
+        s_print_json (paths.data_dir, true, probes, S_SERVICES, all_ok);
+    else
+        s_print_text (probes, S_SERVICES);
+    fflush (stdout);
+    return all_ok? CLI_EXIT_OK: CLI_EXIT_FAIL;
+}
+
+static const config_option_t s_options [] = {
+    { "json", CONFIG_BOOL, NULL, 0, 0, "print one JSON object instead of lines" },
+    { NULL, CONFIG_STR, NULL, 0, 0, NULL }
+};
+
+const cli_command_t cli_cmd_status = {
+    .name    = "status",
+    .summary = "ask every service for its health",
+    .usage   = "usage: mcpbox status [--data-dir D] [--json]\n\n"
+               "Send a health request to each service (registry, approval,\n"
+               "credentials, tunnel, logs, sandbox) through the broker and\n"
+               "print the answers. Exit status 0 only if all are ok.",
+    .options = s_options,
+    .run     = s_run,
+};

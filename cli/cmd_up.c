@@ -1,0 +1,533 @@
+/*  cmd_up.c — `mcpbox up`: run the whole constellation on this machine.
+
+    Order of work:
+      1. take DATA/run/up.lock (flock, non-blocking): one `up` per data dir;
+         the file holds our pid so a second `up` can say who runs;
+      2. migrate the database (the same code as `mcpbox migrate`);
+      3. start mcpbox-broker and wait (bounded) until its request socket
+         exists, so the actors' first connect finds it;
+      4. start the actors: registry, approval, credentials, tunnel,
+         logkeeper, N executors, then the gateway (HTTP last, so the first
+         HTTP request finds the services registered or about to be);
+      5. print the URLs and supervise: restart whatever exits, with backoff
+         (supervisor.c); a restarted broker is found again by the actors on
+         their own, they are not restarted with it;
+      6. on SIGINT/SIGTERM/SIGHUP: stop the actors, then the broker, SIGKILL
+         what is still there after 5 s, remove the lock, exit 0.
+
+    The binaries are taken from the directory of this executable
+    (/proc/self/exe), never from PATH. Children stay in our process group
+    (Ctrl-C in a terminal reaches them too, and they stop cleanly) and die
+    with us even if we are SIGKILLed (PR_SET_PDEATHSIG, see supervisor.c).
+
+    Signals are read from a signalfd with SIGCHLD, SIGINT, SIGTERM and SIGHUP
+    blocked, so there are no handlers and no races with the loop below.
+*/
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "log.h"
+#include "supervisor.h"
+
+#define S_BROKER_WAIT_MS   10000   //  bound on waiting for the broker's socket
+#define S_STOP_TIMEOUT_MS  5000    //  SIGTERM -> SIGKILL grace for children
+#define S_HOST_MAX         253     //  --http-host bytes
+#define S_ENDPOINT_MAX     256     //  --tcp-endpoint bytes
+#define S_LOCK_TRIES       5       //  attempts when the lock file is replaced
+
+//  The actors, in start order (executors and gateway follow).
+static const char *s_actors [] = {
+    "mcpbox-registry", "mcpbox-approval", "mcpbox-credentials",
+    "mcpbox-tunnel", "mcpbox-logkeeper", NULL
+};
+
+typedef struct {
+    config_t     *config;                 //  the command line
+    paths_t       paths;                  //  where everything lives
+    char          bin_dir [PATHS_MAX];    //  directory of this executable
+    char          broker_secret [PATHS_MAX]; //  with --tcp-endpoint
+    char          broker_allow [PATHS_MAX];  //  with --tcp-endpoint
+    int           lock_fd;                //  holds up.lock, -1 if not
+    int           signal_fd;              //  signalfd, -1 if not
+    sigset_t      old_mask;               //  mask to restore at exit
+    supervisor_t *supervisor;             //  the children
+    int           stop_signal;            //  0 until asked to stop
+} s_up_t;
+
+static int64_t
+s_now_ms (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+//  --- options --------------------------------------------------------------
+
+static bool
+s_host_valid (const char *host)
+{
+    size_t len = strnlen (host, S_HOST_MAX + 1);
+    if (len == 0 || len > S_HOST_MAX)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = host [i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+           || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == ':'))
+            return false;
+    }
+    return true;
+}
+
+static bool
+s_tcp_endpoint_valid (const char *endpoint)
+{
+    size_t len = strnlen (endpoint, S_ENDPOINT_MAX + 1);
+    if (len <= 6 || len > S_ENDPOINT_MAX || strncmp (endpoint, "tcp://", 6) != 0)
+        return false;
+    for (size_t i = 6; i < len; i++)
+        if (endpoint [i] <= ' ' || endpoint [i] == 0x7f)
+            return false;
+    return true;
+}
+
+//  --- the lock ---------------------------------------------------------------
+
+//  Print who holds the lock, from the pid it wrote into the file.
+static void
+s_report_holder (s_up_t *up, int fd)
+{
+    char text [32] = "";
+    ssize_t got = pread (fd, text, sizeof text - 1, 0);
+    long pid = got > 0? strtol (text, NULL, 10): 0;
+    if (pid > 0)
+        fprintf (stderr, "mcpbox up is already running for %s (pid %ld)\n",
+                 up->paths.data_dir, pid);
+    else
+        fprintf (stderr, "mcpbox up is already running for %s (pid unknown)\n",
+                 up->paths.data_dir);
+}
+
+//  0 locked, 1 held by another `up` (reported), -1 error (reported).
+static int
+s_lock (s_up_t *up)
+{
+    const char *path = up->paths.lock_path;
+    for (int attempt = 0; attempt < S_LOCK_TRIES; attempt++) {
+        int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd == -1) {
+            log_error ("cannot open %s: %s", path, strerror (errno));
+            return -1;
+        }
+        if (flock (fd, LOCK_EX | LOCK_NB) == -1) {
+            int err = errno;
+            if (err == EWOULDBLOCK) {
+                s_report_holder (up, fd);
+                close (fd);
+                return 1;
+            }
+            log_error ("cannot lock %s: %s", path, strerror (err));
+            close (fd);
+            return -1;
+        }
+        //  The previous holder unlinks the file before it unlocks; if we
+        //  locked such an unlinked file, try again with the current one.
+        struct stat held, named;
+        if (fstat (fd, &held) == 0 && stat (path, &named) == 0
+        &&  held.st_dev == named.st_dev && held.st_ino == named.st_ino) {
+            char text [32];
+            int len = snprintf (text, sizeof text, "%d\n", (int) getpid ());
+            if (ftruncate (fd, 0) == -1 || pwrite (fd, text, (size_t) len, 0) != len)
+                log_warn ("cannot write our pid into %s: %s", path, strerror (errno));
+            up->lock_fd = fd;
+            return 0;
+        }
+        close (fd);
+    }
+    log_error ("cannot lock %s: it keeps being replaced", path);
+    return -1;
+}
+
+static void
+s_unlock (s_up_t *up)
+{
+    if (up->lock_fd < 0)
+        return;
+    unlink (up->paths.lock_path);
+    close (up->lock_fd);
+    up->lock_fd = -1;
+}
+
+//  --- broker sockets -------------------------------------------------------
+
+static const char *
+s_ipc_path (const char *endpoint)
+{
+    return strncmp (endpoint, "ipc://", 6) == 0? endpoint + 6: NULL;
+}
+
+//  Remove socket files a killed broker left behind (we hold the lock, so
+//  nobody else serves this data directory).
+static void
+s_remove_stale_sockets (s_up_t *up)
+{
+    const char *endpoints [] = {
+        up->paths.bus_endpoint, up->paths.events_in, up->paths.events_out
+    };
+    for (size_t i = 0; i < sizeof endpoints / sizeof endpoints [0]; i++) {
+        const char *path = s_ipc_path (endpoints [i]);
+        struct stat st;
+        if (path && lstat (path, &st) == 0 && S_ISSOCK (st.st_mode))
+            unlink (path);
+    }
+}
+
+static bool
+s_broker_listening (s_up_t *up)
+{
+    const char *path = s_ipc_path (up->paths.bus_endpoint);
+    struct stat st;
+    return path && stat (path, &st) == 0 && S_ISSOCK (st.st_mode);
+}
+
+//  --- signals ----------------------------------------------------------------
+
+static int
+s_signals_open (s_up_t *up)
+{
+    sigset_t set;
+    sigemptyset (&set);
+    sigaddset (&set, SIGCHLD);
+    sigaddset (&set, SIGINT);
+    sigaddset (&set, SIGTERM);
+    sigaddset (&set, SIGHUP);
+    if (sigprocmask (SIG_BLOCK, &set, &up->old_mask) == -1)
+        return -1;
+    up->signal_fd = signalfd (-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (up->signal_fd == -1) {
+        sigprocmask (SIG_SETMASK, &up->old_mask, NULL);
+        return -1;
+    }
+    signal (SIGPIPE, SIG_IGN);      //  a closed stdout must not kill us
+    return 0;
+}
+
+static void
+s_signals_close (s_up_t *up)
+{
+    if (up->signal_fd < 0)
+        return;
+    close (up->signal_fd);
+    up->signal_fd = -1;
+    sigprocmask (SIG_SETMASK, &up->old_mask, NULL);
+}
+
+//  Wait up to timeout_ms (-1 forever) for a signal; note stop requests.
+//  Child exits need no note: the caller reaps after every wake-up.
+static void
+s_signals_wait (s_up_t *up, int timeout_ms)
+{
+    struct pollfd pfd = { .fd = up->signal_fd, .events = POLLIN };
+    if (poll (&pfd, 1, timeout_ms) <= 0)
+        return;
+    struct signalfd_siginfo info;
+    while (read (up->signal_fd, &info, sizeof info) == (ssize_t) sizeof info)
+        if (info.ssi_signo != SIGCHLD && up->stop_signal == 0)
+            up->stop_signal = (int) info.ssi_signo;
+}
+
+//  --- children ---------------------------------------------------------------
+
+static int
+s_find_bin_dir (s_up_t *up)
+{
+    char exe [PATHS_MAX];
+    ssize_t len = readlink ("/proc/self/exe", exe, sizeof exe - 1);
+    if (len <= 0 || (size_t) len >= sizeof exe - 1) {
+        log_error ("cannot find this executable (/proc/self/exe): %s",
+                   len < 0? strerror (errno): "path too long");
+        return -1;
+    }
+    exe [len] = '\0';
+    char *slash = strrchr (exe, '/');
+    if (!slash) {
+        log_error ("odd executable path: %s", exe);
+        return -1;
+    }
+    *slash = '\0';
+    snprintf (up->bin_dir, sizeof up->bin_dir, "%s", *exe? exe: "/");
+    return 0;
+}
+
+//  Declare one child: BIN_DIR/binary --data-dir D [--log-level L] extra...
+static int
+s_add (s_up_t *up, const char *name, const char *binary, const char *const *extra)
+{
+    char path [PATHS_MAX];
+    if (snprintf (path, sizeof path, "%s/%s", up->bin_dir, binary)
+        >= (int) sizeof path) {
+        log_error ("path too long for %s", binary);
+        return -1;
+    }
+    if (access (path, X_OK) == -1) {
+        log_error ("cannot run %s: %s (is the whole project built?)",
+                   path, strerror (errno));
+        return -1;
+    }
+    const char *argv [SUPERVISOR_ARGS_MAX + 1];
+    size_t argc = 0;
+    argv [argc++] = path;
+    argv [argc++] = "--data-dir";
+    argv [argc++] = up->paths.data_dir;
+    const char *level = config_str (up->config, "log_level");
+    if (strcmp (level, "info") != 0) {
+        argv [argc++] = "--log-level";
+        argv [argc++] = level;
+    }
+    for (size_t i = 0; extra && extra [i]; i++) {
+        if (argc >= SUPERVISOR_ARGS_MAX)
+            return -1;
+        argv [argc++] = extra [i];
+    }
+    argv [argc] = NULL;
+    if (supervisor_add (up->supervisor, name, argv) == -1) {
+        log_error ("cannot add %s to the supervisor", name);
+        return -1;
+    }
+    return 0;
+}
+
+//  Keys for remote executors: the broker's certificate (made once) and the
+//  directory of allowed executor certificates.
+static int
+s_prepare_curve (s_up_t *up)
+{
+    char err [PATHS_MAX + 256];
+    char broker [PATHS_MAX];
+    if (cli_keys_dir_ensure (&up->paths, "allowed", err, sizeof err) == -1
+    ||  snprintf (broker, sizeof broker, "%s/broker", up->paths.keys_dir)
+        >= (int) sizeof broker
+    ||  snprintf (up->broker_secret, sizeof up->broker_secret, "%s_secret", broker)
+        >= (int) sizeof up->broker_secret
+    ||  snprintf (up->broker_allow, sizeof up->broker_allow, "%s/allowed",
+                  up->paths.keys_dir) >= (int) sizeof up->broker_allow) {
+        log_error ("keys: %s", *err? err: "path too long");
+        return -1;
+    }
+    if (access (up->broker_secret, F_OK) == -1) {
+        char public_txt [CLI_Z85_KEY_SIZE];
+        //  A public half without its secret is useless: replace it.
+        if (cli_keygen_write (broker, true, public_txt, sizeof public_txt,
+                              err, sizeof err) == -1) {
+            log_error ("broker certificate: %s", err);
+            return -1;
+        }
+        log_info ("generated the broker certificate %s (public key %s)",
+                  broker, public_txt);
+    }
+    return 0;
+}
+
+static int
+s_add_broker (s_up_t *up)
+{
+    const char *tcp = config_str (up->config, "tcp_endpoint");
+    if (!*tcp)
+        return s_add (up, "mcpbox-broker", "mcpbox-broker", NULL);
+    if (s_prepare_curve (up) == -1)
+        return -1;
+    const char *extra [] = {
+        "--tcp-endpoint", tcp,
+        "--curve-secret", up->broker_secret,
+        "--curve-allow",  up->broker_allow,
+        NULL
+    };
+    return s_add (up, "mcpbox-broker", "mcpbox-broker", extra);
+}
+
+static int
+s_add_actors (s_up_t *up)
+{
+    for (size_t i = 0; s_actors [i]; i++)
+        if (s_add (up, s_actors [i], s_actors [i], NULL) == -1)
+            return -1;
+    int64_t executors = config_int (up->config, "executors");
+    for (int64_t i = 1; i <= executors; i++) {
+        char name [SUPERVISOR_NAME_MAX];
+        snprintf (name, sizeof name, "mcpbox-executor-%lld", (long long) i);
+        if (s_add (up, name, "mcpbox-executor", NULL) == -1)
+            return -1;
+    }
+    char port [16];
+    snprintf (port, sizeof port, "%lld",
+              (long long) config_int (up->config, "http_port"));
+    const char *extra [] = {
+        "--http-port", port,
+        "--http-host", config_str (up->config, "http_host"),
+        NULL
+    };
+    return s_add (up, "mcpbox-gateway", "mcpbox-gateway", extra);
+}
+
+//  Keep the broker alive until its socket appears. 0 ready, 1 asked to
+//  stop, -1 timed out (logged).
+static int
+s_wait_broker (s_up_t *up)
+{
+    int64_t deadline = s_now_ms () + S_BROKER_WAIT_MS;
+    while (!s_broker_listening (up)) {
+        if (up->stop_signal)
+            return 1;
+        if (s_now_ms () >= deadline) {
+            log_error ("the broker did not open %s within %d ms",
+                       up->paths.bus_endpoint, S_BROKER_WAIT_MS);
+            return -1;
+        }
+        s_signals_wait (up, 20);
+        supervisor_on_child_exit (up->supervisor);
+        supervisor_restart_due (up->supervisor);
+    }
+    return 0;
+}
+
+static void
+s_print_urls (s_up_t *up)
+{
+    const char *host = config_str (up->config, "http_host");
+    bool v6 = strchr (host, ':') != NULL;
+    char base [S_HOST_MAX + 32];
+    snprintf (base, sizeof base, "http://%s%s%s:%lld", v6? "[": "", host,
+              v6? "]": "", (long long) config_int (up->config, "http_port"));
+    printf ("MCPbox is up: MCP endpoint %s/mcp, dashboard %s/, health %s/health\n",
+            base, base, base);
+    printf ("data dir: %s\n", up->paths.data_dir);
+    const char *tcp = config_str (up->config, "tcp_endpoint");
+    if (*tcp)
+        printf ("remote executors: %s (broker certificate %s/broker)\n",
+                tcp, up->paths.keys_dir);
+    fflush (stdout);
+}
+
+//  --- the command --------------------------------------------------------------
+
+//  Everything after the lock: returns the exit code.
+static int
+s_up_locked (s_up_t *up)
+{
+    char err [512] = "";
+    int applied = 0, version = 0;
+    if (cli_migrate (&up->paths, &applied, &version, err, sizeof err) == -1) {
+        log_error ("migrate %s: %s", up->paths.db_path, err);
+        return CLI_EXIT_FAIL;
+    }
+    log_info ("database %s: applied %d migration(s); schema version %d",
+              up->paths.db_path, applied, version);
+
+    if (s_find_bin_dir (up) == -1)
+        return CLI_EXIT_FAIL;
+    if (s_signals_open (up) == -1) {
+        log_error ("cannot set up signal handling: %s", strerror (errno));
+        return CLI_EXIT_FAIL;
+    }
+    up->supervisor = supervisor_new (NULL);
+    if (!up->supervisor)
+        return CLI_EXIT_FAIL;
+
+    s_remove_stale_sockets (up);
+    int rc = CLI_EXIT_FAIL;
+    if (s_add_broker (up) == -1 || supervisor_start (up->supervisor) == -1)
+        goto stop;
+    int ready = s_wait_broker (up);
+    if (ready != 0) {
+        rc = ready == 1? CLI_EXIT_OK: CLI_EXIT_FAIL;
+        goto stop;
+    }
+    if (s_add_actors (up) == -1 || supervisor_start (up->supervisor) == -1)
+        goto stop;
+    s_print_urls (up);
+    log_info ("supervising %zu processes; SIGINT or SIGTERM stops them",
+              supervisor_size (up->supervisor));
+
+    while (!up->stop_signal) {
+        supervisor_on_child_exit (up->supervisor);
+        int next_ms = supervisor_restart_due (up->supervisor);
+        s_signals_wait (up, next_ms);
+    }
+    rc = CLI_EXIT_OK;
+stop:
+    if (up->stop_signal)
+        log_info ("SIG%s received; stopping", sigabbrev_np (up->stop_signal));
+    int killed = supervisor_stop_all (up->supervisor, S_STOP_TIMEOUT_MS);
+    if (killed > 0)
+        log_warn ("%d process(es) had to be killed", killed);
+    supervisor_destroy (&up->supervisor);
+    s_remove_stale_sockets (up);
+    log_info ("stopped");
+    return rc;
+}
+
+static int
+s_run (config_t *config)
+{
+    s_up_t up = { .config = config, .lock_fd = -1, .signal_fd = -1 };
+
+    if (!s_host_valid (config_str (config, "http_host"))) {
+        fprintf (stderr, "mcpbox up: --http-host must be a host name or "
+                 "address (at most %d bytes)\n", S_HOST_MAX);
+        return CLI_EXIT_USAGE;
+    }
+    const char *tcp = config_str (config, "tcp_endpoint");
+    if (*tcp && !s_tcp_endpoint_valid (tcp)) {
+        fprintf (stderr, "mcpbox up: --tcp-endpoint must look like "
+                 "tcp://HOST:PORT (at most %d bytes)\n", S_ENDPOINT_MAX);
+        return CLI_EXIT_USAGE;
+    }
+    char err [512] = "";
+    if (paths_init (&up.paths, config_str (config, "data_dir"), true,
+                    err, sizeof err) == -1) {
+        fprintf (stderr, "mcpbox up: %s\n", err);
+        return CLI_EXIT_FAIL;
+    }
+    int locked = s_lock (&up);
+    if (locked != 0)
+        return CLI_EXIT_FAIL;
+
+    int rc = s_up_locked (&up);
+    s_signals_close (&up);
+    s_unlock (&up);
+    return rc;
+}
+
+static const config_option_t s_options [] = {
+    { "executors",    CONFIG_INT, "2",         1, 32,
+      "sandbox executor processes to run" },
+    { "http_port",    CONFIG_INT, "8000",      1, 65535,
+      "gateway HTTP port" },
+    { "http_host",    CONFIG_STR, "127.0.0.1", 0, 0,
+      "gateway HTTP address to listen on" },
+    { "tcp_endpoint", CONFIG_STR, "",          0, 0,
+      "also accept remote executors on tcp://HOST:PORT (CURVE)" },
+    { NULL, CONFIG_STR, NULL, 0, 0, NULL }
+};
+
+const cli_command_t cli_cmd_up = {
+    .name    = "up",
+    .summary = "start and supervise the broker, the actors and the gateway",
+    .usage   = "usage: mcpbox up [--data-dir D] [--executors N] [--http-port P]\n"
+               "                 [--http-host H] [--tcp-endpoint tcp://HOST:PORT]\n\n"
+               "Migrate the database, start every MCPbox process, restart any\n"
+               "that dies (with backoff) and stop them all on SIGINT/SIGTERM.",
+    .options = s_options,
+    .run     = s_run,
+};
