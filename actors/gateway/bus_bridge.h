@@ -1,0 +1,71 @@
+/*  bus_bridge.h — the gateway's one door to the bus, usable from lws.
+
+    libwebsockets 4.1 runs one service thread and cannot poll a ZeroMQ
+    socket, and a bus_client_t must stay on one thread. The bridge owns a
+    bus thread that owns the bus_client_t; the HTTP thread talks to it
+    through two mutex-protected queues:
+
+        HTTP thread                         bus thread
+        bus_bridge_submit ──► submitted ──► bus_client_send
+                                            bus_client_recv
+        bus_bridge_take   ◄── completed ◄── (reply matched to its ticket)
+                   ▲                             │
+                   └──── wake (lws_cancel_service) 
+
+    A submission names a service, a msgpack body, a timeout and an opaque
+    64-bit token (the caller's request id). It returns a ticket. Every
+    accepted submission completes exactly once with a reply body: the
+    service's answer, the broker's `no_worker` / `worker_lost`, a local
+    `timeout`, or a local `unavailable` if the bus refused it. Many may be
+    in flight at once; completions come in any order. The bridge never
+    dereferences tokens, so a caller whose request went away simply finds
+    no owner for the token and drops the completion.
+
+    Deliberately not here: any HTTP or lws knowledge (the wake callback is
+    all the bridge knows of its owner), cancellation (a dropped request's
+    replies are ignored on arrival), and events (a later subscriber).
+*/
+#ifndef MCPBOX_GATEWAY_BUS_BRIDGE_H
+#define MCPBOX_GATEWAY_BUS_BRIDGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+//  Submissions accepted and not yet taken as completions, at most.
+#define BUS_BRIDGE_MAX_IN_FLIGHT  4096
+
+//  Called on the bus thread when completions are ready. Must be
+//  thread-safe and quick (lws_cancel_service is).
+typedef void (bus_bridge_wake_fn) (void *arg);
+
+typedef struct _bus_bridge_t bus_bridge_t;
+typedef struct _bus_bridge_result_t bus_bridge_result_t;
+
+//  Connect to the broker and start the bus thread. NULL if the endpoint is
+//  unusable or the thread could not start.
+bus_bridge_t *bus_bridge_new (const char *endpoint,
+                              bus_bridge_wake_fn *wake, void *wake_arg);
+//  Stop and join the bus thread; drop whatever is queued or in flight.
+//  The wake callback is never called after this returns.
+void          bus_bridge_destroy (bus_bridge_t **self_p);
+
+//  Queue a request (the body is copied). Returns its ticket (never 0), or
+//  0 if the service name or body is invalid, the bridge is stopping, or
+//  BUS_BRIDGE_MAX_IN_FLIGHT submissions are outstanding. Any thread.
+uint64_t bus_bridge_submit (bus_bridge_t *self, const char *service,
+                            const void *body, size_t size, int timeout_ms,
+                            uint64_t token);
+
+//  The next completion, or NULL when none is waiting. Any thread.
+bus_bridge_result_t *bus_bridge_take (bus_bridge_t *self);
+
+//  Submissions not yet taken as completions.
+size_t   bus_bridge_in_flight (bus_bridge_t *self);
+
+uint64_t    bus_bridge_result_ticket (bus_bridge_result_t *self);
+uint64_t    bus_bridge_result_token (bus_bridge_result_t *self);
+//  The reply body (a msgpack map, not yet validated: decode with msg_decode).
+const void *bus_bridge_result_body (bus_bridge_result_t *self, size_t *size);
+void        bus_bridge_result_destroy (bus_bridge_result_t **self_p);
+
+#endif

@@ -1,0 +1,36 @@
+/*  gateway.h — the state one gateway process shares between its parts.
+
+    main.c fills it; the lws callbacks reach it through
+    lws_context_user(). Everything here except `stop` belongs to the lws
+    thread (the bridge is internally thread-safe). No globals elsewhere.
+*/
+#ifndef MCPBOX_GATEWAY_H
+#define MCPBOX_GATEWAY_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <time.h>
+#include <libwebsockets.h>
+
+#include "bus_bridge.h"
+#include "idmap.h"
+
+typedef struct {
+    struct lws_context *context;         //  the lws context (service thread)
+    bus_bridge_t       *bridge;          //  the bus thread's door
+    idmap_t            *requests;        //  request id -> http_req_t, live ones
+    uint64_t            next_request_id; //  last id handed out
+    int64_t             started_ms;      //  monotonic, for uptime_s
+    atomic_bool         stop;            //  set by the signal thread
+} gateway_t;
+
+//  Monotonic clock, milliseconds.
+static inline int64_t
+gateway_now_ms (void)
+{
+    struct timespec now;
+    clock_gettime (CLOCK_MONOTONIC, &now);
+    return (int64_t) now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+#endif

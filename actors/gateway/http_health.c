@@ -1,0 +1,153 @@
+/*  http_health.c — GET /health. See http_health.h.
+
+    The request's state is one slot per service: the ticket of its bus
+    request and, once known, its JSON entry. Replies fill slots as they
+    come; the last one (or the backstop timer) renders the answer.
+*/
+#include <string.h>
+#include <stdlib.h>
+#include <assert.h>
+
+#include "msg.h"
+#include "http_health.h"
+
+//  The services asked, in the order they are reported.
+static const char *s_services [] = {
+    "registry", "approval", "credentials", "tunnel", "logs", "sandbox",
+};
+#define SERVICES (sizeof s_services / sizeof s_services [0])
+
+//  Bounds on what we copy from a reply.
+#define HEALTH_VERSION_MAX  64
+
+typedef struct {
+    uint64_t  ticket;       //  bus request, 0 if it was never sent
+    json_t   *entry;        //  the service's entry, NULL while waiting
+} slot_t;
+
+typedef struct {
+    slot_t slots [SERVICES];
+    size_t waiting;         //  slots without an entry
+} health_t;
+
+static json_t *
+s_error_entry (const char *code)
+{
+    return json_pack ("{s:b, s:s}", "ok", 0, "error", code);
+}
+
+json_t *
+http_health_entry (const void *body, size_t size)
+{
+    const char *why;
+    msg_t *reply = msg_decode (body, size, NULL, &why);
+    if (!reply)
+        return s_error_entry (bus_error_name (BUS_ERR_PROTOCOL));
+    if (!msg_is_ok (reply)) {
+        json_t *entry = s_error_entry (bus_error_name (msg_error_code (reply)));
+        msg_destroy (&reply);
+        return entry;
+    }
+    const msgpack_object *root = msg_root (reply);
+    json_t *entry = json_pack ("{s:b}", "ok", 1);
+    char version [HEALTH_VERSION_MAX + 1];
+    int64_t number;
+    if (msg_get_cstr (root, "version", version, sizeof version) == MSG_FIELD_OK) {
+        json_t *text = json_string (version);       //  NULL if not UTF-8
+        if (text)
+            json_object_set_new (entry, "version", text);
+    }
+    if (msg_get_int (root, "uptime_s", &number) == MSG_FIELD_OK && number >= 0)
+        json_object_set_new (entry, "uptime_s", json_integer (number));
+    if (msg_get_int (root, "pid", &number) == MSG_FIELD_OK
+    &&  number > 0 && number <= INT32_MAX)
+        json_object_set_new (entry, "pid", json_integer (number));
+    msg_destroy (&reply);
+    return entry;
+}
+
+static void
+s_health_free (void *state)
+{
+    health_t *self = state;
+    for (size_t i = 0; i < SERVICES; i++)
+        json_decref (self->slots [i].entry);
+    free (self);
+}
+
+//  Every slot has its entry (or gets `missing`): answer.
+static void
+s_finish (http_req_t *req, health_t *self, const char *missing)
+{
+    json_t *services = json_object ();
+    bool all_ok = true;
+    for (size_t i = 0; i < SERVICES; i++) {
+        slot_t *slot = &self->slots [i];
+        if (!slot->entry)
+            slot->entry = s_error_entry (missing);
+        all_ok &= json_is_true (json_object_get (slot->entry, "ok"));
+        json_object_set (services, s_services [i], slot->entry);
+    }
+    gateway_t *gateway = http_req_gateway (req);
+    json_t *answer = json_pack ("{s:s, s:o, s:{s:s, s:I}}",
+        "status",   all_ok ? "ok" : "degraded",
+        "services", services,
+        "gateway",
+            "version",  MCPBOX_VERSION,
+            "uptime_s", (json_int_t) ((gateway_now_ms () - gateway->started_ms) / 1000));
+    http_req_respond_json (req, all_ok ? HTTP_STATUS_OK
+                                       : HTTP_STATUS_SERVICE_UNAVAILABLE, answer);
+}
+
+static void
+s_on_reply (http_req_t *req, uint64_t ticket, const void *body, size_t size)
+{
+    health_t *self = http_req_state (req);
+    for (size_t i = 0; i < SERVICES; i++) {
+        slot_t *slot = &self->slots [i];
+        if (slot->ticket == ticket && !slot->entry) {
+            slot->entry = http_health_entry (body, size);
+            if (--self->waiting == 0)
+                s_finish (req, self, "timeout");
+            return;
+        }
+    }
+}
+
+static void
+s_on_timer (http_req_t *req)
+{
+    s_finish (req, http_req_state (req), "timeout");
+}
+
+static const http_handler_t s_handler = {
+    .on_reply   = s_on_reply,
+    .on_timer   = s_on_timer,
+    .free_state = s_health_free,
+};
+
+void
+http_health_start (http_req_t *req)
+{
+    health_t *self = calloc (1, sizeof *self);
+    assert (self);
+    http_req_set_handler (req, &s_handler, self);
+
+    msgw_t *request = msgw_op_new ("health");
+    for (size_t i = 0; i < SERVICES; i++) {
+        slot_t *slot = &self->slots [i];
+        slot->ticket = http_req_submit (req, s_services [i],
+                                        msgw_data (request),
+                                        msgw_size (request), HEALTH_TIMEOUT_MS);
+        if (slot->ticket)
+            self->waiting++;
+        else
+            slot->entry = s_error_entry (bus_error_name (BUS_ERR_UNAVAILABLE));
+    }
+    msgw_destroy (&request);
+
+    if (self->waiting == 0)
+        s_finish (req, self, "timeout");
+    else
+        http_req_set_timer (req, HEALTH_BACKSTOP_MS);
+}

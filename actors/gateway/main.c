@@ -1,0 +1,222 @@
+/*  main.c — mcpbox-gateway: the HTTP front of MCPbox.
+
+    Wires the process: configuration, logging, the lws context (HTTP on
+    http_host:http_port), the bus bridge (a bus thread owning the broker
+    connection), and a signal thread. Three threads in all:
+
+      main      runs the lws service loop (http_server.c)
+      bus       owns the ZeroMQ socket (bus_bridge.c), wakes main with
+                lws_cancel_service when replies are ready
+      signals   sigwait()s SIGINT/SIGTERM, sets gateway.stop and wakes main
+
+    SIGINT and SIGTERM are blocked in every thread before any is created,
+    so only the signal thread ever sees them and nothing is interrupted.
+    Shutdown runs in the reverse order of start-up: signal thread, bus
+    thread, lws context (which ends every open request), then the rest.
+
+    Exit status: 0 after a clean shutdown, 1 when the server cannot start
+    (address in use...), 2 on a configuration error.
+*/
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <czmq.h>
+
+#include "config.h"
+#include "log.h"
+#include "paths.h"
+#include "gateway.h"
+#include "http_server.h"
+
+#define PROCESS_NAME        "mcpbox-gateway"
+//  lws bounds: request line plus all headers, and how long a client may
+//  take to send them (or a body), and keep an idle connection.
+#define HTTP_HEADER_MAX     4096
+#define HTTP_TIMEOUT_S      10
+#define HTTP_KEEPALIVE_S    5
+
+static const config_option_t s_options [] = {
+    { "http_host", CONFIG_STR, "127.0.0.1", 0, 0,
+      "IP address (or interface name) the HTTP server listens on" },
+    { "http_port", CONFIG_INT, "8000", 1, 65535,
+      "TCP port the HTTP server listens on" },
+    { "broker", CONFIG_STR, "", 0, 0,
+      "broker request endpoint; empty means ipc:// under DATA_DIR/run" },
+    { NULL, 0, NULL, 0, 0, NULL }
+};
+
+//  --- lws log lines into ours ---------------------------------------------
+
+static void
+s_lws_log (int level, const char *line)
+{
+    size_t len = strlen (line);
+    while (len && (line [len - 1] == '\n' || line [len - 1] == '\r'))
+        len--;
+    log_level_t ours = (level & LLL_ERR)  ? LOG_ERROR
+                     : (level & LLL_WARN) ? LOG_WARN
+                     :                      LOG_DEBUG;
+    log_msg (ours, "lws: %.*s", (int) len, line);
+}
+
+//  --- signals -----------------------------------------------------------
+
+static void
+s_signals_block (sigset_t *set)
+{
+    sigemptyset (set);
+    sigaddset (set, SIGINT);
+    sigaddset (set, SIGTERM);
+    pthread_sigmask (SIG_BLOCK, set, NULL);
+    signal (SIGPIPE, SIG_IGN);
+}
+
+//  Sets stop on the first signal; returns when a signal arrives after stop
+//  is set (main sends one to end this thread).
+static void *
+s_signal_thread (void *arg)
+{
+    gateway_t *gateway = arg;
+    sigset_t set;
+    sigemptyset (&set);
+    sigaddset (&set, SIGINT);
+    sigaddset (&set, SIGTERM);
+    while (true) {
+        int sig;
+        if (sigwait (&set, &sig) != 0)
+            continue;
+        if (atomic_load (&gateway->stop))
+            return NULL;
+        log_info ("%s received, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+        atomic_store (&gateway->stop, true);
+        lws_cancel_service (gateway->context);
+    }
+}
+
+//  --- start-up ------------------------------------------------------------
+
+//  The context, then its one vhost: made apart so that a failed bind can
+//  be undone with lws_context_destroy (lws leaks when the context does it).
+static struct lws_context *
+s_context_new (gateway_t *gateway, const char *host, int port)
+{
+    struct lws_context_creation_info info;
+    memset (&info, 0, sizeof info);
+    info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+    info.user = gateway;
+    info.max_http_header_data = HTTP_HEADER_MAX;
+    info.timeout_secs = HTTP_TIMEOUT_S;
+    struct lws_context *context = lws_create_context (&info);
+    if (!context)
+        return NULL;
+
+    info.port = port;
+    info.iface = host;
+    info.protocols = http_server_protocols ();
+    info.keepalive_timeout = HTTP_KEEPALIVE_S;
+    info.server_string = "mcpbox";
+    struct in_addr ipv4;
+    if (inet_pton (AF_INET, host, &ipv4) == 1)
+        info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+    if (!lws_create_vhost (context, &info)) {
+        lws_context_destroy (context);
+        return NULL;
+    }
+    return context;
+}
+
+static int
+s_run (config_t *config)
+{
+    char err [256];
+    paths_t paths;
+    if (paths_init (&paths, config_str (config, "data_dir"), true,
+                    err, sizeof err)) {
+        log_error ("%s", err);
+        return 2;
+    }
+    const char *broker = config_str (config, "broker");
+    if (!*broker)
+        broker = paths.bus_endpoint;
+    const char *host = config_str (config, "http_host");
+    int port = (int) config_int (config, "http_port");
+
+    sigset_t signals;
+    s_signals_block (&signals);
+    zsys_handler_set (NULL);            //  signals are ours, not CZMQ's
+
+    gateway_t gateway = { 0 };
+    gateway.started_ms = gateway_now_ms ();
+    gateway.requests = idmap_new (NULL);
+    atomic_init (&gateway.stop, false);
+
+    lws_set_log_level (LLL_ERR | LLL_WARN
+                       | (log_enabled (LOG_DEBUG) ? LLL_NOTICE : 0), s_lws_log);
+    gateway.context = s_context_new (&gateway, host, port);
+    if (!gateway.context) {
+        log_error ("cannot serve HTTP on %s:%d", host, port);
+        idmap_destroy (&gateway.requests);
+        return 1;
+    }
+    gateway.bridge = bus_bridge_new (broker, http_server_wake, &gateway);
+    if (!gateway.bridge) {
+        log_error ("cannot connect to the broker at %s", broker);
+        lws_context_destroy (gateway.context);
+        idmap_destroy (&gateway.requests);
+        return 1;
+    }
+    pthread_t signal_thread;
+    if (pthread_create (&signal_thread, NULL, s_signal_thread, &gateway) != 0) {
+        log_error ("cannot start the signal thread");
+        bus_bridge_destroy (&gateway.bridge);
+        lws_context_destroy (gateway.context);
+        idmap_destroy (&gateway.requests);
+        return 1;
+    }
+    log_info ("listening on http://%s:%d, broker %s", host, port, broker);
+
+    while (!atomic_load (&gateway.stop))
+        if (lws_service (gateway.context, 0) < 0)
+            break;
+
+    atomic_store (&gateway.stop, true);
+    pthread_kill (signal_thread, SIGTERM);
+    pthread_join (signal_thread, NULL);
+    bus_bridge_destroy (&gateway.bridge);
+    lws_context_destroy (gateway.context);
+    if (idmap_size (gateway.requests))
+        log_warn ("%zu requests left at shutdown", idmap_size (gateway.requests));
+    idmap_destroy (&gateway.requests);
+    log_info ("stopped");
+    return 0;
+}
+
+int
+main (int argc, char **argv)
+{
+    char err [256];
+    config_t *config = config_new (s_options);
+    if (config_load (config, argc, argv, err, sizeof err)) {
+        fprintf (stderr, PROCESS_NAME ": %s\n", err);
+        config_destroy (&config);
+        return 2;
+    }
+    if (config_bool (config, "help")) {
+        config_print_help (config, stdout, "usage: " PROCESS_NAME " [options]");
+        config_destroy (&config);
+        return 0;
+    }
+    log_level_t level;
+    if (log_level_parse (config_str (config, "log_level"), &level)) {
+        fprintf (stderr, PROCESS_NAME ": log_level: '%s' is not one of "
+                 "debug, info, warn, error\n", config_str (config, "log_level"));
+        config_destroy (&config);
+        return 2;
+    }
+    log_init (PROCESS_NAME, level);
+    int rc = s_run (config);
+    config_destroy (&config);
+    return rc;
+}
