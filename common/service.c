@@ -38,29 +38,34 @@ struct _service_t {
     uint64_t             handled;   //  requests answered
 };
 
-//  {"ok": true, "service", "process", "version", "pid", "uptime_s", "owns"}
-static msgw_t *
-s_health (service_t *self)
+msgw_t *
+service_health_reply (const service_def_t *def, int64_t started)
 {
     size_t owned = 0;
-    if (self->def->owns)
-        while (self->def->owns [owned])
+    if (def->owns)
+        while (def->owns [owned])
             owned++;
     msgw_t *reply = msgw_new ();
     if (!reply)
         return NULL;
     msgw_map (reply, 7);
     msgw_kv_bool (reply, "ok", true);
-    msgw_kv_str (reply, "service", self->def->service);
-    msgw_kv_str (reply, "process", self->def->process ? self->def->process : "");
+    msgw_kv_str (reply, "service", def->service);
+    msgw_kv_str (reply, "process", def->process ? def->process : "");
     msgw_kv_str (reply, "version", MCPBOX_VERSION);
     msgw_kv_int (reply, "pid", (int64_t) getpid ());
-    msgw_kv_int (reply, "uptime_s", (zclock_mono () - self->started) / 1000);
+    msgw_kv_int (reply, "uptime_s", (zclock_mono () - started) / 1000);
     msgw_str (reply, "owns");
     msgw_array (reply, owned);
     for (size_t i = 0; i < owned; i++)
-        msgw_str (reply, self->def->owns [i]);
+        msgw_str (reply, def->owns [i]);
     return reply;
+}
+
+static msgw_t *
+s_health (service_t *self)
+{
+    return service_health_reply (self->def, self->started);
 }
 
 //  Printable, bounded copy of an op name for a reply or a log line.

@@ -35,6 +35,11 @@ typedef struct {
     int                 credit;     //  0 means 1
 } service_def_t;
 
+//  The standard `health` reply: {"ok": true, "service", "process",
+//  "version", "pid", "uptime_s", "owns": [...]}; started is zclock_mono ms.
+//  For actors that run their own loop instead of service_run.
+msgw_t *service_health_reply (const service_def_t *def, int64_t started);
+
 //  Run until interrupted. 0 on clean shutdown, -1 if the worker could not
 //  be created.
 int service_run (const service_def_t *def, const char *endpoint,

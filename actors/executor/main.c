@@ -2,40 +2,241 @@
 
     Executors are a pool: several may run on this machine or join from other
     machines over tcp:// with CURVE (--broker tcp://host:port --broker-key
-    broker.pub --cert executor.secret). They are stateless and own nothing
+    broker --cert executor_secret). They are stateless and own nothing
     persistent; what they hold is their sandbox processes.
 
-    This file wires the process (common/actor_main.c); the sandbox itself
-    arrives in its own files. For now it answers `health` only.
+    Wiring, in an order that matters: the embedded interpreter (the zygote)
+    starts before any thread exists; then the bus worker; then one loop
+    polls the bus and every running call's pipes and pidfds.
+
+    --oneshot reads one request (JSON, the same fields as the bus op) on
+    stdin and prints the result as JSON: `mcpbox sandbox run` uses it, so
+    the command line goes through exactly the path the bus does.
+
+    Ops: health, run, test, validate (see job_spec.h for their fields).
 */
+#include <signal.h>
+#include <sodium.h>
+#include <unistd.h>
 #include "actor_main.h"
+#include "bus.h"
+#include "call_pool.h"
+#include "config.h"
+#include "json_msgpack.h"
+#include "log.h"
+#include "paths.h"
+#include "zygote.h"
+
+#define POLL_MAX      (2 + 2 * 64)
+#define ONESHOT_MAX   (4u << 20)
 
 static const char *s_owns [] = { "sandbox processes", NULL };
 
-//  op name -> handler; `health` is answered by the service loop.
-static const service_op_t s_ops [] = {
-    { NULL, NULL }
+static const service_def_t s_def = {
+    .service = "sandbox",
+    .process = "mcpbox-executor",
+    .owns    = s_owns,
 };
 
 static const config_option_t s_options [] = {
-    { "broker_key", CONFIG_STR, "", 0, 0,
-      "broker's public certificate (zcert), for a tcp:// broker" },
-    { "cert", CONFIG_STR, "", 0, 0,
-      "this executor's secret certificate (zcert), for a tcp:// broker" },
-    { "credit", CONFIG_INT, "4", 1, 64,
-      "tool calls this executor runs at once" },
+    { "broker",     CONFIG_STR,  "",  0, 0, "broker endpoint; default the local ipc:// socket" },
+    { "broker_key", CONFIG_STR,  "",  0, 0, "broker's public certificate (zcert), for a tcp:// broker" },
+    { "cert",       CONFIG_STR,  "",  0, 0, "this executor's secret certificate (zcert), for a tcp:// broker" },
+    { "credit",     CONFIG_INT,  "4", 1, 64, "tool calls this executor runs at once" },
+    { "oneshot",    CONFIG_BOOL, NULL, 0, 0, "run one request read as JSON on stdin, print the result" },
     { NULL, CONFIG_STR, NULL, 0, 0, NULL }
 };
+
+//  {"ok": true, ...result fields...} as msgpack.
+static msgw_t *
+s_reply_from_result (json_t *result)
+{
+    json_object_set_new (result, "ok", json_true ());
+    msgw_t *w = msgw_new ();
+    if (msgw_json (w, result) != 0) {
+        msgw_destroy (&w);
+        w = msgw_error_new (BUS_ERR_INTERNAL, "result could not be encoded");
+    }
+    return w;
+}
+
+static void
+s_reply (bus_worker_t *worker, bus_request_t **request, msgw_t **w)
+{
+    bus_worker_reply (worker, request, msgw_data (*w), msgw_size (*w));
+    msgw_destroy (w);
+}
+
+//  A request from the bus: answered now (health, errors) or started.
+static void
+s_request (bus_worker_t *worker, call_pool_t *pool, bus_request_t *request, int64_t started)
+{
+    size_t size;
+    const void *body = bus_request_body (request, &size);
+    const char *why = NULL;
+    msg_t *msg = msg_decode (body, size, NULL, &why);
+    msgw_t *w = NULL;
+    if (!msg)
+        w = msgw_error_new (BUS_ERR_BAD_REQUEST, why);
+    else
+    if (msg_op (msg) && streq (msg_op (msg), "health"))
+        w = service_health_reply (&s_def, started);
+    else {
+        job_spec_t spec;
+        bus_error_t code;
+        char err [256];
+        if (job_spec_from_request (msg_root (msg), &spec, &code, err, sizeof err) != 0)
+            w = msgw_error_new (code, err);
+        else
+        if (call_pool_start (pool, &spec, request, err, sizeof err) != 0) {
+            job_spec_clear (&spec);
+            w = msgw_error_new (BUS_ERR_UNAVAILABLE, err);
+        }
+        else
+            request = NULL;         //  answered when the call finishes
+    }
+    msg_destroy (&msg);
+    if (request)
+        s_reply (worker, &request, &w);
+}
+
+static int
+s_serve (config_t *config, const paths_t *paths, zygote_t *zygote)
+{
+    const char *endpoint = *config_str (config, "broker") ? config_str (config, "broker")
+                                                          : paths->bus_endpoint;
+    bus_curve_t curve = { config_str (config, "broker_key"), config_str (config, "cert") };
+    bool use_curve = *curve.server_public_file && *curve.client_secret_file;
+    bus_worker_t *worker = bus_worker_new (endpoint, "sandbox", (int) config_int (config, "credit"),
+                                           use_curve ? &curve : NULL);
+    if (!worker) {
+        log_error ("cannot connect to %s (bad endpoint or certificates?)", endpoint);
+        return 1;
+    }
+    call_pool_t *pool = call_pool_new (zygote);
+    call_pool_refill (pool);
+    int64_t started = zclock_mono ();
+    log_info ("serving 'sandbox' at %s with credit %d", endpoint, (int) config_int (config, "credit"));
+
+    while (!zsys_interrupted) {
+        zmq_pollitem_t items [POLL_MAX];
+        items [0] = (zmq_pollitem_t) { zsock_resolve (bus_worker_sock (worker)), 0, ZMQ_POLLIN, 0 };
+        int count = 1 + call_pool_poll_items (pool, items + 1, POLL_MAX - 1);
+        int wait = call_pool_next_timeout_ms (pool);
+        if (wait < 0 || wait > bus_heartbeat_ms ())
+            wait = bus_heartbeat_ms ();
+        if (zmq_poll (items, count, wait) < 0 && errno != EINTR)
+            break;
+        call_pool_handle (pool, items + 1, count - 1);
+        void *token;
+        json_t *result;
+        while (call_pool_take_done (pool, &token, &result)) {
+            bus_request_t *request = token;
+            msgw_t *w = s_reply_from_result (result);
+            json_decref (result);
+            s_reply (worker, &request, &w);
+        }
+        bus_request_t *request;
+        //  receive while we have room; the broker respects our credit anyway
+        while ((request = bus_worker_recv (worker, 0)))
+            s_request (worker, pool, request, started);
+        call_pool_refill (pool);
+    }
+    log_info ("stopping");
+    call_pool_destroy (&pool);
+    bus_worker_destroy (&worker);
+    return 0;
+}
+
+//  --oneshot: the same path as the bus, for `mcpbox sandbox run`.
+static int
+s_oneshot (zygote_t *zygote)
+{
+    json_error_t error;
+    json_t *request = json_loadf (stdin, JSON_REJECT_DUPLICATES, &error);
+    if (!request || !json_is_object (request)) {
+        fprintf (stderr, "mcpbox-executor: --oneshot needs one JSON object on stdin: %s\n", error.text);
+        json_decref (request);
+        return 2;
+    }
+    msgw_t *w = msgw_new ();
+    msgw_json (w, request);
+    json_decref (request);
+    msg_t *msg = msg_decode (msgw_data (w), msgw_size (w), NULL, NULL);
+    msgw_destroy (&w);
+    job_spec_t spec;
+    bus_error_t code = BUS_ERR_BAD_REQUEST;
+    char err [256] = "request is not a map";
+    call_pool_t *pool = call_pool_new (zygote);
+    json_t *result = NULL;
+    if (msg && job_spec_from_request (msg_root (msg), &spec, &code, err, sizeof err) == 0
+    &&  call_pool_start (pool, &spec, NULL, err, sizeof err) == 0) {
+        void *token;
+        while (!call_pool_take_done (pool, &token, &result) && !zsys_interrupted) {
+            zmq_pollitem_t items [4];
+            int count = call_pool_poll_items (pool, items, 4);
+            int wait = call_pool_next_timeout_ms (pool);
+            zmq_poll (items, count, wait < 0 || wait > 100 ? 100 : wait);
+            call_pool_handle (pool, items, count);
+        }
+    }
+    msg_destroy (&msg);
+    call_pool_destroy (&pool);
+    if (!result) {
+        fprintf (stderr, "mcpbox-executor: %s: %s\n", bus_error_name (code), err);
+        return 2;
+    }
+    json_dumpf (result, stdout, JSON_COMPACT);
+    fputc ('\n', stdout);
+    int success = json_is_true (json_object_get (result, "success"));
+    json_decref (result);
+    return success ? 0 : 1;
+}
 
 int
 main (int argc, char **argv)
 {
-    const service_def_t def = {
-        .service = "sandbox",
-        .process = "mcpbox-executor",
-        .owns    = s_owns,
-        .ops     = s_ops,
-        .credit  = 4,
-    };
-    return actor_main (argc, argv, &def, s_options);
+    config_t *config = config_new (s_options);
+    char err [512];
+    if (config_load (config, argc, argv, err, sizeof err) != 0) {
+        fprintf (stderr, "mcpbox-executor: %s\n", err);
+        config_destroy (&config);
+        return 2;
+    }
+    if (config_bool (config, "help")) {
+        config_print_help (config, stdout, "usage: mcpbox-executor [--data-dir D] [options]");
+        config_destroy (&config);
+        return 0;
+    }
+    log_level_t level = LOG_INFO;
+    log_level_parse (config_str (config, "log_level"), &level);
+    log_init ("mcpbox-executor", level);
+    if (sodium_init () < 0) {
+        log_error ("libsodium failed to initialise");
+        return 1;
+    }
+    signal (SIGPIPE, SIG_IGN);      //  a dead child's pipe is an error, not a death
+
+    //  before any thread: the interpreter and the seccomp program
+    zygote_t *zygote = zygote_new (err, sizeof err);
+    if (!zygote) {
+        log_error ("%s", err);
+        config_destroy (&config);
+        return 1;
+    }
+    int rc;
+    if (config_bool (config, "oneshot"))
+        rc = s_oneshot (zygote);
+    else {
+        paths_t paths;
+        if (paths_init (&paths, config_str (config, "data_dir"), true, err, sizeof err) != 0) {
+            log_error ("%s", err);
+            rc = 1;
+        }
+        else
+            rc = s_serve (config, &paths, zygote);
+    }
+    zygote_destroy (&zygote);
+    config_destroy (&config);
+    return rc;
 }

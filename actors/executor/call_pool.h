@@ -1,0 +1,49 @@
+/*  call_pool.h — the executor parent's view of running sandbox calls.
+
+    Holds one warm spare child (forked in advance, waiting for a job) and
+    the calls in flight. For each call it feeds the job to a child, serves
+    the child's HTTP requests (through http_bridge), collects the result
+    frame, enforces the wall-clock deadline with SIGKILL, reaps the child
+    through its pidfd and turns the way it ended into a result.
+
+    It plugs into the caller's zmq_poll loop: call_pool_poll_items() adds
+    the fds it waits on, call_pool_handle() acts on what became ready, and
+    call_pool_take_done() hands back finished calls.
+*/
+#ifndef MCPBOX_CALL_POOL_H
+#define MCPBOX_CALL_POOL_H
+
+#include <jansson.h>
+#include <zmq.h>
+#include "job_spec.h"
+#include "zygote.h"
+
+typedef struct _call_pool_t call_pool_t;
+
+call_pool_t *call_pool_new (zygote_t *zygote);
+void         call_pool_destroy (call_pool_t **self_p);
+
+//  Start a call (takes the spec's contents). token is handed back with the
+//  result. 0, or -1 + err (no child could be made).
+int  call_pool_start (call_pool_t *self, job_spec_t *spec, void *token,
+                      char *err, size_t errlen);
+
+//  Calls running now.
+size_t call_pool_running (call_pool_t *self);
+
+//  Fill up to max poll items; returns how many.
+int  call_pool_poll_items (call_pool_t *self, zmq_pollitem_t *items, int max);
+//  After zmq_poll: act on the items filled above.
+void call_pool_handle (call_pool_t *self, zmq_pollitem_t *items, int count);
+//  Milliseconds until the next deadline (-1 none).
+int  call_pool_next_timeout_ms (call_pool_t *self);
+
+//  A finished call: its token and the result object (caller decrefs):
+//  the harness's fields (success, result_json, error, stdout, ...) plus
+//  duration_ms. false when none is finished.
+bool call_pool_take_done (call_pool_t *self, void **token_p, json_t **result_p);
+
+//  Make sure a warm spare exists (after a call started, off its path).
+void call_pool_refill (call_pool_t *self);
+
+#endif

@@ -1,0 +1,865 @@
+"""MCPbox sandbox harness: the Python side of the executor.
+
+Loaded once into the zygote (the executor's embedded interpreter) before any
+fork; the C side then calls, in a forked child:
+
+    prepare(job_json)  before seccomp: decode the job, import what it needs
+    execute()          after seccomp: validate, run, return the result JSON
+
+This file is the Python layer of the sandbox. Everything here is meant to
+stop a tool from reaching the interpreter's internals (dunders, frames,
+real modules, eval); none of it is trusted to hold alone. The process the
+code runs in has rlimits, no privileges, and a seccomp filter that allows
+no open, socket, exec or fork, so a bypass of this layer still reaches
+nothing (see docs/SECURITY.md).
+"""
+
+import ast
+import base64
+import binascii
+import builtins
+import datetime
+import gc
+import io
+import json
+import os
+import re
+import string
+import sys
+import types
+import typing
+import urllib.parse
+
+# --- limits and lists ------------------------------------------------------
+
+MAX_CODE_BYTES = 100 * 1024
+MAX_AST_DEPTH = 100
+MAX_RESULT_BYTES = 4 * 1024 * 1024
+MAX_HTTP_BODY = 10 * 1024 * 1024
+
+DEFAULT_MODULES = (
+    "json", "base64", "binascii", "html", "datetime", "calendar", "zoneinfo",
+    "math", "cmath", "decimal", "fractions", "statistics", "re", "string",
+    "textwrap", "difflib", "urllib.parse", "collections", "collections.abc",
+    "itertools", "functools", "typing", "dataclasses", "enum", "uuid", "copy",
+    "hashlib", "hmac",
+)
+
+# Never importable by a tool, whatever an admin approves.
+FORBIDDEN_MODULES = frozenset((
+    "os", "sys", "subprocess", "socket", "ctypes", "gc", "inspect", "importlib",
+    "builtins", "pickle", "marshal", "asyncio", "asyncio.subprocess", "operator",
+    "threading", "multiprocessing", "_thread", "signal", "posix", "pty", "shutil",
+    "io", "code", "codeop", "runpy", "pathlib", "tempfile", "mmap", "resource",
+    "select", "selectors", "ssl", "fcntl", "termios", "traceback", "types",
+    "weakref", "linecache", "tokenize", "ast", "dis", "pdb", "faulthandler",
+    "sysconfig", "site", "shelve", "dbm", "sqlite3", "copyreg", "atexit",
+    "urllib.request", "http", "http.client", "ftplib", "smtplib", "telnetlib",
+    "xmlrpc", "webbrowser", "zipimport", "pkgutil", "glob", "fnmatch",
+))
+
+# Attributes that lead to frames, code objects or globals without a dunder.
+BLOCKED_ATTRS = frozenset((
+    "f_globals", "f_locals", "f_builtins", "f_back", "f_code", "f_trace",
+    "f_lasti", "f_lineno", "func_globals", "func_code", "mro",
+))
+BLOCKED_ATTR_PREFIXES = ("_", "gi_", "cr_", "ag_", "tb_", "co_")
+
+# Attributes of allowed modules a tool may not touch (eval of strings).
+BLOCKED_MODULE_ATTRS = {
+    "typing": frozenset(("get_type_hints", "ForwardRef", "get_overloads")),
+    "dataclasses": frozenset(("make_dataclass",)),
+}
+
+SAFE_BUILTIN_NAMES = (
+    "abs", "all", "any", "ascii", "bin", "bool", "bytearray", "bytes",
+    "callable", "chr", "classmethod", "complex", "dict", "divmod", "enumerate",
+    "filter", "float", "format", "frozenset", "hash", "hex", "id", "int",
+    "isinstance", "issubclass", "iter", "len", "list", "map", "max", "min",
+    "next", "oct", "ord", "pow", "print", "property", "range", "repr",
+    "reversed", "round", "set", "slice", "sorted", "staticmethod", "str",
+    "sum", "tuple", "zip", "aiter", "anext",
+    "ArithmeticError", "AssertionError", "AttributeError", "BaseException",
+    "Exception", "FloatingPointError", "IndexError", "KeyError", "LookupError",
+    "MemoryError", "NameError", "NotImplementedError", "OverflowError",
+    "RecursionError", "RuntimeError", "StopIteration", "StopAsyncIteration",
+    "TimeoutError", "TypeError", "UnicodeDecodeError", "UnicodeEncodeError",
+    "UnicodeError", "ValueError", "ZeroDivisionError", "ConnectionError",
+    "NotImplemented", "Ellipsis", "True", "False", "None",
+)
+
+
+# --- validation ----------------------------------------------------------------
+
+class ValidationError(Exception):
+    def __init__(self, message, line=None):
+        super().__init__(message)
+        self.line = line
+
+
+def _attr_blocked(name):
+    return name.startswith(BLOCKED_ATTR_PREFIXES) or name in BLOCKED_ATTRS
+
+
+def _check_name(name, node, what):
+    if name is not None and name.startswith("_"):
+        raise ValidationError(f"{what} '{name}' may not start with '_'",
+                              getattr(node, "lineno", None))
+
+
+def validate_tree(code):
+    """Parse and check tool code; returns the AST or raises ValidationError."""
+    if not isinstance(code, str):
+        raise ValidationError("code must be a string")
+    if len(code.encode("utf-8", "surrogatepass")) > MAX_CODE_BYTES:
+        raise ValidationError(f"code is larger than {MAX_CODE_BYTES // 1024} KB")
+    if "\x00" in code:
+        raise ValidationError("code contains a NUL character")
+    try:
+        tree = ast.parse(code, filename="<tool>", mode="exec")
+    except SyntaxError as e:
+        raise ValidationError(f"syntax error: {e.msg}", e.lineno)
+    except (RecursionError, MemoryError, ValueError):
+        raise ValidationError("code is nested too deeply")
+
+    # iterative walk with depth, so hostile nesting cannot recurse us away
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_AST_DEPTH:
+            raise ValidationError("code is nested too deeply", getattr(node, "lineno", None))
+        line = getattr(node, "lineno", None)
+        if isinstance(node, ast.Name):
+            _check_name(node.id, node, "name")
+        elif isinstance(node, ast.Attribute):
+            if _attr_blocked(node.attr):
+                raise ValidationError(f"attribute '{node.attr}' is not allowed", line)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            _check_name(node.name, node, "definition")
+            if isinstance(node, ast.ClassDef):
+                for kw in node.keywords:
+                    raise ValidationError("class keywords (metaclass=...) are not allowed", line)
+        elif isinstance(node, ast.arg):
+            _check_name(node.arg, node, "parameter")
+        elif isinstance(node, ast.keyword):
+            _check_name(node.arg, node, "keyword")
+        elif isinstance(node, ast.alias):
+            _check_name(node.name.split(".")[0], node, "module")
+            for part in node.name.split("."):
+                _check_name(part, node, "module")
+            _check_name(node.asname, node, "alias")
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                raise ValidationError("relative imports are not allowed", line)
+            for part in (node.module or "").split("."):
+                _check_name(part, node, "module")
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            raise ValidationError("global and nonlocal are not allowed", line)
+        elif isinstance(node, (ast.ExceptHandler,)):
+            _check_name(node.name, node, "name")
+        elif isinstance(node, (ast.MatchAs, ast.MatchStar)):
+            _check_name(node.name, node, "name")
+        elif isinstance(node, ast.MatchClass):
+            for attr in node.kwd_attrs:
+                if _attr_blocked(attr):
+                    raise ValidationError(f"attribute '{attr}' is not allowed", line)
+        elif isinstance(node, ast.MatchMapping):
+            _check_name(node.rest, node, "name")
+        for child in ast.iter_child_nodes(node):
+            stack.append((child, depth + 1))
+    return tree
+
+
+def find_main(tree):
+    for node in tree.body:
+        if isinstance(node, ast.AsyncFunctionDef) and node.name == "main":
+            return node
+    return None
+
+
+# --- input schema from the signature (AST only, nothing is evaluated) ------
+
+_SIMPLE_TYPES = {
+    "int": {"type": "integer"}, "float": {"type": "number"},
+    "str": {"type": "string"}, "bool": {"type": "boolean"},
+    "list": {"type": "array"}, "List": {"type": "array"},
+    "tuple": {"type": "array"}, "Tuple": {"type": "array"},
+    "set": {"type": "array"}, "Set": {"type": "array"},
+    "dict": {"type": "object"}, "Dict": {"type": "object"},
+    "Any": {}, "object": {}, "bytes": {"type": "string"},
+}
+
+
+def _dotted(node):
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = _dotted(node.value)
+        return base + "." + node.attr if base else None
+    return None
+
+
+def _is_none(node):
+    return isinstance(node, ast.Constant) and node.value is None or \
+        isinstance(node, ast.Name) and node.id == "None"
+
+
+def annotation_schema(node, depth=0):
+    """Returns (schema, optional) for an annotation node."""
+    if node is None or depth > 10:
+        return {}, False
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        try:
+            return annotation_schema(ast.parse(node.value, mode="eval").body, depth + 1)
+        except SyntaxError:
+            return {}, False
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        parts = [node.left, node.right]
+        non_none = [p for p in parts if not _is_none(p)]
+        if len(non_none) == 1:
+            return annotation_schema(non_none[0], depth + 1)[0], True
+        return {"anyOf": [annotation_schema(p, depth + 1)[0] for p in non_none]}, len(non_none) < 2
+    name = _dotted(node)
+    if name is not None:
+        return dict(_SIMPLE_TYPES.get(name.split(".")[-1], {})), False
+    if isinstance(node, ast.Subscript):
+        outer = (_dotted(node.value) or "").split(".")[-1]
+        inner = node.slice
+        args = list(inner.elts) if isinstance(inner, ast.Tuple) else [inner]
+        if outer == "Optional":
+            return annotation_schema(args[0], depth + 1)[0], True
+        if outer == "Union":
+            non_none = [a for a in args if not _is_none(a)]
+            optional = len(non_none) < len(args)
+            if len(non_none) == 1:
+                return annotation_schema(non_none[0], depth + 1)[0], optional
+            return {"anyOf": [annotation_schema(a, depth + 1)[0] for a in non_none]}, optional
+        if outer in ("list", "List", "set", "Set", "Sequence", "Iterable"):
+            return {"type": "array", "items": annotation_schema(args[0], depth + 1)[0]}, False
+        if outer in ("tuple", "Tuple"):
+            return {"type": "array"}, False
+        if outer in ("dict", "Dict", "Mapping") and len(args) == 2:
+            return {"type": "object",
+                    "additionalProperties": annotation_schema(args[1], depth + 1)[0]}, False
+        if outer == "Literal":
+            values = [a.value for a in args if isinstance(a, ast.Constant)]
+            return {"enum": values}, False
+        return dict(_SIMPLE_TYPES.get(outer, {})), False
+    return {}, False
+
+
+def _param_docs(doc):
+    """Google-style 'Args:' section -> {name: description}."""
+    docs, in_args = {}, False
+    for line in (doc or "").splitlines():
+        stripped = line.strip()
+        if stripped.lower() in ("args:", "arguments:", "parameters:"):
+            in_args = True
+            continue
+        if in_args:
+            if not stripped:
+                continue
+            m = re.match(r"^(\w+)\s*(\([^)]*\))?\s*:\s*(.*)$", stripped)
+            if m and line.startswith((" ", "\t")):
+                docs[m.group(1)] = m.group(3)
+            elif not line.startswith((" ", "\t")):
+                in_args = False
+    return docs
+
+
+def main_schema(main):
+    """Input JSON schema and parameter list from main's signature."""
+    args = main.args
+    doc = ast.get_docstring(main) or ""
+    param_docs = _param_docs(doc)
+    properties, required, parameters = {}, [], []
+    positional = args.posonlyargs + args.args
+    defaults = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
+    pairs = list(zip(positional, defaults)) + list(zip(args.kwonlyargs, args.kw_defaults))
+    for arg, default in pairs:
+        schema, optional = annotation_schema(arg.annotation)
+        has_default = default is not None
+        if has_default:
+            try:
+                value = ast.literal_eval(default)
+                json.dumps(value)
+                if value is not None:
+                    schema["default"] = value
+                else:
+                    optional = True
+            except (ValueError, TypeError, SyntaxError, RecursionError):
+                pass
+        if arg.arg in param_docs:
+            schema["description"] = param_docs[arg.arg]
+        properties[arg.arg] = schema
+        if not has_default and not optional:
+            required.append(arg.arg)
+        parameters.append({
+            "name": arg.arg,
+            "type": ast.unparse(arg.annotation) if arg.annotation else "any",
+            "required": arg.arg in required,
+        })
+    schema = {"type": "object", "properties": properties, "required": required}
+    if args.kwarg is None:
+        schema["additionalProperties"] = False
+    description = doc.split("\n\n")[0].strip() if doc else ""
+    return schema, parameters, description
+
+
+# --- the tool's world --------------------------------------------------------------
+
+def _safe_get_field(self, field_name, args, kwargs):
+    """string.Formatter.get_field that refuses '{0.__class__}'-style walks."""
+    import _string
+    first, rest = _string.formatter_field_name_split(field_name)
+    for is_attr, key in rest:
+        if is_attr and _attr_blocked(key):
+            raise ValueError(f"format field attribute '{key}' is not allowed")
+    return _original_get_field(self, field_name, args, kwargs)
+
+
+_original_get_field = string.Formatter.get_field
+string.Formatter.get_field = _safe_get_field
+_formatter = string.Formatter()
+
+
+def _format_attr(obj, name):
+    """What `obj.format` / `obj.format_map` evaluates to in tool code."""
+    if obj is str:
+        if name == "format":
+            return lambda template, *a, **k: _formatter.vformat(str(template), a, k)
+        return lambda template, mapping: _formatter.vformat(str(template), (), mapping)
+    if isinstance(obj, str):
+        if name == "format":
+            return lambda *a, **k: _formatter.vformat(obj, a, k)
+        return lambda mapping: _formatter.vformat(obj, (), mapping)
+    return getattr(obj, name)
+
+
+class _FormatRewriter(ast.NodeTransformer):
+    """`x.format` -> `_mcpbox_format_attr(x, 'format')`, so str.format goes
+    through the safe formatter however it is reached."""
+
+    def visit_Attribute(self, node):
+        self.generic_visit(node)
+        if node.attr in ("format", "format_map") and isinstance(node.ctx, ast.Load):
+            call = ast.Call(func=ast.Name(id="_mcpbox_format_attr", ctx=ast.Load()),
+                            args=[node.value, ast.Constant(node.attr)], keywords=[])
+            return ast.copy_location(call, node)
+        return node
+
+
+class ModuleView:
+    """What `import m` gives a tool: m's public attributes, minus modules
+    that are not themselves allowed and a few eval-capable helpers."""
+
+    def __init__(self, module, allowed):
+        blocked = BLOCKED_MODULE_ATTRS.get(module.__name__, frozenset())
+        name = module.__name__
+
+        def get(attr):
+            if attr.startswith("_") or attr in blocked:
+                raise AttributeError(f"module '{name}' has no attribute '{attr}'")
+            value = getattr(module, attr)
+            if isinstance(value, types.ModuleType):
+                if value.__name__ in allowed and value.__name__ not in FORBIDDEN_MODULES:
+                    return ModuleView(value, allowed)
+                raise AttributeError(f"module '{name}' has no attribute '{attr}'")
+            return value
+
+        object.__setattr__(self, "_get", get)
+        object.__setattr__(self, "_name", name)
+
+    def __getattr__(self, attr):
+        return object.__getattribute__(self, "_get")(attr)
+
+    def __setattr__(self, attr, value):
+        raise AttributeError("modules are read-only in tools")
+
+    def __delattr__(self, attr):
+        raise AttributeError("modules are read-only in tools")
+
+    def __dir__(self):
+        return []
+
+    def __repr__(self):
+        return f"<module '{object.__getattribute__(self, '_name')}'>"
+
+
+class _BoundedWriter(io.TextIOBase):
+    """stdout for a tool: keeps the first `limit` characters."""
+
+    def __init__(self, limit):
+        self._parts, self._size, self._limit, self.truncated = [], 0, limit, False
+
+    def write(self, text):
+        if not isinstance(text, str):
+            raise TypeError("write() argument must be str")
+        room = self._limit - self._size
+        if room > 0:
+            self._parts.append(text[:room])
+            self._size += min(len(text), room)
+        if len(text) > room:
+            self.truncated = True
+        return len(text)
+
+    def getvalue(self):
+        return "".join(self._parts)
+
+
+# --- http through the parent -----------------------------------------------
+
+class _Channel:
+    """Frames to and from the executor parent: u32 big-endian length + JSON."""
+
+    def __init__(self, down_fd, up_fd):
+        self.down, self.up = down_fd, up_fd
+
+    def send(self, obj):
+        data = json.dumps(obj, ensure_ascii=False).encode("utf-8", "surrogatepass")
+        frame = len(data).to_bytes(4, "big") + data
+        view = memoryview(frame)
+        while view:
+            n = os.write(self.up, view)
+            view = view[n:]
+
+    def _read_exact(self, n):
+        chunks, left = [], n
+        while left:
+            chunk = os.read(self.down, min(left, 1 << 20))
+            if not chunk:
+                raise ConnectionError("executor parent went away")
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+
+    def receive(self):
+        size = int.from_bytes(self._read_exact(4), "big")
+        if size > MAX_HTTP_BODY * 2 + 65536:
+            raise ConnectionError("oversized frame from executor parent")
+        return json.loads(self._read_exact(size))
+
+
+class HTTPError(Exception):
+    pass
+
+
+class Response:
+    def __init__(self, status_code, headers, content, url):
+        self.status_code = status_code
+        self.headers = headers
+        self.content = content
+        self.url = url
+
+    @property
+    def text(self):
+        return self.content.decode("utf-8", "replace")
+
+    @property
+    def ok(self):
+        return 200 <= self.status_code < 400
+
+    def json(self):
+        return json.loads(self.content)
+
+    def raise_for_status(self):
+        if self.status_code >= 400:
+            raise HTTPError(f"HTTP {self.status_code} for {self.url}")
+
+    def __repr__(self):
+        return f"<Response [{self.status_code}]>"
+
+
+class _Ready:
+    """An awaitable that is already resolved: `await` returns at once."""
+
+    def __init__(self, thunk):
+        self._thunk = thunk
+
+    def __await__(self):
+        return self._thunk()
+        yield  # noqa: makes __await__ a generator that never suspends
+
+
+class HTTPClient:
+    """The `http` global: each request crosses the pipe to the parent, which
+    checks the allowlist and SSRF rules and performs it with libcurl."""
+
+    def __init__(self, channel):
+        object.__setattr__(self, "_channel", channel)
+
+    def __setattr__(self, attr, value):
+        raise AttributeError("http is read-only")
+
+    def request(self, method, url, params=None, headers=None, json=None, data=None,
+                timeout=None):
+        channel = object.__getattribute__(self, "_channel")
+
+        def perform():
+            return _http_perform(channel, method, url, params, headers, json, data, timeout)
+        return _Ready(perform)
+
+    def get(self, url, **kw):
+        return self.request("GET", url, **kw)
+
+    def post(self, url, **kw):
+        return self.request("POST", url, **kw)
+
+    def put(self, url, **kw):
+        return self.request("PUT", url, **kw)
+
+    def patch(self, url, **kw):
+        return self.request("PATCH", url, **kw)
+
+    def delete(self, url, **kw):
+        return self.request("DELETE", url, **kw)
+
+    def head(self, url, **kw):
+        return self.request("HEAD", url, **kw)
+
+
+_json_module = json
+
+
+def _http_perform(channel, method, url, params, headers, json_body, data, timeout):
+    if not isinstance(method, str) or method.upper() not in (
+            "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"):
+        raise ValueError("unsupported HTTP method")
+    if not isinstance(url, str):
+        raise TypeError("url must be a string")
+    if params:
+        query = urllib.parse.urlencode(params, doseq=True)
+        url = url + ("&" if "?" in url else "?") + query
+    out_headers = {}
+    for k, v in (headers or {}).items():
+        out_headers[str(k)] = str(v)
+    body = b""
+    if json_body is not None:
+        body = _json_module.dumps(json_body).encode()
+        out_headers.setdefault("Content-Type", "application/json")
+    elif data is not None:
+        if isinstance(data, dict):
+            body = urllib.parse.urlencode(data).encode()
+            out_headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
+        elif isinstance(data, str):
+            body = data.encode()
+        elif isinstance(data, (bytes, bytearray)):
+            body = bytes(data)
+        else:
+            raise TypeError("data must be str, bytes or dict")
+    if len(body) > MAX_HTTP_BODY:
+        raise ValueError("request body larger than 10 MB")
+    request = {"type": "http", "method": method.upper(), "url": url,
+               "headers": out_headers, "body": base64.b64encode(body).decode()}
+    if timeout is not None:
+        request["timeout_ms"] = int(float(timeout) * 1000)
+    channel.send(request)
+    reply = channel.receive()
+    if not reply.get("ok"):
+        raise HTTPError(reply.get("error", "request failed"))
+    return Response(int(reply["status"]), dict(reply.get("headers") or {}),
+                    base64.b64decode(reply.get("body", "")), reply.get("url", url))
+
+
+# --- secrets and redaction ---------------------------------------------------------------
+
+REDACTED = "[REDACTED]"
+
+
+def _secret_forms(value):
+    """The spellings of a secret that we redact: itself and simple transforms."""
+    raw = value.encode("utf-8", "surrogatepass")
+    forms = {value, value[::-1], value.upper(), value.lower(),
+             urllib.parse.quote(value, safe=""), urllib.parse.quote_plus(value),
+             base64.b64encode(raw).decode(), base64.b64encode(raw).decode().rstrip("="),
+             base64.urlsafe_b64encode(raw).decode().rstrip("="),
+             binascii.hexlify(raw).decode(), binascii.hexlify(raw).decode().upper(),
+             json.dumps(value)[1:-1]}
+    return sorted((f for f in forms if f), key=len, reverse=True)
+
+
+class Redactor:
+    """Long secrets are redacted wherever they appear; short ones (< 4
+    characters) wherever they stand as a whole word or a whole value, since
+    redacting every 'ab' inside other text would destroy the output."""
+
+    def __init__(self, secrets):
+        self.long, self.short = [], []
+        for value in secrets.values():
+            if isinstance(value, str) and value:
+                (self.long if len(value) >= 4 else self.short).append(value)
+        patterns = []
+        for value in self.long:
+            patterns.extend(re.escape(f) for f in _secret_forms(value))
+        for value in self.short:
+            patterns.extend(r"(?<!\w)" + re.escape(f) + r"(?!\w)" for f in _secret_forms(value))
+        self.pattern = re.compile("|".join(patterns)) if patterns else None
+
+    def text(self, text):
+        if self.pattern is None or not isinstance(text, str):
+            return text
+        return self.pattern.sub(REDACTED, text)
+
+    def value(self, value, depth=0):
+        if self.pattern is None or depth > 200:
+            return value
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, dict):
+            return {self.text(k) if isinstance(k, str) else k: self.value(v, depth + 1)
+                    for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [self.value(v, depth + 1) for v in value]
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            text = str(value)
+            return REDACTED if self.text(text) != text else value
+        return value
+
+
+# --- running a job -----------------------------------------------------------------
+
+def _import_guard_factory(allowed, user_globals, real_import):
+    """builtins.__import__ for the child. Imports from tool code are checked
+    against the server's allowlist and get ModuleViews; imports made inside
+    library code may only reach modules loaded before the sandbox closed."""
+
+    def guarded_import(name, globals=None, locals=None, fromlist=(), level=0):
+        if globals is user_globals:
+            if level != 0:
+                raise ImportError("relative imports are not allowed")
+            if name in FORBIDDEN_MODULES or name.split(".")[0] in FORBIDDEN_MODULES \
+                    or name not in allowed:
+                raise ImportError(
+                    f"module '{name}' is not allowed; ask the admin with "
+                    f"mcpbox_request_module")
+            module = sys.modules.get(name)
+            if module is None:
+                raise ImportError(f"module '{name}' is not available in the sandbox")
+            if fromlist:
+                for item in fromlist:
+                    if item.startswith("_"):
+                        raise ImportError(f"cannot import '{item}' from '{name}'")
+                    sub = f"{name}.{item}"
+                    if isinstance(getattr(module, item, None), types.ModuleType) \
+                            and sub not in allowed:
+                        raise ImportError(f"module '{sub}' is not allowed")
+                return ModuleView(module, allowed)
+            top = name.split(".")[0]
+            if top != name and top not in allowed:
+                # `import urllib.parse` binds `urllib`: give a view that only
+                # exposes the allowed submodule chain
+                return ModuleView(sys.modules[top], allowed | {top})
+            return ModuleView(sys.modules[top], allowed)
+        # library code: only what is already loaded (nothing new can be read)
+        if level == 0 and name in sys.modules:
+            return real_import(name, globals, locals, fromlist, level)
+        if level != 0:
+            return real_import(name, globals, locals, fromlist, level)
+        raise ImportError(f"module '{name}' cannot be loaded inside the sandbox")
+
+    return guarded_import
+
+
+def _safe_build_class(real_build_class):
+    def build_class(func, name, *bases, **kw):
+        if kw:
+            raise TypeError("class keywords are not allowed")
+        return real_build_class(func, name, *bases)
+    return build_class
+
+
+def _error_info(exc, source_lines, redactor, limit_frames=True):
+    """Type, message, line and ±2 lines of the tool's own source."""
+    line = None
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == "<tool>":
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    if isinstance(exc, SyntaxError) and exc.filename == "<tool>":
+        line = exc.lineno
+    context = []
+    if line:
+        for n in range(max(1, line - 2), min(len(source_lines), line + 2) + 1):
+            marker = ">" if n == line else " "
+            context.append(f"{marker}{n:4d} | {source_lines[n - 1]}")
+    message = str(exc)
+    if len(message) > 4000:
+        message = message[:4000] + "..."
+    return {
+        "type": type(exc).__name__,
+        "message": redactor.text(message),
+        "line": line,
+        "context": [redactor.text(c) for c in context],
+    }
+
+
+def _jsonable(value):
+    try:
+        return json.dumps(value, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError, RecursionError, OverflowError):
+        return None
+
+
+_job = None
+
+
+def prepare(job_json):
+    """Before the sandbox closes: decode the job and import the extra
+    modules it allows (imports need to open files; later nothing can)."""
+    global _job
+    job = json.loads(job_json)
+    allowed = set(job.get("allowed_modules") or DEFAULT_MODULES)
+    allowed |= set(job.get("extra_modules") or ())
+    allowed -= FORBIDDEN_MODULES
+    for name in sorted(allowed):
+        if name not in sys.modules and all(p.isidentifier() and not p.startswith("_")
+                                           for p in name.split(".")):
+            try:
+                __import__(name)
+            except Exception:
+                pass            # reported when the tool imports it
+    job["allowed"] = allowed
+    _job = job
+    timeout = job.get("timeout_ms", 30000)
+    return timeout if isinstance(timeout, int) and 0 < timeout <= 300000 else 30000
+
+
+def execute(channel_fds):
+    """After the sandbox closed: run the prepared job, return result JSON."""
+    result = _execute(channel_fds)
+    result["type"] = "result"
+    return json.dumps(result, ensure_ascii=False)
+
+
+def _execute(channel_fds):
+    job = _job
+    mode = job.get("mode", "run")
+    code = job.get("code", "")
+    secrets = {str(k): str(v) for k, v in (job.get("secrets") or {}).items()}
+    redactor = Redactor(secrets)
+    source_lines = code.splitlines() if isinstance(code, str) else []
+
+    try:
+        tree = validate_tree(code)
+    except ValidationError as e:
+        return {"success": False, "valid": False,
+                "error": {"type": "ValidationError", "message": str(e),
+                          "line": e.line, "context": []}}
+    main = find_main(tree)
+    if mode == "validate":
+        out = {"success": main is not None, "valid": main is not None,
+               "has_main": main is not None}
+        if main is None:
+            out["error"] = {"type": "ValidationError",
+                            "message": "code must define 'async def main(...)'",
+                            "line": None, "context": []}
+        else:
+            schema, parameters, description = main_schema(main)
+            out.update(input_schema=schema, parameters=parameters, description=description)
+        return out
+    if main is None:
+        return {"success": False, "valid": False, "error": {
+            "type": "ValidationError", "message": "code must define 'async def main(...)'",
+            "line": None, "context": []}}
+
+    stdout = _BoundedWriter(int(job.get("stdout_limit", 1024 * 1024)))
+    sys.stdout = stdout
+    sys.stderr = stdout
+    channel = _Channel(*channel_fds)
+    arguments = job.get("arguments") or {}
+    if not isinstance(arguments, dict):
+        arguments = {}
+    allowed = job["allowed"]
+
+    safe_builtins = {name: getattr(builtins, name) for name in SAFE_BUILTIN_NAMES
+                     if hasattr(builtins, name)}
+    safe_builtins["__build_class__"] = _safe_build_class(builtins.__build_class__)
+    user_globals = {
+        "__name__": "tool",
+        "__builtins__": safe_builtins,
+        "_mcpbox_format_attr": _format_attr,
+        "http": HTTPClient(channel),
+        "json": ModuleView(json, allowed | {"json"}),
+        "datetime": ModuleView(datetime, allowed | {"datetime"}),
+        "arguments": types.MappingProxyType(dict(arguments)),
+        "secrets": types.MappingProxyType(secrets),
+    }
+    real_import = builtins.__import__
+    guard = _import_guard_factory(allowed, user_globals, real_import)
+    safe_builtins["__import__"] = guard
+    builtins.__import__ = guard
+    if job.get("test_inject_os"):
+        # test builds only (the C side refuses this field otherwise): hand the
+        # tool the real os module to prove the process layer holds alone
+        user_globals["os"] = os
+        user_globals["sys"] = sys
+
+    result = {"success": False}
+    try:
+        tree = ast.fix_missing_locations(_FormatRewriter().visit(tree))
+        exec(compile(tree, "<tool>", "exec"), user_globals)
+        tool_main = user_globals.get("main")
+        coro = tool_main(**arguments)
+        if not isinstance(coro, types.CoroutineType):
+            raise TypeError("main must be declared 'async def main(...)'")
+        try:
+            coro.send(None)
+        except StopIteration as stop:
+            value = stop.value
+        else:
+            coro.close()
+            raise RuntimeError("tools may only await MCPbox's own awaitables (http.*)")
+        value = redactor.value(value)
+        text = _jsonable(value)
+        if text is not None:
+            result = {"success": True, "result_json": text, "structured": True}
+        else:
+            result = {"success": True, "result_json": json.dumps(redactor.text(str(value))),
+                      "structured": False}
+        if len(result["result_json"]) > MAX_RESULT_BYTES:
+            result = {"success": False, "error": {
+                "type": "ResultTooLarge", "line": None, "context": [],
+                "message": f"result larger than {MAX_RESULT_BYTES // (1024 * 1024)} MB"}}
+    except BaseException as exc:  # noqa: everything a tool raises is its failure
+        builtins.__import__ = real_import
+        result = {"success": False, "error": _error_info(exc, source_lines, redactor)}
+    builtins.__import__ = real_import
+    sys.stdout = sys.__stdout__
+    sys.stderr = sys.__stderr__
+    result["stdout"] = redactor.text(stdout.getvalue())
+    result["stdout_truncated"] = stdout.truncated
+    return result
+
+
+def zygote_init():
+    """Once, in the zygote: load the default modules and warm what would
+    otherwise be loaded lazily (and could not be, once the sandbox closes)."""
+    sys.path[:] = [p for p in sys.path if p and os.path.isdir(p)]
+    if "/usr/lib/python3/dist-packages" not in sys.path and \
+            os.path.isdir("/usr/lib/python3/dist-packages"):
+        sys.path.append("/usr/lib/python3/dist-packages")
+    for name in DEFAULT_MODULES:
+        __import__(name)
+    import zoneinfo
+    datetime.datetime.strptime("2024-01-02", "%Y-%m-%d")   # loads _strptime
+    # keep every zone alive in zoneinfo's cache: reading tzdata later is not possible
+    global _zones
+    _zones = []
+    try:
+        for key in sorted(zoneinfo.available_timezones()):
+            try:
+                _zones.append(zoneinfo.ZoneInfo(key))
+            except Exception:
+                pass
+    except Exception:
+        pass
+    "x".encode("idna")
+    "{0}".format(1)
+    json.loads(json.dumps({"a": [1.5, "b"]}))
+    re.compile(r"\w+").findall("warm up")
+    gc.collect()
+    gc.freeze()
+
+
+_zones = []

@@ -1,0 +1,75 @@
+/*  http_fetch.h — one HTTP request on behalf of sandboxed tool code.
+
+    The executor parent calls http_fetch() when a tool's `http` object asks
+    for a request over its pipe. Everything about the request is untrusted;
+    the rules (allowed hosts, policy) come from the job. The request only
+    leaves this machine if
+
+      - the URL is http:// or https://, has a host and no userinfo,
+      - the method is GET POST PUT PATCH DELETE HEAD or OPTIONS,
+      - the headers are well-formed, bounded, and do not override framing
+        (Host, Content-Length, Transfer-Encoding, Connection, ...),
+      - the host passes ssrf_host_allowed() and EVERY address it resolves
+        to passes ssrf_resolve(),
+
+    and the connection is pinned to the checked address. Redirects are not
+    followed by libcurl: each hop (at most HTTP_FETCH_MAX_REDIRECTS) is
+    parsed and checked again from the start, as if the tool had asked for
+    it.
+
+    Thread-safe: several threads may call http_fetch() at once; each call
+    uses its own curl handle. libcurl is initialised once, on first use.
+
+    Not here: the pipe protocol to the sandbox, secrets, logging.
+*/
+#ifndef MCPBOX_HTTP_FETCH_H
+#define MCPBOX_HTTP_FETCH_H
+
+#include <stddef.h>
+#include <jansson.h>
+#include "ssrf.h"
+
+#define HTTP_FETCH_URL_MAX          8192                //  bytes of a URL
+#define HTTP_FETCH_HEADERS_MAX      64                  //  request headers
+#define HTTP_FETCH_HEADER_MAX       8192                //  bytes of name + value
+#define HTTP_FETCH_REQ_BODY_MAX     (10u * 1024 * 1024) //  request body bytes
+#define HTTP_FETCH_BODY_MAX         (10u * 1024 * 1024) //  response body bytes (decoded)
+#define HTTP_FETCH_RESP_HEADERS_MAX (64u * 1024)        //  response header bytes
+#define HTTP_FETCH_MAX_REDIRECTS    5                   //  redirects followed
+#define HTTP_FETCH_TIMEOUT_DEFAULT  30000               //  ms, when timeout_ms <= 0
+#define HTTP_FETCH_TIMEOUT_MAX      300000              //  ms, larger values are clamped
+#define HTTP_FETCH_CONNECT_TIMEOUT  10000               //  ms per connection
+
+typedef struct {
+    const char         *method;         //  NULL = GET; case-insensitive
+    const char         *url;            //  absolute http(s) URL
+    const char *const  *header_names;   //  header_count names
+    const char *const  *header_values;  //  header_count values
+    size_t              header_count;   //  number of request headers
+    const void         *body;           //  request body, may be NULL
+    size_t              body_len;       //  bytes of body
+    int                 timeout_ms;     //  whole request incl. redirects
+} http_request_t;
+
+typedef struct {
+    int         status;                 //  HTTP status of the last hop
+    json_t     *headers;                //  object: lower-case name -> string
+    char       *body;                   //  body bytes, NUL-terminated
+    size_t      body_len;               //  bytes of body (without the NUL)
+    char       *final_url;              //  URL of the last hop
+    char        error [512];            //  why the request failed
+} http_response_t;
+
+//  Performs the request. Returns 0 when an HTTP response (any status)
+//  came back, with *out filled in; -1 with out->error otherwise. *out is
+//  overwritten without being freed first (pass a zeroed or cleared one),
+//  and must be released with http_response_clear() either way.
+int
+    http_fetch (const net_rules_t *rules, const http_request_t *req,
+                http_response_t *out);
+
+//  Frees what *resp holds and zeroes it. Safe on a zeroed struct.
+void
+    http_response_clear (http_response_t *resp);
+
+#endif

@@ -1,0 +1,49 @@
+/*  job_spec.h — turn a request body ({"op": "run"|"test"|"validate", ...})
+    into what a sandbox child is given (the job JSON) and what the parent
+    keeps (network rules, timeout). Every field is typed and bounded here,
+    before any process is involved.
+
+    Request fields:
+      code            str, ≤ 100 KB                         (required)
+      arguments       map                                   (run/test)
+      allowed_modules [str]   full list (default: the harness's defaults)
+      extra_modules   [str]   added to the defaults
+      allowed_hosts   [str]   "host" or "host:port", ≤ 256 entries
+      network_policy  "allowlist" (default) | "allow_all_public"
+      secrets         {str: str}, ≤ 100 entries, values ≤ 10000 bytes
+      timeout_ms      1..300000 (default 30000; validate: 10000)
+      test_inject_os  bool — only in builds with MCPBOX_TEST_HOOKS
+*/
+#ifndef MCPBOX_JOB_SPEC_H
+#define MCPBOX_JOB_SPEC_H
+
+#include <stddef.h>
+#include "bus_errors.h"
+#include "msg.h"
+#include "ssrf.h"
+
+#define JOB_CODE_MAX        (100 * 1024)
+#define JOB_HOSTS_MAX       256
+#define JOB_SECRETS_MAX     100
+#define JOB_SECRET_MAX      10000
+#define JOB_MODULES_MAX     256
+#define JOB_TIMEOUT_MAX_MS  300000
+#define JOB_STDOUT_RUN      (1024 * 1024)
+#define JOB_STDOUT_TEST     (10 * 1024)
+
+typedef struct {
+    char         mode [16];     //  run | test | validate
+    char        *job_json;      //  what the child receives
+    size_t       job_size;
+    char       **hosts;         //  allowed hosts, normalised
+    size_t       host_count;
+    net_policy_t policy;
+    int          timeout_ms;
+} job_spec_t;
+
+//  0, or -1 with *code and a message in err.
+int  job_spec_from_request (const msgpack_object *root, job_spec_t *spec,
+                            bus_error_t *code, char *err, size_t errlen);
+void job_spec_clear (job_spec_t *spec);
+
+#endif
