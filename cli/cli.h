@@ -29,12 +29,16 @@ typedef struct {
     const char            *usage;     //  printed above the options by --help
     const config_option_t *options;   //  the command's own options
     int                  (*run) (config_t *config);  //  returns an exit code
+    //  Commands whose flags repeat (config.h keeps one value per key) parse
+    //  argv themselves: when set, main.c calls this instead of run().
+    int                  (*run_argv) (int argc, char **argv);
 } cli_command_t;
 
 extern const cli_command_t cli_cmd_up;
 extern const cli_command_t cli_cmd_status;
 extern const cli_command_t cli_cmd_migrate;
 extern const cli_command_t cli_cmd_keygen;
+extern const cli_command_t cli_cmd_sandbox;
 
 //  --- cmd_migrate.c --------------------------------------------------------
 //  Open the database at paths->db_path and apply the embedded migrations.

@@ -22,7 +22,8 @@
 
 //  The dispatch table.
 static const cli_command_t *s_commands [] = {
-    &cli_cmd_up, &cli_cmd_status, &cli_cmd_migrate, &cli_cmd_keygen, NULL
+    &cli_cmd_up, &cli_cmd_status, &cli_cmd_migrate, &cli_cmd_keygen,
+    &cli_cmd_sandbox, NULL
 };
 
 //  Options every program has (config.h) and whether they take a value.
@@ -179,5 +180,7 @@ main (int argc, char **argv)
         fprintf (stderr, "mcpbox: unknown command '%.64s' (see mcpbox --help)\n", name);
         return CLI_EXIT_USAGE;
     }
+    if (command->run_argv)
+        return command->run_argv (argc - index, argv + index);
     return s_run_command (command, argc, argv);
 }
