@@ -141,7 +141,16 @@ actor_main (int argc, char **argv, const service_def_t *def,
         if (!use_curve)
             log_warn ("joining %s without CURVE: loopback only", endpoint);
     }
-    status = service_run (&run, endpoint, use_curve ? &curve : NULL) ? 1 : 0;
+    if (run.open && run.open (&paths, &run.state, err, sizeof err) != 0) {
+        log_error ("%s", err);
+        status = 1;
+        goto done;
+    }
+    //  events only on this machine: a remote actor has no local event socket
+    const char *events = strncmp (endpoint, "ipc://", 6) == 0 ? paths.events_in : NULL;
+    status = service_run (&run, endpoint, use_curve ? &curve : NULL, events) ? 1 : 0;
+    if (run.close)
+        run.close (run.state);
 done:
     config_destroy (&config);
     free (options);

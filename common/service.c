@@ -36,7 +36,26 @@ struct _service_t {
     bus_worker_t        *worker;    //  our registration with the broker
     int64_t              started;   //  zclock_mono at start, ms
     uint64_t             handled;   //  requests answered
+    const char          *endpoint;  //  the broker, for service_client
+    bus_client_t        *client;    //  lazily made
+    bus_pub_t           *pub;       //  events, or NULL
 };
+
+bus_client_t *
+service_client (service_t *self)
+{
+    if (!self->client)
+        self->client = bus_client_new (self->endpoint);
+    return self->client;
+}
+
+int
+service_publish (service_t *self, const char *topic, msgw_t *body)
+{
+    if (!self->pub || !body)
+        return -1;
+    return bus_pub_send (self->pub, topic, msgw_data (body), msgw_size (body));
+}
 
 msgw_t *
 service_health_reply (const service_def_t *def, int64_t started)
@@ -171,7 +190,7 @@ s_answer (service_t *self, bus_request_t **request_p)
 
 int
 service_run (const service_def_t *def, const char *endpoint,
-             const bus_curve_t *curve)
+             const bus_curve_t *curve, const char *events_in)
 {
     if (!def || !def->service || !endpoint) {
         log_error ("service_run: no service definition or endpoint");
@@ -179,7 +198,9 @@ service_run (const service_def_t *def, const char *endpoint,
     }
     int credit = def->credit <= 0 ? 1
                : def->credit > BUS_CREDIT_MAX ? BUS_CREDIT_MAX : def->credit;
-    service_t self = { .def = def, .started = zclock_mono () };
+    service_t self = { .def = def, .started = zclock_mono (), .endpoint = endpoint };
+    if (events_in)
+        self.pub = bus_pub_new (events_in);
     self.worker = bus_worker_new (endpoint, def->service, credit, curve);
     if (!self.worker) {
         log_error ("cannot create a worker for service '%s' at %s",
@@ -187,13 +208,25 @@ service_run (const service_def_t *def, const char *endpoint,
         return -1;
     }
     log_info ("serving '%s' at %s (credit %d)", def->service, endpoint, credit);
+    int64_t tick_at = def->tick ? zclock_mono () + def->tick_ms : INT64_MAX;
     while (!zsys_interrupted) {
-        bus_request_t *request = bus_worker_recv (self.worker, SERVICE_POLL_MS);
+        int wait = SERVICE_POLL_MS;
+        if (def->tick) {
+            int64_t left = tick_at - zclock_mono ();
+            wait = left < 0 ? 0 : left < wait ? (int) left : wait;
+        }
+        bus_request_t *request = bus_worker_recv (self.worker, wait);
         if (request)
             s_answer (&self, &request);
+        if (def->tick && zclock_mono () >= tick_at) {
+            def->tick (&self, def->state);
+            tick_at = zclock_mono () + (def->tick_ms > 0 ? def->tick_ms : 1000);
+        }
     }
     log_info ("stopping '%s' after %llu requests", def->service,
               (unsigned long long) self.handled);
     bus_worker_destroy (&self.worker);
+    bus_client_destroy (&self.client);
+    bus_pub_destroy (&self.pub);
     return 0;
 }

@@ -13,6 +13,7 @@
 
 #include "bus.h"
 #include "msg.h"
+#include "paths.h"
 
 typedef struct _service_t service_t;
 
@@ -33,7 +34,24 @@ typedef struct {
     const service_op_t *ops;        //  may be NULL (health only)
     void               *state;      //  passed to handlers
     int                 credit;     //  0 means 1
+
+    //  Optional hooks. open() runs once before serving (actor_main passes
+    //  the paths; open the database here) and its *state_p replaces
+    //  `state`; close() runs after. tick() runs every tick_ms.
+    int               (*open)  (const paths_t *paths, void **state_p,
+                                char *err, size_t errlen);
+    void              (*close) (void *state);
+    void              (*tick)  (service_t *service, void *state);
+    int                 tick_ms;
 } service_def_t;
+
+//  A client of the same broker, for handlers that ask other services
+//  (bus_client_call). Created on first use.
+bus_client_t *service_client (service_t *self);
+
+//  Publish an event (topic, body) on the broker's event bus; fire and
+//  forget. -1 when this service has no event endpoint.
+int service_publish (service_t *self, const char *topic, msgw_t *body);
 
 //  The standard `health` reply: {"ok": true, "service", "process",
 //  "version", "pid", "uptime_s", "owns": [...]}; started is zclock_mono ms.
@@ -42,7 +60,8 @@ msgw_t *service_health_reply (const service_def_t *def, int64_t started);
 
 //  Run until interrupted. 0 on clean shutdown, -1 if the worker could not
 //  be created.
+//  events_in: the broker's event input (NULL: no publishing).
 int service_run (const service_def_t *def, const char *endpoint,
-                 const bus_curve_t *curve);
+                 const bus_curve_t *curve, const char *events_in);
 
 #endif
