@@ -33,6 +33,7 @@ struct _call_pool_t {
     bool             has_spare;
     zlistx_t        *calls;             //  call_t, running
     zlistx_t        *done;              //  call_t, finished, result ready
+    zlistx_t        *reaping;           //  sandbox_child_t, answered, not yet reaped
 };
 
 call_pool_t *
@@ -43,6 +44,7 @@ call_pool_new (zygote_t *zygote)
     self->zygote = zygote;
     self->calls = zlistx_new ();
     self->done = zlistx_new ();
+    self->reaping = zlistx_new ();
     return self;
 }
 
@@ -85,6 +87,12 @@ call_pool_destroy (call_pool_t **self_p)
         s_call_free (&call);
     zlistx_destroy (&self->calls);
     zlistx_destroy (&self->done);
+    sandbox_child_t *child;
+    while ((child = zlistx_detach (self->reaping, NULL))) {
+        s_reap (child);
+        free (child);
+    }
+    zlistx_destroy (&self->reaping);
     if (self->has_spare)
         s_reap (&self->spare);
     free (self);
@@ -282,10 +290,31 @@ s_outcome (call_t *call)
     return result;
 }
 
+//  A call is over when its child is gone and its pipe drained, or as soon
+//  as its result has arrived: the child's exit (tearing down a copy of the
+//  interpreter takes a millisecond) is then reaped off the latency path.
 static bool
 s_finished (call_t *call)
 {
-    return call->exited && (call->up_closed || call->result);
+    return call->result || (call->exited && call->up_closed);
+}
+
+//  Children that answered are killed (they were exiting anyway) and reaped
+//  here, without blocking.
+static void
+s_reap_answered (call_pool_t *self)
+{
+    sandbox_child_t *child = zlistx_first (self->reaping);
+    while (child) {
+        if (waitpid (child->pid, NULL, WNOHANG) == child->pid) {
+            sandbox_child_close (child);
+            zlistx_detach (self->reaping, zlistx_cursor (self->reaping));
+            free (child);
+            child = zlistx_first (self->reaping);
+        }
+        else
+            child = zlistx_next (self->reaping);
+    }
 }
 
 void
@@ -312,6 +341,7 @@ call_pool_handle (call_pool_t *self, zmq_pollitem_t *items, int count)
             kill (call->child.pid, SIGKILL);
         }
     }
+    s_reap_answered (self);
     //  move finished calls to done (detaching moves the list's cursor,
     //  so look again from the start after each move)
     bool moved = true;
@@ -320,6 +350,15 @@ call_pool_handle (call_pool_t *self, zmq_pollitem_t *items, int count)
         for (call_t *call = zlistx_first (self->calls); call; call = zlistx_next (self->calls))
             if (s_finished (call)) {
                 zlistx_detach (self->calls, zlistx_cursor (self->calls));
+                if (!call->exited) {
+                    kill (call->child.pid, SIGKILL);
+                    sandbox_child_t *child = malloc (sizeof *child);
+                    assert (child);
+                    *child = call->child;
+                    zlistx_add_end (self->reaping, child);
+                    call->child.down = call->child.up = call->child.pidfd = -1;
+                    call->exited = true;
+                }
                 zlistx_add_end (self->done, call);
                 moved = true;
                 break;
