@@ -225,11 +225,11 @@ s_run (config_t *config)
 
 static const config_option_t s_options [] = {
     { "out",   CONFIG_STR,  "",         0, 0,
-      "write PATH and PATH_secret instead of DATA/keys/NAME" },
+      "write PATH and PATH_secret instead of DATA/keys/NAME", true },
     { "name",  CONFIG_STR,  "executor", 0, 0,
-      "certificate name under DATA/keys when --out is not given" },
+      "certificate name under DATA/keys when --out is not given", true },
     { "force", CONFIG_BOOL, NULL,       0, 0,
-      "replace existing certificate files" },
+      "replace existing certificate files", true },
     { NULL, CONFIG_STR, NULL, 0, 0, NULL }
 };
 

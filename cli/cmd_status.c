@@ -248,7 +248,7 @@ s_run (config_t *config)
 }
 
 static const config_option_t s_options [] = {
-    { "json", CONFIG_BOOL, NULL, 0, 0, "print one JSON object instead of lines" },
+    { "json", CONFIG_BOOL, NULL, 0, 0, "print one JSON object instead of lines", true },
     { NULL, CONFIG_STR, NULL, 0, 0, NULL }
 };
 

@@ -13,7 +13,15 @@
       resolved from flags and environment before the file is read. The file
       found implicitly (DATA_DIR/mcpbox.conf) may not set data_dir, since it
       was found through it; a file named with --config may.
-    - `help` is a flag only: not read from the file or the environment.
+    - An option with flag_only (`help` among the common ones) is skipped by
+      the environment layer and refused by the file layer, so one line or
+      one exported variable cannot change what every invocation means.
+    - A file key the program does not declare is looked up in
+      config_known_keys (config_keys.c): there, it is another program's and
+      the line is skipped without looking at its value (that program
+      checks it); not there, it is an error. A key the program declares
+      flag_only but another program reads from the file is skipped too.
+    - `config` in the file is an error: the file is already chosen.
     - `-h` is `--help`; any other single-dash word is an unknown flag, and
       a lone `-` is positional.
     - A value flag takes the next word unless it starts with `--` (write
@@ -56,8 +64,8 @@ static const config_option_t s_common_options [] = {
     { "data_dir",  CONFIG_STR,  "./data", 0, 0, "data directory (database, sockets, keys)" },
     { "log_level", CONFIG_STR,  "info",   0, 0, "debug, info, warn or error" },
     { "config",    CONFIG_STR,  "",       0, 0, "config file; none: DATA_DIR/" CONFIG_FILE_NAME " if present" },
-    { "help",      CONFIG_BOOL, NULL,     0, 0, "print this help and exit" },
-    { NULL, CONFIG_STR, NULL, 0, 0, NULL }
+    { "help",      CONFIG_BOOL, NULL,     0, 0, "print this help and exit", true },
+    { NULL, CONFIG_STR, NULL, 0, 0, NULL, false }
 };
 
 typedef struct {
@@ -133,6 +141,27 @@ s_key_valid (const char *key)
               || key [i] == '_'))
             return false;
     return true;
+}
+
+//  "--http-port" for http_port, into a buffer of CONFIG_KEY_MAX + 3 bytes.
+static const char *
+s_flag_name (const char *key, char *buf)
+{
+    snprintf (buf, CONFIG_KEY_MAX + 3, "--%s", key);
+    for (char *c = buf + 2; *c; c++)
+        if (*c == '_')
+            *c = '-';
+    return buf;
+}
+
+//  Does some MCPbox program read `key` from the file?
+static bool
+s_known (const char *key)
+{
+    for (size_t i = 0; config_known_keys [i]; i++)
+        if (s_streq (config_known_keys [i], key))
+            return true;
+    return false;
 }
 
 static s_entry_t *
@@ -382,7 +411,7 @@ s_early_value (config_t *self, const char *key, s_flag_t *flags, size_t nflags,
     snprintf (name, sizeof name, CONFIG_ENV_PREFIX "%s", key);
     for (char *c = name; *c; c++)
         *c = (char) toupper ((unsigned char) *c);
-    value = getenv (name);
+    value = entry->option.flag_only ? NULL : getenv (name);
     if (value) {
         snprintf (layer, layerlen, "environment %s", name);
         return value;
@@ -506,9 +535,21 @@ s_load_file (config_t *self, const char *path, bool implicit, const char *found_
         char *key = s_trim (text, equals);
         char *value = s_trim (equals + 1, equals + 1 + strlen (equals + 1));
         s_entry_t *entry = s_find (self, key);
-        if (!entry || s_streq (key, "help") || s_streq (key, "config")) {
-            s_err (err, errlen, "config: %s:%d: unknown key '%s'",
-                   path, line_no, s_show (key, shown, sizeof shown));
+        if (s_streq (key, "config")) {
+            s_err (err, errlen, "config: cannot be set in the config file "
+                   "(%s:%d)", path, line_no);
+            goto fail;
+        }
+        if (!entry || entry->option.flag_only) {
+            if (s_known (key))
+                continue;       //  another program's key
+            char flag [CONFIG_KEY_MAX + 3];
+            if (entry)
+                s_err (err, errlen, "%s can only be given as a flag, %s "
+                       "(%s:%d)", key, s_flag_name (key, flag), path, line_no);
+            else
+                s_err (err, errlen, "config: %s:%d: unknown key '%s'",
+                       path, line_no, s_show (key, shown, sizeof shown));
             goto fail;
         }
         if (implicit && s_streq (key, "data_dir")) {
@@ -539,8 +580,8 @@ s_load_environment (config_t *self, char *err, size_t errlen)
 {
     for (size_t i = 0; i < self->count; i++) {
         s_entry_t *entry = &self->entries [i];
-        if (s_streq (entry->option.key, "help"))
-            continue;
+        if (entry->option.flag_only)
+            continue;           //  MCPBOX_<KEY> ignored, as if not there
         char name [CONFIG_KEY_MAX + 16];
         snprintf (name, sizeof name, CONFIG_ENV_PREFIX "%s", entry->option.key);
         for (char *c = name; *c; c++)
@@ -702,11 +743,8 @@ config_print_help (config_t *self, FILE *out, const char *usage)
              "or key = value in the config file):\n", usage ? usage : "usage:");
     for (size_t i = 0; i < self->count; i++) {
         const config_option_t *option = &self->entries [i].option;
-        char flag [CONFIG_KEY_MAX + 16];
-        snprintf (flag, sizeof flag, "--%s", option->key);
-        for (char *c = flag + 2; *c; c++)
-            if (*c == '_')
-                *c = '-';
+        char flag [CONFIG_KEY_MAX + 3];
+        s_flag_name (option->key, flag);
         const char *kind = option->type == CONFIG_INT ? " <int>"
                          : option->type == CONFIG_STR ? " <text>" : "";
         fprintf (out, "  %s%s\n      %s", flag, kind, option->help ? option->help : "");
@@ -716,6 +754,8 @@ config_print_help (config_t *self, FILE *out, const char *usage)
             const char *def = option->default_value ? option->default_value : "";
             fprintf (out, " (default: %s)", *def ? def : "none");
         }
+        if (option->flag_only)
+            fprintf (out, " (flag only)");
         fprintf (out, "\n");
     }
 }

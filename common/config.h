@@ -12,11 +12,25 @@
          line; what is not a flag is a positional argument, kept in order.
     Every error names the bad key and the layer it came from, e.g.
       "http_port: 'abc' is not an integer (from environment MCPBOX_HTTP_PORT)".
-    Unknown keys in the file or unknown flags are errors; unknown MCPBOX_*
-    environment variables are ignored (other programs share the environment).
+
+    DATA_DIR/mcpbox.conf is shared by every MCPbox program (the mcpbox
+    commands, broker, gateway, actors), and each declares only its own
+    options. So a file key the reading program does not declare is ignored
+    if it is in config_known_keys (it belongs to another program), and an
+    error naming the key, file and line if it is not (a typo stays loud).
+    Unknown flags are errors; unknown MCPBOX_* environment variables are
+    ignored (other programs share the environment).
+
+    An option with flag_only set is taken from flags only: MCPBOX_<KEY> is
+    ignored and a file line setting it is an error ("KEY can only be given
+    as a flag"), unless another program reads that key from the file, in
+    which case the line is ignored as any other program's key is. Use it for
+    what one invocation means (--force, --json, --out), which must not
+    change because of a line in a shared file or a variable left exported.
 
     Every program gets the common options data_dir (default ./data),
-    log_level (info), config (path, "") and help (bool) without declaring them.
+    log_level (info), config (path, "") and help (bool, flag only) without
+    declaring them.
 */
 #ifndef MCPBOX_CONFIG_H
 #define MCPBOX_CONFIG_H
@@ -28,13 +42,26 @@
 
 typedef enum { CONFIG_STR, CONFIG_INT, CONFIG_BOOL } config_type_t;
 
+//  Tables are written positionally and most leave out flag_only, the last
+//  member, which then is false as C guarantees. -Wextra would call every
+//  such entry a missing initializer, so that warning is off where this
+//  header is included.
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
 typedef struct {
     const char    *key;            //  lower_snake_case; NULL ends the table
     config_type_t  type;
     const char    *default_value;  //  as text; NULL = "" / 0 / false
     int64_t        min, max;       //  CONFIG_INT bounds (inclusive)
     const char    *help;           //  one line for --help
+    bool           flag_only;      //  true: flags only, never the file or
+                                   //  the environment (keep it last)
 } config_option_t;
+
+//  Every key some MCPbox program reads from the config file (declared
+//  without flag_only), NULL-terminated; see config_keys.c. A program that
+//  declares a new such option must add its key there.
+extern const char *const config_known_keys [];
 
 typedef struct _config_t config_t;
 
@@ -59,7 +86,8 @@ int         config_set  (config_t *self, const char *key, const char *value,
 int         config_argc (config_t *self);
 const char *config_argv (config_t *self, int index);
 
-//  Print "usage" then one line per option with its default and help.
+//  Print "usage" then one line per option with its help, bounds, default,
+//  and "(flag only)" for a flag_only option.
 void        config_print_help (config_t *self, FILE *out, const char *usage);
 
 #endif

@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # Build and run every test (the README's test command; .ci/run calls it).
-#   1. unit tests (cmocka via ctest) under AddressSanitizer + UBSan   build-asan/
-#   2. integration tests (pytest) against the sanitized binaries      integration/
-#   3. the unit tests again under valgrind, on a plain build          build/
-#   4. a short libFuzzer run of every target in tests/fuzz            build-fuzz/
+#   1. unit tests (cmocka via ctest) under AddressSanitizer + UBSan       build-asan/
+#   2. integration tests (pytest) against a plain build with test hooks   build-test/
+#      (the sandbox's memory limit cannot be set under ASan), and the
+#      non-sandbox ones again against the sanitized binaries
+#   3. the unit tests under valgrind, on the plain build                  build-test/
+#   4. a short libFuzzer run of every target in tests/fuzz                build-fuzz/
+# Test hooks (-DMCPBOX_TEST_HOOKS=ON: resolver override, a test "public"
+# network, an injected os module) exist only in these test builds; the
+# build that scripts/up.sh makes has none.
 # Set MCPBOX_FUZZ_SECONDS (default 20) to fuzz longer or 0 to skip fuzzing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +19,7 @@ failed=()
 step() { echo; echo "=== $*"; }
 
 step "build (ASan + UBSan)"
-cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DMCPBOX_SANITIZE=ON >/dev/null
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DMCPBOX_SANITIZE=ON -DMCPBOX_TEST_HOOKS=ON >/dev/null
 cmake --build build-asan -j"$jobs" 2>&1 | grep -E "error|warning" || true
 cmake --build build-asan -j"$jobs" >/dev/null
 
@@ -24,14 +29,20 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 step "unit tests (ctest, sanitized)"
 ctest --test-dir build-asan --output-on-failure -j2 || failed+=("unit")
 
-step "integration tests (pytest)"
-MCPBOX_BUILD_DIR="$PWD/build-asan" /usr/bin/python3 -m pytest -q integration || failed+=("integration")
+step "build (plain, test hooks)"
+cmake -S . -B build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMCPBOX_TEST_HOOKS=ON >/dev/null
+cmake --build build-test -j"$jobs" >/dev/null
+
+step "integration tests (pytest, plain build)"
+MCPBOX_BUILD_DIR="$PWD/build-test" /usr/bin/python3 -m pytest -q integration || failed+=("integration")
+
+step "integration tests except the sandbox's (pytest, sanitized build)"
+MCPBOX_BUILD_DIR="$PWD/build-asan" /usr/bin/python3 -m pytest -q integration -k "not sandbox" \
+  || failed+=("integration-asan")
 
 step "unit tests under valgrind (plain build)"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j"$jobs" >/dev/null
 vg_failed=0
-for t in build/tests/test_*; do
+for t in build-test/tests/test_*; do
   [ -x "$t" ] || continue
   if ! MCPBOX_SLOW_TESTS=1 valgrind -q --leak-check=full --show-leak-kinds=definite,indirect \
         --errors-for-leak-kinds=definite,indirect --error-exitcode=99 "$t" >/tmp/vg.$$.log 2>&1; then

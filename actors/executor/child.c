@@ -117,7 +117,10 @@ child_main (PyObject *harness, const seccomp_filter_t *filter, size_t base_vm,
     signal (SIGPIPE, SIG_IGN);
     s_arrange_fds (down, up);
 
-    //  the warm spare waits here
+    //  pre-fault what a call touches (harness.warm), then wait for the job
+    PyObject *warmed = PyObject_CallMethod (harness, "warm", NULL);
+    Py_XDECREF (warmed);
+    PyErr_Clear ();
     size_t size = 0;
     char *job = frame_read (CHILD_DOWN_FD, JOB_MAX, &size);
     if (!job)

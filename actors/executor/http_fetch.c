@@ -20,12 +20,14 @@
       auth state carries from one hop to the next. No proxy (CURLOPT_PROXY
       "" and CURLOPT_NOPROXY "*", so *_proxy variables are ignored), no
       cookie engine, no alt-svc or HSTS cache, no netrc, TLS verified.
-    - Redirects (301 302 303 307 308 with a Location) are followed here,
-      at most HTTP_FETCH_MAX_REDIRECTS. 303, and 301/302 after POST, turn
-      into GET without a body (and without Content-Type); 307/308 keep
-      method and body. A hop to another origin (scheme, host or port)
-      drops Authorization, Cookie and Proxy-Authorization, as browsers
-      and python-requests do, so a redirect cannot carry a secret away.
+    - Redirects (301 302 303 307 308 with a non-empty Location) are
+      followed here, at most HTTP_FETCH_MAX_REDIRECTS; any other 3xx, or
+      one without a Location, is returned as the response. 303, and
+      301/302 after POST, turn into GET without a body (and without
+      Content-Type); 307/308 keep method and body. A hop to another
+      origin (scheme, host or port) drops Authorization, Cookie and
+      Proxy-Authorization, as browsers and python-requests do, so a
+      redirect cannot carry a secret away.
     - The response body is capped at HTTP_FETCH_BODY_MAX decoded bytes
       (the write callback aborts past it), headers at
       HTTP_FETCH_RESP_HEADERS_MAX bytes per hop. Headers are collected
@@ -797,7 +799,7 @@ http_fetch (const net_rules_t *rules, const http_request_t *req, http_response_t
                 s_redirect_error (out, target.url);
             break;
         }
-        if (!s_is_redirect (out->status) || !hop.location) {
+        if (!s_is_redirect (out->status) || !hop.location || !*hop.location) {
             char *url = NULL;
             if (curl_url_get (u, CURLUPART_URL, &url, 0) != CURLUE_OK) {
                 s_error (out, "out of memory");

@@ -43,7 +43,7 @@ static const config_option_t s_options [] = {
     { "broker_key", CONFIG_STR,  "",  0, 0, "broker's public certificate (zcert), for a tcp:// broker" },
     { "cert",       CONFIG_STR,  "",  0, 0, "this executor's secret certificate (zcert), for a tcp:// broker" },
     { "credit",     CONFIG_INT,  "4", 1, 64, "tool calls this executor runs at once" },
-    { "oneshot",    CONFIG_BOOL, NULL, 0, 0, "run one request read as JSON on stdin, print the result" },
+    { "oneshot",    CONFIG_BOOL, NULL, 0, 0, "run one request read as JSON on stdin, print the result", true },
     { NULL, CONFIG_STR, NULL, 0, 0, NULL }
 };
 

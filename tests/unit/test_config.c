@@ -1,11 +1,13 @@
 /*  test_config.c — layered configuration: each layer, their precedence,
-    and every way input can be wrong (common/config.c).
+    and every way input can be wrong (common/config.c); the shared file's
+    known keys (common/config_keys.c) and flag-only options.
 */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
@@ -26,13 +28,32 @@ static const config_option_t s_options [] = {
 static const char *s_env [] = {
     "MCPBOX_HTTP_PORT", "MCPBOX_NAME", "MCPBOX_VERBOSE", "MCPBOX_OFFSET",
     "MCPBOX_DATA_DIR", "MCPBOX_LOG_LEVEL", "MCPBOX_CONFIG", "MCPBOX_HELP",
-    "MCPBOX_UNRELATED_THING", NULL
+    "MCPBOX_UNRELATED_THING", "MCPBOX_FORCE", "MCPBOX_OUT",
+    "MCPBOX_TCP_ENDPOINT", NULL
+};
+
+//  Like a command with options only one invocation should decide (keygen's
+//  --force and --out), plus an ordinary one, plus a flag-only key that
+//  another program reads from the file.
+static const config_option_t s_flag_options [] = {
+    { "force",        CONFIG_BOOL, NULL,   0, 0,     "overwrite", true },
+    { "out",          CONFIG_STR,  "",     0, 0,     "where to write", true },
+    { "http_port",    CONFIG_INT,  "8000", 1, 65535, "HTTP port", false },
+    { "tcp_endpoint", CONFIG_STR,  "",     0, 0,     "endpoint", true },
+    { NULL, CONFIG_STR, NULL, 0, 0, NULL, false }
+};
+
+//  Like `mcpbox status`: one flag-only option, nothing else of its own.
+static const config_option_t s_status_options [] = {
+    { "json", CONFIG_BOOL, NULL, 0, 0, "print JSON", true },
+    { NULL, CONFIG_STR, NULL, 0, 0, NULL, false }
 };
 
 typedef struct {
     char      dir [PATH_MAX];       //  temporary data directory
     char      cwd [PATH_MAX];       //  working directory to return to
     config_t *config;
+    config_t *other;                //  a second program's, if a test needs one
     char      err [512];
 } fixture_t;
 
@@ -67,6 +88,7 @@ teardown (void **state)
     fixture_t *self = *state;
     config_destroy (&self->config);
     assert_null (self->config);
+    config_destroy (&self->other);
     assert_int_equal (chdir (self->cwd), 0);
     nftw (self->dir, s_rm, 16, FTW_DEPTH | FTW_PHYS);
     for (int i = 0; s_env [i]; i++)
@@ -445,6 +467,383 @@ test_set_and_help (void **state)
     free (text);
 }
 
+static bool
+s_listed (const char *key)
+{
+    for (size_t i = 0; config_known_keys [i]; i++)
+        if (strcmp (config_known_keys [i], key) == 0)
+            return true;
+    return false;
+}
+
+//  The list itself: well-formed keys, each once; no flag-only key in it.
+static void
+test_known_keys_list (void **state)
+{
+    fixture_t *self = *state;
+    size_t count = 0;
+    for (size_t i = 0; config_known_keys [i]; i++, count++) {
+        const char *key = config_known_keys [i];
+        size_t len = strlen (key);
+        assert_true (len > 0 && len <= 64);
+        assert_true (key [0] >= 'a' && key [0] <= 'z');
+        for (size_t k = 0; k < len; k++)
+            if (!((key [k] >= 'a' && key [k] <= 'z')
+               || (key [k] >= '0' && key [k] <= '9') || key [k] == '_'))
+                fail_msg ("config_known_keys: '%s' is not lower_snake_case", key);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp (config_known_keys [j], key) == 0)
+                fail_msg ("config_known_keys: '%s' listed twice", key);
+    }
+    assert_true (count >= 10);
+    const char *expected [] = { "data_dir", "log_level", "broker", "http_port",
+                                "http_host", "tcp_endpoint", "broker_key",
+                                "cert", "credit", "executors", NULL };
+    for (int i = 0; expected [i]; i++)
+        if (!s_listed (expected [i]))
+            fail_msg ("config_known_keys lacks '%s'", expected [i]);
+    //  Flag-only keys stay out, so a file line setting one is loud.
+    const char *flag_only [] = { "help", "force", "out", "name", "json", NULL };
+    for (int i = 0; flag_only [i]; i++)
+        if (s_listed (flag_only [i]))
+            fail_msg ("config_known_keys has flag-only '%s'", flag_only [i]);
+
+    //  A file setting every known key loads in a program declaring a few.
+    char path [PATH_MAX + 32];
+    snprintf (path, sizeof path, "%s/all.conf", self->dir);
+    FILE *file = fopen (path, "w");
+    assert_non_null (file);
+    for (size_t i = 0; config_known_keys [i]; i++)
+        if (strcmp (config_known_keys [i], "config") != 0)
+            fprintf (file, "%s = 1\n", config_known_keys [i]);
+    fclose (file);
+    assert_int_equal (s_load (self, "--config", path, NULL), 0);
+    assert_int_equal (config_int (self->config, "http_port"), 1);
+    assert_string_equal (config_str (self->config, "log_level"), "1");
+    assert_string_equal (config_str (self->config, "name"), "anon");
+
+    //  `config` is known (flag and environment) but not in the file.
+    s_write (path, "config = other.conf\n");
+    assert_int_equal (s_load (self, "--config", path, NULL), -1);
+    s_assert_err (self, "config: cannot be set in the config file");
+    s_assert_err (self, "all.conf:1");
+}
+
+//  The shared file: another program's key is skipped, a typo is an error.
+static void
+test_other_programs_keys (void **state)
+{
+    fixture_t *self = *state;
+    char data [PATH_MAX + 16], path [PATH_MAX + 32];
+    snprintf (data, sizeof data, "%s/d", self->dir);
+    assert_int_equal (mkdir (data, 0700), 0);
+    snprintf (path, sizeof path, "%s/mcpbox.conf", data);
+    const char *shared =
+        "# shared by every MCPbox program\n"
+        "tcp_endpoint = tcp://0.0.0.0:5555\n"
+        "http_port = 9000\n"
+        "credit = lots\n"               //  the executor's to judge, not ours
+        "broker_key = keys/broker\n"
+        "executors = 4\n"
+        "log_level = debug\n";
+    s_write (path, shared);
+    assert_int_equal (s_load (self, "--data-dir", data, NULL), 0);
+    assert_int_equal (config_int (self->config, "http_port"), 9000);
+    assert_string_equal (config_str (self->config, "log_level"), "debug");
+
+    //  A program declaring none of them (like mcpbox status) loads it too.
+    self->other = config_new (s_status_options);
+    config_t *status = self->other;
+    assert_non_null (status);
+    char *argv [] = { "status", "--data-dir", data, NULL };
+    assert_int_equal (config_load (status, 3, argv, self->err, sizeof self->err), 0);
+    assert_false (config_bool (status, "json"));
+    assert_string_equal (config_str (status, "log_level"), "debug");
+    //  ... but this test program's own `name` is no MCPbox key.
+    char text [1024];
+    snprintf (text, sizeof text, "%sname = mine\n", shared);
+    s_write (path, text);
+    assert_int_equal (s_load (self, "--data-dir", data, NULL), 0);
+    assert_string_equal (config_str (self->config, "name"), "mine");
+    assert_int_equal (config_load (status, 3, argv, self->err, sizeof self->err), -1);
+    s_assert_err (self, "unknown key 'name'");
+    s_assert_err (self, "mcpbox.conf:8");
+
+    //  A key no program knows is an error naming key, file and line.
+    snprintf (text, sizeof text, "%shtpp_port = 9001\n", shared);
+    s_write (path, text);
+    assert_int_equal (s_load (self, "--data-dir", data, NULL), -1);
+    s_assert_err (self, "unknown key 'htpp_port'");
+    s_assert_err (self, "mcpbox.conf:8");
+    assert_int_equal (config_load (status, 3, argv, self->err, sizeof self->err), -1);
+    s_assert_err (self, "unknown key 'htpp_port'");
+    s_assert_err (self, "mcpbox.conf:8");
+
+    //  Near misses of known keys are typos too.
+    const char *typos [] = { "HTTP_PORT", "http-port", "http_port_", "tcp_endpoints",
+                             "credits", "brokerkey", NULL };
+    for (int i = 0; typos [i]; i++) {
+        snprintf (text, sizeof text, "log_level = info\n%s = 1\n", typos [i]);
+        s_write (path, text);
+        assert_int_equal (config_load (status, 3, argv, self->err, sizeof self->err), -1);
+        s_assert_err (self, "unknown key");
+        s_assert_err (self, typos [i]);
+        s_assert_err (self, "mcpbox.conf:2");
+    }
+    //  A flag-only key of a command is no other program's file key either.
+    s_write (path, "force = true\n");
+    assert_int_equal (config_load (status, 3, argv, self->err, sizeof self->err), -1);
+    s_assert_err (self, "unknown key 'force'");
+}
+
+//  A flag-only option comes from flags only.
+static void
+test_flag_only (void **state)
+{
+    fixture_t *self = *state;
+    config_destroy (&self->config);
+    self->config = config_new (s_flag_options);
+    assert_non_null (self->config);
+
+    //  The environment does not set it, not even a bad value.
+    setenv ("MCPBOX_FORCE", "1", 1);
+    setenv ("MCPBOX_OUT", "/tmp/elsewhere", 1);
+    setenv ("MCPBOX_TCP_ENDPOINT", "tcp://1.2.3.4:5", 1);
+    setenv ("MCPBOX_HTTP_PORT", "8001", 1);
+    setenv ("MCPBOX_HELP", "1", 1);
+    assert_int_equal (s_load (self, NULL), 0);
+    assert_false (config_bool (self->config, "force"));
+    assert_string_equal (config_str (self->config, "out"), "");
+    assert_string_equal (config_str (self->config, "tcp_endpoint"), "");
+    assert_false (config_bool (self->config, "help"));
+    assert_int_equal (config_int (self->config, "http_port"), 8001);
+    setenv ("MCPBOX_FORCE", "maybe", 1);
+    assert_int_equal (s_load (self, NULL), 0);
+    assert_false (config_bool (self->config, "force"));
+
+    //  Flags do.
+    assert_int_equal (s_load (self, "--force", "--out", "keys/x", "--tcp-endpoint=t", NULL), 0);
+    assert_true (config_bool (self->config, "force"));
+    assert_string_equal (config_str (self->config, "out"), "keys/x");
+    assert_string_equal (config_str (self->config, "tcp_endpoint"), "t");
+    assert_int_equal (s_load (self, "--force=maybe", NULL), -1);
+    s_assert_err (self, "flag --force");
+
+    //  The file may not: an error naming key, flag, file and line.
+    char data [PATH_MAX + 16], path [PATH_MAX + 32];
+    snprintf (data, sizeof data, "%s/d", self->dir);
+    assert_int_equal (mkdir (data, 0700), 0);
+    snprintf (path, sizeof path, "%s/mcpbox.conf", data);
+    s_write (path, "http_port = 9000\nforce = true\n");
+    assert_int_equal (s_load (self, "--data-dir", data, NULL), -1);
+    s_assert_err (self, "force can only be given as a flag, --force");
+    s_assert_err (self, "mcpbox.conf:2");
+    s_write (path, "out = /etc/x\n");
+    assert_int_equal (s_load (self, "--data-dir", data, NULL), -1);
+    s_assert_err (self, "out can only be given as a flag, --out");
+    s_assert_err (self, "mcpbox.conf:1");
+    s_write (path, "help = yes\n");
+    assert_int_equal (s_load (self, "--config", path, NULL), -1);
+    s_assert_err (self, "help can only be given as a flag");
+    //  ... unless another program reads that key from the file: then the
+    //  line is that program's, and skipped here.
+    s_write (path, "tcp_endpoint = tcp://0.0.0.0:5555\nhttp_port = 9000\n");
+    assert_int_equal (s_load (self, "--data-dir", data, NULL), 0);
+    assert_string_equal (config_str (self->config, "tcp_endpoint"), "");
+    assert_int_equal (config_int (self->config, "http_port"), 8001);
+    unsetenv ("MCPBOX_HTTP_PORT");
+    assert_int_equal (s_load (self, "--data-dir", data, NULL), 0);
+    assert_int_equal (config_int (self->config, "http_port"), 9000);
+
+    //  Code may still set it.
+    assert_int_equal (config_set (self->config, "force", "true", self->err,
+                                  sizeof self->err), 0);
+    assert_true (config_bool (self->config, "force"));
+
+    //  Help says so, and only for those.
+    char *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream (&text, &size);
+    assert_non_null (out);
+    config_print_help (self->config, out, "usage: prog");
+    fclose (out);
+    assert_non_null (strstr (text, "  --force\n      overwrite (flag only)\n"));
+    assert_non_null (strstr (text, "where to write (default: none) (flag only)\n"));
+    assert_non_null (strstr (text, "print this help and exit (flag only)\n"));
+    assert_non_null (strstr (text, "HTTP port [1..65535] (default: 8000)\n"));
+    assert_null (strstr (text, "data directory (database, sockets, keys) "
+                               "(default: ./data) (flag only)"));
+    free (text);
+}
+
+//  --------------------------------------------------------------------------
+//  config_known_keys against the option tables in the sources: exactly the
+//  keys some table declares without flag_only.
+
+#define S_SCAN_MAX      512         //  option entries found
+#define S_SCAN_FILE_MAX (4u << 20)  //  bytes of one source file
+
+typedef struct {
+    char key [65];
+    bool flag_only;
+    char file [128];
+} s_declared_t;
+
+static s_declared_t s_declared [S_SCAN_MAX];
+static size_t s_ndeclared;
+
+static const char *
+s_skip_space (const char *p)
+{
+    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+        p++;
+    return p;
+}
+
+//  Entries `{ "key", CONFIG_...` and whether their 7th field is `true`
+//  (or `.flag_only = true`).
+static void
+s_scan_text (const char *text, const char *file)
+{
+    for (const char *p = text; (p = strchr (p, '{')) != NULL; p++) {
+        const char *q = s_skip_space (p + 1);
+        if (*q != '"')
+            continue;
+        const char *key = q + 1, *key_end = key;
+        while (*key_end && *key_end != '"' && *key_end != '\n')
+            key_end++;
+        if (*key_end != '"' || key_end == key || key_end - key > 64)
+            continue;
+        q = s_skip_space (key_end + 1);
+        if (*q != ',')
+            continue;
+        q = s_skip_space (q + 1);
+        if (strncmp (q, "CONFIG_", 7) != 0)
+            continue;
+        //  Walk the entry to its `}`, fields split by top-level commas.
+        bool flag_only = false, in_string = false;
+        int depth = 0, field = 0;
+        const char *field_start = p + 1;
+        for (q = p + 1; *q; q++) {
+            if (in_string) {
+                if (*q == '\\' && q [1])
+                    q++;
+                else
+                if (*q == '"')
+                    in_string = false;
+                continue;
+            }
+            if (*q == '"')
+                in_string = true;
+            else
+            if (*q == '(' || *q == '{')
+                depth++;
+            else
+            if ((*q == ')' || *q == '}') && depth > 0)
+                depth--;
+            else
+            if (*q == ',' || *q == '}') {
+                char value [64];
+                const char *start = s_skip_space (field_start);
+                size_t len = (size_t) (q - start);
+                while (len && strchr (" \t\r\n", start [len - 1]))
+                    len--;
+                if (len >= sizeof value)
+                    len = sizeof value - 1;
+                memcpy (value, start, len);
+                value [len] = 0;
+                if ((field == 6 && strcmp (value, "true") == 0)
+                ||  (strstr (value, ".flag_only") && strstr (value, "true")))
+                    flag_only = true;
+                if (*q == '}')
+                    break;
+                field++;
+                field_start = q + 1;
+            }
+        }
+        if (s_ndeclared == S_SCAN_MAX)
+            fail_msg ("more than %d option entries in the sources", S_SCAN_MAX);
+        s_declared_t *entry = &s_declared [s_ndeclared++];
+        snprintf (entry->key, sizeof entry->key, "%.*s", (int) (key_end - key), key);
+        entry->flag_only = flag_only;
+        snprintf (entry->file, sizeof entry->file, "%s", file);
+    }
+}
+
+static size_t s_source_prefix;      //  length of "SOURCE_DIR/"
+
+static int
+s_scan_file (const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void) ftw;
+    size_t len = strlen (path);
+    if (flag != FTW_F || len < 2 || st->st_size > (off_t) S_SCAN_FILE_MAX
+    ||  !(strcmp (path + len - 2, ".c") == 0 || strcmp (path + len - 2, ".h") == 0))
+        return 0;
+    int fd = open (path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;                   //  gone meanwhile
+    char *text = malloc ((size_t) st->st_size + 1);
+    assert_non_null (text);
+    size_t size = 0;
+    ssize_t got;
+    while (size < (size_t) st->st_size
+       && (got = read (fd, text + size, (size_t) st->st_size - size)) > 0)
+        size += (size_t) got;
+    close (fd);
+    text [size] = 0;
+    s_scan_text (text, path + s_source_prefix);
+    free (text);
+    return 0;
+}
+
+static const s_declared_t *
+s_declared_find (const char *key, bool flag_only)
+{
+    for (size_t i = 0; i < s_ndeclared; i++)
+        if (strcmp (s_declared [i].key, key) == 0 && s_declared [i].flag_only == flag_only)
+            return &s_declared [i];
+    return NULL;
+}
+
+static void
+test_known_keys_match_sources (void **state)
+{
+    (void) state;
+    //  ctest sets it (tests/CMakeLists.txt); a bare run has no sources.
+    const char *source = getenv ("MCPBOX_SOURCE_DIR");
+    if (!source || !*source)
+        skip ();
+    s_ndeclared = 0;
+    s_source_prefix = strlen (source) + 1;
+    const char *dirs [] = { "cli", "actors", "broker", "common", NULL };
+    for (int i = 0; dirs [i]; i++) {
+        char dir [PATH_MAX];
+        snprintf (dir, sizeof dir, "%s/%s", source, dirs [i]);
+        assert_int_equal (nftw (dir, s_scan_file, 16, FTW_PHYS), 0);
+    }
+    //  The scanner works: it sees the common table and keygen's flags.
+    assert_non_null (s_declared_find ("data_dir", false));
+    assert_non_null (s_declared_find ("help", true));
+    assert_non_null (s_declared_find ("force", true));
+    assert_non_null (s_declared_find ("json", true));
+    assert_null (s_declared_find ("force", false));
+
+    for (size_t i = 0; i < s_ndeclared; i++)
+        if (!s_declared [i].flag_only && !s_listed (s_declared [i].key))
+            fail_msg ("%s declares '%s' (not flag_only), but config_known_keys "
+                      "in common/config_keys.c lacks it: a file setting it would "
+                      "break every other program", s_declared [i].file,
+                      s_declared [i].key);
+    for (size_t i = 0; config_known_keys [i]; i++)
+        if (!s_declared_find (config_known_keys [i], false))
+            fail_msg ("config_known_keys has '%s', which no option table in "
+                      "cli/ actors/ broker/ common/ declares without flag_only%s",
+                      config_known_keys [i],
+                      s_declared_find (config_known_keys [i], true)
+                      ? " (it is flag only: remove it from the list)" : "");
+}
+
 int
 main (void)
 {
@@ -461,6 +860,10 @@ main (void)
         cmocka_unit_test_setup_teardown (test_bool_forms, setup, teardown),
         cmocka_unit_test_setup_teardown (test_oversized, setup, teardown),
         cmocka_unit_test_setup_teardown (test_set_and_help, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_known_keys_list, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_other_programs_keys, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_flag_only, setup, teardown),
+        cmocka_unit_test (test_known_keys_match_sources),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

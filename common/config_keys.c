@@ -1,0 +1,49 @@
+/*  config_keys.c — every key an MCPbox program reads from the config file.
+
+    DATA_DIR/mcpbox.conf is shared by all programs, each of which declares
+    only its own options. config_load() ignores a file key the program does
+    not declare when it is listed here (another program reads it) and
+    refuses one that is not (a typo). So this list is the set of keys
+    declared without flag_only in any config_option_t table:
+
+      - a new option read from the file: add its key here, or a file that
+        sets it breaks every other program;
+      - a flag_only option (keygen's --force, status's --json): leave it
+        out, so a file line setting it is an error in every program;
+      - an option removed from every table: remove it here.
+
+    test_config checks this list against the tables in cli/, actors/,
+    broker/ and common/.
+*/
+#include <stddef.h>
+#include "config.h"
+
+const char *const config_known_keys [] = {
+    //  Common to every program (config.c); `help` is flag only.
+    "data_dir",
+    "log_level",
+    "config",           //  named by flag or environment; refused in the file
+    //  Every actor (common/actor_main.c), the gateway, the executor.
+    "broker",
+    //  mcpbox-broker (broker/main.c); tcp_endpoint also mcpbox up.
+    "tcp_endpoint",
+    "curve_secret",
+    "curve_allow",
+    "heartbeat_ms",
+    //  mcpbox-gateway (actors/gateway/main.c); http_* also mcpbox up.
+    "http_host",
+    "http_port",
+    "events",
+    "allowed_hosts",
+    "allowed_origins",
+    "mcp_session_idle_s",
+    "mcp_sessions_max",
+    "mcp_keepalive_s",
+    //  mcpbox up (cli/cmd_up.c).
+    "executors",
+    //  mcpbox-executor (actors/executor/main.c).
+    "broker_key",
+    "cert",
+    "credit",
+    NULL
+};
