@@ -1,20 +1,36 @@
 /*  mcpbox-approval — publish, module and network-access requests, their
     decisions, and the security policy settings.
 
-    Wires the process: configuration, logging, the bus worker for service
-    "approval", and the request loop (common/actor_main.c). The ops table is
-    the actor's whole interface; for now it answers `health` only.
+    Wires the process: configuration, logging, the database (opened by the
+    open hook, which also applies missing migrations), the bus worker for
+    service "approval", and the request loop (common/actor_main.c). The op
+    table in ops.c is the actor's whole interface; approval.h maps the
+    rest of this folder.
 */
 #include "actor_main.h"
+#include "approval.h"
 
 static const char *s_owns [] = {
-    "publish_requests", "module_requests", "network_requests", "settings", NULL
+    "tool_reviews", "module_requests", "network_requests", "settings",
+    "approval_revision", NULL
 };
 
-//  op name -> handler; `health` is answered by the service loop.
-static const service_op_t s_ops [] = {
-    { NULL, NULL }
-};
+static int
+s_open (const paths_t *paths, void **state_p, char *err, size_t errlen)
+{
+    approval_t *self = approval_new (paths->db_path, err, errlen);
+    if (!self)
+        return -1;
+    *state_p = self;
+    return 0;
+}
+
+static void
+s_close (void *state)
+{
+    approval_t *self = state;
+    approval_destroy (&self);
+}
 
 int
 main (int argc, char **argv)
@@ -23,7 +39,9 @@ main (int argc, char **argv)
         .service = "approval",
         .process = "mcpbox-approval",
         .owns    = s_owns,
-        .ops     = s_ops,
+        .ops     = approval_ops,
+        .open    = s_open,
+        .close   = s_close,
     };
     return actor_main (argc, argv, &def, NULL);
 }

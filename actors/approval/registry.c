@@ -1,0 +1,111 @@
+/*  registry.c — the one question approval asks another actor: "what is
+    tool X now?" ({"op": "tool.get", "tool_id"} to service `registry`).
+
+    Approval never reads the registry's tables; an approval is bound to the
+    code hash the registry reports at the moment of the request.
+
+    The call blocks the service loop (handlers run one at a time), and a
+    worker that sends nothing for BUS_LIVENESS heartbeat intervals is
+    dropped by the broker. So the wait is 5 s, cut to fit well inside that
+    window: with the default 1 s heartbeat, 1.75 s; with tests' 250 ms,
+    ~440 ms. A registry that does not answer in time is `unavailable`.
+*/
+#include <stdio.h>
+#include <string.h>
+#include "approval.h"
+#include "log.h"
+
+#define REGISTRY_TIMEOUT_MS 5000
+
+int
+registry_timeout_ms (void)
+{
+    int heartbeat = bus_heartbeat_ms ();
+    int window = heartbeat * (BUS_LIVENESS - 1) - heartbeat / 4;
+    if (window < 100)
+        window = 100;
+    return window < REGISTRY_TIMEOUT_MS ? window : REGISTRY_TIMEOUT_MS;
+}
+
+static bool
+s_hex64 (const char *text, size_t len)
+{
+    if (len != APPR_HASH_LEN)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (!((text [i] >= '0' && text [i] <= '9') || (text [i] >= 'a' && text [i] <= 'f')))
+            return false;
+    return true;
+}
+
+//  Copy a string field of the registry's tool map, checked.
+static bool
+s_field (const msgpack_object *tool, const char *key, char *out, size_t outsize)
+{
+    return msg_get_cstr (tool, key, out, outsize) == MSG_FIELD_OK && *out;
+}
+
+int
+registry_tool_get (service_t *service, const char *tool_id, tool_ref_t *tool,
+                   appr_err_t *err)
+{
+    bus_client_t *client = service_client (service);
+    if (!client)
+        return appr_fail (err, BUS_ERR_UNAVAILABLE, "registry unavailable: no bus client");
+    msgw_t *request = msgw_new ();
+    if (!request)
+        return appr_fail (err, BUS_ERR_INTERNAL, "out of memory");
+    msgw_map (request, 2);
+    msgw_kv_str (request, "op", "tool.get");
+    msgw_kv_str (request, "tool_id", tool_id);
+    bus_reply_t *reply = bus_client_call (client, "registry", msgw_data (request),
+                                          msgw_size (request), registry_timeout_ms ());
+    msgw_destroy (&request);
+    if (!reply)
+        return appr_fail (err, BUS_ERR_UNAVAILABLE, "registry unavailable");
+    const char *why = NULL;
+    msg_t *body = bus_reply_decode (reply, &why);
+    bus_reply_destroy (&reply);
+    if (!body) {
+        log_warn ("registry: malformed tool.get reply: %s", why ? why : "?");
+        return appr_fail (err, BUS_ERR_INTERNAL, "registry sent a malformed reply");
+    }
+    int result = 0;
+    bus_error_t code = msg_error_code (body);
+    if (code == BUS_ERR_NOT_FOUND)
+        result = appr_fail (err, BUS_ERR_NOT_FOUND, "tool %s not found", tool_id);
+    else
+    if (code == BUS_ERR_BAD_REQUEST)
+        result = appr_fail (err, BUS_ERR_BAD_REQUEST, "registry: %.200s",
+                            msg_error_message (body));
+    else
+    if (code != BUS_ERR_NONE)
+        result = appr_fail (err, BUS_ERR_UNAVAILABLE, "registry unavailable (%s)",
+                            bus_error_name (code));
+    else {
+        const msgpack_object *map = NULL;
+        const char *hash = NULL;
+        size_t hash_len = 0;
+        char id [APPR_ID_LEN + 8];
+        char server_id [APPR_ID_LEN + 8];
+        memset (tool, 0, sizeof *tool);
+        if (msg_get_map (msg_root (body), "tool", &map) != MSG_FIELD_OK
+        ||  !s_field (map, "id", id, sizeof id)
+        ||  !appr_uuid_parse (id, strlen (id), tool->id)
+        ||  strcmp (tool->id, tool_id) != 0
+        ||  !s_field (map, "server_id", server_id, sizeof server_id)
+        ||  !appr_uuid_parse (server_id, strlen (server_id), tool->server_id)
+        ||  !s_field (map, "name", tool->name, sizeof tool->name)
+        ||  msg_get_str (map, "code_hash", &hash, &hash_len) != MSG_FIELD_OK
+        ||  !s_hex64 (hash, hash_len)) {
+            log_warn ("registry: tool.get reply for %s lacks id, server_id, name "
+                      "or a SHA-256 code_hash", tool_id);
+            result = appr_fail (err, BUS_ERR_INTERNAL,
+                                "registry sent an incomplete tool record");
+        }
+        else
+            memcpy (tool->code_hash, hash, APPR_HASH_LEN);
+    }
+    msg_destroy (&body);
+    return result;
+}
