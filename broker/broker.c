@@ -11,18 +11,42 @@
       or `no_worker` (still queued at its deadline), `timeout` (dispatched
       and still running at its deadline; the job stays charged to the worker
       until it replies or dies), or `worker_lost` (its worker died or broke
-      the protocol). A full broker answers `unavailable` at once.
+      the protocol). A full broker answers `unavailable` at once, and so does
+      a broker that shuts down, for every request still unanswered.
     - Two ROUTER sockets: the local ipc one (trusted by the 0700 run
       directory) and an optional tcp one with CURVE and a key allowlist
       (zauth). On tcp only `sandbox` workers are accepted: a remote machine
       runs executors, it does not get to call the registry or credentials.
 
-    Tables: services (name -> service: rotating worker list, FIFO of waiting
-    jobs), workers (identity -> worker: credit, busy, jobs held, expiry),
-    jobs (id -> job). Timers: heartbeat (send to workers, purge the silent)
-    and deadlines (the earliest job deadline, recomputed on each scan).
+    Messages are handled as raw ZeroMQ parts, not CZMQ zmsg/zframe: s_recv
+    reads one message with zmq_msg_recv into a stack array of zmq_msg_t,
+    broker_msg_parse (broker_frames.c, fuzzed) reads views of those parts in
+    place, and s_send writes the small header parts with zmq_send from stack
+    buffers. A body is forwarded as the zmq_msg_t it arrived in
+    (zmq_msg_send hands it over, nothing is copied). So a request that finds
+    a worker with credit costs one job_t and one jobs-table entry, and its
+    reply nothing at all. Only a request that has to wait copies its body
+    into its job: a queued job must not pin ZeroMQ's receive buffer, which
+    the received part may share with other messages. Client routing ids are
+    copied into the job the same way (inline for ids up to 33 bytes).
 
-    The event proxy forwards two-frame events XSUB -> XPUB and
+    Tables: services (name -> service: rotating worker list, FIFO of waiting
+    jobs), workers (origin + raw routing id -> worker: credit, jobs held,
+    expiry; also linked in one list for the heartbeat), jobs (id -> job).
+    A job sits on exactly one intrusive list: its service's waiting FIFO or
+    the held list of the worker it was dispatched to.
+
+    Timers: heartbeat (every interval: send HEARTBEAT to each worker, remove
+    the silent; walks the worker list in place) and deadlines: a binary
+    min-heap of the jobs whose client is still owed an answer, ordered by
+    deadline (then job id), each job knowing its slot. The heap top is the
+    next wake-up; at a deadline only the jobs that are due are popped
+    (O(log n) each), whatever the number of open jobs. A job leaves the heap
+    when its client is answered: reply, `timeout` (the job itself stays with
+    its worker), `no_worker`, `worker_lost`. So "answered" is "not in the
+    heap", and shutdown answers exactly the jobs left in it.
+
+    The event proxy forwards two-part events XSUB -> XPUB and one-part
     subscriptions back, so publishers and subscribers only know the broker.
 */
 #include "broker.h"
@@ -38,57 +62,157 @@
 #define ORIGIN_LOCAL         0
 #define ORIGIN_TCP           1
 #define REMOTE_SERVICE       "sandbox"
+#define EVENT_TOPIC_MAX      64
+#define HEAP_NONE            SIZE_MAX   //  job->heap_index when answered
 
 typedef struct _service_t service_t;
 typedef struct _worker_t  worker_t;
+typedef struct _job_t     job_t;
 
-typedef struct {
+typedef struct {                //  intrusive FIFO of jobs (job->prev/next)
+    job_t  *head;
+    job_t  *tail;
+    size_t  size;
+} job_list_t;
+
+struct _job_t {
     uint64_t   id;              //  broker job id (key in broker->jobs)
     int        origin;          //  router the client used
-    zframe_t  *client;          //  client routing id
+    zmq_msg_t  client;          //  client routing id (a copy)
     uint64_t   request_id;      //  the client's id for it
     int64_t    deadline;        //  monotonic ms
     service_t *service;
-    zframe_t  *body;            //  while waiting; moved out on dispatch
-    void      *waiting_handle;  //  in service->waiting, while waiting
+    zmq_msg_t  body;            //  a copy while waiting; empty once sent
     worker_t  *worker;          //  while dispatched
-    bool       answered;        //  client already told `timeout`
-} job_t;
+    job_t     *prev, *next;     //  in service->waiting, or in worker->held
+    size_t     heap_index;      //  slot in broker->heap; HEAP_NONE once answered
+};
+
+typedef struct {                //  a worker's key: origin + raw routing id
+    int            origin;
+    size_t         size;
+    const uint8_t *data;
+} peer_key_t;
 
 struct _worker_t {
-    char      *key;             //  origin + hex identity
-    zframe_t  *identity;
-    int        origin;
+    peer_key_t key;             //  data points at identity below
     service_t *service;
     uint32_t   credit;          //  announced in READY
-    uint32_t   busy;            //  jobs held now
     int64_t    expires;         //  dead when silent past this
-    zhashx_t  *jobs;            //  job id -> job_t (not owned)
+    job_list_t held;            //  dispatched jobs it has not replied to
     void      *service_handle;  //  in service->workers
+    worker_t  *prev, *next;     //  in broker->worker_list
+    uint8_t    identity [];     //  routing id
 };
 
 struct _service_t {
-    char     *name;
-    zlistx_t *workers;          //  worker_t, rotated for fairness
-    zlistx_t *waiting;          //  job_t, oldest first
+    char      *name;
+    zlistx_t  *workers;         //  worker_t, rotated for fairness
+    job_list_t waiting;         //  oldest first
 };
 
 struct _broker_t {
     zsock_t  *router [2];       //  [ORIGIN_LOCAL], [ORIGIN_TCP] or NULL
+    void     *handle [2];       //  their libzmq sockets
     zsock_t  *xsub;             //  event input
     zsock_t  *xpub;             //  event output
     zactor_t *auth;             //  zauth, with tcp
     zhashx_t *services;         //  name -> service_t (owned)
-    zhashx_t *workers;          //  key -> worker_t (owned)
+    zhashx_t *workers;          //  peer_key_t -> worker_t (owned)
+    worker_t *worker_list;      //  the same workers, for the heartbeat
     zhashx_t *jobs;             //  id -> job_t (owned)
+    job_t   **heap;             //  unanswered jobs, min-heap by deadline
+    size_t    heap_size;
+    size_t    heap_capacity;
     uint64_t  next_job;
     int       heartbeat_ms;
     int64_t   heartbeat_at;
-    int64_t   next_deadline;
+    int64_t   now;              //  monotonic ms, read once per message
     broker_stats_t stats;
 };
 
-//  --- uint64 keys ------------------------------------------------------------
+//  One received message: its first BROKER_PARTS_MAX parts and views of them.
+typedef struct {
+    zmq_msg_t     msg  [BROKER_PARTS_MAX];
+    broker_part_t view [BROKER_PARTS_MAX];
+    size_t        count;
+} parts_t;
+
+//  --- raw messages -------------------------------------------------------------
+
+//  Read one whole message without blocking. Parts past BROKER_PARTS_MAX are
+//  read and dropped (the parser rejects the count anyway). False when no
+//  message is waiting.
+static bool
+s_recv (void *handle, parts_t *p)
+{
+    p->count = 0;
+    zmq_msg_t extra;
+    while (true) {
+        zmq_msg_t *msg = p->count < BROKER_PARTS_MAX ? &p->msg [p->count] : &extra;
+        zmq_msg_init (msg);
+        //  the parts of a message arrive together, so only the first can fail
+        if (zmq_msg_recv (msg, handle, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close (msg);
+            break;
+        }
+        bool more = zmq_msg_more (msg);
+        if (msg == &extra)
+            zmq_msg_close (&extra);
+        else
+            p->view [p->count++] = (broker_part_t) { zmq_msg_data (msg), zmq_msg_size (msg) };
+        if (!more)
+            break;
+    }
+    return p->count > 0;
+}
+
+static void
+s_parts_close (parts_t *p)
+{
+    for (size_t i = 0; i < p->count; i++)
+        zmq_msg_close (&p->msg [i]);
+    p->count = 0;
+}
+
+//  A message that owns a copy of part (no allocation up to 33 bytes).
+static void
+s_msg_copy (zmq_msg_t *msg, broker_part_t part)
+{
+    if (zmq_msg_init_size (msg, part.size) != 0)
+        abort ();               //  out of memory
+    if (part.size)
+        memcpy (zmq_msg_data (msg), part.data, part.size);
+}
+
+static broker_part_t
+s_msg_view (zmq_msg_t *msg)
+{
+    return (broker_part_t) { zmq_msg_data (msg), zmq_msg_size (msg) };
+}
+
+//  identity | head [0 .. count-1] [| body], without blocking. A ROUTER drops
+//  what it cannot route or queue, so there is nothing to report. body (may
+//  be NULL) goes as it is, without a copy, and is left empty either way.
+static void
+s_send (void *handle, broker_part_t identity,
+        const broker_part_t *head, size_t count, zmq_msg_t *body)
+{
+    bool sent = zmq_send (handle, identity.data, identity.size,
+                          ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0;
+    for (size_t i = 0; sent && i < count; i++) {
+        int more = i + 1 < count || body ? ZMQ_SNDMORE : 0;
+        sent = zmq_send (handle, head [i].data, head [i].size, more | ZMQ_DONTWAIT) >= 0;
+    }
+    if (body) {
+        if (!sent || zmq_msg_send (body, handle, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close (body);
+            zmq_msg_init (body);
+        }
+    }
+}
+
+//  --- uint64 and peer keys -------------------------------------------------------
 
 static size_t
 s_id_hash (const void *key)
@@ -107,88 +231,252 @@ s_id_compare (const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+//  FNV-1a over the origin and the routing id.
+static size_t
+s_peer_hash (const void *key)
+{
+    const peer_key_t *peer = key;
+    uint64_t h = 0xcbf29ce484222325ULL;
+    h = (h ^ (uint64_t) peer->origin) * 0x100000001b3ULL;
+    for (size_t i = 0; i < peer->size; i++)
+        h = (h ^ peer->data [i]) * 0x100000001b3ULL;
+    return (size_t) h;
+}
+
+static int
+s_peer_compare (const void *a, const void *b)
+{
+    const peer_key_t *x = a, *y = b;
+    if (x->origin != y->origin)
+        return x->origin < y->origin ? -1 : 1;
+    if (x->size != y->size)
+        return x->size < y->size ? -1 : 1;
+    return x->size ? memcmp (x->data, y->data, x->size) : 0;
+}
+
+//  A table whose keys live in its values: nothing is copied or freed.
 static zhashx_t *
-s_id_table_new (void)
+s_table_new (zhashx_hash_fn *hasher, zhashx_comparator_fn *comparator)
 {
     zhashx_t *table = zhashx_new ();
-    zhashx_set_key_hasher (table, s_id_hash);
-    zhashx_set_key_comparator (table, s_id_compare);
+    zhashx_set_key_hasher (table, hasher);
+    zhashx_set_key_comparator (table, comparator);
     zhashx_set_key_duplicator (table, NULL);
     zhashx_set_key_destructor (table, NULL);
     return table;
 }
 
-//  A snapshot of a table's values that owns nothing. (zhashx_values would
-//  copy the table's destructor and free the values with the list.)
-static zlistx_t *
-s_values (zhashx_t *table)
+//  "origin:HEX" of a routing id, for logs.
+static const char *
+s_peer_name (int origin, broker_part_t id, char *buf, size_t size)
 {
-    zlistx_t *list = zlistx_new ();
-    for (void *item = zhashx_first (table); item; item = zhashx_next (table))
-        zlistx_add_end (list, item);
-    return list;
+    static const char digits [] = "0123456789ABCDEF";
+    const uint8_t *data = id.data;
+    int n = snprintf (buf, size, "%d:", origin);
+    size_t at = n > 0 ? (size_t) n : 0;
+    for (size_t i = 0; i < id.size && at + 2 < size; i++) {
+        buf [at++] = digits [data [i] >> 4];
+        buf [at++] = digits [data [i] & 15];
+    }
+    buf [at < size ? at : size - 1] = 0;
+    return buf;
+}
+
+//  --- job lists and the deadline heap ------------------------------------------
+
+static void
+s_list_append (job_list_t *list, job_t *job)
+{
+    job->prev = list->tail;
+    job->next = NULL;
+    if (list->tail)
+        list->tail->next = job;
+    else
+        list->head = job;
+    list->tail = job;
+    list->size++;
+}
+
+static void
+s_list_remove (job_list_t *list, job_t *job)
+{
+    if (job->prev)
+        job->prev->next = job->next;
+    else
+        list->head = job->next;
+    if (job->next)
+        job->next->prev = job->prev;
+    else
+        list->tail = job->prev;
+    job->prev = job->next = NULL;
+    list->size--;
+}
+
+static bool
+s_heap_before (const job_t *a, const job_t *b)
+{
+    return a->deadline < b->deadline || (a->deadline == b->deadline && a->id < b->id);
+}
+
+static void
+s_heap_place (broker_t *self, size_t index, job_t *job)
+{
+    self->heap [index] = job;
+    job->heap_index = index;
+}
+
+static void
+s_heap_up (broker_t *self, size_t index)
+{
+    job_t *job = self->heap [index];
+    while (index > 0) {
+        size_t parent = (index - 1) / 2;
+        if (!s_heap_before (job, self->heap [parent]))
+            break;
+        s_heap_place (self, index, self->heap [parent]);
+        index = parent;
+    }
+    s_heap_place (self, index, job);
+}
+
+static void
+s_heap_down (broker_t *self, size_t index)
+{
+    job_t *job = self->heap [index];
+    while (true) {
+        size_t child = 2 * index + 1;
+        if (child >= self->heap_size)
+            break;
+        if (child + 1 < self->heap_size
+        &&  s_heap_before (self->heap [child + 1], self->heap [child]))
+            child++;
+        if (!s_heap_before (self->heap [child], job))
+            break;
+        s_heap_place (self, index, self->heap [child]);
+        index = child;
+    }
+    s_heap_place (self, index, job);
+}
+
+static void
+s_heap_push (broker_t *self, job_t *job)
+{
+    if (self->heap_size == self->heap_capacity) {
+        size_t capacity = self->heap_capacity ? self->heap_capacity * 2 : 1024;
+        job_t **heap = realloc (self->heap, capacity * sizeof *heap);
+        assert (heap);
+        self->heap = heap;
+        self->heap_capacity = capacity;
+    }
+    s_heap_place (self, self->heap_size++, job);
+    s_heap_up (self, job->heap_index);
+}
+
+static void
+s_heap_remove (broker_t *self, job_t *job)
+{
+    size_t index = job->heap_index;
+    job->heap_index = HEAP_NONE;
+    job_t *last = self->heap [--self->heap_size];
+    if (last != job) {
+        s_heap_place (self, index, last);
+        s_heap_up (self, index);
+        s_heap_down (self, last->heap_index);
+    }
+}
+
+//  Still owes its client an answer.
+static bool
+s_job_open (const job_t *job)
+{
+    return job->heap_index != HEAP_NONE;
 }
 
 //  --- sending ------------------------------------------------------------------
 
-//  [client] | MBC1 | REPLY | request id | body   (takes the body)
-static void
-s_client_send (broker_t *self, int origin, zframe_t *client,
-               uint64_t request_id, zframe_t **body_p)
+static broker_part_t
+s_worker_identity (worker_t *worker)
 {
-    uint8_t id [8], command = BUS_C_REPLY;
+    return (broker_part_t) { worker->identity, worker->key.size };
+}
+
+//  [client] | MBC1 | REPLY | request id | body   (body is left empty)
+static void
+s_client_send (broker_t *self, int origin, broker_part_t client,
+               uint64_t request_id, zmq_msg_t *body)
+{
+    uint8_t command = BUS_C_REPLY, id [8];
     bus_put_u64 (id, request_id);
-    zmsg_t *msg = zmsg_new ();
-    zmsg_append (msg, &(zframe_t *) { zframe_dup (client) });
-    zmsg_addmem (msg, BUS_CLIENT_PROTO, 4);
-    zmsg_addmem (msg, &command, 1);
-    zmsg_addmem (msg, id, 8);
-    zmsg_append (msg, body_p);
-    zmsg_send (&msg, self->router [origin]);
-    zmsg_destroy (&msg);        //  if the send failed (peer gone, queue full)
+    const broker_part_t head [] = {
+        { BUS_CLIENT_PROTO, 4 }, { &command, 1 }, { id, 8 }
+    };
+    s_send (self->handle [origin], client, head, 3, body);
     self->stats.replies++;
 }
 
 static void
-s_client_error (broker_t *self, int origin, zframe_t *client,
+s_client_error (broker_t *self, int origin, broker_part_t client,
                 uint64_t request_id, bus_error_t code, const char *message)
 {
     msgw_t *w = msgw_error_new (code, message);
-    zframe_t *body = zframe_new (msgw_data (w), msgw_size (w));
+    zmq_msg_t body;
+    s_msg_copy (&body, (broker_part_t) { msgw_data (w), msgw_size (w) });
     msgw_destroy (&w);
     s_client_send (self, origin, client, request_id, &body);
+    zmq_msg_close (&body);
 }
 
+//  Answer the job's client with an error; it is answered from now on.
 static void
 s_job_error (broker_t *self, job_t *job, bus_error_t code, const char *message)
 {
-    s_client_error (self, job->origin, job->client, job->request_id, code, message);
+    s_heap_remove (self, job);
+    s_client_error (self, job->origin, s_msg_view (&job->client), job->request_id,
+                    code, message);
 }
 
-//  [worker] | MBW1 | command [| job | timeout | body]
+//  [worker] | MBW1 | command
 static void
-s_worker_command (broker_t *self, int origin, zframe_t *identity, int command)
+s_worker_command (broker_t *self, int origin, broker_part_t identity, int command)
 {
     uint8_t byte = (uint8_t) command;
-    zmsg_t *msg = zmsg_new ();
-    zmsg_append (msg, &(zframe_t *) { zframe_dup (identity) });
-    zmsg_addmem (msg, BUS_WORKER_PROTO, 4);
-    zmsg_addmem (msg, &byte, 1);
-    zmsg_send (&msg, self->router [origin]);
-    zmsg_destroy (&msg);
+    const broker_part_t head [] = { { BUS_WORKER_PROTO, 4 }, { &byte, 1 } };
+    s_send (self->handle [origin], identity, head, 2, NULL);
 }
 
 //  --- jobs -------------------------------------------------------------------------
 
+//  Forget a job: off its list, the heap and the table.
 static void
-s_job_destroy (broker_t *self, job_t **job_p)
+s_job_destroy (broker_t *self, job_t *job)
 {
-    job_t *job = *job_p;
+    if (s_job_open (job))
+        s_heap_remove (self, job);
+    if (job->worker)
+        s_list_remove (&job->worker->held, job);
+    else
+        s_list_remove (&job->service->waiting, job);
     zhashx_delete (self->jobs, &job->id);
-    zframe_destroy (&job->client);
-    zframe_destroy (&job->body);
+    zmq_msg_close (&job->client);
+    zmq_msg_close (&job->body);
     free (job);
-    *job_p = NULL;
+}
+
+//  [worker] | MBW1 | REQUEST | job | timeout left | body   (body is left empty)
+static void
+s_job_dispatch (broker_t *self, job_t *job, worker_t *worker, zmq_msg_t *body)
+{
+    job->worker = worker;
+    s_list_append (&worker->held, job);
+
+    uint8_t command = BUS_W_REQUEST, id [8], timeout [4];
+    int64_t left = job->deadline - self->now;
+    bus_put_u64 (id, job->id);
+    bus_put_u32 (timeout, (uint32_t) (left > 0 ? left : 0));
+    const broker_part_t head [] = {
+        { BUS_WORKER_PROTO, 4 }, { &command, 1 }, { id, 8 }, { timeout, 4 }
+    };
+    s_send (self->handle [worker->key.origin], s_worker_identity (worker), head, 4, body);
 }
 
 //  --- services ---------------------------------------------------------------
@@ -205,7 +493,6 @@ s_service_require (broker_t *self, const char *name, size_t len)
         assert (service);
         service->name = strdup (key);
         service->workers = zlistx_new ();
-        service->waiting = zlistx_new ();
         zhashx_insert (self->services, key, service);
     }
     return service;
@@ -216,7 +503,6 @@ s_service_free (void **item)
 {
     service_t *service = *item;
     zlistx_destroy (&service->workers);
-    zlistx_destroy (&service->waiting);
     free (service->name);
     free (service);
     *item = NULL;
@@ -226,7 +512,7 @@ s_service_free (void **item)
 static void
 s_service_release (broker_t *self, service_t *service)
 {
-    if (zlistx_size (service->workers) == 0 && zlistx_size (service->waiting) == 0)
+    if (zlistx_size (service->workers) == 0 && service->waiting.size == 0)
         zhashx_delete (self->services, service->name);
 }
 
@@ -236,7 +522,7 @@ s_service_pick (service_t *service)
 {
     worker_t *worker = zlistx_first (service->workers);
     while (worker) {
-        if (worker->busy < worker->credit) {
+        if (worker->held.size < worker->credit) {
             zlistx_move_end (service->workers, worker->service_handle);
             return worker;
         }
@@ -249,81 +535,55 @@ s_service_pick (service_t *service)
 static void
 s_service_dispatch (broker_t *self, service_t *service)
 {
-    int64_t now = bus_now_ms ();
-    while (zlistx_size (service->waiting)) {
+    while (service->waiting.head) {
         worker_t *worker = s_service_pick (service);
         if (!worker)
             break;
-        job_t *job = zlistx_detach (service->waiting, NULL);
-        job->waiting_handle = NULL;
-        job->worker = worker;
-        worker->busy++;
-        zhashx_insert (worker->jobs, &job->id, job);
-
-        uint8_t id [8], timeout [4], command = BUS_W_REQUEST;
-        int64_t left = job->deadline - now;
-        bus_put_u64 (id, job->id);
-        bus_put_u32 (timeout, (uint32_t) (left > 0 ? left : 0));
-        zmsg_t *msg = zmsg_new ();
-        zmsg_append (msg, &(zframe_t *) { zframe_dup (worker->identity) });
-        zmsg_addmem (msg, BUS_WORKER_PROTO, 4);
-        zmsg_addmem (msg, &command, 1);
-        zmsg_addmem (msg, id, 8);
-        zmsg_addmem (msg, timeout, 4);
-        zmsg_append (msg, &job->body);
-        zmsg_send (&msg, self->router [worker->origin]);
-        zmsg_destroy (&msg);
+        job_t *job = service->waiting.head;
+        s_list_remove (&service->waiting, job);
+        s_job_dispatch (self, job, worker, &job->body);
     }
 }
 
 //  --- workers -----------------------------------------------------------------
 
-static char *
-s_worker_key (int origin, zframe_t *identity)
-{
-    char *hex = zframe_strhex (identity);
-    char *key = zsys_sprintf ("%d:%s", origin, hex);
-    free (hex);
-    return key;
-}
-
 static void
 s_worker_free (void **item)
 {
-    worker_t *worker = *item;
-    zhashx_destroy (&worker->jobs);
-    zframe_destroy (&worker->identity);
-    free (worker->key);
-    free (worker);
+    free (*item);
     *item = NULL;
 }
 
-//  Remove a worker: every job it held is answered `worker_lost`.
+//  Remove a worker: every open job it held is answered `worker_lost`.
 static void
 s_worker_remove (broker_t *self, worker_t *worker, bool send_disconnect)
 {
-    zlistx_t *held = s_values (worker->jobs);
-    job_t *job = zlistx_first (held);
-    while (job) {
-        if (!job->answered) {
+    while (worker->held.head) {
+        job_t *job = worker->held.head;
+        if (s_job_open (job)) {
             s_job_error (self, job, BUS_ERR_WORKER_LOST,
                          "the worker handling this request went away");
             self->stats.worker_lost++;
         }
-        s_job_destroy (self, &job);
-        job = zlistx_next (held);
+        s_job_destroy (self, job);
     }
-    zlistx_destroy (&held);
     if (send_disconnect)
-        s_worker_command (self, worker->origin, worker->identity, BUS_W_DISCONNECT);
+        s_worker_command (self, worker->key.origin, s_worker_identity (worker),
+                          BUS_W_DISCONNECT);
     service_t *service = worker->service;
     zlistx_delete (service->workers, worker->service_handle);
-    zhashx_delete (self->workers, worker->key);
+    if (worker->prev)
+        worker->prev->next = worker->next;
+    else
+        self->worker_list = worker->next;
+    if (worker->next)
+        worker->next->prev = worker->prev;
+    zhashx_delete (self->workers, &worker->key);     //  frees it
     s_service_release (self, service);
 }
 
 static void
-s_worker_ready (broker_t *self, int origin, broker_msg_t *m, char **key_p)
+s_worker_ready (broker_t *self, int origin, broker_msg_t *m)
 {
     if (origin == ORIGIN_TCP
     &&  (m->service_len != strlen (REMOTE_SERVICE)
@@ -338,44 +598,47 @@ s_worker_ready (broker_t *self, int origin, broker_msg_t *m, char **key_p)
         s_worker_command (self, origin, m->identity, BUS_W_DISCONNECT);
         return;
     }
-    worker_t *worker = calloc (1, sizeof *worker);
+    worker_t *worker = calloc (1, sizeof *worker + m->identity.size);
     assert (worker);
-    worker->key = *key_p;
-    *key_p = NULL;
-    worker->identity = zframe_dup (m->identity);
-    worker->origin = origin;
+    if (m->identity.size)
+        memcpy (worker->identity, m->identity.data, m->identity.size);
+    worker->key = (peer_key_t) { origin, m->identity.size, worker->identity };
     worker->service = service;
     worker->credit = m->credit;
-    worker->jobs = s_id_table_new ();
-    worker->expires = bus_now_ms () + (int64_t) self->heartbeat_ms * BUS_LIVENESS;
+    worker->expires = self->now + (int64_t) self->heartbeat_ms * BUS_LIVENESS;
     worker->service_handle = zlistx_add_end (service->workers, worker);
-    zhashx_insert (self->workers, worker->key, worker);
-    log_debug ("broker: worker %s ready for '%s' with credit %u",
-                worker->key, service->name, worker->credit);
+    worker->next = self->worker_list;
+    if (worker->next)
+        worker->next->prev = worker;
+    self->worker_list = worker;
+    zhashx_insert (self->workers, &worker->key, worker);
+    if (log_enabled (LOG_DEBUG)) {
+        char name [2 * 256 + 8];
+        log_debug ("broker: worker %s ready for '%s' with credit %u",
+                   s_peer_name (origin, m->identity, name, sizeof name),
+                   service->name, worker->credit);
+    }
     s_service_dispatch (self, service);
 }
 
 static void
-s_worker_reply (broker_t *self, worker_t *worker, broker_msg_t *m, zmsg_t *msg)
+s_worker_reply (broker_t *self, worker_t *worker, broker_msg_t *m, zmq_msg_t *body)
 {
-    job_t *job = zhashx_lookup (worker->jobs, &m->job);
-    if (!job)
-        return;                 //  stale (answered before a restart): drop
-    zhashx_delete (worker->jobs, &m->job);
-    worker->busy--;
-    if (!job->answered) {
-        zframe_t *body = m->body;
-        zmsg_remove (msg, body);
-        s_client_send (self, job->origin, job->client, job->request_id, &body);
+    job_t *job = zhashx_lookup (self->jobs, &m->job);
+    if (!job || job->worker != worker)
+        return;                 //  stale (answered before a restart) or not its job: drop
+    if (s_job_open (job)) {
+        s_heap_remove (self, job);
+        s_client_send (self, job->origin, s_msg_view (&job->client), job->request_id, body);
     }
-    s_job_destroy (self, &job);
+    s_job_destroy (self, job);
     s_service_dispatch (self, worker->service);
 }
 
 //  --- messages from a router -----------------------------------------------
 
 static void
-s_client_request (broker_t *self, int origin, broker_msg_t *m, zmsg_t *msg)
+s_client_request (broker_t *self, int origin, broker_msg_t *m, parts_t *p)
 {
     if (origin == ORIGIN_TCP) {
         s_client_error (self, origin, m->identity, m->request_id,
@@ -397,39 +660,45 @@ s_client_request (broker_t *self, int origin, broker_msg_t *m, zmsg_t *msg)
     assert (job);
     job->id = ++self->next_job;
     job->origin = origin;
-    job->client = zframe_dup (m->identity);
+    s_msg_copy (&job->client, m->identity);
     job->request_id = m->request_id;
-    job->deadline = bus_now_ms () + m->timeout_ms;
+    job->deadline = self->now + m->timeout_ms;
     job->service = service;
-    job->body = m->body;
-    zmsg_remove (msg, m->body);
     zhashx_insert (self->jobs, &job->id, job);
-    job->waiting_handle = zlistx_add_end (service->waiting, job);
-    if (job->deadline < self->next_deadline)
-        self->next_deadline = job->deadline;
+    s_heap_push (self, job);
     self->stats.requests++;
-    s_service_dispatch (self, service);
+
+    //  older jobs go first; if none waits, a worker with credit takes the
+    //  body as it arrived
+    worker_t *worker = service->waiting.head ? NULL : s_service_pick (service);
+    if (worker) {
+        zmq_msg_init (&job->body);
+        s_job_dispatch (self, job, worker, &p->msg [m->body]);
+    }
+    else {
+        s_msg_copy (&job->body, p->view [m->body]);
+        s_list_append (&service->waiting, job);
+    }
 }
 
 static void
-s_router_message (broker_t *self, int origin, zmsg_t *msg)
+s_router_message (broker_t *self, int origin, parts_t *p)
 {
     broker_msg_t m;
     const char *why = NULL;
-    broker_msg_kind_t kind = broker_msg_parse (msg, &m, &why);
-    if (!m.identity)
+    broker_msg_kind_t kind = broker_msg_parse (p->view, p->count, &m, &why);
+    if (!m.has_identity)
         return;
-    char *key = NULL;
     worker_t *worker = NULL;
     if (m.is_worker) {
-        key = s_worker_key (origin, m.identity);
-        worker = zhashx_lookup (self->workers, key);
+        peer_key_t key = { origin, m.identity.size, m.identity.data };
+        worker = zhashx_lookup (self->workers, &key);
         if (worker)
-            worker->expires = bus_now_ms () + (int64_t) self->heartbeat_ms * BUS_LIVENESS;
+            worker->expires = self->now + (int64_t) self->heartbeat_ms * BUS_LIVENESS;
     }
     switch (kind) {
         case BROKER_MSG_CLIENT_REQUEST:
-            s_client_request (self, origin, &m, msg);
+            s_client_request (self, origin, &m, p);
             break;
         case BROKER_MSG_WORKER_READY:
             if (worker) {           //  READY twice breaks the protocol
@@ -437,7 +706,7 @@ s_router_message (broker_t *self, int origin, zmsg_t *msg)
                 s_worker_remove (self, worker, true);
             }
             else
-                s_worker_ready (self, origin, &m, &key);
+                s_worker_ready (self, origin, &m);
             break;
         case BROKER_MSG_WORKER_REPLY:
         case BROKER_MSG_WORKER_HEARTBEAT:
@@ -445,7 +714,7 @@ s_router_message (broker_t *self, int origin, zmsg_t *msg)
                 s_worker_command (self, origin, m.identity, BUS_W_DISCONNECT);
             else
             if (kind == BROKER_MSG_WORKER_REPLY)
-                s_worker_reply (self, worker, &m, msg);
+                s_worker_reply (self, worker, &m, &p->msg [m.body]);
             break;
         case BROKER_MSG_WORKER_DISCONNECT:
             if (worker)
@@ -465,79 +734,72 @@ s_router_message (broker_t *self, int origin, zmsg_t *msg)
                                 BUS_ERR_PROTOCOL, why);
             break;
     }
-    free (key);
 }
 
 //  --- timers -------------------------------------------------------------------
 
 static void
-s_heartbeat (broker_t *self, int64_t now)
+s_heartbeat (broker_t *self)
 {
-    zlistx_t *all = s_values (self->workers);
-    worker_t *worker = zlistx_first (all);
-    while (worker) {
-        if (now > worker->expires) {
+    worker_t *next;
+    for (worker_t *worker = self->worker_list; worker; worker = next) {
+        next = worker->next;    //  removing a worker touches no other
+        if (self->now > worker->expires) {
+            char name [2 * 256 + 8];
             log_info ("broker: worker %s for '%s' is silent; removing it",
-                       worker->key, worker->service->name);
+                      s_peer_name (worker->key.origin, s_worker_identity (worker),
+                                   name, sizeof name),
+                      worker->service->name);
             s_worker_remove (self, worker, true);
         }
         else
-            s_worker_command (self, worker->origin, worker->identity, BUS_W_HEARTBEAT);
-        worker = zlistx_next (all);
+            s_worker_command (self, worker->key.origin, s_worker_identity (worker),
+                              BUS_W_HEARTBEAT);
     }
-    zlistx_destroy (&all);
 }
 
+//  Answer the jobs whose deadline has come, earliest first.
 static void
-s_deadlines (broker_t *self, int64_t now)
+s_deadlines (broker_t *self)
 {
-    int64_t next = INT64_MAX;
-    zlistx_t *all = s_values (self->jobs);
-    job_t *job = zlistx_first (all);
-    while (job) {
-        if (job->answered)
-            ;                   //  waits only for its worker now
-        else
-        if (job->deadline > now) {
-            if (job->deadline < next)
-                next = job->deadline;
-        }
-        else
-        if (job->worker) {
+    while (self->heap_size && self->heap [0]->deadline <= self->now) {
+        job_t *job = self->heap [0];
+        if (job->worker)        //  stays charged to its worker until it replies
             s_job_error (self, job, BUS_ERR_TIMEOUT,
                          "the service did not answer before the deadline");
-            job->answered = true;
-        }
         else {
             s_job_error (self, job, BUS_ERR_NO_WORKER,
                          "no worker for this service before the deadline");
             self->stats.no_worker++;
             service_t *service = job->service;
-            zlistx_delete (service->waiting, job->waiting_handle);
-            s_job_destroy (self, &job);
+            s_job_destroy (self, job);
             s_service_release (self, service);
         }
-        job = zlistx_next (all);
     }
-    zlistx_destroy (&all);
-    self->next_deadline = next;
+}
+
+static int64_t
+s_next_deadline (broker_t *self)
+{
+    return self->heap_size ? self->heap [0]->deadline : INT64_MAX;
 }
 
 //  --- events ----------------------------------------------------------------------
 
 static void
-s_forward (zsock_t *from, zsock_t *to, bool event)
+s_forward (void *from, void *to, bool event)
 {
     for (int i = 0; i < BROKER_BATCH; i++) {
-        zmsg_t *msg = zmsg_recv (from);
-        if (!msg)
+        parts_t p;
+        if (!s_recv (from, &p))
             return;
-        //  events are topic + body; subscriptions are one frame
-        bool valid = event ? zmsg_size (msg) == 2 && zframe_size (zmsg_first (msg)) <= 64
-                           : zmsg_size (msg) == 1;
-        if (valid)
-            zmsg_send (&msg, to);
-        zmsg_destroy (&msg);
+        //  events are topic + body; subscriptions are one part
+        bool valid = event ? p.count == 2 && p.view [0].size <= EVENT_TOPIC_MAX
+                           : p.count == 1;
+        for (size_t k = 0; valid && k < p.count; k++)
+            valid = zmq_msg_send (&p.msg [k], to,
+                                  (k + 1 < p.count ? ZMQ_SNDMORE : 0) | ZMQ_DONTWAIT) >= 0;
+        s_parts_close (&p);
     }
 }
 
@@ -593,6 +855,7 @@ s_setup_tcp (broker_t *self, const broker_config_t *config, char *err, size_t er
         return -1;
     }
     self->router [ORIGIN_TCP] = sock;
+    self->handle [ORIGIN_TCP] = zsock_resolve (sock);
     return 0;
 }
 
@@ -603,16 +866,17 @@ broker_new (const broker_config_t *config, char *err, size_t errlen)
     assert (self);
     self->services = zhashx_new ();
     zhashx_set_destructor (self->services, s_service_free);
-    self->workers = zhashx_new ();
+    self->workers = s_table_new (s_peer_hash, s_peer_compare);
     zhashx_set_destructor (self->workers, s_worker_free);
-    self->jobs = s_id_table_new ();
+    self->jobs = s_table_new (s_id_hash, s_id_compare);
     self->heartbeat_ms = config->heartbeat_ms > 0 ? config->heartbeat_ms : bus_heartbeat_ms ();
-    self->heartbeat_at = bus_now_ms () + self->heartbeat_ms;
-    self->next_deadline = INT64_MAX;
+    self->now = bus_now_ms ();
+    self->heartbeat_at = self->now + self->heartbeat_ms;
 
     self->router [ORIGIN_LOCAL] = s_bind (ZMQ_ROUTER, config->endpoint, err, errlen);
     if (!self->router [ORIGIN_LOCAL])
         goto failed;
+    self->handle [ORIGIN_LOCAL] = zsock_resolve (self->router [ORIGIN_LOCAL]);
     if (config->events_in && config->events_out) {
         if (!(self->xsub = s_bind (ZMQ_XSUB, config->events_in, err, errlen))
         ||  !(self->xpub = s_bind (ZMQ_XPUB, config->events_out, err, errlen)))
@@ -634,22 +898,20 @@ broker_destroy (broker_t **self_p)
         return;
     broker_t *self = *self_p;
     //  answer what is still open, so no client waits for its grace period
-    zlistx_t *all = s_values (self->jobs);
-    job_t *job = zlistx_first (all);
-    while (job) {
-        if (!job->answered && self->router [job->origin])
+    while (self->heap_size) {
+        job_t *job = self->heap [0];
+        if (self->handle [job->origin])
             s_job_error (self, job, BUS_ERR_UNAVAILABLE, "broker shutting down");
-        job = zlistx_next (all);
+        else
+            s_heap_remove (self, job);
     }
-    zlistx_destroy (&all);
-    job = zhashx_first (self->jobs);
-    while (job) {
-        zframe_destroy (&job->client);
-        zframe_destroy (&job->body);
+    for (job_t *job = zhashx_first (self->jobs); job; job = zhashx_next (self->jobs)) {
+        zmq_msg_close (&job->client);
+        zmq_msg_close (&job->body);
         free (job);
-        job = zhashx_next (self->jobs);
     }
     zhashx_destroy (&self->jobs);
+    free (self->heap);
     zhashx_destroy (&self->workers);
     zhashx_destroy (&self->services);
     zsock_destroy (&self->router [ORIGIN_LOCAL]);
@@ -675,7 +937,8 @@ broker_run (broker_t *self, zsock_t *pipe)
                 items [count++] = (zmq_pollitem_t) { zsock_resolve (candidates [i]), 0, ZMQ_POLLIN, 0 };
             }
         int64_t now = bus_now_ms ();
-        int64_t wake = self->heartbeat_at < self->next_deadline ? self->heartbeat_at : self->next_deadline;
+        int64_t next_deadline = s_next_deadline (self);
+        int64_t wake = self->heartbeat_at < next_deadline ? self->heartbeat_at : next_deadline;
         long wait = wake <= now ? 0 : (long) (wake - now);
         if (zmq_poll (items, count, wait) < 0 && errno != EINTR)
             break;
@@ -693,28 +956,28 @@ broker_run (broker_t *self, zsock_t *pipe)
             }
             else
             if (sock == self->xsub)
-                s_forward (self->xsub, self->xpub, true);
+                s_forward (items [i].socket, zsock_resolve (self->xpub), true);
             else
             if (sock == self->xpub)
-                s_forward (self->xpub, self->xsub, false);
+                s_forward (items [i].socket, zsock_resolve (self->xsub), false);
             else {
                 int origin = sock == self->router [ORIGIN_TCP] ? ORIGIN_TCP : ORIGIN_LOCAL;
                 for (int n = 0; n < BROKER_BATCH; n++) {
-                    zmsg_t *msg = zmsg_recv (sock);
-                    if (!msg)
+                    parts_t parts;
+                    if (!s_recv (self->handle [origin], &parts))
                         break;
-                    s_router_message (self, origin, msg);
-                    zmsg_destroy (&msg);
+                    self->now = bus_now_ms ();
+                    s_router_message (self, origin, &parts);
+                    s_parts_close (&parts);
                 }
             }
         }
-        now = bus_now_ms ();
-        if (now >= self->heartbeat_at) {
-            s_heartbeat (self, now);
-            self->heartbeat_at = now + self->heartbeat_ms;
+        self->now = bus_now_ms ();
+        if (self->now >= self->heartbeat_at) {
+            s_heartbeat (self);
+            self->heartbeat_at = self->now + self->heartbeat_ms;
         }
-        if (now >= self->next_deadline)
-            s_deadlines (self, now);
+        s_deadlines (self);
     }
 }
 
