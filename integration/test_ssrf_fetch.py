@@ -6,9 +6,21 @@ Set-up, all on this machine:
     machine has IPv6): loopback, which the fetcher must never reach;
   - two "public" servers on 127.77.0.1, which the probe treats as public
     because its environment says MCPBOX_TEST_PUBLIC_NET=127.77.0.0/16;
+  - a "lan" server on 127.78.0.1, which the probe treats as a PRIVATE
+    address (MCPBOX_TEST_PRIVATE_NET=127.78.0.0/16): the stand-in for a NAS
+    on 192.168.x, reachable only through a host listed explicitly;
   - names from MCPBOX_TEST_RESOLVE instead of DNS: public.test and
     public2.test are the public server, other.test too (but never
-    allowlisted), evil.test is loopback, rebind.test answers both.
+    allowlisted), evil.test is loopback, rebind.test answers both, lan.test
+    is the lan server; nas.test, tail.test, ula.test... map to real private
+    addresses that are only ever CHECKED (--check-only), never contacted.
+
+No test may send anything to a real private range (10/8, 172.16/12,
+192.168/16, 100.64/10, fc00::/7): probe() refuses to run a real fetch whose
+allowlist names such an address (literally or through MCPBOX_TEST_RESOLVE),
+because a listed private host is now reachable. Those cases use
+`--check-only`, which runs every check of the first hop and connects to
+nothing.
 
 Every case is judged by OUTCOME: what the servers' request logs saw (the
 internal server's must stay empty), not only by the error text. Every probe
@@ -20,6 +32,7 @@ MCPBOX_TEST_HOOKS=ON); without it these tests fail on purpose rather than
 skip, so a production-only build cannot silently lose them.
 """
 import http.server
+import ipaddress
 import json
 import os
 import shutil
@@ -37,6 +50,8 @@ from conftest import free_port, helper_path, proc_env
 PROBE = helper_path("http_fetch_probe")
 PUBLIC_IP = "127.77.0.1"
 INTERNAL_IP = "127.0.0.1"
+LAN_IP = "127.78.0.1"
+NOT_LISTED = "not in this server's allowed hosts"
 TEN_MIB = 10 * 1024 * 1024
 RESOLVE = ",".join([
     "public.test=127.77.0.1",
@@ -46,7 +61,24 @@ RESOLVE = ",".join([
     "evil6.test=::1",
     "rebind.test=127.77.0.1|127.0.0.1",
     "meta.test=169.254.169.254",
+    # the hook-private "NAS" on loopback: really fetched in some tests
+    "lan.test=127.78.0.1",
+    "lanloop.test=127.78.0.1|127.0.0.1",
+    # real private addresses: only ever checked, never contacted
+    "nas.test=192.168.1.10",
+    "tail.test=100.100.1.1",
+    "ula.test=fd12:3456::10",
+    "naspub.test=192.168.1.10|127.77.0.1",
+    "nasloop.test=192.168.1.10|127.0.0.1",
+    "nasmeta.test=10.0.0.5|169.254.169.254",
+    "naslink6.test=fd12:3456::10|fe80::1",
+    "ec2six.test=fd00:ec2::254",
 ])
+RESOLVE_MAP = {name: addrs.split("|")
+               for name, addrs in (item.split("=", 1) for item in RESOLVE.split(","))}
+# the ranges a listed host may reach: a real fetch must never list them here
+EXEMPT_NETS = [ipaddress.ip_network(n) for n in
+               ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7")]
 
 
 # ---------------------------------------------------------------------------
@@ -178,10 +210,12 @@ class Servers:
             self.internal6 = None
         self.public = _start(PUBLIC_IP, "public")
         self.public2 = _start(PUBLIC_IP, "public2")   # same IP, another port
+        self.lan = _start(LAN_IP, "lan")              # "private" by test hook
 
     @property
     def all(self):
-        return [s for s in (self.internal, self.internal6, self.public, self.public2) if s]
+        return [s for s in (self.internal, self.internal6, self.public, self.public2, self.lan)
+                if s]
 
     @property
     def int_port(self):
@@ -198,6 +232,10 @@ class Servers:
     @property
     def pub2_port(self):
         return self.public2.server_address[1]
+
+    @property
+    def lan_port(self):
+        return self.lan.server_address[1]
 
     def internal_requests(self):
         seen = self.internal.requests()
@@ -229,10 +267,45 @@ def srv(module_servers):
     assert module_servers.internal_requests() == []
 
 
+def _entry_addresses(entry):
+    """The addresses an --allow entry stands for: its IP literal (any
+    numeric IPv4 spelling), or its MCPBOX_TEST_RESOLVE answers; [] for a
+    name left to DNS."""
+    host = entry.strip()
+    if host.startswith("["):
+        host = host[1:host.index("]")] if "]" in host else host[1:]
+    elif host.count(":") == 1:
+        host = host.split(":", 1)[0]
+    host = host.lower().rstrip(".")
+    if host in RESOLVE_MAP:
+        return [ipaddress.ip_address(a) for a in RESOLVE_MAP[host]]
+    try:
+        return [ipaddress.ip_address(host)]
+    except ValueError:
+        pass
+    try:
+        return [ipaddress.ip_address(socket.inet_aton(host))]
+    except OSError:
+        return []
+
+
+def _lists_private(args):
+    entries = [args[i + 1] for i, a in enumerate(args[:-1]) if a == "--allow"]
+    return [e for e in entries
+            if any(ip in net for ip in _entry_addresses(e) for net in EXEMPT_NETS
+                   if ip.version == net.version)]
+
+
 def probe(srv, url, *args, timeout=60):
+    if "--check-only" not in args:
+        private = _lists_private(args)
+        assert not private, (
+            f"a real fetch may not list a private address ({private}): it would be "
+            "reachable and get contacted; use --check-only")
     internal = f"http://{INTERNAL_IP}:{srv.int_port}"
     env = proc_env(
         MCPBOX_TEST_PUBLIC_NET="127.77.0.0/16",
+        MCPBOX_TEST_PRIVATE_NET="127.78.0.0/16",
         MCPBOX_TEST_RESOLVE=RESOLVE,
         http_proxy=internal, https_proxy=internal, HTTP_PROXY=internal,
         HTTPS_PROXY=internal, ALL_PROXY=internal, all_proxy=internal, no_proxy="",
@@ -372,36 +445,236 @@ def test_ipv6_loopback_refused(srv, mode):
     assert srv.internal6.requests() == []
 
 
+# blocked whether or not the host is listed
 UNREACHABLE = [
     ("169.254.169.254", "link-local/metadata"),
     ("0xa9fea9fe", "link-local/metadata"),        # 169.254.169.254
     ("2852039166", "link-local/metadata"),        # 169.254.169.254
     ("meta.test", "link-local/metadata"),
-    ("10.0.0.1", "private"),
-    ("172.16.0.1", "private"),
-    ("192.168.1.1", "private"),
-    ("100.64.0.1", "CGNAT"),
     ("198.18.0.1", "benchmarking"),
     ("224.0.0.1", "multicast"),
     ("255.255.255.255", "broadcast"),
-    ("[fd00:ec2::254]", "unique-local"),
+    ("[fd00:ec2::254]", "metadata"),
+    ("ec2six.test", "metadata"),
     ("[fe80::1]", "link-local"),
+    ("[fec0::1]", "site-local"),
     ("[64:ff9b::a9fe:a9fe]", "NAT64"),
+    ("[64:ff9b::c0a8:10a]", "NAT64"),             # 192.168.1.10 inside
+    ("[::ffff:192.168.1.10]", "IPv4-mapped"),
     ("[2002:a9fe:a9fe::]", "6to4"),
+    ("[2002:c0a8:10a::]", "6to4"),                # 192.168.1.10 inside
+    ("[2001::c0a8:10a]", "Teredo"),
     ("[ff02::1]", "multicast"),
 ]
+
+# private: blocked unless the host is listed (then only ever --check-only)
+PRIVATE = [
+    ("10.0.0.1", "10.0.0.1", "private"),
+    ("10.255.255.1", "10.255.255.1", "private"),
+    ("172.16.0.1", "172.16.0.1", "private"),
+    ("192.168.1.1", "192.168.1.1", "private"),
+    ("nas.test", "192.168.1.10", "private"),
+    ("100.64.0.1", "100.64.0.1", "CGNAT"),
+    ("tail.test", "100.100.1.1", "CGNAT"),
+    ("[fd12:3456::10]", "fd12:3456::10", "unique-local"),
+    ("ula.test", "fd12:3456::10", "unique-local"),
+    ("naspub.test", "192.168.1.10", "private"),   # every address allowed once listed
+]
+
+
+def _allow_entry(host):
+    return host.strip("[]").lower()
 
 
 @pytest.mark.parametrize("host,why", UNREACHABLE)
 def test_internal_ranges_refused_before_connect(srv, host, why):
-    allow = host.strip("[]").lower()
-    for rules in (["--policy", "allow_all_public"], ["--allow", allow]):
-        r = probe(srv, f"http://{host}/latest/meta-data/", *rules, "--timeout-ms", "20000")
-        if rules[0] == "--allow" and "allowed hosts" in r.get("error", ""):
-            continue    # a numeric spelling the allowlist does not name as such
-        refused(r, "blocked", why)
-        # refused before any connection attempt: no waiting for a timeout
+    allow = _allow_entry(host)
+    for rules in (["--policy", "allow_all_public"], ["--allow", allow],
+                  ["--policy", "allow_all_public", "--allow", allow]):
+        # a real fetch only where a wrong verdict could not reach a private
+        # range (fd00:ec2::254 sits inside fc00::/7: checked only)
+        modes = [["--check-only"]] + ([] if _lists_private(rules) else [[]])
+        for mode in modes:
+            r = probe(srv, f"http://{host}/latest/meta-data/", *rules, *mode,
+                      "--timeout-ms", "20000")
+            if "allow_all_public" not in rules and "allowed hosts" in r.get("error", ""):
+                continue    # a numeric spelling the allowlist does not name as such
+            refused(r, "blocked", why)
+            assert NOT_LISTED not in r["error"], r    # listing it would not help
+            # refused before any connection attempt: no waiting for a timeout
+            assert r["elapsed"] < 2.0, r
+    assert all(s.requests() == [] for s in srv.all)
+
+
+@pytest.mark.parametrize("host,address,why", PRIVATE)
+def test_private_range_refused_unless_listed(srv, host, address, why):
+    url = f"http://{host}/share/"
+    # merely allowed by allow_all_public: refused before connecting, with a
+    # reason that says what to ask for — checked and really fetched alike
+    for mode in ([], ["--check-only"]):
+        r = probe(srv, url, "--policy", "allow_all_public", *mode, "--timeout-ms", "20000")
+        refused(r, "blocked", why, address, NOT_LISTED, "mcpbox_request_network_access")
         assert r["elapsed"] < 2.0, r
+    # other listed hosts (even a private neighbour) do not open it
+    r = probe(srv, url, "--policy", "allow_all_public", "--allow", "public.test",
+              "--allow", "192.168.1.99", "--allow", "fd12:3456::11", "--check-only")
+    refused(r, "blocked", why, NOT_LISTED)
+    # listed: allowed (checked only: nothing may be sent to a private range)
+    for rules in (["--allow", _allow_entry(host)],
+                  ["--policy", "allow_all_public", "--allow", _allow_entry(host)]):
+        r = probe(srv, url, *rules, "--check-only")
+        assert r["ok"] and r["address"] == address, r
+        assert r["elapsed"] < 2.0, r
+    assert all(s.requests() == [] for s in srv.all)
+
+
+def test_probe_refuses_to_fetch_a_listed_private_address(srv):
+    # the guard of this file: a real fetch listing a private address would
+    # send traffic to it now, so probe() stops it before the probe runs
+    for entry in ("10.0.0.1", "nas.test", "nas.test:8080", "[fd12:3456::10]:443",
+                  "0xa000001", "naspub.test", "tail.test"):
+        with pytest.raises(AssertionError, match="may not list a private address"):
+            probe(srv, "http://nas.test/", "--allow", entry)
+
+
+def test_check_only_connects_to_nothing(srv):
+    r = probe(srv, pub(srv, "/hello"), "--allow", "public.test", "--check-only")
+    assert r == {"ok": True, "address": PUBLIC_IP, "elapsed": r["elapsed"]}
+    r = probe(srv, f"http://lan.test:{srv.lan_port}/hello", "--allow", "lan.test",
+              "--check-only")
+    assert r["ok"] and r["address"] == LAN_IP, r
+    # the same refusals as a real fetch: allowlist, scheme, userinfo, loopback
+    refused(probe(srv, pub(srv, "/hello", host="other.test"), "--allow", "public.test",
+                  "--check-only"), "'other.test'", "allowed hosts")
+    refused(probe(srv, "ftp://public.test/x", "--allow", "public.test", "--check-only"),
+            "scheme")
+    refused(probe(srv, f"http://u:p@public.test:{srv.pub_port}/", "--allow", "public.test",
+                  "--check-only"), "userinfo")
+    refused(probe(srv, f"http://evil.test:{srv.int_port}/", "--allow", "evil.test",
+                  "--check-only"), "loopback")
+    assert all(s.requests() == [] for s in srv.all)
+
+
+def test_listed_private_port_rule(srv):
+    allow = ["--allow", "nas.test:8080"]
+    r = probe(srv, "http://nas.test:8080/", *allow, "--check-only")
+    assert r["ok"] and r["address"] == "192.168.1.10", r
+    refused(probe(srv, "http://nas.test/", *allow, "--check-only"), "allowed hosts", "port 80")
+    # allow_all_public lets port 80 through the allowlist, but the listing
+    # (for 8080 only) does not open the private address there
+    r = probe(srv, "http://nas.test/", *allow, "--policy", "allow_all_public", "--check-only")
+    refused(r, "private", NOT_LISTED)
+
+
+# listed, and still refused: never-allowed ranges, and names with at least
+# one never-allowed address next to a private one
+LISTED_NEVER = [
+    ("127.0.0.1", "loopback"),
+    ("localhost", "loopback"),
+    ("169.254.169.254", "link-local/metadata"),
+    ("[fd00:ec2::254]", "metadata"),
+    ("ec2six.test", "metadata"),
+    ("[fe80::1]", "link-local"),
+    ("nasloop.test", "loopback"),
+    ("nasmeta.test", "link-local/metadata"),
+    ("naslink6.test", "link-local"),
+    ("lanloop.test", "loopback"),
+    ("0.0.0.0", "this-network"),
+]
+
+
+@pytest.mark.parametrize("host,why", LISTED_NEVER)
+def test_listed_host_never_reaches_loopback_or_metadata(srv, host, why):
+    allow = _allow_entry(host)
+    url = f"http://{host}:{srv.int_port}/secret"
+    modes = [["--check-only"]]
+    if not _lists_private(["--allow", allow]):
+        modes.append([])        # nothing private in it: a real fetch is safe too
+    for rules in (["--allow", allow], ["--policy", "allow_all_public", "--allow", allow]):
+        for mode in modes:
+            r = probe(srv, url, *rules, *mode, "--timeout-ms", "20000")
+            refused(r, "blocked", why)
+            assert r["elapsed"] < 2.0, r
+    assert all(s.requests() == [] for s in srv.all)
+
+
+# ---------------------------------------------------------------------------
+# A listed private host, end to end (the "lan" server on 127.78.0.1 stands
+# in for a NAS: the probe treats it as private, and it is loopback, so
+# nothing leaves this machine)
+
+
+def lan(srv, path, host="lan.test"):
+    return f"http://{host}:{srv.lan_port}{path}"
+
+
+def test_listed_private_host_is_fetched(srv):
+    r = probe(srv, lan(srv, "/hello"), "--allow", "lan.test")
+    assert r["ok"] and r["body"] == "hello from lan", r
+    r = probe(srv, lan(srv, "/hello", host=LAN_IP), "--allow", LAN_IP)
+    assert r["ok"] and r["body"] == "hello from lan", r
+    r = probe(srv, lan(srv, "/hello"), "--policy", "allow_all_public", "--allow", "lan.test")
+    assert r["ok"] and r["body"] == "hello from lan", r
+    assert len(srv.lan.requests()) == 3
+
+
+def test_unlisted_private_host_is_not_fetched(srv):
+    r = probe(srv, lan(srv, "/hello"), "--policy", "allow_all_public")
+    refused(r, "blocked", "private", NOT_LISTED)
+    r = probe(srv, lan(srv, "/hello"), "--policy", "allow_all_public", "--allow", "public.test")
+    refused(r, "private", NOT_LISTED)
+    # the name is listed, the literal address is another host
+    r = probe(srv, lan(srv, "/hello", host=LAN_IP), "--policy", "allow_all_public",
+              "--allow", "lan.test")
+    refused(r, "private", NOT_LISTED)
+    refused(probe(srv, lan(srv, "/hello")), "allowed hosts")
+    assert srv.lan.requests() == []
+
+
+@pytest.mark.parametrize("code", [302, 307])
+def test_redirect_to_unlisted_private_host_refused(srv, code):
+    to = lan(srv, "/hello")
+    url = pub(srv, f"/redirect?code={code}&to=" + urllib.parse.quote(to, safe=""))
+    # the first hop's host is listed; the hop to lan.test is not
+    r = probe(srv, url, "--policy", "allow_all_public", "--allow", "public.test")
+    refused(r, "redirect", "private", NOT_LISTED)
+    r = probe(srv, url, "--allow", "public.test")
+    refused(r, "redirect", "'lan.test'", "allowed hosts")
+    assert srv.lan.requests() == []
+    # once listed itself, the hop is followed
+    r = probe(srv, url, "--allow", "public.test", "--allow", "lan.test")
+    assert r["ok"] and r["body"] == "hello from lan" and r["final_url"] == to, r
+    assert [e["path"] for e in srv.lan.requests()] == ["/hello"]
+    assert [e["path"] for e in srv.public.requests()] == ["/redirect"] * 3
+
+
+def test_redirect_from_listed_private_host_gets_no_exemption(srv):
+    # lan.test is listed; its redirect to the same address under another
+    # (unlisted) spelling does not inherit the exemption
+    to = lan(srv, "/hello", host=LAN_IP)
+    url = lan(srv, "/redirect?to=" + urllib.parse.quote(to, safe=""))
+    r = probe(srv, url, "--policy", "allow_all_public", "--allow", "lan.test")
+    refused(r, "redirect", "private", NOT_LISTED)
+    assert [e["path"] for e in srv.lan.requests()] == ["/redirect"]
+    # a redirect to loopback stays refused even with everything listed
+    to = f"http://evil.test:{srv.int_port}/secret"
+    url = lan(srv, "/redirect?to=" + urllib.parse.quote(to, safe=""))
+    r = probe(srv, url, "--allow", "lan.test", "--allow", "evil.test")
+    refused(r, "redirect", "loopback")
+
+
+@pytest.mark.parametrize("to", ["http://nas.test/admin", "http://192.168.1.1/admin",
+                                "http://10.255.255.1/", "http://[fd12:3456::10]/",
+                                "http://tail.test/"])
+def test_redirect_to_real_private_address_refused_before_connect(srv, to):
+    # a listed public host redirecting into the LAN: refused, nothing sent
+    url = pub(srv, "/redirect?code=302&to=" + urllib.parse.quote(to, safe=""))
+    r = probe(srv, url, "--policy", "allow_all_public", "--allow", "public.test",
+              "--timeout-ms", "20000")
+    refused(r, "redirect", "blocked", NOT_LISTED)
+    assert r["elapsed"] < 2.0, r
+    refused(probe(srv, url, "--allow", "public.test"), "redirect", "allowed hosts")
+    assert [e["path"] for e in srv.public.requests()] == ["/redirect", "/redirect"]
 
 
 # ---------------------------------------------------------------------------

@@ -8,11 +8,21 @@
       case, no trailing dot) so curl uses exactly the name we checked, and
       hands the handle to curl with CURLOPT_CURLU. A redirect's Location
       is set on the same handle, which resolves it against the current URL,
-      and the loop starts over: scheme, allowlist, resolution, all again.
+      and the loop starts over: scheme, allowlist, resolution, all again
+      (s_check_hop, which http_fetch_check() runs alone).
+    - Private addresses (RFC 1918, 100.64/10, fc00::/7) are allowed for a
+      hop only when that hop's own host:port is an explicit entry of the
+      allowed hosts (ssrf_host_listed), never because allow_all_public
+      lets the host through, and never inherited from an earlier hop: a
+      listed host redirecting to 192.168.1.1 is refused unless
+      192.168.1.1 (or the name used) is listed too. The decision is kept
+      in the hop (allow_private) so the opensocket guard applies exactly
+      what resolution applied.
     - The address ssrf_resolve() approved is pinned twice. CURLOPT_RESOLVE
       gives curl "host:port:addr", so curl never asks DNS itself; and the
       CURLOPT_OPENSOCKETFUNCTION callback refuses any socket whose address
-      is not exactly that one (or is blocked). The callback is the real
+      is not exactly that one (or is blocked under the hop's
+      allow_private). The callback is the real
       guarantee: whatever curl decides (IP-literal hosts, name matching
       quirks in the DNS cache, happy eyeballs), it cannot connect anywhere
       that was not checked.
@@ -85,12 +95,14 @@ typedef struct {
     char        host [SSRF_HOST_MAX];       //  normalized, no brackets
     int         port;                       //  1..65535
     bool        literal;                    //  host is an IP literal
+    bool        listed;                     //  host:port explicitly allowed
     char        url [S_URL_SHOWN + 1];      //  the URL, shortened, for errors
 } s_target_t;
 
 //  State of one hop's transfer, shared with the curl callbacks.
 typedef struct {
     struct sockaddr_storage pinned;         //  the only address we connect to
+    bool        allow_private;              //  private ranges open (listed host)
     char       *body;                       //  response body, malloc'd
     size_t      body_len;                   //  bytes in body
     size_t      body_cap;                   //  bytes allocated
@@ -351,10 +363,31 @@ s_check_url (CURLU *u, const net_rules_t *rules, s_target_t *t, http_response_t 
                  t->host, t->port);
         goto done;
     }
+    t->listed = ssrf_host_listed (rules, t->host, t->port);
     rc = 0;
 done:
     curl_free (part);
     return rc;
+}
+
+//  Every check of one hop before anything is sent: the URL (s_check_url),
+//  then the host's resolution, where private ranges are open only if this
+//  hop's host is listed. On 0, hop->pinned holds the address to connect to
+//  and hop->allow_private the decision the connect-time guard repeats.
+//  -1 with out->error otherwise.
+static int
+s_check_hop (CURLU *u, const net_rules_t *rules, s_target_t *t, s_hop_t *hop,
+             http_response_t *out)
+{
+    if (s_check_url (u, rules, t, out))
+        return -1;
+    char why [sizeof out->error];
+    if (ssrf_resolve (t->host, t->port, t->listed, &hop->pinned, why, sizeof why)) {
+        s_error (out, "request refused: %s", why);
+        return -1;
+    }
+    hop->allow_private = t->listed;
+    return 0;
 }
 
 //  ---------------------------------------------------------------------
@@ -501,7 +534,7 @@ s_on_opensocket (void *userp, curlsocktype purpose, struct curl_sockaddr *addres
         hop->socket_refused = true;
         return CURL_SOCKET_BAD;
     }
-    if (ssrf_address_blocked (sa, why, sizeof why)) {
+    if (ssrf_address_blocked_for (sa, hop->allow_private, why, sizeof why)) {
         ssrf_address_text (sa, text, sizeof text);
         snprintf (hop->socket_why, sizeof hop->socket_why,
                   "connection to %s refused (%s)", text, why);
@@ -779,19 +812,13 @@ http_fetch (const net_rules_t *rules, const http_request_t *req, http_response_t
     s_target_t target = { 0 }, previous = { 0 };
     int rc = -1;
     for (int hops = 0; ; hops++) {
-        char why [SSRF_WHY_MAX + 64];
-        int step = s_check_url (u, rules, &target, out);
+        s_hop_reset (&hop);
+        int step = s_check_hop (u, rules, &target, &hop, out);
         if (step == 0 && hops > 0
         && (strcmp (target.scheme, previous.scheme) != 0
          || strcmp (target.host, previous.host) != 0
          || target.port != previous.port))
             plan.drop_credentials = true;
-        s_hop_reset (&hop);
-        if (step == 0
-        &&  ssrf_resolve (target.host, target.port, &hop.pinned, why, sizeof why)) {
-            s_error (out, "request refused: %s", why);
-            step = -1;
-        }
         if (step == 0)
             step = s_perform (u, &target, &plan, req, deadline, timeout_ms, &hop, out);
         if (step != 0) {
@@ -845,6 +872,41 @@ http_fetch (const net_rules_t *rules, const http_request_t *req, http_response_t
     }
     s_hop_reset (&hop);
     curl_url_cleanup (u);
+    return rc;
+}
+
+int
+http_fetch_check (const net_rules_t *rules, const char *url,
+                  char *address, size_t addrlen, char *error, size_t errlen)
+{
+    http_response_t out = { 0 };
+    s_hop_t hop = { 0 };
+    s_target_t target = { 0 };
+    CURLU *u = NULL;
+    int rc = -1;
+    if (address && addrlen)
+        address [0] = '\0';
+    if (!rules || !url)
+        s_error (&out, "no URL");
+    else
+    if (strnlen (url, HTTP_FETCH_URL_MAX + 1) > HTTP_FETCH_URL_MAX)
+        s_error (&out, "URL longer than %d bytes", HTTP_FETCH_URL_MAX);
+    else
+    if (!(u = curl_url ()))
+        s_error (&out, "out of memory");
+    else {
+        CURLUcode urc = curl_url_set (u, CURLUPART_URL, url, 0);
+        if (urc != CURLUE_OK)
+            s_error (&out, "invalid URL: %s", curl_url_strerror (urc));
+        else
+        if (s_check_hop (u, rules, &target, &hop, &out) == 0) {
+            ssrf_address_text ((struct sockaddr *) &hop.pinned, address, addrlen);
+            rc = 0;
+        }
+    }
+    curl_url_cleanup (u);
+    if (error && errlen)
+        snprintf (error, errlen, "%s", rc == 0? "": out.error);
     return rc;
 }
 

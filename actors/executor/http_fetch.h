@@ -10,12 +10,15 @@
       - the headers are well-formed, bounded, and do not override framing
         (Host, Content-Length, Transfer-Encoding, Connection, ...),
       - the host passes ssrf_host_allowed() and EVERY address it resolves
-        to passes ssrf_resolve(),
+        to passes ssrf_resolve() — private ranges (RFC 1918, 100.64/10,
+        fc00::/7) only when the host is an explicit entry of the allowed
+        hosts (ssrf_host_listed()), loopback, link-local/metadata and the
+        other internal ranges never,
 
     and the connection is pinned to the checked address. Redirects are not
     followed by libcurl: each hop (at most HTTP_FETCH_MAX_REDIRECTS) is
     parsed and checked again from the start, as if the tool had asked for
-    it.
+    it: a hop reaches a private address only if its own host is listed.
 
     Thread-safe: several threads may call http_fetch() at once; each call
     uses its own curl handle. libcurl is initialised once, on first use.
@@ -67,6 +70,16 @@ typedef struct {
 int
     http_fetch (const net_rules_t *rules, const http_request_t *req,
                 http_response_t *out);
+
+//  Runs every check http_fetch() runs on the first hop of url — scheme,
+//  userinfo, allowed hosts, resolution, every address, the private-range
+//  exemption for a listed host — without connecting or sending anything.
+//  0 with the numeric address that would be connected to in address;
+//  -1 with the refusal in error (the same text http_fetch() would give).
+//  Either buffer may be NULL with length 0.
+int
+    http_fetch_check (const net_rules_t *rules, const char *url,
+                      char *address, size_t addrlen, char *error, size_t errlen);
 
 //  Frees what *resp holds and zeroes it. Safe on a zeroed struct.
 void

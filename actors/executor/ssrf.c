@@ -3,8 +3,15 @@
     See ssrf.h for the contract. How it is done here:
 
     - Blocked ranges are two tables (IPv4, IPv6) of prefix + length + the
-      name reported in `why`, searched in order; the first match names the
-      range, so a more specific entry (::1) sits before a wider one (::/96).
+      name reported in `why` + whether the range is private, searched in
+      order; the first match names the range, so a more specific entry
+      (::1, fd00:ec2::254) sits before a wider one (::/96, fc00::/7).
+    - A private range (RFC 1918, 100.64/10, fc00::/7) is the one kind of
+      blocked range a caller may open, with allow_private, for a host the
+      admin listed explicitly (ssrf_host_listed). Everything else in the
+      tables stays blocked whatever the caller says. The EC2 IPv6 metadata
+      address fd00:ec2::254 is its own non-private entry ahead of
+      fc00::/7, so listing a host never opens it.
     - IPv6 is default-deny outside 2000::/3: everything not global unicast
       (ULA, link-local, site-local, multicast, the IPv4-embedding forms,
       unassigned space) is blocked even if a table entry were missing, and
@@ -16,9 +23,10 @@
       public host is reached through its own A record, never through one
       of these spellings, so decoding them would only add ways to get the
       embedded-address check wrong.
-    - ssrf_resolve() refuses a name if ANY of its addresses is blocked,
-      so a name answering both a public and a private address (DNS
-      rebinding) cannot be used at all; the caller pins the first address.
+    - ssrf_resolve() refuses a name if ANY of its addresses is blocked
+      (under the same allow_private), so a name answering both a public
+      and an internal address (DNS rebinding) cannot be used at all; the
+      caller pins the first address.
     - Host names are checked for their character set before DNS is
       asked: ASCII letters, digits, '.', '-', '_' (IDN names must come in
       their xn-- form), or an IPv6 literal.
@@ -47,54 +55,74 @@ typedef struct {
     uint32_t    net;                //  network, host byte order
     unsigned    len;                //  prefix length in bits
     const char *why;                //  name of the range
+    bool        priv;               //  private: open to a listed host
 } s_range4_t;
 
 typedef struct {
     uint8_t     net [16];           //  network bytes
     unsigned    len;                //  prefix length in bits
     const char *why;                //  name of the range
+    bool        priv;               //  private: open to a listed host
 } s_range6_t;
+
+//  What an address is, before asking whether the host was listed.
+typedef enum {
+    S_PUBLIC,                       //  always allowed
+    S_PRIVATE,                      //  allowed only with allow_private
+    S_BLOCKED                       //  never allowed
+} s_class_t;
+
+#define S_NOT_LISTED "not in this server's allowed hosts"
 
 #define V4(a, b, c, d) (((uint32_t) (a) << 24) | ((uint32_t) (b) << 16) \
                       | ((uint32_t) (c) << 8) | (uint32_t) (d))
 
+#define PRIV  true               //  private: open to a listed host
+#define NEVER false              //  blocked even for a listed host
+
 static const s_range4_t s_blocked4 [] = {
-    { V4 (0, 0, 0, 0),         8,  "this-network (0.0.0.0/8)" },
-    { V4 (10, 0, 0, 0),        8,  "private" },
-    { V4 (100, 64, 0, 0),      10, "CGNAT" },
-    { V4 (127, 0, 0, 0),       8,  "loopback" },
-    { V4 (169, 254, 0, 0),     16, "link-local/metadata" },
-    { V4 (172, 16, 0, 0),      12, "private" },
-    { V4 (192, 0, 0, 0),       24, "IETF protocol assignments" },
-    { V4 (192, 0, 2, 0),       24, "documentation" },
-    { V4 (192, 88, 99, 0),     24, "6to4 relay anycast" },
-    { V4 (192, 168, 0, 0),     16, "private" },
-    { V4 (198, 18, 0, 0),      15, "benchmarking" },
-    { V4 (198, 51, 100, 0),    24, "documentation" },
-    { V4 (203, 0, 113, 0),     24, "documentation" },
-    { V4 (224, 0, 0, 0),       4,  "multicast" },
-    { V4 (255, 255, 255, 255), 32, "broadcast" },
-    { V4 (240, 0, 0, 0),       4,  "reserved" },
+    { V4 (0, 0, 0, 0),         8,  "this-network (0.0.0.0/8)",  NEVER },
+    { V4 (10, 0, 0, 0),        8,  "private",                   PRIV },
+    { V4 (100, 64, 0, 0),      10, "CGNAT",                     PRIV },
+    { V4 (127, 0, 0, 0),       8,  "loopback",                  NEVER },
+    { V4 (169, 254, 0, 0),     16, "link-local/metadata",       NEVER },
+    { V4 (172, 16, 0, 0),      12, "private",                   PRIV },
+    { V4 (192, 0, 0, 0),       24, "IETF protocol assignments", NEVER },
+    { V4 (192, 0, 2, 0),       24, "documentation",             NEVER },
+    { V4 (192, 88, 99, 0),     24, "6to4 relay anycast",        NEVER },
+    { V4 (192, 168, 0, 0),     16, "private",                   PRIV },
+    { V4 (198, 18, 0, 0),      15, "benchmarking",              NEVER },
+    { V4 (198, 51, 100, 0),    24, "documentation",             NEVER },
+    { V4 (203, 0, 113, 0),     24, "documentation",             NEVER },
+    { V4 (224, 0, 0, 0),       4,  "multicast",                 NEVER },
+    { V4 (255, 255, 255, 255), 32, "broadcast",                 NEVER },
+    { V4 (240, 0, 0, 0),       4,  "reserved",                  NEVER },
 };
 
 static const s_range6_t s_blocked6 [] = {
-    { { 0 },                                                128, "unspecified" },
-    { { [15] = 1 },                                         128, "loopback" },
-    { { [10] = 0xff, [11] = 0xff },                         96,  "IPv4-mapped IPv6" },
-    { { 0 },                                                96,  "IPv4-compatible IPv6" },
-    { { 0x00, 0x64, 0xff, 0x9b },                           96,  "NAT64" },
-    { { 0x00, 0x64, 0xff, 0x9b, 0x00, 0x01 },               48,  "NAT64 (local use)" },
-    { { 0x01, 0x00 },                                       64,  "discard-only" },
-    { { 0x20, 0x01, 0x00, 0x00 },                           32,  "Teredo" },
-    { { 0x20, 0x01, 0x00, 0x00 },                           23,  "IETF protocol assignments" },
-    { { 0x20, 0x01, 0x0d, 0xb8 },                           32,  "documentation" },
-    { { 0x20, 0x02 },                                       16,  "6to4" },
-    { { 0x3f, 0xff },                                       20,  "documentation" },
-    { { 0xfc },                                             7,   "unique-local (private/metadata)" },
-    { { 0xfe, 0x80 },                                       10,  "link-local" },
-    { { 0xfe, 0xc0 },                                       10,  "site-local" },
-    { { 0xff },                                             8,   "multicast" },
+    { { 0 },                                     128, "unspecified",               NEVER },
+    { { [15] = 1 },                              128, "loopback",                  NEVER },
+    { { [10] = 0xff, [11] = 0xff },              96,  "IPv4-mapped IPv6",          NEVER },
+    { { 0 },                                     96,  "IPv4-compatible IPv6",      NEVER },
+    { { 0x00, 0x64, 0xff, 0x9b },                96,  "NAT64",                     NEVER },
+    { { 0x00, 0x64, 0xff, 0x9b, 0x00, 0x01 },    48,  "NAT64 (local use)",         NEVER },
+    { { 0x01, 0x00 },                            64,  "discard-only",              NEVER },
+    { { 0x20, 0x01, 0x00, 0x00 },                32,  "Teredo",                    NEVER },
+    { { 0x20, 0x01, 0x00, 0x00 },                23,  "IETF protocol assignments", NEVER },
+    { { 0x20, 0x01, 0x0d, 0xb8 },                32,  "documentation",             NEVER },
+    { { 0x20, 0x02 },                            16,  "6to4",                      NEVER },
+    { { 0x3f, 0xff },                            20,  "documentation",             NEVER },
+    //  fd00:ec2::254, the EC2 IPv6 metadata address, inside fc00::/7
+    { { 0xfd, 0x00, 0x0e, 0xc2, [14] = 0x02, [15] = 0x54 },
+                                                 128, "cloud metadata (fd00:ec2::254)", NEVER },
+    { { 0xfc },                                  7,   "unique-local",              PRIV },
+    { { 0xfe, 0x80 },                            10,  "link-local",                NEVER },
+    { { 0xfe, 0xc0 },                            10,  "site-local",                NEVER },
+    { { 0xff },                                  8,   "multicast",                 NEVER },
 };
+
+#undef PRIV
+#undef NEVER
 
 //  ---------------------------------------------------------------------
 //  Small helpers
@@ -166,10 +194,11 @@ s_in_v4 (uint32_t addr, uint32_t net, unsigned len)
 
 #ifdef MCPBOX_TEST_HOOKS
 
+//  True when addr is inside the one IPv4 CIDR the variable names.
 static bool
-s_hook_public (uint32_t addr)
+s_hook_in_net (const char *variable, uint32_t addr)
 {
-    const char *env = getenv ("MCPBOX_TEST_PUBLIC_NET");
+    const char *env = getenv (variable);
     if (!env || strnlen (env, 64) >= 64)
         return false;
     const char *slash = strchr (env, '/');
@@ -190,6 +219,18 @@ s_hook_public (uint32_t addr)
     if (len > 32)
         return false;
     return s_in_v4 (addr, ntohl (net.s_addr), len);
+}
+
+static bool
+s_hook_public (uint32_t addr)
+{
+    return s_hook_in_net ("MCPBOX_TEST_PUBLIC_NET", addr);
+}
+
+static bool
+s_hook_private (uint32_t addr)
+{
+    return s_hook_in_net ("MCPBOX_TEST_PRIVATE_NET", addr);
 }
 
 //  1 if name is overridden (addresses in addrs, count in *count), 0 if
@@ -256,6 +297,13 @@ ssrf_test_hooks_enabled (void)
 
 static bool
 s_hook_public (uint32_t addr)
+{
+    (void) addr;
+    return false;
+}
+
+static bool
+s_hook_private (uint32_t addr)
 {
     (void) addr;
     return false;
@@ -376,7 +424,20 @@ ssrf_host_allowed (const net_rules_t *rules, const char *host, int port)
         return false;
     if (rules->policy == NET_POLICY_ALLOW_ALL_PUBLIC)
         return true;
-    if (rules->policy != NET_POLICY_ALLOWLIST || (rules->count && !rules->hosts))
+    if (rules->policy != NET_POLICY_ALLOWLIST)
+        return false;
+    return ssrf_host_listed (rules, host, port);
+}
+
+bool
+ssrf_host_listed (const net_rules_t *rules, const char *host, int port)
+{
+    if (!rules || port < 1 || port > 65535)
+        return false;
+    if (rules->policy != NET_POLICY_ALLOWLIST
+    &&  rules->policy != NET_POLICY_ALLOW_ALL_PUBLIC)
+        return false;
+    if (rules->count && !rules->hosts)
         return false;
     char want [SSRF_HOST_MAX];
     ssrf_normalize_host (host, want, sizeof want);
@@ -415,42 +476,69 @@ ssrf_address_text (const struct sockaddr *sa, char *out, size_t outlen)
         snprintf (out, outlen, "%s", text);
 }
 
-bool
-ssrf_address_blocked (const struct sockaddr *sa, char *why, size_t whylen)
+//  Which class sa is in; *range names the range (NULL when public).
+static s_class_t
+s_classify (const struct sockaddr *sa, const char **range)
 {
-    s_why (why, whylen, "%s", "");
+    *range = NULL;
     if (!sa) {
-        s_why (why, whylen, "no address");
-        return true;
+        *range = "no address";
+        return S_BLOCKED;
     }
     if (sa->sa_family == AF_INET) {
         uint32_t addr = ntohl (((const struct sockaddr_in *) sa)->sin_addr.s_addr);
         if (s_hook_public (addr))
-            return false;
+            return S_PUBLIC;
+        if (s_hook_private (addr)) {
+            *range = "private (test)";
+            return S_PRIVATE;
+        }
         for (size_t i = 0; i < sizeof s_blocked4 / sizeof s_blocked4 [0]; i++) {
             if (s_in_v4 (addr, s_blocked4 [i].net, s_blocked4 [i].len)) {
-                s_why (why, whylen, "%s", s_blocked4 [i].why);
-                return true;
+                *range = s_blocked4 [i].why;
+                return s_blocked4 [i].priv? S_PRIVATE: S_BLOCKED;
             }
         }
-        return false;
+        return S_PUBLIC;
     }
     if (sa->sa_family == AF_INET6) {
         const uint8_t *addr = ((const struct sockaddr_in6 *) sa)->sin6_addr.s6_addr;
         for (size_t i = 0; i < sizeof s_blocked6 / sizeof s_blocked6 [0]; i++) {
             if (s_prefix_match (addr, s_blocked6 [i].net, s_blocked6 [i].len)) {
-                s_why (why, whylen, "%s", s_blocked6 [i].why);
-                return true;
+                *range = s_blocked6 [i].why;
+                return s_blocked6 [i].priv? S_PRIVATE: S_BLOCKED;
             }
         }
         if ((addr [0] & 0xe0) != 0x20) {
-            s_why (why, whylen, "reserved (outside global unicast 2000::/3)");
-            return true;
+            *range = "reserved (outside global unicast 2000::/3)";
+            return S_BLOCKED;
         }
-        return false;
+        return S_PUBLIC;
     }
-    s_why (why, whylen, "not an IP address");
+    *range = "not an IP address";
+    return S_BLOCKED;
+}
+
+bool
+ssrf_address_blocked_for (const struct sockaddr *sa, bool allow_private,
+                          char *why, size_t whylen)
+{
+    s_why (why, whylen, "%s", "");
+    const char *range;
+    s_class_t cls = s_classify (sa, &range);
+    if (cls == S_PUBLIC || (cls == S_PRIVATE && allow_private))
+        return false;
+    if (cls == S_PRIVATE)
+        s_why (why, whylen, "%s, " S_NOT_LISTED, range);
+    else
+        s_why (why, whylen, "%s", range);
     return true;
+}
+
+bool
+ssrf_address_blocked (const struct sockaddr *sa, char *why, size_t whylen)
+{
+    return ssrf_address_blocked_for (sa, false, why, whylen);
 }
 
 //  ---------------------------------------------------------------------
@@ -487,8 +575,8 @@ s_set_port (struct sockaddr_storage *ss, int port)
 //  Checks one candidate; on the first one copies it to *out.
 static int
 s_check_candidate (const char *name, const struct sockaddr *sa, socklen_t salen,
-                   int port, bool first, struct sockaddr_storage *out,
-                   char *why, size_t whylen)
+                   int port, bool allow_private, bool first,
+                   struct sockaddr_storage *out, char *why, size_t whylen)
 {
     char range [SSRF_WHY_MAX], text [INET6_ADDRSTRLEN];
     if ((sa->sa_family != AF_INET && sa->sa_family != AF_INET6)
@@ -496,14 +584,19 @@ s_check_candidate (const char *name, const struct sockaddr *sa, socklen_t salen,
         s_why (why, whylen, "'%s' resolves to a non-IP address", name);
         return -1;
     }
-    if (ssrf_address_blocked (sa, range, sizeof range)) {
+    if (ssrf_address_blocked_for (sa, allow_private, range, sizeof range)) {
+        const char *ignored;
+        //  a private range opens to a listed host: say what to ask for
+        const char *hint = s_classify (sa, &ignored) == S_PRIVATE
+            ? "; to reach it, ask the admin to list this host with "
+              "mcpbox_request_network_access": "";
         ssrf_address_text (sa, text, sizeof text);
         char what [INET6_ADDRSTRLEN + SSRF_WHY_MAX + 8];
         snprintf (what, sizeof what, "%s (%s)", text, range);
         if (strcmp (text, name) == 0)
-            s_why (why, whylen, "address %s is blocked", what);
+            s_why (why, whylen, "address %s is blocked%s", what, hint);
         else
-            s_why (why, whylen, "'%s' resolves to %s, which is blocked", name, what);
+            s_why (why, whylen, "'%s' resolves to %s, which is blocked%s", name, what, hint);
         return -1;
     }
     if (first) {
@@ -515,8 +608,8 @@ s_check_candidate (const char *name, const struct sockaddr *sa, socklen_t salen,
 }
 
 int
-ssrf_resolve (const char *host, int port, struct sockaddr_storage *out,
-              char *why, size_t whylen)
+ssrf_resolve (const char *host, int port, bool allow_private,
+              struct sockaddr_storage *out, char *why, size_t whylen)
 {
     s_why (why, whylen, "%s", "");
     char name [SSRF_HOST_MAX];
@@ -545,7 +638,7 @@ ssrf_resolve (const char *host, int port, struct sockaddr_storage *out,
                           ? (socklen_t) sizeof (struct sockaddr_in)
                           : (socklen_t) sizeof (struct sockaddr_in6);
             if (s_check_candidate (name, (struct sockaddr *) &hooked [i], len, port,
-                                   i == 0, out, why, whylen))
+                                   allow_private, i == 0, out, why, whylen))
                 return -1;
         }
         return 0;
@@ -573,8 +666,8 @@ ssrf_resolve (const char *host, int port, struct sockaddr_storage *out,
             rc = -1;
             break;
         }
-        rc = s_check_candidate (name, ai->ai_addr, ai->ai_addrlen, port, first,
-                                out, why, whylen);
+        rc = s_check_candidate (name, ai->ai_addr, ai->ai_addrlen, port,
+                                allow_private, first, out, why, whylen);
         first = false;
     }
     freeaddrinfo (list);

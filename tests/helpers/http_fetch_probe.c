@@ -3,16 +3,21 @@
 
     usage: http_fetch_probe URL [--allow HOST[:PORT]]... [--policy allow_all_public]
                             [--method M] [--data STR] [--timeout-ms N]
-                            [--header 'Name: value']...
+                            [--header 'Name: value']... [--check-only]
     Prints one JSON line and exits 0 when a response came back:
         {"ok":true,"status":200,"body":"...","body_len":3,"final_url":"...",
          "headers":{...}}
     or 1 when it did not:
         {"ok":false,"error":"..."}
+    With --check-only nothing is sent anywhere: the probe runs the checks
+    of the first hop (http_fetch_check: allowed hosts, resolution, address
+    ranges, the private-range exemption) and prints
+        {"ok":true,"address":"192.168.1.10"}   or   {"ok":false,"error":"..."}
     A body that is not UTF-8 is printed with its non-ASCII bytes as '?'.
     Bad usage exits 2. With -DMCPBOX_TEST_HOOKS the MCPBOX_TEST_PUBLIC_NET
     and MCPBOX_TEST_RESOLVE variables apply (see ssrf.h).
 */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +31,7 @@ s_usage (void)
 {
     fprintf (stderr, "usage: http_fetch_probe URL [--allow HOST[:PORT]]... "
                      "[--policy allow_all_public] [--method M] [--data STR] "
-                     "[--timeout-ms N] [--header 'Name: value']...\n");
+                     "[--timeout-ms N] [--header 'Name: value']... [--check-only]\n");
     return 2;
 }
 
@@ -57,9 +62,14 @@ main (int argc, char **argv)
     size_t nallow = 0, nheaders = 0;
     net_rules_t rules = { .policy = NET_POLICY_ALLOWLIST };
     http_request_t req = { .url = argv [1] };
+    bool check_only = false;
     int exit_code = 2;
 
     for (int i = 2; i < argc; i++) {
+        if (strcmp (argv [i], "--check-only") == 0) {
+            check_only = true;
+            continue;
+        }
         const char *arg = argv [i], *val = i + 1 < argc? argv [i + 1]: NULL;
         if (!val)
             goto usage;
@@ -106,15 +116,27 @@ main (int argc, char **argv)
     req.header_count = nheaders;
 
     http_response_t resp = { 0 };
-    int rc = http_fetch (&rules, &req, &resp);
-    json_t *line = rc == 0
-        ? json_pack ("{s:b, s:i, s:o, s:I, s:s, s:O}",
-                     "ok", 1, "status", resp.status,
-                     "body", s_text (resp.body, resp.body_len),
-                     "body_len", (json_int_t) resp.body_len,
-                     "final_url", resp.final_url,
-                     "headers", resp.headers)
-        : json_pack ("{s:b, s:s}", "ok", 0, "error", resp.error);
+    int rc;
+    json_t *line;
+    if (check_only) {
+        char address [64];
+        rc = http_fetch_check (&rules, req.url, address, sizeof address,
+                               resp.error, sizeof resp.error);
+        line = rc == 0
+            ? json_pack ("{s:b, s:s}", "ok", 1, "address", address)
+            : json_pack ("{s:b, s:s}", "ok", 0, "error", resp.error);
+    }
+    else {
+        rc = http_fetch (&rules, &req, &resp);
+        line = rc == 0
+            ? json_pack ("{s:b, s:i, s:o, s:I, s:s, s:O}",
+                         "ok", 1, "status", resp.status,
+                         "body", s_text (resp.body, resp.body_len),
+                         "body_len", (json_int_t) resp.body_len,
+                         "final_url", resp.final_url,
+                         "headers", resp.headers)
+            : json_pack ("{s:b, s:s}", "ok", 0, "error", resp.error);
+    }
     char *text = line? json_dumps (line, JSON_COMPACT): NULL;
     if (text) {
         printf ("%s\n", text);

@@ -1,9 +1,11 @@
 /*  test_ssrf.c — the SSRF rules of the sandbox network layer
     (actors/executor/ssrf.c): every blocked range with addresses inside and
     just outside its edges, the IPv6 spellings of internal addresses, host
-    normalization, allowlist matching, checked resolution, and the test
-    hooks (active only in a -DMCPBOX_TEST_HOOKS build; in any other build
-    the variables must change nothing, which this file also checks).
+    normalization, allowlist matching, checked resolution, the exemption of
+    the private ranges for an explicitly listed host (and of nothing else),
+    and the test hooks (active only in a -DMCPBOX_TEST_HOOKS build; in any
+    other build the variables must change nothing, which this file also
+    checks).
 */
 #include <stdarg.h>
 #include <stddef.h>
@@ -44,18 +46,30 @@ s_sockaddr (const char *text, struct sockaddr_storage *ss)
     fail_msg ("test address '%s' does not parse", text);
 }
 
+//  Checks each case with ssrf_address_blocked_for (.., allow_private, ..);
+//  without allow_private, also that ssrf_address_blocked says the same.
 static void
-s_run_cases (const s_case_t *cases, size_t count)
+s_run_cases_for (const s_case_t *cases, size_t count, bool allow_private)
 {
     for (size_t i = 0; i < count; i++) {
         struct sockaddr_storage ss;
         char why [SSRF_WHY_MAX] = "untouched";
         s_sockaddr (cases [i].addr, &ss);
-        bool blocked = ssrf_address_blocked ((struct sockaddr *) &ss, why, sizeof why);
+        bool blocked = ssrf_address_blocked_for ((struct sockaddr *) &ss, allow_private,
+                                                 why, sizeof why);
+        if (!allow_private) {
+            char plain [SSRF_WHY_MAX] = "untouched";
+            if (ssrf_address_blocked ((struct sockaddr *) &ss, plain, sizeof plain) != blocked
+            ||  strcmp (plain, why) != 0)
+                fail_msg ("%s: ssrf_address_blocked disagrees (%s / %s)",
+                          cases [i].addr, plain, why);
+        }
         if (blocked != cases [i].blocked)
-            fail_msg ("%s: expected %s, got %s (%s)", cases [i].addr,
-                      cases [i].blocked? "blocked": "public",
-                      blocked? "blocked": "public", why);
+            fail_msg ("%s (allow_private %d): expected %s, got %s (%s)", cases [i].addr,
+                      allow_private, cases [i].blocked? "blocked": "allowed",
+                      blocked? "blocked": "allowed", why);
+        if (!blocked && *why)
+            fail_msg ("%s: allowed with a reason '%s'", cases [i].addr, why);
         if (blocked && !*why)
             fail_msg ("%s: blocked without a reason", cases [i].addr);
         if (cases [i].why && !strstr (why, cases [i].why))
@@ -64,9 +78,16 @@ s_run_cases (const s_case_t *cases, size_t count)
 }
 
 static void
+s_run_cases (const s_case_t *cases, size_t count)
+{
+    s_run_cases_for (cases, count, false);
+}
+
+static void
 s_clear_hooks (void)
 {
     unsetenv ("MCPBOX_TEST_PUBLIC_NET");
+    unsetenv ("MCPBOX_TEST_PRIVATE_NET");
     unsetenv ("MCPBOX_TEST_RESOLVE");
 }
 
@@ -223,7 +244,9 @@ test_ipv6_ranges (void **state)
         //  ULA (fd00:ec2::254 is the EC2 metadata address)
         { "fbff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", true, "reserved" },
         { "fc00::",                      true,  "unique-local" },
-        { "fd00:ec2::254",               true,  "unique-local" },
+        { "fd00:ec2::253",               true,  "unique-local" },
+        { "fd00:ec2::254",               true,  "metadata" },
+        { "fd00:ec2::255",               true,  "unique-local" },
         { "fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", true, "unique-local" },
         //  link-local, site-local, multicast
         { "fe80::",                      true,  "link-local" },
@@ -392,15 +415,42 @@ test_allowlist (void **state)
 //  Resolution
 
 static void
-s_expect_refused (const char *host, const char *why_part)
+s_expect_refused_for (const char *host, bool allow_private, const char *why_part)
 {
     struct sockaddr_storage out;
     char why [SSRF_WHY_MAX] = "";
-    int rc = ssrf_resolve (host, 80, &out, why, sizeof why);
+    int rc = ssrf_resolve (host, 80, allow_private, &out, why, sizeof why);
     if (rc != -1)
-        fail_msg ("resolve '%s' was allowed", host);
+        fail_msg ("resolve '%s' (allow_private %d) was allowed", host, allow_private);
+    if (!*why)
+        fail_msg ("resolve '%s' (allow_private %d): refused without a reason",
+                  host, allow_private);
     if (why_part && !strstr (why, why_part))
-        fail_msg ("resolve '%s': why '%s' does not name '%s'", host, why, why_part);
+        fail_msg ("resolve '%s' (allow_private %d): why '%s' does not name '%s'",
+                  host, allow_private, why, why_part);
+}
+
+static void
+s_expect_refused (const char *host, const char *why_part)
+{
+    s_expect_refused_for (host, false, why_part);
+}
+
+//  Resolves host with allow_private and expects it allowed, pinned to want.
+static void
+s_expect_resolves (const char *host, bool allow_private, const char *want)
+{
+    struct sockaddr_storage out;
+    char why [SSRF_WHY_MAX] = "", text [INET6_ADDRSTRLEN];
+    if (ssrf_resolve (host, 8080, allow_private, &out, why, sizeof why) != 0)
+        fail_msg ("resolve '%s' (allow_private %d) refused: %s", host, allow_private, why);
+    ssrf_address_text ((struct sockaddr *) &out, text, sizeof text);
+    if (strcmp (text, want) != 0)
+        fail_msg ("resolve '%s': pinned %s, want %s", host, text, want);
+    in_port_t port = out.ss_family == AF_INET
+                   ? ((struct sockaddr_in *) &out)->sin_port
+                   : ((struct sockaddr_in6 *) &out)->sin6_port;
+    assert_int_equal (ntohs (port), 8080);
 }
 
 static void
@@ -425,7 +475,8 @@ test_resolve_literals (void **state)
     s_expect_refused ("169.254.169.254",  "metadata");
     s_expect_refused ("10.0.0.1",         "private");
     s_expect_refused ("100.64.0.1",       "CGNAT");
-    s_expect_refused ("[fd00:ec2::254]",  "unique-local");
+    s_expect_refused ("[fd00:ec2::254]",  "metadata");
+    s_expect_refused ("[fd12:3456::1]",   "unique-local");
     s_expect_refused ("[fe80::1]",        "link-local");
     //  names that resolve to loopback (from /etc/hosts, no network needed)
     s_expect_refused ("localhost",        "loopback");
@@ -439,25 +490,374 @@ test_resolve_literals (void **state)
 
     struct sockaddr_storage out;
     char why [SSRF_WHY_MAX];
-    assert_int_equal (ssrf_resolve ("8.8.8.8", 0, &out, why, sizeof why), -1);
-    assert_int_equal (ssrf_resolve ("8.8.8.8", 65536, &out, why, sizeof why), -1);
-    assert_int_equal (ssrf_resolve (NULL, 80, &out, why, sizeof why), -1);
-    assert_int_equal (ssrf_resolve ("8.8.8.8", 80, NULL, why, sizeof why), -1);
+    assert_int_equal (ssrf_resolve ("8.8.8.8", 0, false, &out, why, sizeof why), -1);
+    assert_int_equal (ssrf_resolve ("8.8.8.8", 65536, false, &out, why, sizeof why), -1);
+    assert_int_equal (ssrf_resolve (NULL, 80, false, &out, why, sizeof why), -1);
+    assert_int_equal (ssrf_resolve ("8.8.8.8", 80, false, NULL, why, sizeof why), -1);
 
     //  public literals resolve, port set
     memset (&out, 0xee, sizeof out);
-    assert_int_equal (ssrf_resolve ("8.8.8.8", 443, &out, why, sizeof why), 0);
+    assert_int_equal (ssrf_resolve ("8.8.8.8", 443, false, &out, why, sizeof why), 0);
     assert_int_equal (out.ss_family, AF_INET);
     struct sockaddr_in *in4 = (struct sockaddr_in *) &out;
     assert_int_equal (ntohs (in4->sin_port), 443);
     assert_int_equal (ntohl (in4->sin_addr.s_addr), 0x08080808);
-    assert_int_equal (ssrf_resolve ("[2606:4700::1111]", 8443, &out, NULL, 0), 0);
+    assert_int_equal (ssrf_resolve ("[2606:4700::1111]", 8443, false, &out, NULL, 0), 0);
     assert_int_equal (out.ss_family, AF_INET6);
     struct sockaddr_in6 *in6 = (struct sockaddr_in6 *) &out;
     assert_int_equal (ntohs (in6->sin6_port), 8443);
     char text [INET6_ADDRSTRLEN];
     ssrf_address_text ((struct sockaddr *) &out, text, sizeof text);
     assert_string_equal (text, "2606:4700::1111");
+}
+
+//  ---------------------------------------------------------------------
+//  Private ranges: open to an explicitly listed host, nothing else is
+
+#define NOT_LISTED "not in this server's allowed hosts"
+
+//  Addresses in the private ranges, at and near their edges.
+static const char *s_private_addrs [] = {
+    "10.0.0.0", "10.0.0.1", "10.255.255.1", "10.255.255.255",
+    "172.16.0.0", "172.20.1.1", "172.31.255.255",
+    "192.168.0.0", "192.168.1.1", "192.168.255.255",
+    "100.64.0.0", "100.100.1.1", "100.127.255.255",
+    "fc00::", "fd12:3456::10", "fd00:ec2::253", "fd00:ec2::255",
+    "fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+};
+
+//  Internal addresses that stay blocked even for a listed host.
+static const s_case_t s_never [] = {
+    { "0.0.0.0",                 true, "this-network" },
+    { "0.1.2.3",                 true, "this-network" },
+    { "127.0.0.1",               true, "loopback" },
+    { "127.255.255.255",         true, "loopback" },
+    { "169.254.0.1",             true, "link-local/metadata" },
+    { "169.254.169.254",         true, "link-local/metadata" },
+    { "192.0.0.1",               true, "IETF" },
+    { "192.0.0.170",             true, "IETF" },
+    { "192.0.2.1",               true, "documentation" },
+    { "192.88.99.1",             true, "6to4" },
+    { "198.18.0.1",              true, "benchmarking" },
+    { "198.51.100.1",            true, "documentation" },
+    { "203.0.113.1",             true, "documentation" },
+    { "224.0.0.1",               true, "multicast" },
+    { "240.0.0.1",               true, "reserved" },
+    { "255.255.255.255",         true, "broadcast" },
+    { "::",                      true, "unspecified" },
+    { "::1",                     true, "loopback" },
+    { "::ffff:192.168.1.1",      true, "IPv4-mapped" },
+    { "::ffff:10.0.0.1",         true, "IPv4-mapped" },
+    { "::ffff:100.64.0.1",       true, "IPv4-mapped" },
+    { "::192.168.1.1",           true, "IPv4-compatible" },
+    { "64:ff9b::c0a8:101",       true, "NAT64" },
+    { "64:ff9b:1::c0a8:101",     true, "NAT64" },
+    { "2002:c0a8:101::1",        true, "6to4" },
+    { "2001::c0a8:101",          true, "Teredo" },
+    { "2001:db8::1",             true, "documentation" },
+    { "100::1",                  true, "discard" },
+    { "fd00:ec2::254",           true, "metadata" },
+    { "fe80::1",                 true, "link-local" },
+    { "fe80::a9fe:a9fe",         true, "link-local" },
+    { "febf::1",                 true, "link-local" },
+    { "fec0::1",                 true, "site-local" },
+    { "ff02::1",                 true, "multicast" },
+    { "fbff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", true, "reserved" },
+    { "4000::1",                 true, "reserved" },
+};
+
+//  Public addresses just outside the private ranges: allowed either way.
+static const s_case_t s_public_edges [] = {
+    { "9.255.255.255",   false, NULL },
+    { "11.0.0.0",        false, NULL },
+    { "172.15.255.255",  false, NULL },
+    { "172.32.0.0",      false, NULL },
+    { "192.167.255.255", false, NULL },
+    { "192.169.0.0",     false, NULL },
+    { "100.63.255.255",  false, NULL },
+    { "100.128.0.0",     false, NULL },
+    { "8.8.8.8",         false, NULL },
+    { "2606:4700::1111", false, NULL },
+};
+
+static void
+test_private_ranges_allow_private (void **state)
+{
+    (void) state;
+    s_clear_hooks ();
+    size_t nprivate = sizeof s_private_addrs / sizeof s_private_addrs [0];
+    for (size_t i = 0; i < nprivate; i++) {
+        struct sockaddr_storage ss;
+        char why [SSRF_WHY_MAX] = "untouched";
+        s_sockaddr (s_private_addrs [i], &ss);
+        //  not listed: blocked, and the reason says what to ask for
+        if (!ssrf_address_blocked_for ((struct sockaddr *) &ss, false, why, sizeof why))
+            fail_msg ("%s: private address allowed without allow_private", s_private_addrs [i]);
+        if (!strstr (why, NOT_LISTED))
+            fail_msg ("%s: why '%s' does not say it is not listed", s_private_addrs [i], why);
+        if (!strstr (why, "private") && !strstr (why, "CGNAT") && !strstr (why, "unique-local"))
+            fail_msg ("%s: why '%s' does not name the range", s_private_addrs [i], why);
+        assert_true (ssrf_address_blocked ((struct sockaddr *) &ss, NULL, 0));
+        //  listed: allowed
+        if (ssrf_address_blocked_for ((struct sockaddr *) &ss, true, why, sizeof why))
+            fail_msg ("%s: private address blocked with allow_private (%s)",
+                      s_private_addrs [i], why);
+        assert_string_equal (why, "");
+    }
+    //  the rest: the same verdict whatever allow_private says
+    s_run_cases_for (s_never, sizeof s_never / sizeof s_never [0], false);
+    s_run_cases_for (s_never, sizeof s_never / sizeof s_never [0], true);
+    s_run_cases_for (s_public_edges, sizeof s_public_edges / sizeof s_public_edges [0], false);
+    s_run_cases_for (s_public_edges, sizeof s_public_edges / sizeof s_public_edges [0], true);
+    //  a never-allowed range does not claim a listing would help
+    struct sockaddr_storage ss;
+    char why [SSRF_WHY_MAX];
+    s_sockaddr ("169.254.169.254", &ss);
+    assert_true (ssrf_address_blocked_for ((struct sockaddr *) &ss, false, why, sizeof why));
+    assert_null (strstr (why, NOT_LISTED));
+    //  not an IP address stays blocked
+    struct sockaddr_un un = { .sun_family = AF_UNIX };
+    assert_true (ssrf_address_blocked_for ((struct sockaddr *) &un, true, why, sizeof why));
+    assert_true (ssrf_address_blocked_for (NULL, true, why, sizeof why));
+}
+
+static void
+test_host_listed (void **state)
+{
+    (void) state;
+    const char *hosts [] = { "nas.local", "192.168.1.10:8080", "[fd12::10]", "100.100.1.1",
+                             "bad:entry:", "printer.lan:0" };
+    net_rules_t list = { .hosts = hosts, .count = 6, .policy = NET_POLICY_ALLOWLIST };
+    assert_true  (ssrf_host_listed (&list, "nas.local", 5000));
+    assert_true  (ssrf_host_listed (&list, "NAS.local.", 80));
+    assert_false (ssrf_host_listed (&list, "nas.local.evil.test", 80));
+    assert_false (ssrf_host_listed (&list, "local", 80));
+    assert_true  (ssrf_host_listed (&list, "192.168.1.10", 8080));
+    assert_false (ssrf_host_listed (&list, "192.168.1.10", 80));
+    assert_false (ssrf_host_listed (&list, "192.168.1.1", 8080));
+    assert_true  (ssrf_host_listed (&list, "fd12::10", 443));
+    assert_true  (ssrf_host_listed (&list, "[FD12:0:0::10]", 443));
+    assert_true  (ssrf_host_listed (&list, "100.100.1.1", 443));
+    assert_false (ssrf_host_listed (&list, "printer.lan", 80));
+    assert_false (ssrf_host_listed (&list, "nas.local", 0));
+    assert_false (ssrf_host_listed (&list, "nas.local", 65536));
+    assert_false (ssrf_host_listed (&list, "", 80));
+    assert_false (ssrf_host_listed (&list, NULL, 80));
+    assert_false (ssrf_host_listed (NULL, "nas.local", 80));
+    //  allowed and listed agree under the allowlist policy
+    assert_true  (ssrf_host_allowed (&list, "nas.local", 5000));
+    assert_false (ssrf_host_allowed (&list, "192.168.1.10", 80));
+
+    //  allow_all_public allows any host but lists only its entries
+    net_rules_t open = { .policy = NET_POLICY_ALLOW_ALL_PUBLIC };
+    assert_true  (ssrf_host_allowed (&open, "nas.local", 80));
+    assert_false (ssrf_host_listed (&open, "nas.local", 80));
+    open.hosts = hosts;
+    open.count = 6;
+    assert_true  (ssrf_host_listed (&open, "nas.local", 80));
+    assert_true  (ssrf_host_listed (&open, "192.168.1.10", 8080));
+    assert_false (ssrf_host_listed (&open, "192.168.1.10", 80));
+    assert_true  (ssrf_host_allowed (&open, "192.168.1.10", 80));
+    assert_false (ssrf_host_listed (&open, "other.test", 80));
+    //  broken rules list nothing
+    net_rules_t bogus = { .hosts = hosts, .count = 6, .policy = (net_policy_t) 7 };
+    assert_false (ssrf_host_listed (&bogus, "nas.local", 80));
+    net_rules_t holes = { .hosts = NULL, .count = 2, .policy = NET_POLICY_ALLOW_ALL_PUBLIC };
+    assert_false (ssrf_host_listed (&holes, "nas.local", 80));
+    assert_true  (ssrf_host_allowed (&holes, "nas.local", 80));
+}
+
+//  The decision http_fetch makes for one hop: allowed host, then every
+//  address checked with the private ranges open iff the host is listed.
+//  0 with the pinned address in text; -1 with why.
+static int
+s_decide (const net_rules_t *rules, const char *host, int port,
+          char *text, char *why, size_t whylen)
+{
+    text [0] = '\0';
+    if (!ssrf_host_allowed (rules, host, port)) {
+        snprintf (why, whylen, "not allowed");
+        return -1;
+    }
+    struct sockaddr_storage out;
+    if (ssrf_resolve (host, port, ssrf_host_listed (rules, host, port), &out, why, whylen))
+        return -1;
+    ssrf_address_text ((struct sockaddr *) &out, text, INET6_ADDRSTRLEN);
+    return 0;
+}
+
+static void
+s_expect_decision (const net_rules_t *rules, const char *host, int port,
+                   const char *want_addr, const char *why_part)
+{
+    char text [INET6_ADDRSTRLEN], why [SSRF_WHY_MAX] = "";
+    int rc = s_decide (rules, host, port, text, why, sizeof why);
+    if (want_addr) {
+        if (rc != 0)
+            fail_msg ("'%s':%d refused: %s", host, port, why);
+        if (strcmp (text, want_addr) != 0)
+            fail_msg ("'%s':%d pinned %s, want %s", host, port, text, want_addr);
+        return;
+    }
+    if (rc == 0)
+        fail_msg ("'%s':%d allowed (%s)", host, port, text);
+    if (why_part && !strstr (why, why_part))
+        fail_msg ("'%s':%d: why '%s' does not name '%s'", host, port, why, why_part);
+}
+
+static void
+test_listed_private_literals (void **state)
+{
+    (void) state;
+    s_clear_hooks ();
+    //  an allowlist naming internal addresses and names outright
+    const char *hosts [] = {
+        "192.168.1.10", "10.255.255.1:8443", "100.100.1.1", "[fd12:3456::10]", "172.16.5.5",
+        "127.0.0.1", "169.254.169.254", "localhost", "::1", "[fd00:ec2::254]", "fe80::1",
+        "0.0.0.0", "224.0.0.1", "::ffff:192.168.1.10", "fec0::1", "64:ff9b::c0a8:10a",
+        "198.18.0.1",
+    };
+    net_rules_t list = { .hosts = hosts, .count = sizeof hosts / sizeof hosts [0],
+                         .policy = NET_POLICY_ALLOWLIST };
+    s_expect_decision (&list, "192.168.1.10", 80, "192.168.1.10", NULL);
+    s_expect_decision (&list, "10.255.255.1", 8443, "10.255.255.1", NULL);
+    s_expect_decision (&list, "100.100.1.1", 443, "100.100.1.1", NULL);
+    s_expect_decision (&list, "[fd12:3456::10]", 443, "fd12:3456::10", NULL);
+    s_expect_decision (&list, "fd12:3456:0::10", 443, "fd12:3456::10", NULL);
+    s_expect_decision (&list, "172.16.5.5", 80, "172.16.5.5", NULL);
+    //  listed, but never reachable
+    s_expect_decision (&list, "127.0.0.1", 80, NULL, "loopback");
+    s_expect_decision (&list, "169.254.169.254", 80, NULL, "link-local/metadata");
+    s_expect_decision (&list, "localhost", 80, NULL, "loopback");
+    s_expect_decision (&list, "::1", 80, NULL, "loopback");
+    s_expect_decision (&list, "fd00:ec2::254", 80, NULL, "metadata");
+    s_expect_decision (&list, "fe80::1", 80, NULL, "link-local");
+    s_expect_decision (&list, "0.0.0.0", 80, NULL, "this-network");
+    s_expect_decision (&list, "224.0.0.1", 80, NULL, "multicast");
+    s_expect_decision (&list, "::ffff:192.168.1.10", 80, NULL, "IPv4-mapped");
+    s_expect_decision (&list, "fec0::1", 80, NULL, "site-local");
+    s_expect_decision (&list, "64:ff9b::c0a8:10a", 80, NULL, "NAT64");
+    s_expect_decision (&list, "198.18.0.1", 80, NULL, "benchmarking");
+    //  not listed (another address, another port): the allowlist refuses
+    s_expect_decision (&list, "192.168.1.11", 80, NULL, "not allowed");
+    s_expect_decision (&list, "10.255.255.1", 80, NULL, "not allowed");
+
+    //  allow_all_public lets any host through, but only listed ones reach
+    //  a private address
+    list.policy = NET_POLICY_ALLOW_ALL_PUBLIC;
+    s_expect_decision (&list, "192.168.1.10", 80, "192.168.1.10", NULL);
+    s_expect_decision (&list, "8.8.8.8", 80, "8.8.8.8", NULL);
+    s_expect_decision (&list, "192.168.1.11", 80, NULL, NOT_LISTED);
+    s_expect_decision (&list, "192.168.1.11", 80, NULL, "mcpbox_request_network_access");
+    s_expect_decision (&list, "10.255.255.1", 80, NULL, "private");     //  listed for 8443 only
+    s_expect_decision (&list, "100.64.0.1", 80, NULL, "CGNAT");
+    s_expect_decision (&list, "fd12:3456::11", 80, NULL, "unique-local");
+    s_expect_decision (&list, "169.254.169.254", 80, NULL, "link-local/metadata");
+    net_rules_t open = { .policy = NET_POLICY_ALLOW_ALL_PUBLIC };
+    s_expect_decision (&open, "192.168.1.10", 80, NULL, NOT_LISTED);
+    s_expect_decision (&open, "127.0.0.1", 80, NULL, "loopback");
+
+    //  the resolver itself, both ways
+    s_expect_resolves ("192.168.1.1", true, "192.168.1.1");
+    s_expect_resolves ("[fd12::1]", true, "fd12::1");
+    s_expect_refused_for ("192.168.1.1", false, NOT_LISTED);
+    s_expect_refused_for ("127.0.0.1", true, "loopback");
+    s_expect_refused_for ("0x7f000001", true, "loopback");
+    s_expect_refused_for ("localhost", true, "loopback");
+    s_expect_refused_for ("169.254.169.254", true, "link-local/metadata");
+    s_expect_refused_for ("[fd00:ec2::254]", true, "metadata");
+    s_expect_refused_for ("[fe80::1]", true, "link-local");
+    s_expect_refused_for ("[::ffff:192.168.1.1]", true, "IPv4-mapped");
+    //  a never-allowed refusal does not suggest asking for the host
+    char why [SSRF_WHY_MAX];
+    struct sockaddr_storage out;
+    assert_int_equal (ssrf_resolve ("169.254.169.254", 80, false, &out, why, sizeof why), -1);
+    assert_null (strstr (why, "mcpbox_request_network_access"));
+}
+
+static void
+test_listed_private_names (void **state)
+{
+    (void) state;
+    s_clear_hooks ();
+    setenv ("MCPBOX_TEST_RESOLVE",
+            "nas.test=192.168.1.10,tail.test=100.100.1.1,ula.test=fd12:3456::10|192.168.1.10,"
+            "mixpub.test=8.8.8.8|192.168.1.10,nasloop.test=192.168.1.10|127.0.0.1,"
+            "nasmeta.test=10.0.0.5|169.254.169.254,ec2six.test=fd00:ec2::254,"
+            "nasula.test=fd12::1|fd00:ec2::254,mapped.test=::ffff:192.168.1.10,"
+            "naslink.test=192.168.1.10|fe80::1", 1);
+    if (!ssrf_test_hooks_enabled ()) {
+        s_expect_refused_for ("nas.test", true, "cannot resolve");
+        s_clear_hooks ();
+        return;
+    }
+    const char *hosts [] = { "nas.test", "tail.test", "ula.test", "mixpub.test", "nasloop.test",
+                             "nasmeta.test", "ec2six.test", "nasula.test", "mapped.test",
+                             "naslink.test", "localhost" };
+    net_rules_t list = { .hosts = hosts, .count = sizeof hosts / sizeof hosts [0],
+                         .policy = NET_POLICY_ALLOWLIST };
+    s_expect_decision (&list, "nas.test", 5000, "192.168.1.10", NULL);
+    s_expect_decision (&list, "tail.test", 443, "100.100.1.1", NULL);
+    s_expect_decision (&list, "ula.test", 443, "fd12:3456::10", NULL);
+    s_expect_decision (&list, "mixpub.test", 443, "8.8.8.8", NULL);
+    //  one address never allowed: the whole name is refused
+    s_expect_decision (&list, "nasloop.test", 80, NULL, "loopback");
+    s_expect_decision (&list, "nasmeta.test", 80, NULL, "link-local/metadata");
+    s_expect_decision (&list, "ec2six.test", 80, NULL, "metadata");
+    s_expect_decision (&list, "nasula.test", 80, NULL, "metadata");
+    s_expect_decision (&list, "mapped.test", 80, NULL, "IPv4-mapped");
+    s_expect_decision (&list, "naslink.test", 80, NULL, "link-local");
+    s_expect_decision (&list, "localhost", 80, NULL, "loopback");
+
+    //  the same names, merely allowed by allow_all_public: no exemption
+    net_rules_t open = { .policy = NET_POLICY_ALLOW_ALL_PUBLIC };
+    s_expect_decision (&open, "nas.test", 80, NULL, NOT_LISTED);
+    s_expect_decision (&open, "nas.test", 80, NULL, "'nas.test' resolves to 192.168.1.10");
+    s_expect_decision (&open, "tail.test", 80, NULL, "CGNAT");
+    s_expect_decision (&open, "ula.test", 80, NULL, "unique-local");
+    s_expect_decision (&open, "mixpub.test", 80, NULL, "private");
+    s_clear_hooks ();
+}
+
+static void
+test_private_net_hook (void **state)
+{
+    (void) state;
+    s_clear_hooks ();
+    setenv ("MCPBOX_TEST_PRIVATE_NET", "127.78.0.0/16", 1);
+    struct sockaddr_storage ss;
+    char why [SSRF_WHY_MAX];
+    s_sockaddr ("127.78.0.1", &ss);
+    if (!ssrf_test_hooks_enabled ()) {
+        //  a production build: still loopback, listed or not
+        assert_true (ssrf_address_blocked_for ((struct sockaddr *) &ss, true, why, sizeof why));
+        assert_non_null (strstr (why, "loopback"));
+        s_clear_hooks ();
+        return;
+    }
+    static const s_case_t unlisted [] = {
+        { "127.78.0.1",      true, NOT_LISTED },
+        { "127.78.255.255",  true, NOT_LISTED },
+        { "127.77.0.1",      true, "loopback" },
+        { "127.79.0.0",      true, "loopback" },
+        { "127.0.0.1",       true, "loopback" },
+        { "::ffff:127.78.0.1", true, "IPv4-mapped" },
+    };
+    static const s_case_t listed [] = {
+        { "127.78.0.1",      false, NULL },
+        { "127.78.255.255",  false, NULL },
+        { "127.77.0.1",      true,  "loopback" },
+        { "127.79.0.0",      true,  "loopback" },
+        { "127.0.0.1",       true,  "loopback" },
+        { "::ffff:127.78.0.1", true, "IPv4-mapped" },
+    };
+    s_run_cases_for (unlisted, sizeof unlisted / sizeof unlisted [0], false);
+    s_run_cases_for (listed, sizeof listed / sizeof listed [0], true);
+    //  a malformed CIDR is no override
+    setenv ("MCPBOX_TEST_PRIVATE_NET", "127.78.0.0/40", 1);
+    assert_true (ssrf_address_blocked_for ((struct sockaddr *) &ss, true, why, sizeof why));
+    assert_non_null (strstr (why, "loopback"));
+    s_clear_hooks ();
 }
 
 //  ---------------------------------------------------------------------
@@ -500,17 +900,17 @@ test_hooks (void **state)
     s_run_cases (cases, sizeof cases / sizeof cases [0]);
 
     //  names answered by the override
-    assert_int_equal (ssrf_resolve ("public.test", 8080, &out, why, sizeof why), 0);
+    assert_int_equal (ssrf_resolve ("public.test", 8080, false, &out, why, sizeof why), 0);
     char text [INET6_ADDRSTRLEN];
     ssrf_address_text ((struct sockaddr *) &out, text, sizeof text);
     assert_string_equal (text, "127.77.0.1");
     assert_int_equal (ntohs (((struct sockaddr_in *) &out)->sin_port), 8080);
-    assert_int_equal (ssrf_resolve ("PUBLIC.Test.", 80, &out, why, sizeof why), 0);
-    assert_int_equal (ssrf_resolve ("localhost", 80, &out, why, sizeof why), 0);
+    assert_int_equal (ssrf_resolve ("PUBLIC.Test.", 80, false, &out, why, sizeof why), 0);
+    assert_int_equal (ssrf_resolve ("localhost", 80, false, &out, why, sizeof why), 0);
     ssrf_address_text ((struct sockaddr *) &out, text, sizeof text);
     assert_string_equal (text, "8.8.8.8");
     //  several addresses: the first is returned
-    assert_int_equal (ssrf_resolve ("multi.test", 80, &out, why, sizeof why), 0);
+    assert_int_equal (ssrf_resolve ("multi.test", 80, false, &out, why, sizeof why), 0);
     ssrf_address_text ((struct sockaddr *) &out, text, sizeof text);
     assert_string_equal (text, "127.77.0.2");
     //  DNS rebinding: one public and one loopback address → refused
@@ -543,6 +943,11 @@ main (void)
         cmocka_unit_test (test_normalize),
         cmocka_unit_test (test_allowlist),
         cmocka_unit_test (test_resolve_literals),
+        cmocka_unit_test (test_private_ranges_allow_private),
+        cmocka_unit_test (test_host_listed),
+        cmocka_unit_test (test_listed_private_literals),
+        cmocka_unit_test (test_listed_private_names),
+        cmocka_unit_test (test_private_net_hook),
         cmocka_unit_test (test_hooks),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
