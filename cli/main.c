@@ -8,6 +8,10 @@
     done by config.h, with its own table, so a flag another command owns is
     still an error.
 
+    Positional arguments after the command (`mcpbox approvals approve tool
+    ID`) are refused unless the command declares how many it takes
+    (cli_command_t.max_args); its run() then checks them.
+
     Exit codes: 0 done, 1 the command failed, 2 the command line was wrong.
 */
 #include <stdio.h>
@@ -23,7 +27,8 @@
 //  The dispatch table.
 static const cli_command_t *s_commands [] = {
     &cli_cmd_up, &cli_cmd_status, &cli_cmd_migrate, &cli_cmd_keygen,
-    &cli_cmd_sandbox, NULL
+    &cli_cmd_sandbox, &cli_cmd_approvals, &cli_cmd_policy, &cli_cmd_servers,
+    &cli_cmd_tools, NULL
 };
 
 //  Options every program has (config.h) and whether they take a value.
@@ -126,9 +131,11 @@ s_run_command (const cli_command_t *command, int argc, char **argv)
     if (config_bool (config, "help"))
         config_print_help (config, stdout, command->usage);
     else
-    if (config_argc (config) != 1) {
+    if (config_argc (config) > 1 + command->max_args) {
+        //  argv [0] is the command; it takes at most max_args after it.
         fprintf (stderr, "mcpbox %s: unexpected argument '%s'\n(see mcpbox %s --help)\n",
-                 command->name, config_argv (config, 1), command->name);
+                 command->name, config_argv (config, 1 + command->max_args),
+                 command->name);
         rc = CLI_EXIT_USAGE;
     }
     else {

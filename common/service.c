@@ -49,6 +49,26 @@ service_client (service_t *self)
     return self->client;
 }
 
+bus_reply_t *
+service_call (service_t *self, const char *service, const void *body,
+              size_t size, int timeout_ms)
+{
+    bus_client_t *client = service_client (self);
+    uint64_t id = client ? bus_client_send (client, service, body, size, timeout_ms) : 0;
+    if (!id)
+        return bus_reply_error_new (0, BUS_ERR_BAD_REQUEST, "request refused before sending");
+    int slice = bus_heartbeat_ms () / 2;
+    while (true) {
+        bus_reply_t *reply = bus_client_recv (client, slice > 0 ? slice : 1);
+        bus_worker_keepalive (self->worker);
+        if (reply && bus_reply_id (reply) == id)
+            return reply;
+        bus_reply_destroy (&reply);     //  a reply to nothing we still wait for
+        if (zsys_interrupted)
+            return bus_reply_error_new (id, BUS_ERR_UNAVAILABLE, "shutting down");
+    }
+}
+
 int
 service_publish (service_t *self, const char *topic, msgw_t *body)
 {

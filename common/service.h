@@ -49,6 +49,13 @@ typedef struct {
 //  (bus_client_call). Created on first use.
 bus_client_t *service_client (service_t *self);
 
+//  Ask another service and wait for its answer (up to timeout_ms), keeping
+//  this worker's registration alive meanwhile: a handler may wait longer
+//  than the broker's liveness window without being declared dead. Never
+//  NULL: a local `timeout` reply when nothing came.
+bus_reply_t *service_call (service_t *self, const char *service,
+                           const void *body, size_t size, int timeout_ms);
+
 //  Publish an event (topic, body) on the broker's event bus; fire and
 //  forget. -1 when this service has no event endpoint.
 int service_publish (service_t *self, const char *topic, msgw_t *body);

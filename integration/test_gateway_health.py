@@ -27,7 +27,7 @@ import msgpack
 import pytest
 import zmq
 
-from conftest import bin_path, free_port, wait_for
+from conftest import bin_path, free_port, proc_env, wait_for
 
 # bus service -> actor binary
 SERVICES = {
@@ -68,6 +68,9 @@ def try_health(port):
 
 
 def start_broker(procs, data_dir):
+    # the actors expect a migrated database, as `mcpbox up` leaves it
+    subprocess.run([bin_path("mcpbox"), "migrate", "--data-dir", data_dir],
+                   check=True, capture_output=True, env=proc_env())
     broker = procs.start([bin_path("mcpbox-broker"), "--data-dir", data_dir], name="broker")
     sock = os.path.join(data_dir, "run", "bus")
     wait_for(lambda: os.path.exists(sock), what="broker socket")

@@ -71,6 +71,8 @@ const void  *bus_reply_body (bus_reply_t *self, size_t *size);
 //  Decode the body (NULL + *why on a malformed body).
 msg_t       *bus_reply_decode (bus_reply_t *self, const char **why);
 void         bus_reply_destroy (bus_reply_t **self_p);
+//  A locally made error reply (for callers that give up waiting).
+bus_reply_t *bus_reply_error_new (uint64_t id, bus_error_t code, const char *message);
 
 //  --- client --------------------------------------------------------------
 typedef struct _bus_client_t bus_client_t;
@@ -120,6 +122,12 @@ void          bus_worker_destroy (bus_worker_t **self_p);
 //  or interruption. With an external poller, call with 0 when the socket is
 //  readable and at least every bus_heartbeat_ms().
 bus_request_t *bus_worker_recv (bus_worker_t *self, int timeout_ms);
+
+//  Keep the registration alive while the caller is busy with one request
+//  (e.g. waiting on another service): sends a heartbeat when due and reads
+//  what the broker sent; requests that arrive are kept for the next
+//  bus_worker_recv. Call at least every bus_heartbeat_ms().
+void bus_worker_keepalive (bus_worker_t *self);
 
 //  Reply to a request (consumes it). Any order, any time before its
 //  deadline. Returns 0, or -1 if the body is too large or the send failed.

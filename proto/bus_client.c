@@ -55,6 +55,12 @@ s_reply_error (uint64_t id, bus_error_t code, const char *message)
     return s_reply_new (id, &body);
 }
 
+bus_reply_t *
+bus_reply_error_new (uint64_t id, bus_error_t code, const char *message)
+{
+    return s_reply_error (id, code, message);
+}
+
 uint64_t bus_reply_id (bus_reply_t *self) { return self->id; }
 
 const void *

@@ -41,6 +41,7 @@ struct _bus_worker_t {
     int       heartbeat_ms;
     int64_t   heartbeat_at;     //  when we next send HEARTBEAT
     int64_t   broker_expires;   //  broker counted dead after this
+    zlistx_t *early;            //  requests read by keepalive, not yet returned
 };
 
 //  --- request ---------------------------------------------------------------
@@ -125,6 +126,7 @@ bus_worker_new (const char *endpoint, const char *service, int credit,
     self->service = strdup (service);
     self->credit = credit;
     self->heartbeat_ms = bus_heartbeat_ms ();
+    self->early = zlistx_new ();
     if (curve && curve->client_secret_file && curve->server_public_file) {
         self->cert = zcert_load (curve->client_secret_file);
         zcert_t *server = zcert_load (curve->server_public_file);
@@ -151,6 +153,10 @@ bus_worker_destroy (bus_worker_t **self_p)
     if (self->sock)
         s_send_command (self, BUS_W_DISCONNECT);
     zsock_destroy (&self->sock);
+    bus_request_t *early;
+    while (self->early && (early = zlistx_detach (self->early, NULL)))
+        bus_request_destroy (&early);
+    zlistx_destroy (&self->early);
     zcert_destroy (&self->cert);
     free (self->server_key);
     free (self->endpoint);
@@ -190,8 +196,9 @@ s_handle (bus_worker_t *self, zmsg_t *msg)
     return NULL;
 }
 
-bus_request_t *
-bus_worker_recv (bus_worker_t *self, int timeout_ms)
+//  The connection itself: heartbeats, reconnects, the next request off the wire.
+static bus_request_t *
+s_recv_wire (bus_worker_t *self, int timeout_ms)
 {
     int64_t until = timeout_ms < 0 ? INT64_MAX : bus_now_ms () + timeout_ms;
     while (true) {
@@ -222,6 +229,22 @@ bus_worker_recv (bus_worker_t *self, int timeout_ms)
         if (zmq_poll (&item, 1, (long) wait) < 0 && errno == EINTR && zsys_interrupted)
             return NULL;
     }
+}
+
+void
+bus_worker_keepalive (bus_worker_t *self)
+{
+    bus_request_t *request;
+    while ((request = s_recv_wire (self, 0)))
+        zlistx_add_end (self->early, request);
+}
+
+bus_request_t *
+bus_worker_recv (bus_worker_t *self, int timeout_ms)
+{
+    if (zlistx_size (self->early))
+        return zlistx_detach (self->early, NULL);
+    return s_recv_wire (self, timeout_ms);
 }
 
 int

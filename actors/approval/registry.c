@@ -4,27 +4,22 @@
     Approval never reads the registry's tables; an approval is bound to the
     code hash the registry reports at the moment of the request.
 
-    The call blocks the service loop (handlers run one at a time), and a
-    worker that sends nothing for BUS_LIVENESS heartbeat intervals is
-    dropped by the broker. So the wait is 5 s, cut to fit well inside that
-    window: with the default 1 s heartbeat, 1.75 s; with tests' 250 ms,
-    ~440 ms. A registry that does not answer in time is `unavailable`.
+    The call blocks the service loop (handlers run one at a time);
+    service_call keeps heartbeating the broker meanwhile. A registry that
+    does not answer within 2 s is `unavailable`.
 */
 #include <stdio.h>
 #include <string.h>
 #include "approval.h"
 #include "log.h"
 
-#define REGISTRY_TIMEOUT_MS 5000
+#define REGISTRY_TIMEOUT_MS 2000        //  a lookup; an absent registry fails fast
 
 int
 registry_timeout_ms (void)
 {
-    int heartbeat = bus_heartbeat_ms ();
-    int window = heartbeat * (BUS_LIVENESS - 1) - heartbeat / 4;
-    if (window < 100)
-        window = 100;
-    return window < REGISTRY_TIMEOUT_MS ? window : REGISTRY_TIMEOUT_MS;
+    //  service_call keeps our registration alive while we wait
+    return REGISTRY_TIMEOUT_MS;
 }
 
 static bool
@@ -58,8 +53,8 @@ registry_tool_get (service_t *service, const char *tool_id, tool_ref_t *tool,
     msgw_map (request, 2);
     msgw_kv_str (request, "op", "tool.get");
     msgw_kv_str (request, "tool_id", tool_id);
-    bus_reply_t *reply = bus_client_call (client, "registry", msgw_data (request),
-                                          msgw_size (request), registry_timeout_ms ());
+    bus_reply_t *reply = service_call (service, "registry", msgw_data (request),
+                                       msgw_size (request), registry_timeout_ms ());
     msgw_destroy (&request);
     if (!reply)
         return appr_fail (err, BUS_ERR_UNAVAILABLE, "registry unavailable");

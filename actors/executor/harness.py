@@ -20,6 +20,7 @@ import binascii
 import builtins
 import collections
 import collections.abc
+import copy
 import dataclasses
 import datetime
 import enum
@@ -78,6 +79,10 @@ BLOCKED_MODULE_ATTRS = {
     # copyreg's table: a reducer returning (f, args, (None, {name: value}))
     # makes copy.copy() call setattr with any name
     "copy": frozenset(("dispatch_table",)),
+    # global_enum(E) is sys.modules[E.__module__].__dict__.update(members):
+    # with module="builtins" (or __module__ copied by update_wrapper) it
+    # rebinds builtins.isinstance or the harness's own globals
+    "enum": frozenset(("global_enum",)),
 }
 
 SAFE_BUILTIN_NAMES = (
@@ -464,9 +469,19 @@ def _safe_get_origin(tp):
     return origin
 
 
+def _safe_deepcopy(x, memo=None):
+    """copy.deepcopy without a caller's memo: the memo keeps every original
+    it copied alive in a list, instance __dict__s of harness objects (the
+    http channel to the parent) included."""
+    if memo is not None:
+        raise ValueError("deepcopy: the memo argument is not allowed")
+    return copy.deepcopy(x)
+
+
 _MODULE_OVERRIDES = {
     "functools": {"update_wrapper": _safe_update_wrapper, "wraps": _safe_wraps},
     "typing": {"get_origin": _safe_get_origin},
+    "copy": {"deepcopy": _safe_deepcopy},
 }
 
 
@@ -496,9 +511,17 @@ def _checked_names(names):
     return items, [i if isinstance(i, str) else (i[0] if i else None) for i in items]
 
 
+_hardened = False
+
+
 def _harden_library():
     """In the child, before the tool runs: patch what library code would
-    otherwise reach on the tool's behalf."""
+    otherwise reach on the tool's behalf. Once per process (warm() runs a
+    call of its own first)."""
+    global _hardened
+    if _hardened:
+        return
+    _hardened = True
     functools.update_wrapper = _safe_update_wrapper
     functools.wraps = _safe_wraps
     typing.ForwardRef._evaluate = _refuse_forward_ref
@@ -584,24 +607,61 @@ class ModuleView:
 
 
 class _BoundedWriter(io.TextIOBase):
-    """stdout for a tool: keeps the first `limit` characters."""
+    """stdout for a tool: keeps the first `limit` characters, plus `slack`
+    more so that a secret cut at the limit can still be recognised and
+    redacted (see Redactor.clip)."""
+
+    SLACK = 64 * 1024       # longer than any redacted form of a 10 KB secret
 
     def __init__(self, limit):
-        self._parts, self._size, self._limit, self.truncated = [], 0, limit, False
+        self._parts, self._size, self.truncated = [], 0, False
+        self.limit, self._keep = limit, limit + self.SLACK
+        self.overflowed = False     # more was written than limit + slack
 
     def write(self, text):
         if not isinstance(text, str):
             raise TypeError("write() argument must be str")
-        room = self._limit - self._size
+        room = self._keep - self._size
         if room > 0:
             self._parts.append(text[:room])
             self._size += min(len(text), room)
         if len(text) > room:
+            self.overflowed = True
+        if self._size > self.limit or self.overflowed:
             self.truncated = True
         return len(text)
 
     def getvalue(self):
         return "".join(self._parts)
+
+
+# --- JSON the tool cannot tamper with ---------------------------------------------
+#
+# json.JSONEncoder's class attributes (encode, iterencode, item_separator...)
+# are writable from tool code, and json.dumps() looks them up on every call:
+# a tool that patched them would write the result frame itself (an
+# unredacted secret, "structured": true over text that is not JSON...).
+# What the harness sends is encoded by instances whose every attribute the
+# encoder reads lives on the instance, bound to the original functions.
+
+_JSON_ENCODE = json.JSONEncoder.encode
+_JSON_ITERENCODE = json.JSONEncoder.iterencode
+
+
+def _not_serializable(value):
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _private_encoder(ensure_ascii, allow_nan=True):
+    encoder = json.JSONEncoder(ensure_ascii=ensure_ascii, allow_nan=allow_nan,
+                               separators=(", ", ": "), default=_not_serializable)
+    encoder.iterencode = functools.partial(_JSON_ITERENCODE, encoder)
+    return functools.partial(_JSON_ENCODE, encoder)
+
+
+_dumps_unicode = _private_encoder(ensure_ascii=False)
+_dumps_value = _private_encoder(ensure_ascii=False, allow_nan=False)
+_dumps_ascii = _private_encoder(ensure_ascii=True)
 
 
 # --- http through the parent -----------------------------------------------
@@ -613,7 +673,7 @@ class _Channel:
         self.down, self.up = down_fd, up_fd
 
     def send(self, obj):
-        data = json.dumps(obj, ensure_ascii=False).encode("utf-8", "surrogatepass")
+        data = _dumps_unicode(obj).encode("utf-8", "surrogatepass")
         frame = len(data).to_bytes(4, "big") + data
         view = memoryview(frame)
         while view:
@@ -785,17 +845,47 @@ class Redactor:
         for value in secrets.values():
             if isinstance(value, str) and value:
                 (self.long if len(value) >= 4 else self.short).append(value)
+        # computed now, before the tool runs (it could patch what json.dumps uses)
+        self.forms = [_secret_forms(value) for value in self.long + self.short]
         patterns = []
-        for value in self.long:
-            patterns.extend(re.escape(f) for f in _secret_forms(value))
-        for value in self.short:
-            patterns.extend(r"(?<!\w)" + re.escape(f) + r"(?!\w)" for f in _secret_forms(value))
+        for forms in self.forms[:len(self.long)]:
+            patterns.extend(re.escape(f) for f in forms)
+        for forms in self.forms[len(self.long):]:
+            patterns.extend(r"(?<!\w)" + re.escape(f) + r"(?!\w)" for f in forms)
         self.pattern = re.compile("|".join(patterns)) if patterns else None
 
     def text(self, text):
         if self.pattern is None or not isinstance(text, str):
             return text
         return self.pattern.sub(REDACTED, text)
+
+    def strip_partial_tail(self, text):
+        """Text that was cut: a secret's form may begin at its end. The
+        beginning of every form is redacted there."""
+        if self.pattern is None:
+            return text
+        for forms in self.forms:
+            for form in forms:
+                # the longest tail of text that is a proper prefix of form
+                start = max(0, len(text) - (len(form) - 1))
+                i = text.find(form[0], start)
+                while i != -1:
+                    if form.startswith(text[i:]):
+                        text = text[:i] + REDACTED
+                        break
+                    i = text.find(form[0], i + 1)
+        return text
+
+    def clip(self, text, limit, was_cut=False):
+        """Redact, then cut to `limit`, never leaving the start of a secret
+        at the cut (a secret straddling the limit would otherwise leak its
+        first characters: redaction only recognises whole secrets)."""
+        if was_cut:
+            text = self.strip_partial_tail(text)
+        text = self.text(text)
+        if len(text) > limit:
+            text = self.strip_partial_tail(text[:limit])[:limit]
+        return text
 
     def value(self, value, depth=0):
         if self.pattern is None or depth > 200:
@@ -862,11 +952,11 @@ def _safe_build_class(real_build_class):
         if kw:
             raise TypeError("class keywords are not allowed")
         cls = real_build_class(func, name, *bases)
-        if issubclass(cls, type):
+        if _is_metaclass(cls):
             # `class M(typing.Type[int])` subclasses type: a metaclass makes
             # classes with any dunder, __instancecheck__ included
             raise TypeError("tool classes may not be metaclasses")
-        if issubclass(cls, str):
+        if isinstance(cls, type) and issubclass(cls, str):
             _install_safe_format(cls)
         return cls
     return build_class
@@ -888,11 +978,11 @@ def _error_info(exc, source_lines, redactor, limit_frames=True):
             marker = ">" if n == line else " "
             context.append(f"{marker}{n:4d} | {source_lines[n - 1]}")
     message = str(exc)
-    if len(message) > 4000:
-        message = message[:4000] + "..."
+    long_message = len(message) > 4000
+    message = redactor.clip(message, 4000) + ("..." if long_message else "")
     return {
         "type": type(exc).__name__,
-        "message": redactor.text(message),
+        "message": message,
         "line": line,
         "context": [redactor.text(c) for c in context],
     }
@@ -900,7 +990,7 @@ def _error_info(exc, source_lines, redactor, limit_frames=True):
 
 def _jsonable(value):
     try:
-        return json.dumps(value, ensure_ascii=False, allow_nan=False)
+        return _dumps_value(value)
     except (TypeError, ValueError, RecursionError, OverflowError):
         return None
 
@@ -933,7 +1023,7 @@ def execute(channel_fds):
     """After the sandbox closed: run the prepared job, return result JSON."""
     result = _execute(channel_fds)
     result["type"] = "result"
-    return json.dumps(result, ensure_ascii=False)
+    return _dumps_unicode(result)
 
 
 def _execute(channel_fds):
@@ -1020,7 +1110,7 @@ def _execute(channel_fds):
         if text is not None:
             result = {"success": True, "result_json": text, "structured": True}
         else:
-            result = {"success": True, "result_json": json.dumps(redactor.text(str(value))),
+            result = {"success": True, "result_json": _dumps_ascii(redactor.text(str(value))),
                       "structured": False}
         if len(result["result_json"]) > MAX_RESULT_BYTES:
             result = {"success": False, "error": {
@@ -1032,7 +1122,7 @@ def _execute(channel_fds):
     builtins.__import__ = real_import
     sys.stdout = sys.__stdout__
     sys.stderr = sys.__stderr__
-    result["stdout"] = redactor.text(stdout.getvalue())
+    result["stdout"] = redactor.clip(stdout.getvalue(), stdout.limit, stdout.overflowed)
     result["stdout_truncated"] = stdout.truncated
     return result
 

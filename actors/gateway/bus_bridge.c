@@ -5,8 +5,9 @@
     shared queue and its private lists, never while it talks to ZeroMQ, and
     calls the wake callback with it released.
 
-    The bus thread sleeps in zmq_poll on two things: the bus socket, and an
-    eventfd that submit and destroy write to. Its poll timeout is the bus
+    The bus thread sleeps in zmq_poll on two or three things: the bus
+    socket, an eventfd that submit and destroy write to, and the event SUB
+    socket when there is one. Its poll timeout is the bus
     client's next local deadline, so requests the broker never answers still
     complete (with `timeout`) on time.
 */
@@ -47,8 +48,16 @@ struct _bus_bridge_result_t {
     size_t    size;
 };
 
+//  An event on its way to the owner.
+typedef struct {
+    char   *topic;          //  owned
+    void   *body;           //  owned
+    size_t  size;
+} event_t;
+
 struct _bus_bridge_t {
     bus_client_t       *client;      //  owned by the bus thread once started
+    bus_sub_t          *sub;         //  events, or NULL; bus thread's too
     bus_bridge_wake_fn *wake;        //  tells the owner completions are ready
     void               *wake_arg;
     int                 wakefd;      //  eventfd: wakes the bus thread
@@ -59,6 +68,8 @@ struct _bus_bridge_t {
     size_t              in_flight;   //  submitted and not yet taken
     uint64_t            next_ticket; //  next ticket to hand out
     bool                stopping;    //  destroy has begun
+    zlistx_t           *events;      //  event_t, for the owner
+    bool                events_lost; //  some were dropped since last take
 };
 
 //  --- items ----------------------------------------------------------------
@@ -77,6 +88,18 @@ static void
 s_job_free (void **item)
 {
     s_job_destroy ((job_t **) item);
+}
+
+static void
+s_event_free (void **item)
+{
+    event_t *event = *item;
+    if (event) {
+        free (event->topic);
+        free (event->body);
+        free (event);
+        *item = NULL;
+    }
 }
 
 static void
@@ -176,6 +199,34 @@ s_collect_replies (bus_bridge_t *self, idmap_t *pending, zlistx_t *done)
     }
 }
 
+//  Queue every event ready now (dropping the oldest beyond the bound).
+//  True if any arrived.
+static bool
+s_collect_events (bus_bridge_t *self)
+{
+    bool any = false;
+    char *topic;
+    void *body;
+    size_t size;
+    while (self->sub && bus_sub_recv (self->sub, 0, &topic, &body, &size) == 0) {
+        event_t *event = malloc (sizeof *event);
+        assert (event);
+        event->topic = topic;
+        event->body = body;
+        event->size = size;
+        pthread_mutex_lock (&self->lock);
+        if (zlistx_size (self->events) >= BUS_BRIDGE_MAX_EVENTS) {
+            event_t *oldest = zlistx_detach (self->events, NULL);
+            s_event_free ((void **) &oldest);
+            self->events_lost = true;
+        }
+        zlistx_add_end (self->events, event);
+        pthread_mutex_unlock (&self->lock);
+        any = true;
+    }
+    return any;
+}
+
 static void *
 s_bus_thread (void *arg)
 {
@@ -198,14 +249,17 @@ s_bus_thread (void *arg)
 
         s_send_jobs (self, jobs, pending, done);
         s_collect_replies (self, pending, done);
+        bool events = s_collect_events (self);
 
-        if (zlistx_size (done)) {
+        bool replies = zlistx_size (done) > 0;
+        if (replies) {
             pthread_mutex_lock (&self->lock);
             while ((item = zlistx_detach (done, NULL)))
                 zlistx_add_end (self->completed, item);
             pthread_mutex_unlock (&self->lock);
-            self->wake (self->wake_arg);
         }
+        if (replies || events)
+            self->wake (self->wake_arg);
 
         int timeout = bus_client_next_deadline_ms (self->client);
         if (timeout < 0 || timeout > BRIDGE_IDLE_MS)
@@ -213,8 +267,11 @@ s_bus_thread (void *arg)
         zmq_pollitem_t items [] = {
             { zsock_resolve (bus_client_sock (self->client)), 0, ZMQ_POLLIN, 0 },
             { NULL, self->wakefd, ZMQ_POLLIN, 0 },
+            { self->sub ? zsock_resolve (bus_sub_sock (self->sub)) : NULL,
+              0, ZMQ_POLLIN, 0 },
         };
-        if (zmq_poll (items, 2, timeout) > 0 && (items [1].revents & ZMQ_POLLIN)) {
+        if (zmq_poll (items, self->sub ? 3 : 2, timeout) > 0
+        &&  (items [1].revents & ZMQ_POLLIN)) {
             uint64_t count;
             if (read (self->wakefd, &count, sizeof count) < 0) {
                 //  EAGAIN: someone else drained it; nothing to do
@@ -242,6 +299,14 @@ s_wake_bus_thread (bus_bridge_t *self)
 bus_bridge_t *
 bus_bridge_new (const char *endpoint, bus_bridge_wake_fn *wake, void *wake_arg)
 {
+    return bus_bridge_new_with_events (endpoint, NULL, NULL, wake, wake_arg);
+}
+
+bus_bridge_t *
+bus_bridge_new_with_events (const char *endpoint, const char *events_endpoint,
+                            const char **topics, bus_bridge_wake_fn *wake,
+                            void *wake_arg)
+{
     assert (endpoint && wake);
     bus_bridge_t *self = calloc (1, sizeof *self);
     assert (self);
@@ -250,16 +315,25 @@ bus_bridge_new (const char *endpoint, bus_bridge_wake_fn *wake, void *wake_arg)
     self->next_ticket = 1;
     self->submitted = zlistx_new ();
     self->completed = zlistx_new ();
+    self->events = zlistx_new ();
     zlistx_set_destructor (self->submitted, s_job_free);
     zlistx_set_destructor (self->completed, s_result_free);
+    zlistx_set_destructor (self->events, s_event_free);
     pthread_mutex_init (&self->lock, NULL);
     self->wakefd = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
-    //  the client is made here and handed to the bus thread: pthread_create
+    //  the sockets are made here and handed to the bus thread: pthread_create
     //  is a full barrier, which is all a ZeroMQ socket needs to migrate
     self->client = self->wakefd >= 0 ? bus_client_new (endpoint) : NULL;
-    if (!self->client
+    bool sub_ok = true;
+    if (self->client && events_endpoint) {
+        self->sub = bus_sub_new (events_endpoint, topics);
+        sub_ok = self->sub != NULL;
+    }
+    if (!self->client || !sub_ok
     ||  pthread_create (&self->thread, NULL, s_bus_thread, self) != 0) {
         bus_client_destroy (&self->client);
+        bus_sub_destroy (&self->sub);
+        zlistx_destroy (&self->events);
         if (self->wakefd >= 0)
             close (self->wakefd);
         zlistx_destroy (&self->submitted);
@@ -284,9 +358,11 @@ bus_bridge_destroy (bus_bridge_t **self_p)
     pthread_join (self->thread, NULL);
 
     bus_client_destroy (&self->client);
+    bus_sub_destroy (&self->sub);
     close (self->wakefd);
     zlistx_destroy (&self->submitted);
     zlistx_destroy (&self->completed);
+    zlistx_destroy (&self->events);
     pthread_mutex_destroy (&self->lock);
     free (self);
     *self_p = NULL;
@@ -347,4 +423,25 @@ bus_bridge_in_flight (bus_bridge_t *self)
     size_t in_flight = self->in_flight;
     pthread_mutex_unlock (&self->lock);
     return in_flight;
+}
+
+int
+bus_bridge_take_event (bus_bridge_t *self, char **topic_p, void **body_p,
+                       size_t *size_p, bool *lost_p)
+{
+    pthread_mutex_lock (&self->lock);
+    event_t *event = zlistx_detach (self->events, NULL);
+    bool lost = self->events_lost;
+    if (event)
+        self->events_lost = false;
+    pthread_mutex_unlock (&self->lock);
+    if (!event)
+        return -1;
+    *topic_p = event->topic;
+    *body_p = event->body;
+    *size_p = event->size;
+    if (lost_p)
+        *lost_p = lost;
+    free (event);
+    return 0;
 }

@@ -21,18 +21,28 @@
     dereferences tokens, so a caller whose request went away simply finds
     no owner for the token and drops the completion.
 
+    Events: a bridge made with bus_bridge_new_with_events also owns a SUB
+    socket on the broker's event output, on the same bus thread. Events
+    that arrive are queued (bounded: when the queue is full the oldest is
+    dropped, and the next event taken says that some were lost) and
+    announced with the same wake callback; bus_bridge_take_event hands
+    them over.
+
     Deliberately not here: any HTTP or lws knowledge (the wake callback is
-    all the bridge knows of its owner), cancellation (a dropped request's
-    replies are ignored on arrival), and events (a later subscriber).
+    all the bridge knows of its owner), and cancellation (a dropped
+    request's replies are ignored on arrival).
 */
 #ifndef MCPBOX_GATEWAY_BUS_BRIDGE_H
 #define MCPBOX_GATEWAY_BUS_BRIDGE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 //  Submissions accepted and not yet taken as completions, at most.
 #define BUS_BRIDGE_MAX_IN_FLIGHT  4096
+//  Events received and not yet taken, at most.
+#define BUS_BRIDGE_MAX_EVENTS     256
 
 //  Called on the bus thread when completions are ready. Must be
 //  thread-safe and quick (lws_cancel_service is).
@@ -45,6 +55,13 @@ typedef struct _bus_bridge_result_t bus_bridge_result_t;
 //  unusable or the thread could not start.
 bus_bridge_t *bus_bridge_new (const char *endpoint,
                               bus_bridge_wake_fn *wake, void *wake_arg);
+//  The same, also subscribed to the event output `events_endpoint` for the
+//  topic prefixes in `topics` (NULL-terminated).
+bus_bridge_t *bus_bridge_new_with_events (const char *endpoint,
+                                          const char *events_endpoint,
+                                          const char **topics,
+                                          bus_bridge_wake_fn *wake,
+                                          void *wake_arg);
 //  Stop and join the bus thread; drop whatever is queued or in flight.
 //  The wake callback is never called after this returns.
 void          bus_bridge_destroy (bus_bridge_t **self_p);
@@ -61,6 +78,12 @@ bus_bridge_result_t *bus_bridge_take (bus_bridge_t *self);
 
 //  Submissions not yet taken as completions.
 size_t   bus_bridge_in_flight (bus_bridge_t *self);
+
+//  The next event: 0 with *topic_p and *body_p (the caller frees both),
+//  *size_p, and *lost_p true if events were dropped before this one; -1
+//  when none is waiting. Any thread.
+int      bus_bridge_take_event (bus_bridge_t *self, char **topic_p,
+                                void **body_p, size_t *size_p, bool *lost_p);
 
 uint64_t    bus_bridge_result_ticket (bus_bridge_result_t *self);
 uint64_t    bus_bridge_result_token (bus_bridge_result_t *self);

@@ -15,9 +15,12 @@
 #include "bus_bridge.h"
 #include "idmap.h"
 
+struct _mcp_t;
+
 typedef struct {
     struct lws_context *context;         //  the lws context (service thread)
     bus_bridge_t       *bridge;          //  the bus thread's door
+    struct _mcp_t      *mcp;             //  the /mcp endpoint's state
     idmap_t            *requests;        //  request id -> http_req_t, live ones
     uint64_t            next_request_id; //  last id handed out
     int64_t             started_ms;      //  monotonic, for uptime_s

@@ -4,7 +4,9 @@
     callback as lws asks: the header block, then the body in chunks of
     HTTP_REQ_CHUNK bytes (the last one marked final). Every response gets
     Content-Length, so keep-alive works; JSON ones also Cache-Control:
-    no-store and X-Content-Type-Options: nosniff. See http_req.h.
+    no-store and X-Content-Type-Options: nosniff. A stream (SSE) writes
+    its headers without a length, then whatever has been queued on each
+    writable callback, until it is ended. See http_req.h.
 */
 #include <string.h>
 #include <stdlib.h>
@@ -16,6 +18,7 @@ typedef enum {
     PHASE_PENDING,          //  no answer yet
     PHASE_HEADERS,          //  answer ready, header block not yet written
     PHASE_BODY,             //  headers written, body (part) to write
+    PHASE_STREAM,           //  headers written, stream open
     PHASE_DONE,             //  all written
 } phase_t;
 
@@ -28,7 +31,12 @@ struct _http_req_t {
     gateway_t            *gateway;      //  shared process state
     struct lws           *wsi;          //  valid while this request exists
     uint64_t              id;           //  key in gateway->requests
+    const char           *method;       //  static string, or NULL
     bool                  head_only;    //  HEAD: write no body
+    bool                  close_after;  //  close instead of keep-alive
+    bool                  body_pending; //  lws still reads a body
+    bool                  streaming;    //  answer is a stream
+    bool                  stream_ended; //  stream: close when drained
     const http_handler_t *handler;      //  route handler hooks, or NULL
     void                 *state;        //  handler state (owned)
     bool                  timer_armed;  //  lws timer pending on wsi
@@ -43,14 +51,16 @@ struct _http_req_t {
 };
 
 http_req_t *
-http_req_new (gateway_t *gateway, struct lws *wsi, uint64_t id, bool head_only)
+http_req_new (gateway_t *gateway, struct lws *wsi, uint64_t id,
+              const char *method)
 {
     http_req_t *self = calloc (1, sizeof *self);
     assert (self);
     self->gateway = gateway;
     self->wsi = wsi;
     self->id = id;
-    self->head_only = head_only;
+    self->method = method;
+    self->head_only = method && strcmp (method, "HEAD") == 0;
     return self;
 }
 
@@ -73,8 +83,21 @@ http_req_destroy (http_req_t **self_p)
     *self_p = NULL;
 }
 
-uint64_t   http_req_id (http_req_t *self) { return self->id; }
-gateway_t *http_req_gateway (http_req_t *self) { return self->gateway; }
+uint64_t    http_req_id (http_req_t *self) { return self->id; }
+gateway_t  *http_req_gateway (http_req_t *self) { return self->gateway; }
+const char *http_req_method (http_req_t *self) { return self->method; }
+struct lws *http_req_wsi (http_req_t *self) { return self->wsi; }
+void        http_req_close_after (http_req_t *self) { self->close_after = true; }
+void        http_req_expect_body (http_req_t *self) { self->body_pending = true; }
+
+//  Ask for a writable callback, unless the answer must wait for the body.
+static void
+s_want_write (http_req_t *self)
+{
+    if (!self->body_pending || self->close_after)
+        lws_callback_on_writable (self->wsi);
+}
+bool        http_req_streaming (http_req_t *self) { return self->streaming && self->phase != PHASE_DONE; }
 void      *http_req_state (http_req_t *self) { return self->state; }
 bool       http_req_answered (http_req_t *self) { return self->phase != PHASE_PENDING; }
 
@@ -133,7 +156,7 @@ http_req_respond (http_req_t *self, int status, const char *content_type,
         memcpy (self->body, body, size);
     self->size = size;
     self->phase = PHASE_HEADERS;
-    lws_callback_on_writable (self->wsi);
+    s_want_write (self);
 }
 
 void
@@ -160,10 +183,81 @@ http_req_respond_error (http_req_t *self, int status, const char *code)
 }
 
 void
+http_req_stream_begin (http_req_t *self, int status, const char *content_type)
+{
+    if (self->phase != PHASE_PENDING)
+        return;
+    if (self->timer_armed) {
+        lws_set_timer_usecs (self->wsi, LWS_SET_TIMER_USEC_CANCEL);
+        self->timer_armed = false;
+    }
+    self->status = status;
+    self->content_type = content_type;
+    self->size = 0;
+    self->phase = PHASE_HEADERS;
+    self->body = NULL;
+    self->stream_ended = false;
+    self->streaming = true;
+    s_want_write (self);
+}
+
+int
+http_req_stream_write (http_req_t *self, const char *data, size_t size)
+{
+    if (!self->streaming || self->stream_ended
+    ||  self->phase == PHASE_DONE)
+        return -1;
+    size_t waiting = self->size - self->sent;
+    if (waiting + size > HTTP_REQ_STREAM_MAX)
+        return -1;
+    if (self->sent && self->sent == self->size) {
+        self->sent = self->size = 0;        //  drained: start over
+    }
+    char *body = realloc (self->body, self->size + size + 1);
+    assert (body);
+    memcpy (body + self->size, data, size);
+    self->body = body;
+    self->size += size;
+    if (self->phase == PHASE_STREAM)
+        lws_callback_on_writable (self->wsi);
+    return 0;
+}
+
+void
+http_req_stream_end (http_req_t *self)
+{
+    if (!self->streaming || self->stream_ended)
+        return;
+    self->stream_ended = true;
+    lws_callback_on_writable (self->wsi);
+}
+
+void
+http_req_deliver_body (http_req_t *self, const void *data, size_t size)
+{
+    if (self->phase == PHASE_PENDING && self->handler && self->handler->on_body)
+        self->handler->on_body (self, data, size);
+}
+
+void
+http_req_deliver_body_end (http_req_t *self)
+{
+    bool held = self->body_pending && self->phase != PHASE_PENDING;
+    self->body_pending = false;
+    if (held)
+        lws_callback_on_writable (self->wsi);       //  the answer waited
+    else
+    if (self->phase == PHASE_PENDING && self->handler
+    &&  self->handler->on_body_end)
+        self->handler->on_body_end (self);
+}
+
+void
 http_req_deliver_reply (http_req_t *self, uint64_t ticket, const void *body,
                         size_t size)
 {
-    if (self->phase == PHASE_PENDING && self->handler && self->handler->on_reply)
+    if ((self->phase == PHASE_PENDING || self->streaming)
+    &&  self->handler && self->handler->on_reply)
         self->handler->on_reply (self, ticket, body, size);
 }
 
@@ -171,7 +265,8 @@ void
 http_req_deliver_timer (http_req_t *self)
 {
     self->timer_armed = false;
-    if (self->phase == PHASE_PENDING && self->handler && self->handler->on_timer)
+    if ((self->phase == PHASE_PENDING || self->streaming)
+    &&  self->handler && self->handler->on_timer)
         self->handler->on_timer (self);
 }
 
@@ -184,7 +279,9 @@ s_write_headers (http_req_t *self)
     unsigned char *end = buffer + sizeof buffer - 1;
 
     if (lws_add_http_common_headers (self->wsi, (unsigned) self->status,
-                                     self->content_type, self->size, &p, end))
+                                     self->content_type,
+                                     self->streaming ? LWS_ILLEGAL_HTTP_CONTENT_LEN
+                                                     : self->size, &p, end))
         return HTTP_REQ_FAILED;
     for (size_t i = 0; i < self->extras; i++) {
         header_t *header = &self->extra [i];
@@ -197,9 +294,14 @@ s_write_headers (http_req_t *self)
     if (lws_finalize_write_http_header (self->wsi, start, &p, end))
         return HTTP_REQ_FAILED;
 
+    if (self->streaming) {
+        self->phase = PHASE_STREAM;
+        lws_callback_on_writable (self->wsi);
+        return HTTP_REQ_WAIT;
+    }
     if (self->head_only || self->size == 0) {
         self->phase = PHASE_DONE;
-        return HTTP_REQ_DONE;
+        return self->close_after ? HTTP_REQ_CLOSE : HTTP_REQ_DONE;
     }
     self->phase = PHASE_BODY;
     lws_callback_on_writable (self->wsi);
@@ -222,9 +324,34 @@ s_write_body (http_req_t *self)
     self->sent += chunk;
     if (last) {
         self->phase = PHASE_DONE;
-        return HTTP_REQ_DONE;
+        return self->close_after ? HTTP_REQ_CLOSE : HTTP_REQ_DONE;
     }
     lws_callback_on_writable (self->wsi);
+    return HTTP_REQ_WAIT;
+}
+
+//  Write the next part of what a stream has queued; close when ended and
+//  drained.
+static http_req_write_t
+s_write_stream (http_req_t *self)
+{
+    if (self->sent == self->size) {
+        if (self->stream_ended) {
+            self->phase = PHASE_DONE;
+            return HTTP_REQ_CLOSE;
+        }
+        return HTTP_REQ_WAIT;
+    }
+    unsigned char buffer [LWS_PRE + HTTP_REQ_CHUNK];
+    size_t chunk = self->size - self->sent;
+    if (chunk > HTTP_REQ_CHUNK)
+        chunk = HTTP_REQ_CHUNK;
+    memcpy (buffer + LWS_PRE, self->body + self->sent, chunk);
+    if (lws_write (self->wsi, buffer + LWS_PRE, chunk, LWS_WRITE_HTTP) < 0)
+        return HTTP_REQ_FAILED;
+    self->sent += chunk;
+    if (self->sent < self->size || self->stream_ended)
+        lws_callback_on_writable (self->wsi);
     return HTTP_REQ_WAIT;
 }
 
@@ -235,7 +362,9 @@ http_req_write (http_req_t *self)
         case PHASE_PENDING: return HTTP_REQ_WAIT;
         case PHASE_HEADERS: return s_write_headers (self);
         case PHASE_BODY:    return s_write_body (self);
-        case PHASE_DONE:    return HTTP_REQ_DONE;
+        case PHASE_STREAM:  return s_write_stream (self);
+        case PHASE_DONE:    return self->close_after ? HTTP_REQ_CLOSE
+                                                     : HTTP_REQ_DONE;
     }
     return HTTP_REQ_FAILED;
 }

@@ -9,6 +9,18 @@
     then writes itself: headers, then the body in chunks, on lws
     writable callbacks.
 
+    Two other shapes of answer exist beside the one-shot one:
+      - a body that arrives after the headers (POST): the handler's
+        on_body receives it in pieces as lws reads it, on_body_end when
+        lws has read all Content-Length bytes (a handler that frames the
+        body itself, such as a chunked decoder, ignores on_body_end);
+      - a stream (SSE): http_req_stream_begin writes the headers without a
+        length (lws adds Connection: close), http_req_stream_write queues
+        more body whenever there is some, http_req_stream_end closes it.
+    A request marked with http_req_close_after closes its connection once
+    the answer is written instead of returning to keep-alive: for answers
+    given before a body of unknown or excessive length was read.
+
     The wsi inside is valid exactly as long as the request exists: the
     server destroys the request when lws unbinds or closes the connection,
     so a late bus reply finds no request and is dropped — it never touches
@@ -26,9 +38,10 @@
 #include "gateway.h"
 
 //  Bounds of what we write.
-#define HTTP_REQ_HEADERS_MAX   1024     //  response header block, bytes
-#define HTTP_REQ_EXTRA_MAX     4        //  extra headers per response
+#define HTTP_REQ_HEADERS_MAX   2048     //  response header block, bytes
+#define HTTP_REQ_EXTRA_MAX     12       //  extra headers per response
 #define HTTP_REQ_CHUNK         4096     //  body bytes per lws_write
+#define HTTP_REQ_STREAM_MAX    (1u << 20) //  queued stream bytes, at most
 
 typedef struct _http_req_t http_req_t;
 
@@ -41,6 +54,10 @@ typedef struct {
     void (*on_timer)  (http_req_t *req);
     //  The request is over (answered, or the client left): free state.
     void (*free_state)(void *state);
+    //  A piece of the request body (never called once answered).
+    void (*on_body)   (http_req_t *req, const void *data, size_t size);
+    //  lws read the whole body (Content-Length framing).
+    void (*on_body_end)(http_req_t *req);
 } http_handler_t;
 
 //  Result of writing on a writable callback.
@@ -48,15 +65,19 @@ typedef enum {
     HTTP_REQ_WAIT,          //  nothing to write yet, or more to come
     HTTP_REQ_DONE,          //  the whole answer is written
     HTTP_REQ_FAILED,        //  lws refused a write: close the connection
+    HTTP_REQ_CLOSE,         //  all written (or a stream ended): close
 } http_req_write_t;
 
+//  method is a static string ("GET") or NULL when lws saw none we know.
 http_req_t *http_req_new (gateway_t *gateway, struct lws *wsi, uint64_t id,
-                          bool head_only);
+                          const char *method);
 //  Frees the handler state, cancels the timer. Does not touch the map.
 void        http_req_destroy (http_req_t **self_p);
 
 uint64_t    http_req_id (http_req_t *self);
 gateway_t  *http_req_gateway (http_req_t *self);
+const char *http_req_method (http_req_t *self);
+struct lws *http_req_wsi (http_req_t *self);
 
 //  Attach a handler and its state (owned by the request from now on).
 void        http_req_set_handler (http_req_t *self,
@@ -84,11 +105,35 @@ void        http_req_respond_json (http_req_t *self, int status, json_t *json);
 void        http_req_respond_error (http_req_t *self, int status,
                                     const char *code);
 bool        http_req_answered (http_req_t *self);
+//  Close the connection after the answer instead of keeping it alive.
+void        http_req_close_after (http_req_t *self);
+//  Server side: lws will read a Content-Length body for this request.
+//  An answer given before lws has read it all is held back until it has
+//  (unless the connection is to close): lws 4.1.6 can spin when a kept-
+//  alive connection answered early must skip the rest of a body and a
+//  POST with a body follows.
+void        http_req_expect_body (http_req_t *self);
+
+//  Streams: begin (status, content type, the extra headers added so far;
+//  no Content-Length), queue body bytes, end (close the connection once
+//  what is queued is written). write returns -1 when more than
+//  HTTP_REQ_STREAM_MAX bytes would be waiting (a client that does not
+//  read), or when the stream is not open.
+void        http_req_stream_begin (http_req_t *self, int status,
+                                   const char *content_type);
+int         http_req_stream_write (http_req_t *self, const char *data,
+                                   size_t size);
+void        http_req_stream_end (http_req_t *self);
+bool        http_req_streaming (http_req_t *self);
 
 //  Server side: deliver a bus reply / a timer to the handler.
 void        http_req_deliver_reply (http_req_t *self, uint64_t ticket,
                                     const void *body, size_t size);
 void        http_req_deliver_timer (http_req_t *self);
+//  Server side: a piece of body / the body's end (lws framing).
+void        http_req_deliver_body (http_req_t *self, const void *data,
+                                   size_t size);
+void        http_req_deliver_body_end (http_req_t *self);
 //  Server side: write what is due on a writable callback.
 http_req_write_t http_req_write (http_req_t *self);
 

@@ -2,10 +2,13 @@
 
     Request life, per lws connection (wsi) and its per-session data (pss):
 
-      HTTP_CONFIRM_UPGRADE         h2c allowed, websocket refused (no /ws yet)
+      HTTP_CONFIRM_UPGRADE         h2c ignored (the request stays HTTP/1.1),
+                                   websocket refused (no /ws yet)
       LWS_CALLBACK_HTTP            new request: id, http_req_t, route it
-      LWS_CALLBACK_HTTP_BODY       a request body: not used by any route yet,
-                                   dropped (lws bounds its timing)
+      LWS_CALLBACK_HTTP_BODY       a piece of the request body, to the route
+      HTTP_BODY_COMPLETION         the body ended (Content-Length framing); a
+                                   second one means lws is spinning on a
+                                   request pipelined behind a body: close
       LWS_CALLBACK_TIMER           the request's timer -> its handler
       LWS_CALLBACK_HTTP_WRITEABLE  write the answer; when all is written,
                                    end the request, then let lws go back to
@@ -18,25 +21,38 @@
     because completions find their request only through the map.
 
       LWS_CALLBACK_EVENT_WAIT_CANCELLED   drain the bridge's completions
+                                          and events
+
+    A completion whose token has CATALOG_TOKEN_BIT is not an HTTP
+    request's: it goes to the MCP catalog cache. Events go to the MCP
+    side too (they invalidate the catalog).
 
     lws itself bounds the request line and headers (max_http_header_data,
     set in main.c) and answers malformed HTTP before we see it.
 
-    Known limit of lws 4.1.6: an h2c upgrade on a request that carries a
-    body (curl --http2 -d ...) loses the stream. GETs over h2c work. Routes
-    that take bodies (/mcp) should refuse h2c in HTTP_CONFIRM_UPGRADE if
-    clients are seen doing this.
+    HTTP/2: lws 4.1.6 loses the body of a request that upgrades to h2c
+    (curl --http2 -d ...), and has no option to turn h2c off. So every
+    request stays on HTTP/1.1: in HTTP_CONFIRM_UPGRADE an "h2c" upgrade
+    token is overwritten in lws's header buffer (that is what `in` points
+    to), and lws, finding an upgrade it does not know after our
+    callback said yes, carries on serving the request as plain HTTP/1.1 —
+    which is exactly what RFC 9113 §3.2 (and 7540) expects of a server
+    that declines the upgrade. Prior-knowledge h2 is off (no
+    LWS_SERVER_OPTION_H2_PRIOR_KNOWLEDGE), and there is no TLS (ALPN).
 */
 #include <string.h>
+#include <strings.h>
 
 #include "log.h"
 #include "http_req.h"
 #include "http_health.h"
 #include "http_server.h"
+#include "mcp.h"
 
 //  What lws keeps per connection for us.
 typedef struct {
     http_req_t *req;        //  the request in flight, or NULL
+    bool        body_done;  //  lws said BODY_COMPLETION for this request
 } pss_t;
 
 //  --- routes: the gateway's HTTP interface ---------------------------------
@@ -45,12 +61,13 @@ typedef void (route_fn) (http_req_t *req);
 
 typedef struct {
     const char *path;       //  exact match
-    const char *method;     //  the one method served
+    const char *method;     //  the one method served, NULL: the route decides
     route_fn   *start;      //  takes the request from here
 } route_t;
 
 static const route_t s_routes [] = {
     { "/health",    "GET",      http_health_start },
+    { "/mcp",       NULL,       mcp_endpoint_start },
     { NULL,         NULL,       NULL }
 };
 
@@ -103,6 +120,24 @@ s_method (struct lws *wsi)
     return NULL;
 }
 
+//  The request's Content-Length when it is plain digits, else -1 (none,
+//  malformed, or chunked framing, which lws does not decode).
+static int64_t
+s_content_length (struct lws *wsi)
+{
+    char text [24];
+    if (lws_hdr_total_length (wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0
+    ||  lws_hdr_copy (wsi, text, sizeof text, WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0)
+        return -1;
+    int64_t length = 0;
+    for (const char *p = text; *p; p++) {
+        if (*p < '0' || *p > '9' || length > INT64_MAX / 10 - 10)
+            return -1;
+        length = length * 10 + (*p - '0');
+    }
+    return length;
+}
+
 static void
 s_req_end (gateway_t *gateway, pss_t *pss)
 {
@@ -121,13 +156,15 @@ s_on_http (struct lws *wsi, pss_t *pss, const char *path, size_t len)
     if (!pss)
         return -1;
     s_req_end (gateway, pss);
+    pss->body_done = false;
 
     const char *method = s_method (wsi);
     uint64_t id = ++gateway->next_request_id;
-    http_req_t *req = http_req_new (gateway, wsi, id,
-                                    method && strcmp (method, "HEAD") == 0);
+    http_req_t *req = http_req_new (gateway, wsi, id, method);
     idmap_insert (gateway->requests, id, req);
     pss->req = req;
+    if (s_content_length (wsi) > 0)
+        http_req_expect_body (req);
 
     const route_t *route = path ? s_route_find (path, len) : NULL;
     if (!method)
@@ -136,7 +173,7 @@ s_on_http (struct lws *wsi, pss_t *pss, const char *path, size_t len)
     if (!route)
         http_req_respond_error (req, HTTP_STATUS_NOT_FOUND, "not_found");
     else
-    if (strcmp (method, route->method) != 0) {
+    if (route->method && strcmp (method, route->method) != 0) {
         http_req_add_header (req, "allow:", route->method);
         http_req_respond_error (req, HTTP_STATUS_METHOD_NOT_ALLOWED,
                                 "method_not_allowed");
@@ -157,12 +194,14 @@ s_on_writeable (struct lws *wsi, pss_t *pss)
         case HTTP_REQ_WAIT:
             return 0;
         case HTTP_REQ_FAILED:
+        case HTTP_REQ_CLOSE:        //  lws flushes what is written, then closes
             s_req_end (s_gateway (wsi), pss);
             return -1;
         case HTTP_REQ_DONE:
             break;
     }
     s_req_end (s_gateway (wsi), pss);
+    pss->body_done = false;
     return lws_http_transaction_completed (wsi) ? -1 : 0;
 }
 
@@ -175,8 +214,15 @@ s_on_wake (struct lws *wsi)
         return;
     bus_bridge_result_t *result;
     while ((result = bus_bridge_take (gateway->bridge))) {
-        http_req_t *req = idmap_lookup (gateway->requests,
-                                        bus_bridge_result_token (result));
+        uint64_t token = bus_bridge_result_token (result);
+        if ((token & CATALOG_TOKEN_BIT) && gateway->mcp) {
+            size_t size;
+            const void *body = bus_bridge_result_body (result, &size);
+            mcp_on_completion (gateway->mcp, token, body, size);
+            bus_bridge_result_destroy (&result);
+            continue;
+        }
+        http_req_t *req = idmap_lookup (gateway->requests, token);
         if (req) {
             size_t size;
             const void *body = bus_bridge_result_body (result, &size);
@@ -185,6 +231,31 @@ s_on_wake (struct lws *wsi)
         }
         bus_bridge_result_destroy (&result);
     }
+    char *topic;
+    void *body;
+    size_t size;
+    bool lost;
+    while (bus_bridge_take_event (gateway->bridge, &topic, &body, &size, &lost) == 0) {
+        if (gateway->mcp)
+            mcp_on_event (gateway->mcp, topic, lost);
+        free (topic);
+        free (body);
+    }
+}
+
+//  A piece of request body for the request on this connection.
+static void
+s_on_body (pss_t *pss, const void *data, size_t len)
+{
+    if (pss && pss->req && data && len)
+        http_req_deliver_body (pss->req, data, len);
+}
+
+static void
+s_on_body_end (pss_t *pss)
+{
+    if (pss && pss->req)
+        http_req_deliver_body_end (pss->req);
 }
 
 static int
@@ -197,12 +268,33 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user,
             return s_on_http (wsi, pss, in, len);
 
         case LWS_CALLBACK_HTTP_BODY:
+            s_on_body (pss, in, len);
+            return 0;
+
         case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-            return 0;       //  no route takes a body yet
+            //  lws 4.1.6 stays in its body state until the transaction
+            //  completes, and hands any bytes read past the body (a
+            //  request pipelined behind a POST) back as BODY_COMPLETION
+            //  again and again without consuming them: a busy loop. The
+            //  second one for a request closes the connection instead.
+            if (pss && pss->body_done) {
+                log_debug ("http: request pipelined behind a body: closing");
+                s_req_end (s_gateway (wsi), pss);
+                return -1;
+            }
+            if (pss)
+                pss->body_done = true;
+            s_on_body_end (pss);
+            return 0;
 
         case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
-            //  h2c is fine; no websocket endpoint exists yet: hang up
-            return in && strcmp (in, "h2c") == 0 ? 0 : -1;
+            //  decline h2c by making the token unknown (see the top of
+            //  this file); no websocket endpoint exists yet: hang up
+            if (in && strcasecmp (in, "h2c") == 0) {
+                ((char *) in) [0] = 'x';
+                return 0;
+            }
+            return -1;
 
         case LWS_CALLBACK_HTTP_WRITEABLE:
             return s_on_writeable (wsi, pss);

@@ -5,8 +5,10 @@
     connection), and a signal thread. Three threads in all:
 
       main      runs the lws service loop (http_server.c)
-      bus       owns the ZeroMQ socket (bus_bridge.c), wakes main with
-                lws_cancel_service when replies are ready
+      bus       owns the ZeroMQ sockets (bus_bridge.c): requests, and a
+                subscription to tools.changed / approval.changed for the
+                /mcp catalog cache; wakes main with lws_cancel_service
+                when replies or events are ready
       signals   sigwait()s SIGINT/SIGTERM, sets gateway.stop and wakes main
 
     SIGINT and SIGTERM are blocked in every thread before any is created,
@@ -29,6 +31,7 @@
 #include "paths.h"
 #include "gateway.h"
 #include "http_server.h"
+#include "mcp.h"
 
 #define PROCESS_NAME        "mcpbox-gateway"
 //  lws bounds: request line plus all headers, and how long a client may
@@ -44,6 +47,20 @@ static const config_option_t s_options [] = {
       "TCP port the HTTP server listens on" },
     { "broker", CONFIG_STR, "", 0, 0,
       "broker request endpoint; empty means ipc:// under DATA_DIR/run" },
+    { "events", CONFIG_STR, "", 0, 0,
+      "broker event output (XPUB); empty means ipc:// under DATA_DIR/run" },
+    { "allowed_hosts", CONFIG_STR, "", 0, 0,
+      "/mcp: Host values allowed besides localhost, 127.0.0.1, [::1] "
+      "(comma-separated name or name:port; * for any)" },
+    { "allowed_origins", CONFIG_STR, "", 0, 0,
+      "/mcp: browser Origins allowed besides those of allowed hosts "
+      "(comma-separated http[s]://host[:port]; * for any)" },
+    { "mcp_session_idle_s", CONFIG_INT, "3600", 1, 86400,
+      "/mcp: a session idle this long ends" },
+    { "mcp_sessions_max", CONFIG_INT, "10000", 1, 1000000,
+      "/mcp: sessions at most (the least recently used goes)" },
+    { "mcp_keepalive_s", CONFIG_INT, "15", 1, 300,
+      "/mcp: seconds between SSE keepalive comments" },
     { NULL, 0, NULL, 0, 0, NULL }
 };
 
@@ -140,6 +157,27 @@ s_run (config_t *config)
     const char *broker = config_str (config, "broker");
     if (!*broker)
         broker = paths.bus_endpoint;
+    const char *events = config_str (config, "events");
+    if (!*events)
+        events = paths.events_out;
+    static const char *topics [] = { "tools.changed", "approval.changed", NULL };
+    mcp_settings_t settings = {
+        .allowed_hosts   = config_str (config, "allowed_hosts"),
+        .allowed_origins = config_str (config, "allowed_origins"),
+        .session_idle_ms = config_int (config, "mcp_session_idle_s") * 1000,
+        .sessions_max    = (size_t) config_int (config, "mcp_sessions_max"),
+        .keepalive_ms    = config_int (config, "mcp_keepalive_s") * 1000,
+    };
+    {
+        //  settings errors are configuration errors: check before starting
+        mcp_allow_t *allow = mcp_allow_new (settings.allowed_hosts,
+                                            settings.allowed_origins, err, sizeof err);
+        if (!allow) {
+            log_error ("%s", err);
+            return 2;
+        }
+        mcp_allow_destroy (&allow);
+    }
     const char *host = config_str (config, "http_host");
     int port = (int) config_int (config, "http_port");
 
@@ -160,9 +198,18 @@ s_run (config_t *config)
         idmap_destroy (&gateway.requests);
         return 1;
     }
-    gateway.bridge = bus_bridge_new (broker, http_server_wake, &gateway);
+    gateway.bridge = bus_bridge_new_with_events (broker, events, topics,
+                                                 http_server_wake, &gateway);
     if (!gateway.bridge) {
-        log_error ("cannot connect to the broker at %s", broker);
+        log_error ("cannot connect to the broker at %s (events %s)", broker, events);
+        lws_context_destroy (gateway.context);
+        idmap_destroy (&gateway.requests);
+        return 1;
+    }
+    gateway.mcp = mcp_new (&gateway, &settings, err, sizeof err);
+    if (!gateway.mcp) {
+        log_error ("cannot start /mcp: %s", err);
+        bus_bridge_destroy (&gateway.bridge);
         lws_context_destroy (gateway.context);
         idmap_destroy (&gateway.requests);
         return 1;
@@ -170,6 +217,7 @@ s_run (config_t *config)
     pthread_t signal_thread;
     if (pthread_create (&signal_thread, NULL, s_signal_thread, &gateway) != 0) {
         log_error ("cannot start the signal thread");
+        mcp_destroy (&gateway.mcp);
         bus_bridge_destroy (&gateway.bridge);
         lws_context_destroy (gateway.context);
         idmap_destroy (&gateway.requests);
@@ -185,7 +233,8 @@ s_run (config_t *config)
     pthread_kill (signal_thread, SIGTERM);
     pthread_join (signal_thread, NULL);
     bus_bridge_destroy (&gateway.bridge);
-    lws_context_destroy (gateway.context);
+    lws_context_destroy (gateway.context);      //  ends every request
+    mcp_destroy (&gateway.mcp);
     if (idmap_size (gateway.requests))
         log_warn ("%zu requests left at shutdown", idmap_size (gateway.requests));
     idmap_destroy (&gateway.requests);

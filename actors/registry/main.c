@@ -1,20 +1,48 @@
 /*  mcpbox-registry — servers, tools, tool versions and external MCP sources;
     the callable-tool catalog.
 
-    Wires the process: configuration, logging, the bus worker for service
-    "registry", and the request loop (common/actor_main.c). The ops table is
-    the actor's whole interface; for now it answers `health` only.
+    Wires the process: configuration, logging and the request loop come
+    from common/actor_main.c; the hooks below open the database (refusing
+    to start, exit status 1, when its schema is older than ours: run
+    `mcpbox migrate`), build the catalog from it, and retry a catalog
+    rebuild that failed. The op table in ops.c is the actor's interface;
+    registry.h says how the rest of this folder fits together.
 */
 #include "actor_main.h"
+#include "log.h"
+#include "registry.h"
 
 static const char *s_owns [] = {
     "servers", "tools", "tool_versions", "external_mcp_sources", NULL
 };
 
-//  op name -> handler; `health` is answered by the service loop.
-static const service_op_t s_ops [] = {
-    { NULL, NULL }
-};
+static int
+s_open (const paths_t *paths, void **state_p, char *err, size_t errlen)
+{
+    registry_t *reg = registry_open (paths->db_path, err, errlen);
+    if (!reg)
+        return -1;
+    *state_p = reg;
+    return 0;
+}
+
+static void
+s_close (void *state)
+{
+    registry_t *reg = state;
+    registry_close (&reg);
+}
+
+//  A catalog that failed to rebuild after a commit is retried here, so it
+//  does not wait for the next `catalog` request.
+static void
+s_tick (service_t *service, void *state)
+{
+    (void) service;
+    registry_t *reg = state;
+    if (reg && reg->stale)
+        store_refresh_catalog (reg);
+}
 
 int
 main (int argc, char **argv)
@@ -23,7 +51,11 @@ main (int argc, char **argv)
         .service = "registry",
         .process = "mcpbox-registry",
         .owns    = s_owns,
-        .ops     = s_ops,
+        .ops     = registry_ops,
+        .open    = s_open,
+        .close   = s_close,
+        .tick    = s_tick,
+        .tick_ms = 1000,
     };
     return actor_main (argc, argv, &def, NULL);
 }

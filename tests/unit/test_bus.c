@@ -429,6 +429,46 @@ test_protocol_breaks (void **state)
     bus_worker_destroy (&worker);
 }
 
+//  A worker busy far past the liveness window stays registered while it
+//  calls bus_worker_keepalive, and requests arriving meanwhile are kept.
+static void
+test_keepalive_while_busy (void **state)
+{
+    fixture_t *f = *state;
+    bus_worker_t *worker = bus_worker_new (f->endpoint, "busy", 2, NULL);
+    bus_client_t *client = bus_client_new (f->endpoint);
+    s_send_op (client, "busy", "first", 5000);
+    bus_request_t *first = bus_worker_recv (worker, 2000);
+    assert_non_null (first);
+    uint64_t second_id = s_send_op (client, "busy", "second", 5000);
+    //  busy for 6 liveness windows (100 ms heartbeat x 3), keeping alive
+    int64_t until = zclock_mono () + 1800;
+    while (zclock_mono () < until) {
+        zclock_sleep (40);
+        bus_worker_keepalive (worker);
+    }
+    s_reply_text (worker, &first, "done");
+    bus_request_t *second = bus_worker_recv (worker, 0);
+    assert_non_null (second);                //  kept by keepalive
+    char *op = s_request_op (second);
+    assert_string_equal (op, "second");
+    free (op);
+    s_reply_text (worker, &second, "done");
+    for (int i = 0; i < 2; i++) {
+        bus_reply_t *reply = bus_client_recv (client, 2000);
+        assert_non_null (reply);
+        msg_t *msg = s_decode_reply (reply);
+        assert_true (msg_is_ok (msg));      //  not worker_lost
+        if (i == 1)
+            assert_true (bus_reply_id (reply) == second_id);
+        msg_destroy (&msg);
+        bus_reply_destroy (&reply);
+    }
+    assert_int_equal (bus_worker_registrations (worker), 1);
+    bus_client_destroy (&client);
+    bus_worker_destroy (&worker);
+}
+
 //  The broker restarts under a connected client and worker; both recover.
 static void
 test_broker_restart (void **state)
@@ -508,6 +548,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_call_keeps_others, setup, teardown),
         cmocka_unit_test_setup_teardown (test_bad_arguments, setup, teardown),
         cmocka_unit_test_setup_teardown (test_protocol_breaks, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_keepalive_while_busy, setup, teardown),
         cmocka_unit_test_setup_teardown (test_broker_restart, setup, teardown),
         cmocka_unit_test_setup_teardown (test_events, setup, teardown),
     };

@@ -1,0 +1,95 @@
+/*  mcp.h — the MCP endpoint's shared state, and its doors to the rest of
+    the gateway.
+
+    /mcp speaks MCP Streamable HTTP (protocol 2025-11-25, also 2025-06-18
+    and 2025-03-26). Its parts, one concern per file:
+
+      mcp_endpoint.c     HTTP rules of /mcp: Host/Origin, methods, Accept,
+                         Content-Type, body framing and limits, sessions
+                         and protocol-version headers, DELETE, CORS
+      mcp_rpc.c          JSON-RPC: message shape, initialize, ping,
+                         tools/list (pagination), tools/call routing
+      mcp_call.c         one POST in flight: bus requests with callbacks,
+                         waiting for the catalog, writing the answer
+      mcp_sse.c          GET streams: keepalives, list_changed pushes
+      mcp_session.c      the session table
+      mcp_tools*.c       the management tools (table and handlers)
+      mcp_user_tools.c   calling a user tool in the sandbox
+      catalog_cache.c    which user tools are callable
+      bus_json.c         bus replies as jansson values
+      json_schema_check.c, http_chunked.c, mcp_http_rules.c, mcp_cursor.c
+                         pure helpers, unit-tested
+
+    Everything here runs on the lws thread. The bus is reached only
+    through the bridge (asynchronously); nothing waits on a database.
+*/
+#ifndef MCPBOX_GATEWAY_MCP_H
+#define MCPBOX_GATEWAY_MCP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "gateway.h"
+#include "http_req.h"
+#include "catalog_cache.h"
+#include "mcp_http_rules.h"
+#include "mcp_session.h"
+
+#define MCP_BODY_MAX            (1u << 20)      //  a POST body, bytes
+#define MCP_PAGE_SIZE           100             //  tools/list page
+#define MCP_SERVER_NAME         "mcpbox"
+#define HTTP_STATUS_ACCEPTED    202             //  not in lws's enum
+
+//  Settings read from the configuration (main.c).
+typedef struct {
+    const char *allowed_hosts;      //  comma-separated, see mcp_http_rules.h
+    const char *allowed_origins;
+    int64_t     session_idle_ms;    //  MCP_SESSION_IDLE_MS by default
+    size_t      sessions_max;       //  MCP_SESSION_MAX by default
+    int64_t     keepalive_ms;       //  SSE comment interval, 15 s default
+} mcp_settings_t;
+
+struct _mcp_t {
+    gateway_t       *gateway;       //  the process state (requests, bridge)
+    mcp_sessions_t  *sessions;      //  the MCP sessions
+    catalog_cache_t *catalog;       //  callable user tools
+    mcp_allow_t     *allow;         //  Host / Origin allowlist
+    int64_t          keepalive_ms;  //  SSE keepalive interval
+    int64_t          last_sweep_ms; //  last idle-session sweep
+    size_t           streams;       //  SSE streams open
+    json_t          *tool_schemas;  //  management tools' input schemas
+};
+typedef struct _mcp_t mcp_t;
+
+//  NULL with a message in err if a setting is malformed.
+mcp_t *mcp_new (gateway_t *gateway, const mcp_settings_t *settings,
+                char *err, size_t errlen);
+void   mcp_destroy (mcp_t **self_p);
+
+//  The route handler for /mcp (every method).
+void   mcp_endpoint_start (http_req_t *req);
+
+//  From the server's wake-up: a bus completion that is not an HTTP
+//  request's (catalog fetches), and an event.
+void   mcp_on_completion (mcp_t *self, uint64_t token, const void *body,
+                          size_t size);
+void   mcp_on_event (mcp_t *self, const char *topic, bool lost);
+
+//  --- between the mcp_* files ----------------------------------------------
+
+//  mcp_endpoint.c: the session rules of every request but initialize
+//  (missing id 400, unsupported MCP-Protocol-Version 400, unknown or
+//  expired session 404). The session (touched), or NULL when a refusal
+//  was sent.
+mcp_session_t *mcp_endpoint_session (http_req_t *req, mcp_t *mcp,
+                                     const char *session_id, bool session_header,
+                                     const char *protocol, bool protocol_header);
+
+//  mcp_sse.c: open a GET stream for a session (checks done), push a
+//  notification to every open stream, close a session's stream.
+void   mcp_sse_open (http_req_t *req, mcp_session_t *session);
+void   mcp_sse_broadcast (mcp_t *self, const char *method);
+void   mcp_sse_close (mcp_t *self, mcp_session_t *session);
+
+#endif

@@ -1,0 +1,133 @@
+/*  mcp_call.h — one JSON-RPC request over POST /mcp, while it is handled.
+
+    The endpoint makes a call for every POST it accepts, collects the body
+    into it, and hands the parsed message to mcp_rpc. Handlers (mcp_rpc,
+    the management tools, user tools) then work asynchronously:
+
+      mcp_call_bus          send a bus request; its reply comes back to a
+                            callback with the tag given, decoded
+      mcp_call_need_catalog continue when the catalog cache is fresh (now,
+                            or when the fetch it started ends)
+      mcp_call_result / mcp_call_error / mcp_call_tool_*
+                            answer, once; later replies are dropped
+
+    If the client goes away, the HTTP request and with it the call are
+    destroyed; bus replies that come later find no request and are
+    dropped (the bridge's tokens are request ids). A backstop timer
+    answers a call that nothing answered in time.
+*/
+#ifndef MCPBOX_GATEWAY_MCP_CALL_H
+#define MCPBOX_GATEWAY_MCP_CALL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "bus_json.h"
+#include "http_chunked.h"
+#include "mcp.h"
+
+//  JSON-RPC error codes.
+#define MCP_PARSE_ERROR         (-32700)
+#define MCP_INVALID_REQUEST     (-32600)
+#define MCP_METHOD_NOT_FOUND    (-32601)
+#define MCP_INVALID_PARAMS      (-32602)
+#define MCP_INTERNAL_ERROR      (-32603)
+#define MCP_SERVER_ERROR        (-32000)
+#define MCP_SESSION_NOT_FOUND   (-32001)
+
+//  Bus timeouts of the calls we make.
+#define MCP_BUS_TIMEOUT_MS      10000       //  registry / approval reads
+#define MCP_BUS_SLOW_MS         25000       //  writes that validate code
+#define MCP_BACKSTOP_MS         60000       //  answer anyway after this
+
+typedef struct _mcp_call_t mcp_call_t;
+
+//  A bus reply (decoded; freed after the callback returns).
+typedef void (mcp_bus_fn) (mcp_call_t *call, bus_json_t *reply, intptr_t tag);
+//  The catalog is fresh (ok) or could not be refreshed.
+typedef void (mcp_catalog_fn) (mcp_call_t *call, bool ok);
+
+struct _mcp_call_t {
+    http_req_t     *req;            //  the HTTP request (owns this call)
+    mcp_t          *mcp;
+    //  the body as it arrives
+    char           *body;           //  owned, size bytes (+ NUL)
+    size_t          size;
+    size_t          cap;
+    bool            chunked;        //  Transfer-Encoding: chunked
+    http_chunked_t  decoder;
+    bool            dispatched;     //  the body was handed on
+    //  request headers kept for after the body
+    char            session_id [MCP_SESSION_ID_LEN + 2];  //  "" if absent
+    bool            session_header; //  Mcp-Session-Id was present
+    char            protocol [40];  //  MCP-Protocol-Version, "" if absent
+    bool            protocol_header;
+    //  the message
+    json_t         *message;        //  owned
+    json_t         *id;             //  borrowed from message
+    const char     *method;         //  borrowed
+    json_t         *params;         //  borrowed object, or NULL
+    //  tools/call
+    const char     *tool_name;      //  borrowed from params
+    json_t         *args;           //  borrowed object
+    //  asynchronous work
+    struct mcp_pending *pending;    //  bus requests in flight
+    size_t          pending_count;
+    size_t          pending_cap;
+    mcp_catalog_fn *on_catalog;     //  waiting for the catalog, or NULL
+    void           *ctx;            //  handler state
+    void          (*ctx_free) (void *ctx);
+};
+
+//  The endpoint's handler hooks for a POST (set by mcp_endpoint.c).
+extern const http_handler_t mcp_call_handler;
+
+mcp_call_t *mcp_call_new (http_req_t *req, mcp_t *mcp);
+
+//  Send {"op": op, ...fields} to service. 0 when sent; -1 when it could
+//  not be (fn has then already been called with an `unavailable` reply).
+int   mcp_call_bus (mcp_call_t *call, const char *service, const char *op,
+                    const json_t *fields, int timeout_ms, mcp_bus_fn *fn,
+                    intptr_t tag);
+//  fn runs now if the catalog is fresh, else when the refetch ends.
+void  mcp_call_need_catalog (mcp_call_t *call, mcp_catalog_fn *fn);
+//  The catalog cache's ready callback, routed here by the endpoint.
+void  mcp_call_catalog_ready (mcp_call_t *call, bool ok);
+
+//  Handler state, freed with the call.
+void  mcp_call_set_ctx (mcp_call_t *call, void *ctx, void (*free_fn) (void *));
+bool  mcp_call_answered (mcp_call_t *call);
+//  Arm the backstop timer (replaces the default one).
+void  mcp_call_set_backstop (mcp_call_t *call, int timeout_ms);
+
+//  --- answers (the first one wins) ------------------------------------------
+
+//  {"jsonrpc", "id", "result"}: takes the reference.
+void  mcp_call_result (mcp_call_t *call, json_t *result);
+//  {"jsonrpc", "id", "error": {code, message, data?}} with HTTP 200; takes
+//  data's reference.
+void  mcp_call_error (mcp_call_t *call, int code, const char *message,
+                      json_t *data);
+//  A tool result: JSON text content plus structuredContent (takes the
+//  reference to object).
+void  mcp_call_tool_ok (mcp_call_t *call, json_t *object);
+//  A tool result with isError true and this message.
+void  mcp_call_tool_error (mcp_call_t *call, const char *fmt, ...)
+      __attribute__ ((format (printf, 2, 3)));
+//  A tool result for a failed bus request: the peer's message for the
+//  codes a user can act on, a plain sentence for the others (never an
+//  internal error's text).
+void  mcp_call_tool_bus_error (mcp_call_t *call, const char *service,
+                               const bus_json_t *reply);
+//  The same text, for handlers that build their own result.
+void  mcp_bus_error_text (const char *service, const bus_json_t *reply,
+                          char *out, size_t size);
+
+//  An HTTP-level refusal with a JSON-RPC error body that has id null
+//  (and the endpoint's common headers). For the endpoint and mcp_rpc.
+void  mcp_http_error (http_req_t *req, int status, int code, const char *message);
+//  The endpoint's common response headers (CORS for an allowed Origin).
+void  mcp_add_common_headers (http_req_t *req);
+
+#endif

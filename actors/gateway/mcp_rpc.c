@@ -1,0 +1,278 @@
+/*  mcp_rpc.c — JSON-RPC dispatch for POST /mcp. See mcp_rpc.h.
+
+    The method table below is the endpoint's whole JSON-RPC interface.
+*/
+#include <czmq.h>
+#include <string.h>
+
+#include "log.h"
+#include "json_schema_check.h"
+#include "mcp_cursor.h"
+#include "mcp_tools.h"
+#include "mcp_rpc.h"
+
+#define MCP_INSTRUCTIONS \
+    "MCPbox lets you build your own tools. Create a server " \
+    "(mcpbox_create_server), write a tool in Python as `async def main(...)` " \
+    "(mcpbox_create_tool), try it with mcpbox_test_code, then ask for it to be " \
+    "published (mcpbox_request_publish). A human admin reviews and approves " \
+    "the code; once the server is started the tool appears in this list as " \
+    "{server}__{tool}. Network access and extra modules are requested with " \
+    "mcpbox_request_network_access and mcpbox_request_module, and also need " \
+    "the admin's approval."
+
+typedef void (method_fn) (mcp_call_t *call);
+
+//  --- initialize, ping --------------------------------------------------------
+
+static void
+s_initialize (mcp_call_t *call)
+{
+    const char *requested = json_string_value (json_object_get (call->params,
+                                                                "protocolVersion"));
+    if (!requested) {
+        mcp_call_error (call, MCP_INVALID_PARAMS,
+                        "Invalid params: protocolVersion (a string) is required", NULL);
+        return;
+    }
+    if (!mcp_protocol_supported (requested)) {
+        json_t *supported = json_array ();
+        for (int i = 0; mcp_protocol_versions [i]; i++)
+            json_array_append_new (supported, json_string (mcp_protocol_versions [i]));
+        json_t *data = json_pack ("{s:o, s:s%}", "supported", supported,
+                                  "requested", requested,
+                                  strnlen (requested, 64));
+        mcp_call_error (call, MCP_INVALID_PARAMS, "Unsupported protocol version", data);
+        return;
+    }
+    mcp_t *mcp = call->mcp;
+    mcp_session_t *session = mcp_sessions_create (mcp->sessions, requested,
+                                                  gateway_now_ms ());
+    const char *client = json_string_value (json_object_get (
+        json_object_get (call->params, "clientInfo"), "name"));
+    log_info ("mcp session %.8s… opened (protocol %s, client %.64s), %zu open",
+              session->id, requested, client ? client : "?",
+              mcp_sessions_size (mcp->sessions));
+    http_req_add_header (call->req, "mcp-session-id:", session->id);
+    json_t *result = json_pack ("{s:s, s:{s:{s:b}}, s:{s:s, s:s}, s:s}",
+        "protocolVersion", requested,
+        "capabilities", "tools", "listChanged", 1,
+        "serverInfo", "name", MCP_SERVER_NAME, "version", MCPBOX_VERSION,
+        "instructions", MCP_INSTRUCTIONS);
+    mcp_call_result (call, result);
+}
+
+static void
+s_ping (mcp_call_t *call)
+{
+    mcp_call_result (call, json_object ());
+}
+
+//  --- tools/list -----------------------------------------------------------------
+
+static void
+s_tools_list_render (mcp_call_t *call, bool ok)
+{
+    (void) ok;          //  a failed refresh lists what we had (maybe nothing)
+    mcp_t *mcp = call->mcp;
+    size_t own = mcp_tools_count ();
+    size_t users = catalog_cache_count (mcp->catalog);
+    size_t total = own + users;
+    uint64_t revision = catalog_cache_revision (mcp->catalog);
+    uint64_t offset = 0;
+    json_t *cursor = json_object_get (call->params, "cursor");
+    if (cursor && !json_is_null (cursor)) {
+        uint64_t cursor_revision;
+        if (!json_is_string (cursor)
+        ||  mcp_cursor_decode (json_string_value (cursor), json_string_length (cursor),
+                               &cursor_revision, &offset)
+        ||  offset == 0 || offset >= total) {
+            mcp_call_error (call, MCP_INVALID_PARAMS, "Invalid params: invalid cursor", NULL);
+            return;
+        }
+        if (cursor_revision != revision) {
+            mcp_call_error (call, MCP_INVALID_PARAMS,
+                            "Invalid params: the tool list changed since this cursor "
+                            "was made; list again without a cursor", NULL);
+            return;
+        }
+    }
+    json_t *tools = json_array ();
+    uint64_t end = offset + MCP_PAGE_SIZE < total ? offset + MCP_PAGE_SIZE : total;
+    for (uint64_t i = offset; i < end; i++) {
+        if (i < own) {
+            json_array_append_new (tools, mcp_tools_render ((size_t) i, mcp->tool_schemas));
+            continue;
+        }
+        const catalog_tool_t *tool = catalog_cache_tool (mcp->catalog, (size_t) (i - own));
+        json_t *entry = json_pack ("{s:s, s:O}", "name", tool->full_name,
+                                   "inputSchema", tool->input_schema);
+        //  clients (and the conformance suite) expect a description
+        if (*tool->description)
+            json_object_set_new (entry, "description", json_string (tool->description));
+        else {
+            char *text = zsys_sprintf ("Tool '%s' of the MCPbox server '%s'.",
+                                       tool->name, tool->server_name);
+            json_object_set_new (entry, "description", json_string (text));
+            zstr_free (&text);
+        }
+        json_array_append_new (tools, entry);
+    }
+    json_t *result = json_pack ("{s:o}", "tools", tools);
+    if (end < total) {
+        char next [MCP_CURSOR_LEN + 1];
+        mcp_cursor_encode (revision, end, next);
+        json_object_set_new (result, "nextCursor", json_string (next));
+    }
+    mcp_call_result (call, result);
+}
+
+static void
+s_tools_list (mcp_call_t *call)
+{
+    mcp_call_need_catalog (call, s_tools_list_render);
+}
+
+//  --- tools/call -----------------------------------------------------------------
+
+static void
+s_tools_call (mcp_call_t *call)
+{
+    json_t *name = json_object_get (call->params, "name");
+    json_t *args = json_object_get (call->params, "arguments");
+    if (!json_is_string (name)) {
+        mcp_call_error (call, MCP_INVALID_PARAMS,
+                        "Invalid params: name (a string) is required", NULL);
+        return;
+    }
+    if (args && !json_is_null (args) && !json_is_object (args)) {
+        mcp_call_error (call, MCP_INVALID_PARAMS,
+                        "Invalid params: arguments must be an object", NULL);
+        return;
+    }
+    if (!json_is_object (args)) {
+        args = json_object ();
+        json_object_set_new (call->params, "arguments", args);
+    }
+    call->tool_name = json_string_value (name);
+    call->args = args;
+
+    int index = mcp_tools_find (call->tool_name);
+    if (index < 0) {
+        mcp_user_tool_call (call);
+        return;
+    }
+    char err [512];
+    json_t *schema = json_array_get (call->mcp->tool_schemas, (size_t) index);
+    if (json_schema_check (schema, args, "arguments", err, sizeof err)) {
+        mcp_call_tool_error (call, "Invalid arguments for %s: %s", call->tool_name, err);
+        return;
+    }
+    mcp_tools_get ((size_t) index)->handler (call, args);
+}
+
+//  --- dispatch ---------------------------------------------------------------------
+
+typedef struct {
+    const char *method;
+    method_fn  *handler;
+} method_t;
+
+static const method_t s_methods [] = {
+    { "ping",           s_ping },
+    { "tools/list",     s_tools_list },
+    { "tools/call",     s_tools_call },
+    { NULL,             NULL }
+};
+
+//  A request id must be a string or a number (MCP: never null).
+static bool
+s_id_valid (const json_t *id)
+{
+    return json_is_string (id) || json_is_integer (id) || json_is_real (id);
+}
+
+void
+mcp_rpc_dispatch (mcp_call_t *call)
+{
+    http_req_t *req = call->req;
+    json_error_t error;
+    json_t *message = call->size
+        ? json_loadb (call->body, call->size, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES,
+                      &error)
+        : NULL;
+    if (!message) {
+        mcp_http_error (req, HTTP_STATUS_BAD_REQUEST, MCP_PARSE_ERROR,
+                        "Parse error: the body is not valid JSON");
+        return;
+    }
+    call->message = message;
+    if (json_is_array (message)) {
+        mcp_http_error (req, HTTP_STATUS_BAD_REQUEST, MCP_INVALID_REQUEST,
+                        "Invalid Request: JSON-RPC batches are not supported; "
+                        "send one message per POST");
+        return;
+    }
+    json_t *version = json_object_get (message, "jsonrpc");
+    json_t *method = json_object_get (message, "method");
+    json_t *id = json_object_get (message, "id");
+    json_t *params = json_object_get (message, "params");
+    bool is_response = !method && id
+                    && (json_object_get (message, "result") || json_object_get (message, "error"));
+    if (!json_is_object (message) || !json_is_string (version)
+    ||  strcmp (json_string_value (version), "2.0") != 0
+    ||  (!is_response && !json_is_string (method))
+    ||  (id && !s_id_valid (id) && !(is_response && json_is_null (id)))
+    ||  (params && !json_is_object (params) && !json_is_array (params))) {
+        mcp_http_error (req, HTTP_STATUS_BAD_REQUEST, MCP_INVALID_REQUEST,
+                        "Invalid Request: not a JSON-RPC 2.0 message");
+        return;
+    }
+    call->id = is_response ? NULL : id;
+    call->method = method ? json_string_value (method) : NULL;
+    bool params_array = json_is_array (params);
+    call->params = json_is_object (params) ? params : NULL;
+    if (!call->params && !params_array && !is_response) {
+        call->params = json_object ();
+        json_object_set_new (message, "params", call->params);
+    }
+    params = NULL;          //  may be gone: use call->params from here
+
+    bool initialize = call->id && strcmp (call->method, "initialize") == 0;
+    if (initialize && call->protocol_header && !mcp_protocol_supported (call->protocol)) {
+        //  the header belongs on later requests, but a bad one is bad anywhere
+        mcp_http_error (req, HTTP_STATUS_BAD_REQUEST, MCP_SERVER_ERROR,
+                        "Bad Request: Unsupported protocol version (supported "
+                        "versions: 2025-11-25, 2025-06-18, 2025-03-26)");
+        return;
+    }
+    if (!initialize) {
+        mcp_session_t *session = mcp_endpoint_session (req, call->mcp,
+            call->session_id, call->session_header, call->protocol,
+            call->protocol_header);
+        if (!session)
+            return;
+        if (!call->id) {
+            //  a notification or a response: nothing to answer
+            if (call->method && strcmp (call->method, "notifications/initialized") == 0)
+                session->initialized = true;
+            http_req_respond (req, HTTP_STATUS_ACCEPTED, NULL, "", 0);
+            return;
+        }
+    }
+    if (params_array) {
+        mcp_call_error (call, MCP_INVALID_PARAMS,
+                        "Invalid params: params must be an object", NULL);
+        return;
+    }
+    if (initialize) {
+        s_initialize (call);
+        return;
+    }
+    for (const method_t *entry = s_methods; entry->method; entry++)
+        if (strcmp (entry->method, call->method) == 0) {
+            entry->handler (call);
+            return;
+        }
+    mcp_call_error (call, MCP_METHOD_NOT_FOUND, "Method not found", NULL);
+}

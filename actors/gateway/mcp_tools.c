@@ -1,0 +1,363 @@
+/*  mcp_tools.c — the table of management tools. See mcp_tools.h.
+
+    Names, inputs and outputs follow the reference MCPbox (shared/
+    REFERENCE.md), so prompts written for it carry over. Each schema is
+    closed (additionalProperties false): a misspelt argument is reported
+    to the LLM rather than ignored.
+*/
+#include <stdarg.h>
+#include <string.h>
+
+#include "mcp_tools.h"
+
+#define ID_PROP(what) \
+    "{\"type\":\"string\",\"minLength\":1,\"maxLength\":64,\"description\":\"" what "\"}"
+#define ONLY(prop, name, what) \
+    "{\"type\":\"object\",\"properties\":{\"" name "\":" ID_PROP (what) "}," \
+    "\"required\":[\"" name "\"],\"additionalProperties\":false}"
+#define SERVER_ONLY ONLY ("server_id", "server_id", "The server's id (a UUID).")
+#define TOOL_ONLY   ONLY ("tool_id", "tool_id", "The tool's id (a UUID).")
+
+static const mcp_tool_def_t s_tools [] = {
+    //  --- servers -------------------------------------------------------------
+    { "mcpbox_list_servers",
+      "List the MCPbox servers (groups of tools), a page at a time. Returns "
+      "servers [{id, name, description, status, created_at}], total, page, page_size.",
+      "{\"type\":\"object\",\"properties\":{"
+        "\"page\":{\"type\":\"integer\",\"minimum\":1,\"default\":1,"
+          "\"description\":\"Page number, from 1.\"},"
+        "\"page_size\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,\"default\":50,"
+          "\"description\":\"Servers per page (1-100).\"}},"
+      "\"additionalProperties\":false}",
+      mcp_tool_list_servers },
+
+    { "mcpbox_get_server",
+      "Get one server: its fields, allowed network hosts, default timeout, its "
+      "tools with their approval status, and its pending module and network "
+      "requests.",
+      SERVER_ONLY,
+      mcp_tool_get_server },
+
+    { "mcpbox_create_server",
+      "Create a server, a named group of tools. The name must match "
+      "^[a-z][a-z0-9_]*$ (at most 64 characters, no '__'); its tools are "
+      "listed to MCP clients as {server}__{tool}.",
+      "{\"type\":\"object\",\"properties\":{"
+        "\"name\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":64,"
+          "\"description\":\"Server name: lowercase letters, digits and '_', "
+          "starting with a letter, no '__'.\"},"
+        "\"description\":{\"type\":\"string\",\"maxLength\":2000,"
+          "\"description\":\"What the server's tools are for.\"}},"
+      "\"required\":[\"name\"],\"additionalProperties\":false}",
+      mcp_tool_create_server },
+
+    { "mcpbox_delete_server",
+      "Delete a server together with all its tools and their versions. "
+      "This cannot be undone.",
+      SERVER_ONLY,
+      mcp_tool_delete_server },
+
+    { "mcpbox_start_server",
+      "Start a server: its enabled and approved tools become callable by every "
+      "MCP client. Returns how many tools are registered.",
+      SERVER_ONLY,
+      mcp_tool_start_server },
+
+    { "mcpbox_stop_server",
+      "Stop a server: its tools are no longer listed or callable.",
+      SERVER_ONLY,
+      mcp_tool_stop_server },
+
+    { "mcpbox_get_server_modules",
+      "The Python modules tool code may import: the default allowlist and, for a "
+      "server, the modules the admin approved for it on top. Returns "
+      "is_custom_config, allowed_modules, default_modules, total_allowed.",
+      "{\"type\":\"object\",\"properties\":{"
+        "\"server_id\":" ID_PROP ("A server's id, for its modules; omit for the defaults.")
+      "},\"additionalProperties\":false}",
+      mcp_tool_get_server_modules },
+
+    //  --- tools ----------------------------------------------------------------
+    { "mcpbox_list_tools",
+      "List the tools of a server: [{id, name, description, enabled}].",
+      SERVER_ONLY,
+      mcp_tool_list_tools },
+
+    { "mcpbox_get_tool",
+      "Get a tool: its fields, input schema, current version and Python code.",
+      TOOL_ONLY,
+      mcp_tool_get_tool },
+
+    { "mcpbox_create_tool",
+      "Create a tool in a server from Python code defining `async def main(...)`. "
+      "Parameters with type hints become the input schema; the docstring becomes "
+      "the description; the return value is the result. Globals: http (await "
+      "http.get/post...), json, datetime, arguments, secrets. The tool starts as "
+      "a draft: test it with mcpbox_test_code, then ask for review with "
+      "mcpbox_request_publish.",
+      "{\"type\":\"object\",\"properties\":{"
+        "\"server_id\":" ID_PROP ("The server's id.") ","
+        "\"name\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":255,"
+          "\"description\":\"Tool name: ^[a-z][a-z0-9_]*$, unique in the server.\"},"
+        "\"description\":{\"type\":\"string\",\"maxLength\":2000,"
+          "\"description\":\"What the tool does (defaults to the docstring).\"},"
+        "\"python_code\":{\"type\":\"string\",\"minLength\":1,"
+          "\"description\":\"The code, at most 100 KB, defining async def main(...).\"}},"
+      "\"required\":[\"server_id\",\"name\",\"python_code\"],\"additionalProperties\":false}",
+      mcp_tool_create_tool },
+
+    { "mcpbox_update_tool",
+      "Change a tool's name, description, code, enabled flag or timeout. A code "
+      "change makes a new version and resets approval: request publishing again.",
+      "{\"type\":\"object\",\"properties\":{"
+        "\"tool_id\":" ID_PROP ("The tool's id.") ","
+        "\"name\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":255},"
+        "\"description\":{\"type\":\"string\",\"maxLength\":2000},"
+        "\"python_code\":{\"type\":\"string\",\"minLength\":1},"
+        "\"enabled\":{\"type\":\"boolean\"},"
+        "\"timeout_ms\":{\"type\":\"integer\",\"minimum\":1000,\"maximum\":300000,"
+          "\"description\":\"Time limit of one call, in milliseconds.\"}},"
+      "\"required\":[\"tool_id\"],\"additionalProperties\":false}",
+      mcp_tool_update_tool },
+
+    { "mcpbox_delete_tool",
+      "Delete a tool and its versions. This cannot be undone.",
+      TOOL_ONLY,
+      mcp_tool_delete_tool },
+
+    { "mcpbox_list_tool_versions",
+      "List a tool's versions: [{version, change_summary, change_source, created_at}].",
+      TOOL_ONLY,
+      mcp_tool_list_tool_versions },
+
+    { "mcpbox_rollback_tool",
+      "Restore the code of an earlier version as a new version. Approval resets: "
+      "the tool must be approved again before it can be called.",
+      "{\"type\":\"object\",\"properties\":{"
+        "\"tool_id\":" ID_PROP ("The tool's id.") ","
+        "\"version\":{\"type\":\"integer\",\"minimum\":1,"
+          "\"description\":\"The version whose code to restore.\"}},"
+      "\"required\":[\"tool_id\",\"version\"],\"additionalProperties\":false}",
+      mcp_tool_rollback_tool },
+
+    //  --- the sandbox -------------------------------------------------------------
+    { "mcpbox_test_code",
+      "Run a tool's current code once in the sandbox with the given arguments, "
+      "with its server's allowed modules and hosts, approved or not. Returns "
+      "success, result, error {type, message, line, context}, stdout (first "
+      "10 KB) and duration_ms.",
+      "{\"type\":\"object\",\"properties\":{"
+        "\"tool_id\":" ID_PROP ("The tool's id.") ","
+        "\"arguments\":{\"type\":\"object\",\"default\":{},"
+          "\"description\":\"Arguments for main(...).\"}},"
+      "\"required\":[\"tool_id\"],\"additionalProperties\":false}",
+      mcp_tool_test_code },
+
+    { "mcpbox_validate_code",
+      "Check Python tool code without running it: syntax, the sandbox's rules, "
+      "and `async def main`. Returns valid, has_main, error, parameters "
+      "[{name, type, required}] and the input_schema the tool would have.",
+      "{\"type\":\"object\",\"properties\":{"
+        "\"code\":{\"type\":\"string\",\"minLength\":1,"
+          "\"description\":\"The Python code.\"}},"
+      "\"required\":[\"code\"],\"additionalProperties\":false}",
+      mcp_tool_validate_code },
+
+    //  --- approval requests (a human decides) ----------------------------------------
+    { "mcpbox_request_publish",
+      "Ask the admin to review a tool's current code for publishing. From draft "
+      "or rejected it goes to pending_review; once approved (and its server "
+      "started) MCP clients can call it.",
+      "{\"type\":\"object\",\"properties\":{"
+        "\"tool_id\":" ID_PROP ("The tool's id.") ","
+        "\"notes\":{\"type\":\"string\",\"maxLength\":2000,"
+          "\"description\":\"What the reviewer should know.\"}},"
+      "\"required\":[\"tool_id\"],\"additionalProperties\":false}",
+      mcp_tool_request_publish },
+
+    { "mcpbox_request_module",
+      "Ask the admin to allow a Python module beyond the defaults for a tool's "
+      "server. Dangerous modules (os, sys, subprocess, socket...) are never allowed.",
+      "{\"type\":\"object\",\"properties\":{"
+        "\"tool_id\":" ID_PROP ("The tool that needs the module.") ","
+        "\"module_name\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":255,"
+          "\"description\":\"The module, e.g. 'xml.etree.ElementTree'.\"},"
+        "\"justification\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":2000,"
+          "\"description\":\"Why the tool needs it.\"}},"
+      "\"required\":[\"tool_id\",\"module_name\",\"justification\"],"
+      "\"additionalProperties\":false}",
+      mcp_tool_request_module },
+
+    { "mcpbox_request_network_access",
+      "Ask the admin to let a tool's server reach a host over HTTP(S). Without a "
+      "port every port of the host is requested.",
+      "{\"type\":\"object\",\"properties\":{"
+        "\"tool_id\":" ID_PROP ("The tool that needs the host.") ","
+        "\"host\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":255,"
+          "\"description\":\"A host name, e.g. 'api.example.com'.\"},"
+        "\"port\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":65535},"
+        "\"justification\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":2000,"
+          "\"description\":\"Why the tool needs it.\"}},"
+      "\"required\":[\"tool_id\",\"host\",\"justification\"],"
+      "\"additionalProperties\":false}",
+      mcp_tool_request_network_access },
+
+    { "mcpbox_get_tool_status",
+      "A tool's approval status (draft, pending_review, approved, rejected) with "
+      "its review details, and its module and network requests.",
+      TOOL_ONLY,
+      mcp_tool_get_tool_status },
+
+    { "mcpbox_list_pending_requests",
+      "Everything waiting for the admin: tools pending review, module requests "
+      "and network requests, with a summary.",
+      "{\"type\":\"object\",\"properties\":{},\"additionalProperties\":false}",
+      mcp_tool_list_pending_requests },
+};
+
+#define TOOL_COUNT (sizeof s_tools / sizeof s_tools [0])
+
+size_t
+mcp_tools_count (void)
+{
+    return TOOL_COUNT;
+}
+
+const mcp_tool_def_t *
+mcp_tools_get (size_t index)
+{
+    return index < TOOL_COUNT ? &s_tools [index] : NULL;
+}
+
+int
+mcp_tools_find (const char *name)
+{
+    if (!name || strncmp (name, "mcpbox_", 7) != 0)
+        return -1;
+    for (size_t i = 0; i < TOOL_COUNT; i++)
+        if (strcmp (s_tools [i].name, name) == 0)
+            return (int) i;
+    return -1;
+}
+
+json_t *
+mcp_tools_schemas (char *err, size_t errlen)
+{
+    json_t *schemas = json_array ();
+    for (size_t i = 0; i < TOOL_COUNT; i++) {
+        json_error_t error;
+        json_t *schema = json_loads (s_tools [i].schema, 0, &error);
+        if (!json_is_object (schema)) {
+            snprintf (err, errlen, "%s: schema does not parse: %s", s_tools [i].name,
+                      error.text);
+            json_decref (schema);
+            json_decref (schemas);
+            return NULL;
+        }
+        json_array_append_new (schemas, schema);
+    }
+    return schemas;
+}
+
+json_t *
+mcp_tools_render (size_t index, json_t *schemas)
+{
+    return json_pack ("{s:s, s:s, s:O}", "name", s_tools [index].name,
+                      "description", s_tools [index].description,
+                      "inputSchema", json_array_get (schemas, index));
+}
+
+//  --- helpers -------------------------------------------------------------------
+
+static void
+s_simple_reply (mcp_call_t *call, bus_json_t *reply, intptr_t tag)
+{
+    const mcp_simple_t *def = (const mcp_simple_t *) tag;
+    if (!reply->ok) {
+        mcp_call_tool_bus_error (call, def->service, reply);
+        return;
+    }
+    json_t *output = def->project (reply->body, call->args);
+    if (!output) {
+        mcp_call_tool_error (call, "internal error: the %s service answered in "
+                             "an unexpected form", def->service);
+        return;
+    }
+    mcp_call_tool_ok (call, output);
+}
+
+void
+mcp_tool_simple (mcp_call_t *call, const mcp_simple_t *def, json_t *fields)
+{
+    mcp_call_bus (call, def->service, def->op, fields, def->timeout_ms,
+                  s_simple_reply, (intptr_t) def);
+    json_decref (fields);
+}
+
+#define PICK_MAX 32
+
+static size_t
+s_keys (va_list args, const char **keys)
+{
+    size_t count = 0;
+    const char *key;
+    while ((key = va_arg (args, const char *)) && count < PICK_MAX)
+        keys [count++] = key;
+    return count;
+}
+
+static json_t *
+s_pick (const json_t *from, const char **keys, size_t count)
+{
+    json_t *out = json_object ();
+    for (size_t i = 0; i < count; i++) {
+        json_t *value = json_object_get (from, keys [i]);
+        if (value)
+            json_object_set (out, keys [i], value);
+    }
+    return out;
+}
+
+json_t *
+mcp_pick (const json_t *from, ...)
+{
+    const char *keys [PICK_MAX];
+    va_list args;
+    va_start (args, from);
+    size_t count = s_keys (args, keys);
+    va_end (args);
+    return s_pick (from, keys, count);
+}
+
+json_t *
+mcp_pick_each (const json_t *array, ...)
+{
+    const char *keys [PICK_MAX];
+    va_list args;
+    va_start (args, array);
+    size_t count = s_keys (args, keys);
+    va_end (args);
+    json_t *out = json_array ();
+    size_t i;
+    json_t *item;
+    json_array_foreach (array, i, item)
+        if (json_is_object (item))
+            json_array_append_new (out, s_pick (item, keys, count));
+    return out;
+}
+
+json_t *
+mcp_default_modules (void)
+{
+    static const char *modules [] = {
+        "json", "base64", "binascii", "html", "datetime", "calendar", "zoneinfo",
+        "math", "cmath", "decimal", "fractions", "statistics", "re", "string",
+        "textwrap", "difflib", "urllib.parse", "collections", "collections.abc",
+        "itertools", "functools", "typing", "dataclasses", "enum", "uuid", "copy",
+        "hashlib", "hmac", NULL
+    };
+    json_t *list = json_array ();
+    for (int i = 0; modules [i]; i++)
+        json_array_append_new (list, json_string (modules [i]));
+    return list;
+}

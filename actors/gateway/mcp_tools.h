@@ -1,0 +1,99 @@
+/*  mcp_tools.h — the management tools: MCPbox's own tools over MCP.
+
+    One table (mcp_tools.c) names each tool with its description, its
+    input schema (JSON text, parsed once into mcp_t) and its handler. The
+    handlers live by the service they mostly talk to:
+
+      mcp_tools_registry.c   servers and tools (registry), get_server's
+                             approval details, get_server_modules
+      mcp_tools_approval.c   publish / module / network requests and their
+                             status (approval); test_code and
+                             validate_code (sandbox)
+
+    A handler gets arguments already checked against the schema, sends
+    bus requests through mcp_call_bus, and answers with mcp_call_tool_ok
+    (JSON text content + structuredContent) or mcp_call_tool_error /
+    mcp_call_tool_bus_error (isError true). There is deliberately no tool
+    that approves, rejects or revokes anything: that is the admin's, over
+    the REST API, never the LLM's.
+*/
+#ifndef MCPBOX_GATEWAY_MCP_TOOLS_H
+#define MCPBOX_GATEWAY_MCP_TOOLS_H
+
+#include <stddef.h>
+#include <jansson.h>
+
+#include "mcp_call.h"
+
+typedef void (mcp_tool_fn) (mcp_call_t *call, json_t *args);
+
+typedef struct {
+    const char  *name;          //  "mcpbox_list_servers"
+    const char  *description;   //  for the LLM
+    const char  *schema;        //  input schema, JSON text
+    mcp_tool_fn *handler;
+} mcp_tool_def_t;
+
+size_t                mcp_tools_count (void);
+const mcp_tool_def_t *mcp_tools_get (size_t index);
+//  The index of a tool by name, or -1.
+int                   mcp_tools_find (const char *name);
+
+//  Parse every schema: a JSON array index-aligned with the table, or NULL
+//  with a message in err (a programming error, caught by the tests).
+json_t               *mcp_tools_schemas (char *err, size_t errlen);
+//  {name, description, inputSchema} for tools/list (new reference).
+json_t               *mcp_tools_render (size_t index, json_t *schemas);
+
+//  --- helpers for handlers ------------------------------------------------------
+
+//  Turn a service's ok reply into the tool's output (new reference), or
+//  NULL when the reply lacks what we need.
+typedef json_t *(mcp_project_fn) (const json_t *reply, const json_t *args);
+
+//  A tool that is one bus request and a projection of its reply.
+typedef struct {
+    const char     *service;
+    const char     *op;
+    int             timeout_ms;
+    mcp_project_fn *project;
+} mcp_simple_t;
+
+//  Send {"op": def->op, ...fields} (fields: taken) and answer with the
+//  projection, or with the bus error.
+void    mcp_tool_simple (mcp_call_t *call, const mcp_simple_t *def, json_t *fields);
+//  A new object with those of the NULL-terminated keys present in from.
+json_t *mcp_pick (const json_t *from, ...) __attribute__ ((sentinel));
+//  mcp_pick on each object of an array (non-objects skipped); [] if not
+//  an array.
+json_t *mcp_pick_each (const json_t *array, ...) __attribute__ ((sentinel));
+//  The default module allowlist (DESIGN.md §7), as a new array.
+json_t *mcp_default_modules (void);
+
+//  --- handlers ----------------------------------------------------------------
+void mcp_tool_list_servers (mcp_call_t *call, json_t *args);
+void mcp_tool_get_server (mcp_call_t *call, json_t *args);
+void mcp_tool_create_server (mcp_call_t *call, json_t *args);
+void mcp_tool_delete_server (mcp_call_t *call, json_t *args);
+void mcp_tool_start_server (mcp_call_t *call, json_t *args);
+void mcp_tool_stop_server (mcp_call_t *call, json_t *args);
+void mcp_tool_get_server_modules (mcp_call_t *call, json_t *args);
+void mcp_tool_list_tools (mcp_call_t *call, json_t *args);
+void mcp_tool_get_tool (mcp_call_t *call, json_t *args);
+void mcp_tool_create_tool (mcp_call_t *call, json_t *args);
+void mcp_tool_update_tool (mcp_call_t *call, json_t *args);
+void mcp_tool_delete_tool (mcp_call_t *call, json_t *args);
+void mcp_tool_list_tool_versions (mcp_call_t *call, json_t *args);
+void mcp_tool_rollback_tool (mcp_call_t *call, json_t *args);
+void mcp_tool_test_code (mcp_call_t *call, json_t *args);
+void mcp_tool_validate_code (mcp_call_t *call, json_t *args);
+void mcp_tool_request_publish (mcp_call_t *call, json_t *args);
+void mcp_tool_request_module (mcp_call_t *call, json_t *args);
+void mcp_tool_request_network_access (mcp_call_t *call, json_t *args);
+void mcp_tool_get_tool_status (mcp_call_t *call, json_t *args);
+void mcp_tool_list_pending_requests (mcp_call_t *call, json_t *args);
+
+//  mcp_user_tools.c: call->tool_name and call->args name a user tool.
+void mcp_user_tool_call (mcp_call_t *call);
+
+#endif

@@ -1,0 +1,118 @@
+/*  mcp_user_tools.c — tools/call for a user tool: the hot path.
+
+      1. the catalog cache, no older than 1 s (refetched if it is: the
+         approval and the enablement are checked on every call, and a
+         revoked tool stops being callable within that second)
+      2. the tool by its full name; unknown -> -32602
+      3. the arguments against its input schema; a mismatch -> isError
+      4. a sandbox `run` job built from the cache: the code, the
+         arguments as data, the server's allowed modules / hosts /
+         network policy, the tool's timeout — sent through the bridge;
+         the HTTP answer is written when the executor replies
+      5. the reply: a failure -> isError with "Type: message (line n)";
+         a success -> text content (the string itself for a string, else
+         the JSON text) and structuredContent for a JSON object
+
+    Nothing here touches a database, and nothing blocks: many calls are in
+    flight at once, each waiting only for its own reply.
+*/
+#include <string.h>
+
+#include "json_schema_check.h"
+#include "log.h"
+#include "mcp_tools.h"
+
+#define RUN_GRACE_MS      5000      //  beyond the tool's timeout, for the bus
+#define BACKSTOP_GRACE_MS 15000     //  beyond that, for the answer
+
+static void
+s_ran (mcp_call_t *call, bus_json_t *reply, intptr_t tag)
+{
+    (void) tag;
+    if (!reply->ok) {
+        mcp_call_tool_bus_error (call, "sandbox", reply);
+        return;
+    }
+    const json_t *body = reply->body;
+    if (!json_is_true (json_object_get (body, "success"))) {
+        json_t *error = json_object_get (body, "error");
+        const char *type = bus_json_str (error, "type");
+        const char *message = bus_json_str (error, "message");
+        json_t *line = json_object_get (error, "line");
+        char where [48] = "";
+        if (json_is_integer (line))
+            snprintf (where, sizeof where, " (line %" JSON_INTEGER_FORMAT ")",
+                      json_integer_value (line));
+        mcp_call_tool_error (call, "%s: %s%s", type ? type : "Error",
+                             message ? message : "the tool failed", where);
+        return;
+    }
+    const char *text = bus_json_str (body, "result_json");
+    json_t *value = text ? json_loads (text, JSON_DECODE_ANY, NULL) : NULL;
+    if (!value) {
+        mcp_call_tool_error (call, "the tool's result could not be read");
+        return;
+    }
+    json_t *content = json_pack ("[{s:s, s:s}]", "type", "text", "text",
+                                 json_is_string (value) ? json_string_value (value) : text);
+    json_t *result = json_pack ("{s:o, s:b}", "content", content, "isError", 0);
+    if (json_is_object (value))
+        json_object_set (result, "structuredContent", value);
+    json_decref (value);
+    mcp_call_result (call, result);
+}
+
+static void
+s_resolved (mcp_call_t *call, bool ok)
+{
+    catalog_cache_t *catalog = call->mcp->catalog;
+    if (!ok) {
+        //  fail closed: without a fresh catalog we cannot know it is allowed
+        mcp_call_tool_error (call, "The tool catalog could not be refreshed (the "
+                             "registry or approval service is not answering); "
+                             "try again shortly.");
+        return;
+    }
+    const catalog_tool_t *tool = catalog_cache_find (catalog, call->tool_name);
+    if (!tool) {
+        char message [400];
+        snprintf (message, sizeof message, "Unknown tool: %.300s", call->tool_name);
+        mcp_call_error (call, MCP_INVALID_PARAMS, message, NULL);
+        return;
+    }
+    char err [512];
+    if (json_schema_check (tool->input_schema, call->args, "arguments", err, sizeof err)) {
+        mcp_call_tool_error (call, "Invalid arguments for %s: %s", tool->full_name, err);
+        return;
+    }
+    catalog_server_t rules;
+    catalog_cache_server (catalog, tool->server_id, &rules);
+    json_t *job = json_pack ("{s:s, s:O, s:o, s:s, s:I}",
+        "code", tool->python_code,
+        "arguments", call->args,
+        "allowed_hosts", rules.allowed_hosts ? json_incref (rules.allowed_hosts)
+                                             : json_array (),
+        "network_policy", rules.network_policy,
+        "timeout_ms", (json_int_t) tool->timeout_ms);
+    if (rules.allowed_modules)
+        json_object_set (job, "allowed_modules", rules.allowed_modules);
+    int timeout = (int) tool->timeout_ms + RUN_GRACE_MS;
+    mcp_call_set_backstop (call, timeout + BACKSTOP_GRACE_MS);
+    if (mcp_call_bus (call, "sandbox", "run", job, timeout, s_ran, 0) == 0)
+        log_debug ("tools/call %s -> sandbox", tool->full_name);
+    json_decref (job);
+}
+
+void
+mcp_user_tool_call (mcp_call_t *call)
+{
+    //  user tools are always {server}__{tool}: anything else is unknown
+    //  without asking anyone
+    if (!strstr (call->tool_name, "__")) {
+        char message [400];
+        snprintf (message, sizeof message, "Unknown tool: %.300s", call->tool_name);
+        mcp_call_error (call, MCP_INVALID_PARAMS, message, NULL);
+        return;
+    }
+    mcp_call_need_catalog (call, s_resolved);
+}

@@ -1,0 +1,206 @@
+/*  test_catalog_cache.c — which user tools are callable, from two replies.
+
+    A tool is callable only when it is in the registry catalog AND its
+    (tool_id, code_hash) is approved; the list is sorted by full name;
+    malformed entries are skipped; an error reply keeps the old snapshot;
+    the revision changes (and the changed callback fires) exactly when
+    what clients see changes; server rules come from approval.
+*/
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "json_msgpack.h"
+#include "catalog_cache.h"
+
+static int s_changes;
+
+static void
+s_changed (void *arg)
+{
+    (void) arg;
+    s_changes++;
+}
+
+//  A msgpack body from JSON text.
+static msgw_t *
+s_body (const char *text)
+{
+    json_error_t error;
+    json_t *value = json_loads (text, 0, &error);
+    if (!value)
+        fail_msg ("bad JSON in test: %s", error.text);
+    msgw_t *w = msgw_new ();
+    assert_int_equal (msgw_json (w, value), 0);
+    json_decref (value);
+    return w;
+}
+
+static int
+s_apply (catalog_cache_t *cache, const char *catalog, const char *effective, char *err)
+{
+    msgw_t *c = s_body (catalog), *e = s_body (effective);
+    int rc = catalog_cache_apply (cache, msgw_data (c), msgw_size (c),
+                                  msgw_data (e), msgw_size (e), err, 256);
+    msgw_destroy (&c);
+    msgw_destroy (&e);
+    return rc;
+}
+
+#define TOOL(id, server, name, hash) \
+    "{\"tool_id\":\"" id "\",\"server_id\":\"" server "\",\"server_name\":\"s" server "\"," \
+    "\"name\":\"" name "\",\"full_name\":\"s" server "__" name "\",\"description\":\"d-" name "\"," \
+    "\"input_schema\":{\"type\":\"object\",\"properties\":{}},\"code_hash\":\"" hash "\"," \
+    "\"python_code\":\"async def main():\\n    return 1\\n\",\"timeout_ms\":5000}"
+
+static const char *s_catalog =
+    "{\"ok\":true,\"revision\":3,\"tools\":["
+    TOOL ("t1", "1", "zeta", "h1") ","
+    TOOL ("t2", "1", "alpha", "h2") ","
+    TOOL ("t3", "2", "mid", "h3") ","
+    TOOL ("t4", "2", "unapproved", "h4") ","
+    "{\"tool_id\":\"t5\",\"name\":\"broken\"},"
+    "\"not an object\""
+    "]}";
+
+static const char *s_effective =
+    "{\"ok\":true,\"revision\":9,"
+    "\"approved\":[{\"tool_id\":\"t1\",\"code_hash\":\"h1\"},"
+                  "{\"tool_id\":\"t2\",\"code_hash\":\"h2\"},"
+                  "{\"tool_id\":\"t3\",\"code_hash\":\"h3\"},"
+                  "{\"tool_id\":\"t4\",\"code_hash\":\"OLD\"},"
+                  "{\"tool_id\":\"t9\",\"code_hash\":\"h9\"}],"
+    "\"servers\":{\"1\":{\"allowed_modules\":[\"json\",\"xml\"],"
+                        "\"allowed_hosts\":[\"api.example.com\"],"
+                        "\"network_policy\":\"allow_all_public\"},"
+                 "\"2\":{\"network_policy\":\"weird\"}}}";
+
+static void
+test_callable_is_catalog_and_approved (void **state)
+{
+    (void) state;
+    s_changes = 0;
+    catalog_cache_t *cache = catalog_cache_new (NULL, NULL, s_changed, NULL);
+    assert_false (catalog_cache_valid (cache));
+    uint64_t initial = catalog_cache_revision (cache);
+    char err [256];
+    assert_int_equal (s_apply (cache, s_catalog, s_effective, err), 0);
+    assert_true (catalog_cache_valid (cache));
+    assert_int_equal (catalog_cache_count (cache), 3);
+    assert_string_equal (catalog_cache_tool (cache, 0)->full_name, "s1__alpha");
+    assert_string_equal (catalog_cache_tool (cache, 1)->full_name, "s1__zeta");
+    assert_string_equal (catalog_cache_tool (cache, 2)->full_name, "s2__mid");
+    assert_null (catalog_cache_tool (cache, 3));
+    const catalog_tool_t *tool = catalog_cache_find (cache, "s1__zeta");
+    assert_non_null (tool);
+    assert_string_equal (tool->tool_id, "t1");
+    assert_string_equal (tool->description, "d-zeta");
+    assert_int_equal (tool->timeout_ms, 5000);
+    assert_true (json_is_object (tool->input_schema));
+    assert_null (catalog_cache_find (cache, "s2__unapproved"));     //  hash not approved
+    assert_null (catalog_cache_find (cache, "nope"));
+    assert_int_equal (s_changes, 1);
+    assert_true (catalog_cache_revision (cache) != initial);
+    catalog_cache_destroy (&cache);
+    assert_null (cache);
+}
+
+static void
+test_server_rules (void **state)
+{
+    (void) state;
+    catalog_cache_t *cache = catalog_cache_new (NULL, NULL, NULL, NULL);
+    char err [256];
+    assert_int_equal (s_apply (cache, s_catalog, s_effective, err), 0);
+    catalog_server_t rules;
+    assert_true (catalog_cache_server (cache, "1", &rules));
+    assert_int_equal (json_array_size (rules.allowed_modules), 2);
+    assert_int_equal (json_array_size (rules.allowed_hosts), 1);
+    assert_string_equal (rules.network_policy, "allow_all_public");
+    //  an unknown policy value never widens anything
+    assert_true (catalog_cache_server (cache, "2", &rules));
+    assert_null (rules.allowed_modules);
+    assert_null (rules.allowed_hosts);
+    assert_string_equal (rules.network_policy, "allowlist");
+    assert_false (catalog_cache_server (cache, "3", &rules));
+    assert_string_equal (rules.network_policy, "allowlist");
+    catalog_cache_destroy (&cache);
+}
+
+static void
+test_revision_follows_what_clients_see (void **state)
+{
+    (void) state;
+    s_changes = 0;
+    catalog_cache_t *cache = catalog_cache_new (NULL, NULL, s_changed, NULL);
+    char err [256];
+    assert_int_equal (s_apply (cache, s_catalog, s_effective, err), 0);
+    uint64_t revision = catalog_cache_revision (cache);
+    //  the same again: no change
+    assert_int_equal (s_apply (cache, s_catalog, s_effective, err), 0);
+    assert_int_equal (catalog_cache_revision (cache), revision);
+    assert_int_equal (s_changes, 1);
+    //  a new code hash for an approved tool: it drops out
+    const char *catalog =
+        "{\"ok\":true,\"tools\":[" TOOL ("t1", "1", "zeta", "NEW") "," TOOL ("t2", "1", "alpha", "h2") "]}";
+    assert_int_equal (s_apply (cache, catalog, s_effective, err), 0);
+    assert_int_equal (catalog_cache_count (cache), 1);
+    assert_int_equal (s_changes, 2);
+    assert_true (catalog_cache_revision (cache) != revision);
+    //  nothing callable any more
+    assert_int_equal (s_apply (cache, "{\"ok\":true,\"tools\":[]}", s_effective, err), 0);
+    assert_int_equal (catalog_cache_count (cache), 0);
+    assert_int_equal (s_changes, 3);
+    catalog_cache_destroy (&cache);
+}
+
+static void
+test_errors_keep_the_old_snapshot (void **state)
+{
+    (void) state;
+    catalog_cache_t *cache = catalog_cache_new (NULL, NULL, NULL, NULL);
+    char err [256];
+    assert_int_equal (s_apply (cache, s_catalog, s_effective, err), 0);
+    assert_int_equal (s_apply (cache, "{\"ok\":false,\"error\":{\"code\":\"no_worker\","
+                                      "\"message\":\"m\"}}", s_effective, err), -1);
+    assert_non_null (strstr (err, "no_worker"));
+    assert_int_equal (s_apply (cache, s_catalog, "{\"ok\":true,\"approved\":3}", err), -1);
+    assert_non_null (strstr (err, "approved"));
+    assert_int_equal (s_apply (cache, "{\"ok\":true}", s_effective, err), -1);
+    assert_int_equal (catalog_cache_count (cache), 3);
+    //  garbage bytes
+    assert_int_equal (catalog_cache_apply (cache, "\xc1", 1, "\xc1", 1, err, sizeof err), -1);
+    assert_int_equal (catalog_cache_count (cache), 3);
+    catalog_cache_destroy (&cache);
+}
+
+static void
+test_freshness_without_a_bridge (void **state)
+{
+    (void) state;
+    catalog_cache_t *cache = catalog_cache_new (NULL, NULL, NULL, NULL);
+    //  never fetched: not fresh (and with no bridge, nothing is sent)
+    assert_false (catalog_cache_fresh (cache, 1000, 0, 0));
+    catalog_cache_invalidate (cache, 0);
+    assert_false (catalog_cache_fresh (cache, 1000, 0, 0));
+    //  tokens of other fetches are ignored
+    catalog_cache_deliver (cache, CATALOG_TOKEN_BIT | 42, "x", 1, 0);
+    catalog_cache_deliver (cache, 7, "x", 1, 0);
+    assert_false (catalog_cache_valid (cache));
+    catalog_cache_destroy (&cache);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests [] = {
+        cmocka_unit_test (test_callable_is_catalog_and_approved),
+        cmocka_unit_test (test_server_rules),
+        cmocka_unit_test (test_revision_follows_what_clients_see),
+        cmocka_unit_test (test_errors_keep_the_old_snapshot),
+        cmocka_unit_test (test_freshness_without_a_bridge),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}

@@ -1,0 +1,124 @@
+/*  test_mcp_tools.c — the management tool table.
+
+    The 21 tools this gateway serves, each once, named mcpbox_*, with a
+    description, a closed object schema that parses and whose required
+    names are declared properties, and a handler; none of them decides
+    an approval. Rendering gives what tools/list needs.
+*/
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "json_schema_check.h"
+#include "mcp_tools.h"
+
+static const char *s_expected [] = {
+    "mcpbox_list_servers", "mcpbox_get_server", "mcpbox_create_server",
+    "mcpbox_delete_server", "mcpbox_start_server", "mcpbox_stop_server",
+    "mcpbox_get_server_modules", "mcpbox_list_tools", "mcpbox_get_tool",
+    "mcpbox_create_tool", "mcpbox_update_tool", "mcpbox_delete_tool",
+    "mcpbox_list_tool_versions", "mcpbox_rollback_tool", "mcpbox_test_code",
+    "mcpbox_validate_code", "mcpbox_request_publish", "mcpbox_request_module",
+    "mcpbox_request_network_access", "mcpbox_get_tool_status",
+    "mcpbox_list_pending_requests",
+};
+#define EXPECTED (sizeof s_expected / sizeof s_expected [0])
+
+static void
+test_the_table (void **state)
+{
+    (void) state;
+    assert_int_equal (mcp_tools_count (), EXPECTED);
+    for (size_t i = 0; i < EXPECTED; i++) {
+        const mcp_tool_def_t *tool = mcp_tools_get (i);
+        assert_string_equal (tool->name, s_expected [i]);
+        assert_int_equal (mcp_tools_find (s_expected [i]), (int) i);
+        assert_non_null (tool->handler);
+        assert_true (strlen (tool->description) > 20);
+        assert_null (strstr (tool->name, "__"));        //  never a user tool's name
+        assert_null (strstr (tool->name, "approve"));
+        assert_null (strstr (tool->name, "reject"));
+        assert_null (strstr (tool->name, "revoke"));
+    }
+    assert_null (mcp_tools_get (EXPECTED));
+    assert_int_equal (mcp_tools_find ("mcpbox_approve_tool"), -1);
+    assert_int_equal (mcp_tools_find ("calc__add"), -1);
+    assert_int_equal (mcp_tools_find (NULL), -1);
+}
+
+static void
+test_schemas (void **state)
+{
+    (void) state;
+    char err [256];
+    json_t *schemas = mcp_tools_schemas (err, sizeof err);
+    assert_non_null (schemas);
+    assert_int_equal (json_array_size (schemas), EXPECTED);
+    for (size_t i = 0; i < EXPECTED; i++) {
+        json_t *schema = json_array_get (schemas, i);
+        assert_string_equal (json_string_value (json_object_get (schema, "type")), "object");
+        assert_true (json_is_false (json_object_get (schema, "additionalProperties")));
+        json_t *properties = json_object_get (schema, "properties");
+        assert_true (json_is_object (properties));
+        size_t j;
+        json_t *name;
+        json_array_foreach (json_object_get (schema, "required"), j, name)
+            assert_non_null (json_object_get (properties, json_string_value (name)));
+        json_t *rendered = mcp_tools_render (i, schemas);
+        assert_string_equal (json_string_value (json_object_get (rendered, "name")),
+                             s_expected [i]);
+        assert_ptr_equal (json_object_get (rendered, "inputSchema"), schema);
+        json_decref (rendered);
+    }
+    //  a few checks through the real schemas
+    json_t *list = json_array_get (schemas, 0);
+    json_t *args = json_pack ("{s:i}", "page_size", 100);
+    assert_int_equal (json_schema_check (list, args, "arguments", err, sizeof err), 0);
+    json_object_set_new (args, "page_size", json_integer (101));
+    assert_int_equal (json_schema_check (list, args, "arguments", err, sizeof err), -1);
+    json_decref (args);
+    json_t *network = json_array_get (schemas, (size_t) mcp_tools_find ("mcpbox_request_network_access"));
+    args = json_pack ("{s:s, s:s, s:s, s:i}", "tool_id", "t", "host", "h",
+                      "justification", "j", "port", 70000);
+    assert_int_equal (json_schema_check (network, args, "arguments", err, sizeof err), -1);
+    assert_non_null (strstr (err, "arguments.port"));
+    json_decref (args);
+    json_decref (schemas);
+}
+
+static void
+test_helpers (void **state)
+{
+    (void) state;
+    json_t *from = json_pack ("{s:i, s:s, s:n}", "a", 1, "b", "x", "c");
+    json_t *picked = mcp_pick (from, "a", "c", "missing", NULL);
+    assert_int_equal (json_object_size (picked), 2);
+    assert_true (json_is_null (json_object_get (picked, "c")));
+    json_decref (picked);
+    json_t *list = json_pack ("[o, i, o]", json_incref (from), 5, json_incref (from));
+    json_t *each = mcp_pick_each (list, "b", NULL);
+    assert_int_equal (json_array_size (each), 2);
+    assert_string_equal (json_string_value (json_object_get (json_array_get (each, 1), "b")), "x");
+    json_decref (each);
+    each = mcp_pick_each (from, "b", NULL);                 //  not an array
+    assert_int_equal (json_array_size (each), 0);
+    json_decref (each);
+    json_decref (list);
+    json_decref (from);
+    json_t *modules = mcp_default_modules ();
+    assert_int_equal (json_array_size (modules), 28);
+    json_decref (modules);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests [] = {
+        cmocka_unit_test (test_the_table),
+        cmocka_unit_test (test_schemas),
+        cmocka_unit_test (test_helpers),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}

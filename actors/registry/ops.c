@@ -1,0 +1,793 @@
+/*  ops.c — the registry's interface: every op it answers, listed once
+    (registry_ops, at the bottom), and the handlers that read the request
+    fields, make the change in one transaction, reply, and announce it.
+
+    docs/BUS_OPS.md (section registry) is the contract. Fields are checked
+    for type and bounds before anything else happens (validate.c), and a
+    bad one is answered bad_request naming it:
+
+        server_id, tool_id      UUID
+        name                    server: ^[a-z][a-z0-9_]*$, <= 64, no "__"
+                                tool:   ^[a-z][a-z0-9_]*$, <= 255
+        description             UTF-8, <= 2000 characters
+        python_code             UTF-8, 1 byte .. 100 KB
+        change_summary          UTF-8, <= 2000 characters
+        timeout_ms, default_timeout_ms   1000 .. 300000
+        enabled                 boolean
+        page                    1 .. 1000000;  page_size 1 .. 100
+        version                 >= 1
+        created_by              llm | admin
+        change_source           llm | manual | import
+
+    Order inside a changing handler: fields, cheap refusals (not_found,
+    conflict), the sandbox for new code (outside any transaction), then
+    BEGIN IMMEDIATE .. rows + version + revision bump .. COMMIT, then the
+    catalog is rebuilt and `tools.changed` {"revision", "server_id",
+    "tool_id"?} published, then the reply.
+
+    tool.create without a description takes main's docstring (from the
+    sandbox's validate reply) as the description.
+
+    Additions to the contract, all optional: default_timeout_ms on
+    server.create; timeout_ms and change_summary on tool.create; tool_count
+    in every server record; `changed` on server.start / server.stop and
+    `enabled_tools` on server.start; tool_id in tools.changed for tool
+    changes; tool_type in tool records; the full snapshot (name,
+    description, enabled, timeout_ms) in tool.version.
+*/
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "log.h"
+#include "registry.h"
+
+#define CHANGES_MAX 5               //  fields a tool.update can change
+
+static const char *const s_created_by [] = { "llm", "admin", NULL };
+static const char *const s_change_sources [] = { "llm", "manual", "import", NULL };
+
+//  --- helpers -----------------------------------------------------------------
+
+static void
+s_error (msgw_t **reply, const reg_err_t *err)
+{
+    *reply = msgw_error_new (err->code, err->message);
+}
+
+static char *
+s_ndup (const char *text, size_t len)
+{
+    char *copy = malloc (len + 1);
+    if (!copy)
+        abort ();
+    memcpy (copy, text, len);
+    copy [len] = 0;
+    return copy;
+}
+
+//  After a commit: the new revision, the catalog rebuilt, the event out.
+static void
+s_committed (service_t *service, registry_t *reg, int64_t revision,
+             const char *server_id, const char *tool_id)
+{
+    reg->revision = revision;
+    store_refresh_catalog (reg);
+    msgw_t *event = msgw_new ();
+    msgw_map (event, tool_id ? 3 : 2);
+    msgw_kv_int (event, "revision", revision);
+    msgw_kv_str (event, "server_id", server_id);
+    if (tool_id)
+        msgw_kv_str (event, "tool_id", tool_id);
+    if (service_publish (service, "tools.changed", event))
+        log_debug ("tools.changed %lld not published (no event bus)",
+                   (long long) revision);
+    msgw_destroy (&event);
+}
+
+//  {"ok": true, key: <record>...} helpers: the reply map is opened with
+//  `pairs` pairs including ok.
+static msgw_t *
+s_reply_ok (size_t pairs)
+{
+    msgw_t *w = msgw_new ();
+    msgw_map (w, pairs);
+    msgw_kv_bool (w, "ok", true);
+    return w;
+}
+
+//  --- servers -------------------------------------------------------------------
+
+static void
+s_server_create (service_t *service, msg_t *request, msgw_t **reply, void *state)
+{
+    (void) service;
+    registry_t *reg = state;
+    const msgpack_object *root = msg_root (request);
+    reg_err_t err;
+    const char *name, *description;
+    size_t name_len, description_len;
+    int64_t timeout = REG_TIMEOUT_DEFAULT_MS;
+    if (field_str (root, "name", true, 0, 0, &name, &name_len, &err) < 0
+    ||  validate_server_name ("name", name, name_len, &err)
+    ||  field_str (root, "description", false, 0, REG_DESCRIPTION_MAX, &description,
+                   &description_len, &err) < 0
+    ||  field_int (root, "default_timeout_ms", false, REG_TIMEOUT_MIN_MS,
+                   REG_TIMEOUT_MAX_MS, &timeout, &err) < 0) {
+        s_error (reply, &err);
+        return;
+    }
+
+    server_t server = { .default_timeout_ms = timeout };
+    memcpy (server.name, name, name_len);
+    server.description = s_ndup (description, description_len);
+    snprintf (server.status, sizeof server.status, "ready");
+    store_now (server.created_at);
+    memcpy (server.updated_at, server.created_at, sizeof server.updated_at);
+    if (ids_uuid4 (server.id))
+        reg_fail (&err, BUS_ERR_INTERNAL, "cannot make an id");
+    else
+    if (store_server_insert (reg, &server, &err) == 0) {
+        log_info ("server %s '%s' created", server.id, server.name);
+        *reply = s_reply_ok (2);
+        msgw_str (*reply, "server");
+        encode_server (*reply, &server, 0);
+    }
+    if (!*reply)
+        s_error (reply, &err);
+    server_clear (&server);
+}
+
+static void
+s_server_get (service_t *service, msg_t *request, msgw_t **reply, void *state)
+{
+    (void) service;
+    registry_t *reg = state;
+    reg_err_t err;
+    char id [REG_ID_LEN + 1];
+    server_t server = { 0 };
+    tool_t *tools = NULL;
+    size_t count = 0;
+    if (field_id (msg_root (request), "server_id", true, id, &err) < 0
+    ||  store_server_get (reg, id, &server, &err)
+    ||  store_tool_list (reg, id, &tools, &count, &err))
+        s_error (reply, &err);
+    else {
+        *reply = s_reply_ok (2);
+        msgw_str (*reply, "server");
+        encode_server (*reply, &server, 1);
+        msgw_str (*reply, "tools");
+        msgw_array (*reply, count);
+        for (size_t i = 0; i < count; i++)
+            encode_tool_summary (*reply, &tools [i]);
+    }
+    for (size_t i = 0; i < count; i++)
+        tool_clear (&tools [i]);
+    free (tools);
+    server_clear (&server);
+}
+
+static void
+s_server_list (service_t *service, msg_t *request, msgw_t **reply, void *state)
+{
+    (void) service;
+    registry_t *reg = state;
+    const msgpack_object *root = msg_root (request);
+    reg_err_t err;
+    int64_t page = 1, page_size = REG_PAGE_SIZE_DEFAULT, total = 0;
+    server_t *servers = NULL;
+    size_t count = 0;
+    if (field_int (root, "page", false, 1, REG_PAGE_MAX, &page, &err) < 0
+    ||  field_int (root, "page_size", false, 1, REG_PAGE_SIZE_MAX, &page_size, &err) < 0
+    ||  store_server_list (reg, page, page_size, &servers, &count, &total, &err)) {
+        s_error (reply, &err);
+        return;
+    }
+    *reply = s_reply_ok (5);
+    msgw_str (*reply, "servers");
+    msgw_array (*reply, count);
+    for (size_t i = 0; i < count; i++) {
+        encode_server (*reply, &servers [i], 0);
+        server_clear (&servers [i]);
+    }
+    free (servers);
+    msgw_kv_int (*reply, "total", total);
+    msgw_kv_int (*reply, "page", page);
+    msgw_kv_int (*reply, "page_size", page_size);
+}
+
+static void
+s_server_delete (service_t *service, msg_t *request, msgw_t **reply, void *state)
+{
+    registry_t *reg = state;
+    reg_err_t err;
+    char id [REG_ID_LEN + 1];
+    int64_t revision = 0;
+    if (field_id (msg_root (request), "server_id", true, id, &err) < 0
+    ||  store_begin (reg, &err)) {
+        s_error (reply, &err);
+        return;
+    }
+    if (store_server_delete (reg, id, &err)
+    ||  store_bump_revision (reg, &revision, &err)
+    ||  store_commit (reg, &err)) {
+        store_rollback (reg);
+        s_error (reply, &err);
+        return;
+    }
+    log_info ("server %s deleted, with its tools", id);
+    s_committed (service, reg, revision, id, NULL);
+    *reply = s_reply_ok (3);
+    msgw_kv_bool (*reply, "deleted", true);
+    msgw_kv_str (*reply, "server_id", id);
+}
+
+//  start and stop: the same transaction with a different status.
+static void
+s_server_set_status (service_t *service, msg_t *request, msgw_t **reply,
+                     registry_t *reg, const char *status)
+{
+    reg_err_t err;
+    char id [REG_ID_LEN + 1];
+    bool changed = false;
+    int64_t revision = 0, enabled = 0;
+    if (field_id (msg_root (request), "server_id", true, id, &err) < 0
+    ||  store_begin (reg, &err)) {
+        s_error (reply, &err);
+        return;
+    }
+    if (store_server_set_status (reg, id, status, &changed, &err)
+    ||  (changed && store_bump_revision (reg, &revision, &err))
+    ||  store_commit (reg, &err)) {
+        store_rollback (reg);
+        s_error (reply, &err);
+        return;
+    }
+    if (changed) {
+        log_info ("server %s %s", id, status);
+        s_committed (service, reg, revision, id, NULL);
+    }
+    server_t server = { 0 };
+    if (store_server_get (reg, id, &server, &err)
+    ||  store_server_enabled_tools (reg, id, &enabled, &err)) {
+        server_clear (&server);
+        s_error (reply, &err);
+        return;
+    }
+    bool start = strcmp (status, "running") == 0;
+    *reply = s_reply_ok (start ? 4 : 3);
+    msgw_str (*reply, "server");
+    encode_server (*reply, &server, 0);
+    msgw_kv_bool (*reply, "changed", changed);
+    if (start)
+        msgw_kv_int (*reply, "enabled_tools", enabled);
+    server_clear (&server);
+}
+
+static void
+s_server_start (service_t *service, msg_t *request, msgw_t **reply, void *state)
+{
+    s_server_set_status (service, request, reply, state, "running");
+}
+
+static void
+s_server_stop (service_t *service, msg_t *request, msgw_t **reply, void *state)
+{
+    s_server_set_status (service, request, reply, state, "stopped");
+}
+
+//  --- tools -----------------------------------------------------------------------
+
+//  Write `next` as the tool's new state and its snapshot, in one
+//  transaction. `seen` is the current_version the change was computed
+//  from: if the row moved on meanwhile, nothing is written (conflict).
+static int
+s_write_change (service_t *service, registry_t *reg, tool_t *next, int64_t seen,
+                const char *summary, const char *source, reg_err_t *err)
+{
+    if (store_begin (reg, err))
+        return -1;
+    tool_t now_row = { 0 };
+    int64_t revision = 0;
+    int rc = store_tool_get (reg, next->id, &now_row, err);
+    if (rc == 0 && now_row.current_version != seen)
+        rc = reg_fail (err, BUS_ERR_CONFLICT, "tool %s changed meanwhile (version "
+                       "%lld); read it again and retry", next->id,
+                       (long long) now_row.current_version);
+    tool_clear (&now_row);
+    if (rc == 0) {
+        next->current_version = seen + 1;
+        store_now (next->updated_at);
+        rc = store_tool_update (reg, next, err);
+    }
+    if (rc == 0)
+        rc = store_version_insert (reg, next, summary, source, err);
+    if (rc == 0)
+        rc = store_bump_revision (reg, &revision, err);
+    if (rc == 0)
+        rc = store_commit (reg, err);
+    if (rc) {
+        store_rollback (reg);
+        return -1;
+    }
+    log_info ("tool %s '%s' is now version %lld (%s)", next->id, next->name,
+              (long long) next->current_version, source);
+    s_committed (service, reg, revision, next->server_id, next->id);
+    return 0;
+}
+
+static void
+s_tool_create (service_t *service, msg_t *request, msgw_t **reply, void *state)
+{
+    registry_t *reg = state;
+    const msgpack_object *root = msg_root (request);
+    reg_err_t err;
+    char server_id [REG_ID_LEN + 1];
+    const char *name, *description, *code, *summary;
+    size_t name_len, description_len, code_len, summary_len;
+    const char *created_by = "llm", *source = NULL;
+    int64_t timeout = 0;
+    int rc_timeout, rc_summary, rc_description;     //  0 present, 1 absent
+    if (field_id (root, "server_id", true, server_id, &err) < 0
+    ||  field_str (root, "name", true, 0, 0, &name, &name_len, &err) < 0
+    ||  validate_tool_name ("name", name, name_len, &err)
+    ||  (rc_description = field_str (root, "description", false, 0,
+                                      REG_DESCRIPTION_MAX, &description,
+                                      &description_len, &err)) < 0
+    ||  field_str (root, "python_code", true, REG_CODE_MAX, 0, &code, &code_len, &err) < 0
+    ||  field_enum (root, "created_by", s_created_by, &created_by, &err) < 0
+    ||  field_enum (root, "change_source", s_change_sources, &source, &err) < 0
+    ||  (rc_timeout = field_int (root, "timeout_ms", false, REG_TIMEOUT_MIN_MS,
+                                  REG_TIMEOUT_MAX_MS, &timeout, &err)) < 0
+    ||  (rc_summary = field_str (root, "change_summary", false, 0, REG_SUMMARY_MAX,
+                                  &summary, &summary_len, &err)) < 0) {
+        s_error (reply, &err);
+        return;
+    }
+    if (code_len == 0) {
+        reg_fail (&err, BUS_ERR_BAD_REQUEST, "python_code: must not be empty");
+        s_error (reply, &err);
+        return;
+    }
+    if (!source)
+        source = strcmp (created_by, "admin") == 0 ? "manual" : "llm";
+
+    tool_t tool = { .enabled = true, .current_version = 1 };
+    server_t server = { 0 };
+    char *summary_text = rc_summary == 0 ? s_ndup (summary, summary_len) : NULL;
+    char *docstring = NULL;
+    int64_t revision = 0;
+    memcpy (tool.name, name, name_len);
+    if (store_server_get (reg, server_id, &server, &err))
+        goto done;
+    int taken = store_tool_name_taken (reg, server_id, tool.name, NULL, &err);
+    if (taken) {
+        if (taken > 0)
+            reg_fail (&err, BUS_ERR_CONFLICT, "a tool named '%s' already exists on "
+                      "server '%s'", tool.name, server.name);
+        goto done;
+    }
+    if (schema_from_sandbox (service, code, code_len, &tool.input_schema,
+                             rc_description == 1 ? &docstring : NULL, &err))
+        goto done;
+    if (ids_uuid4 (tool.id) || ids_code_hash (code, code_len, tool.code_hash)) {
+        reg_fail (&err, BUS_ERR_INTERNAL, "libsodium is not usable");
+        goto done;
+    }
+    memcpy (tool.server_id, server.id, sizeof tool.server_id);
+    memcpy (tool.server_name, server.name, sizeof tool.server_name);
+    if (docstring) {
+        tool.description = docstring;
+        docstring = NULL;
+    }
+    else
+        tool.description = s_ndup (description, description_len);
+    tool.timeout_ms = rc_timeout == 0 ? timeout : server.default_timeout_ms;
+    snprintf (tool.tool_type, sizeof tool.tool_type, "python_code");
+    tool.python_code = s_ndup (code, code_len);
+    tool.code_len = code_len;
+    snprintf (tool.created_by, sizeof tool.created_by, "%s", created_by);
+    store_now (tool.created_at);
+    memcpy (tool.updated_at, tool.created_at, sizeof tool.updated_at);
+
+    if (store_begin (reg, &err))
+        goto done;
+    if (store_tool_insert (reg, &tool, &err)
+    ||  store_version_insert (reg, &tool, summary_text ? summary_text : "Initial version",
+                              source, &err)
+    ||  store_bump_revision (reg, &revision, &err)
+    ||  store_commit (reg, &err)) {
+        store_rollback (reg);
+        goto done;
+    }
+    log_info ("tool %s '%s__%s' created (%s)", tool.id, tool.server_name, tool.name,
+              source);
+    s_committed (service, reg, revision, tool.server_id, tool.id);
+    *reply = s_reply_ok (2);
+    msgw_str (*reply, "tool");
+    encode_tool (*reply, &tool, 0);
+done:
+    if (!*reply)
+        s_error (reply, &err);
+    free (summary_text);
+    free (docstring);
+    server_clear (&server);
+    tool_clear (&tool);
+}
+
+static void
+s_tool_get (service_t *service, msg_t *request, msgw_t **reply, void *state)
+{
+    (void) service;
+    registry_t *reg = state;
+    reg_err_t err;
+    char id [REG_ID_LEN + 1];
+    tool_t tool = { 0 };
+    if (field_id (msg_root (request), "tool_id", true, id, &err) < 0
+    ||  store_tool_get (reg, id, &tool, &err))
+        s_error (reply, &err);
+    else {
+        *reply = s_reply_ok (2);
+        msgw_str (*reply, "tool");
+        encode_tool (*reply, &tool, 0);
+    }
+    tool_clear (&tool);
+}
+
+static void
+s_tool_list (service_t *service, msg_t *request, msgw_t **reply, void *state)
+{
+    (void) service;
+    registry_t *reg = state;
+    reg_err_t err;
+    char id [REG_ID_LEN + 1];
+    server_t server = { 0 };
+    tool_t *tools = NULL;
+    size_t count = 0;
+    if (field_id (msg_root (request), "server_id", true, id, &err) < 0
+    ||  store_server_get (reg, id, &server, &err)
+    ||  store_tool_list (reg, id, &tools, &count, &err))
+        s_error (reply, &err);
+    else {
+        *reply = s_reply_ok (5);
+        msgw_kv_str (*reply, "server_id", server.id);
+        msgw_kv_str (*reply, "server_name", server.name);
+        msgw_str (*reply, "tools");
+        msgw_array (*reply, count);
+        for (size_t i = 0; i < count; i++)
+            encode_tool_summary (*reply, &tools [i]);
+        msgw_kv_int (*reply, "total", (int64_t) count);
+    }
+    for (size_t i = 0; i < count; i++)
+        tool_clear (&tools [i]);
+    free (tools);
+    server_clear (&server);
+}
+
+//  "Updated name", "Updated name and Python code", "Updated a, b, and c".
+static void
+s_summary (const char *const *changes, size_t count, char *out, size_t size)
+{
+    size_t used = (size_t) snprintf (out, size, "Updated ");
+    for (size_t i = 0; i < count && used < size; i++) {
+        const char *sep = i == 0 ? ""
+                        : count == 2 ? " and "
+                        : i + 1 == count ? ", and " : ", ";
+        used += (size_t) snprintf (out + used, size - used, "%s%s", sep, changes [i]);
+    }
+}
+
+static void
+s_tool_update (service_t *service, msg_t *request, msgw_t **reply, void *state)
+{
+    registry_t *reg = state;
+    const msgpack_object *root = msg_root (request);
+    reg_err_t err;
+    char id [REG_ID_LEN + 1];
+    const char *name, *description, *code, *summary;
+    size_t name_len, description_len, code_len, summary_len;
+    const char *source = "manual";
+    bool enabled = false;
+    int64_t timeout = 0;
+    //  0 present, 1 absent (validate.c)
+    int rc_name, rc_description, rc_code, rc_enabled, rc_timeout, rc_summary;
+    if (field_id (root, "tool_id", true, id, &err) < 0
+    ||  (rc_name = field_str (root, "name", false, 0, 0, &name, &name_len, &err)) < 0
+    ||  (rc_name == 0 && validate_tool_name ("name", name, name_len, &err))
+    ||  (rc_description = field_str (root, "description", false, 0,
+                                      REG_DESCRIPTION_MAX, &description,
+                                      &description_len, &err)) < 0
+    ||  (rc_code = field_str (root, "python_code", false, REG_CODE_MAX, 0, &code,
+                               &code_len, &err)) < 0
+    ||  (rc_enabled = field_bool (root, "enabled", &enabled, &err)) < 0
+    ||  (rc_timeout = field_int (root, "timeout_ms", false, REG_TIMEOUT_MIN_MS,
+                                  REG_TIMEOUT_MAX_MS, &timeout, &err)) < 0
+    ||  field_enum (root, "change_source", s_change_sources, &source, &err) < 0
+    ||  (rc_summary = field_str (root, "change_summary", false, 0, REG_SUMMARY_MAX,
+                                  &summary, &summary_len, &err)) < 0) {
+        s_error (reply, &err);
+        return;
+    }
+    if (rc_code == 0 && code_len == 0) {
+        reg_fail (&err, BUS_ERR_BAD_REQUEST, "python_code: must not be empty");
+        s_error (reply, &err);
+        return;
+    }
+
+    tool_t current = { 0 }, next = { 0 };
+    const char *changes [CHANGES_MAX];
+    size_t changed = 0;
+    char *summary_text = NULL;
+    if (store_tool_get (reg, id, &current, &err))
+        goto done;
+    if (tool_copy (&next, &current)) {
+        reg_fail (&err, BUS_ERR_INTERNAL, "out of memory");
+        goto done;
+    }
+    if (rc_name == 0 && (strlen (current.name) != name_len
+                          || memcmp (current.name, name, name_len))) {
+        memset (next.name, 0, sizeof next.name);
+        memcpy (next.name, name, name_len);
+        int taken = store_tool_name_taken (reg, current.server_id, next.name, id, &err);
+        if (taken) {
+            if (taken > 0)
+                reg_fail (&err, BUS_ERR_CONFLICT, "a tool named '%s' already exists on "
+                          "server '%s'", next.name, current.server_name);
+            goto done;
+        }
+        changes [changed++] = "name";
+    }
+    if (rc_description == 0 && (strlen (current.description) != description_len
+                                 || memcmp (current.description, description,
+                                            description_len))) {
+        free (next.description);
+        next.description = s_ndup (description, description_len);
+        changes [changed++] = "description";
+    }
+    if (rc_enabled == 0 && enabled != current.enabled) {
+        next.enabled = enabled;
+        changes [changed++] = "enabled status";
+    }
+    if (rc_timeout == 0 && timeout != current.timeout_ms) {
+        next.timeout_ms = timeout;
+        changes [changed++] = "timeout";
+    }
+    if (rc_code == 0 && (!current.python_code || current.code_len != code_len
+                          || memcmp (current.python_code, code, code_len))) {
+        if (strcmp (current.tool_type, "python_code") != 0) {
+            reg_fail (&err, BUS_ERR_BAD_REQUEST, "python_code: tool %s is an %s tool "
+                      "and has no code", id, current.tool_type);
+            goto done;
+        }
+        free (next.input_schema);
+        next.input_schema = NULL;
+        if (schema_from_sandbox (service, code, code_len, &next.input_schema, NULL,
+                                 &err))
+            goto done;
+        free (next.python_code);
+        next.python_code = s_ndup (code, code_len);
+        next.code_len = code_len;
+        if (ids_code_hash (code, code_len, next.code_hash)) {
+            reg_fail (&err, BUS_ERR_INTERNAL, "libsodium is not usable");
+            goto done;
+        }
+        changes [changed++] = "Python code";
+    }
+    if (changed == 0) {
+        *reply = s_reply_ok (3);
+        msgw_str (*reply, "tool");
+        encode_tool (*reply, &current, 0);
+        msgw_kv_bool (*reply, "changed", false);
+        goto done;
+    }
+    if (rc_summary == 0)
+        summary_text = s_ndup (summary, summary_len);
+    else {
+        summary_text = malloc (160);
+        if (!summary_text)
+            abort ();
+        s_summary (changes, changed, summary_text, 160);
+    }
+    if (s_write_change (service, reg, &next, current.current_version, summary_text,
+                        source, &err))
+        goto done;
+    *reply = s_reply_ok (3);
+    msgw_str (*reply, "tool");
+    encode_tool (*reply, &next, 0);
+    msgw_kv_bool (*reply, "changed", true);
+done:
+    if (!*reply)
+        s_error (reply, &err);
+    free (summary_text);
+    tool_clear (&current);
+    tool_clear (&next);
+}
+
+static void
+s_tool_delete (service_t *service, msg_t *request, msgw_t **reply, void *state)
+{
+    registry_t *reg = state;
+    reg_err_t err;
+    char id [REG_ID_LEN + 1];
+    tool_t tool = { 0 };
+    int64_t revision = 0;
+    if (field_id (msg_root (request), "tool_id", true, id, &err) < 0
+    ||  store_tool_get (reg, id, &tool, &err)
+    ||  store_begin (reg, &err)) {
+        tool_clear (&tool);
+        s_error (reply, &err);
+        return;
+    }
+    if (store_tool_delete (reg, id, &err)
+    ||  store_bump_revision (reg, &revision, &err)
+    ||  store_commit (reg, &err)) {
+        store_rollback (reg);
+        tool_clear (&tool);
+        s_error (reply, &err);
+        return;
+    }
+    log_info ("tool %s '%s__%s' deleted, with its versions", id, tool.server_name,
+              tool.name);
+    s_committed (service, reg, revision, tool.server_id, id);
+    *reply = s_reply_ok (3);
+    msgw_kv_bool (*reply, "deleted", true);
+    msgw_kv_str (*reply, "tool_id", id);
+    tool_clear (&tool);
+}
+
+static void
+s_tool_versions (service_t *service, msg_t *request, msgw_t **reply, void *state)
+{
+    (void) service;
+    registry_t *reg = state;
+    reg_err_t err;
+    char id [REG_ID_LEN + 1];
+    tool_t tool = { 0 };
+    version_t *versions = NULL;
+    size_t count = 0;
+    if (field_id (msg_root (request), "tool_id", true, id, &err) < 0
+    ||  store_tool_get (reg, id, &tool, &err)
+    ||  store_version_list (reg, id, &versions, &count, &err))
+        s_error (reply, &err);
+    else {
+        *reply = s_reply_ok (6);
+        msgw_kv_str (*reply, "tool_id", tool.id);
+        msgw_kv_str (*reply, "tool_name", tool.name);
+        msgw_kv_int (*reply, "current_version", tool.current_version);
+        msgw_kv_int (*reply, "total_versions", (int64_t) count);
+        msgw_str (*reply, "versions");
+        msgw_array (*reply, count);
+        for (size_t i = 0; i < count; i++)
+            encode_version_summary (*reply, &versions [i]);
+    }
+    for (size_t i = 0; i < count; i++)
+        version_clear (&versions [i]);
+    free (versions);
+    tool_clear (&tool);
+}
+
+static void
+s_tool_version (service_t *service, msg_t *request, msgw_t **reply, void *state)
+{
+    (void) service;
+    registry_t *reg = state;
+    const msgpack_object *root = msg_root (request);
+    reg_err_t err;
+    char id [REG_ID_LEN + 1];
+    int64_t number = 0;
+    tool_t tool = { 0 };
+    version_t version = { 0 };
+    if (field_id (root, "tool_id", true, id, &err) < 0
+    ||  field_int (root, "version", true, 1, INT64_MAX, &number, &err) < 0
+    ||  store_tool_get (reg, id, &tool, &err)
+    ||  store_version_get (reg, id, number, &version, &err))
+        s_error (reply, &err);
+    else {
+        *reply = s_reply_ok (3);
+        msgw_kv_str (*reply, "tool_id", tool.id);
+        msgw_str (*reply, "version");
+        encode_version (*reply, &version, 0);
+    }
+    version_clear (&version);
+    tool_clear (&tool);
+}
+
+static void
+s_tool_rollback (service_t *service, msg_t *request, msgw_t **reply, void *state)
+{
+    registry_t *reg = state;
+    const msgpack_object *root = msg_root (request);
+    reg_err_t err;
+    char id [REG_ID_LEN + 1];
+    int64_t number = 0;
+    tool_t current = { 0 }, next = { 0 };
+    version_t version = { 0 };
+    if (field_id (root, "tool_id", true, id, &err) < 0
+    ||  field_int (root, "version", true, 1, INT64_MAX, &number, &err) < 0
+    ||  store_tool_get (reg, id, &current, &err)
+    ||  store_version_get (reg, id, number, &version, &err))
+        goto done;
+    if (tool_copy (&next, &current)) {
+        reg_fail (&err, BUS_ERR_INTERNAL, "out of memory");
+        goto done;
+    }
+    if (strcmp (version.name, current.name) != 0) {
+        int taken = store_tool_name_taken (reg, current.server_id, version.name, id, &err);
+        if (taken) {
+            if (taken > 0)
+                reg_fail (&err, BUS_ERR_CONFLICT, "version %lld is named '%s', which "
+                          "another tool of server '%s' now has", (long long) number,
+                          version.name, current.server_name);
+            goto done;
+        }
+    }
+    //  the snapshot becomes the tool: move its heap fields over
+    memcpy (next.name, version.name, sizeof next.name);
+    free (next.description);
+    next.description = version.description;
+    version.description = NULL;
+    next.enabled = version.enabled;
+    next.timeout_ms = version.timeout_ms;
+    free (next.python_code);
+    next.python_code = version.python_code;
+    next.code_len = version.code_len;
+    version.python_code = NULL;
+    memcpy (next.code_hash, version.code_hash, sizeof next.code_hash);
+    free (next.input_schema);
+    next.input_schema = version.input_schema;
+    version.input_schema = NULL;
+    char summary [64];
+    snprintf (summary, sizeof summary, "Rolled back to version %lld", (long long) number);
+    if (s_write_change (service, reg, &next, current.current_version, summary,
+                        "rollback", &err))
+        goto done;
+    *reply = s_reply_ok (3);
+    msgw_str (*reply, "tool");
+    encode_tool (*reply, &next, 0);
+    msgw_kv_int (*reply, "restored_version", number);
+done:
+    if (!*reply)
+        s_error (reply, &err);
+    version_clear (&version);
+    tool_clear (&current);
+    tool_clear (&next);
+}
+
+//  --- catalog -------------------------------------------------------------------
+
+static void
+s_catalog (service_t *service, msg_t *request, msgw_t **reply, void *state)
+{
+    (void) service;
+    (void) request;
+    registry_t *reg = state;
+    if (reg->stale)
+        store_refresh_catalog (reg);
+    if (reg->stale) {
+        *reply = msgw_error_new (BUS_ERR_UNAVAILABLE,
+                                 "the catalog could not be rebuilt; try again");
+        return;
+    }
+    *reply = catalog_reply (reg->catalog);
+}
+
+//  --- the interface ---------------------------------------------------------------
+
+//  op name -> handler; `health` is answered by the service loop.
+const service_op_t registry_ops [] = {
+    { "server.create",  s_server_create  },     //  name*, description
+    { "server.get",     s_server_get     },     //  server_id*
+    { "server.list",    s_server_list    },     //  page, page_size
+    { "server.delete",  s_server_delete  },     //  server_id*
+    { "server.start",   s_server_start   },     //  server_id*
+    { "server.stop",    s_server_stop    },     //  server_id*
+    { "tool.create",    s_tool_create    },     //  server_id*, name*, python_code*, ...
+    { "tool.get",       s_tool_get       },     //  tool_id*
+    { "tool.list",      s_tool_list      },     //  server_id*
+    { "tool.update",    s_tool_update    },     //  tool_id*, name, description, ...
+    { "tool.delete",    s_tool_delete    },     //  tool_id*
+    { "tool.versions",  s_tool_versions  },     //  tool_id*
+    { "tool.version",   s_tool_version   },     //  tool_id*, version*
+    { "tool.rollback",  s_tool_rollback  },     //  tool_id*, version*
+    { "catalog",        s_catalog        },     //  -
+    { NULL,             NULL             }
+};

@@ -1,0 +1,285 @@
+/*  registry.h — the registry actor's internals, shared by its files.
+
+    The registry owns servers, tools, tool_versions, external_mcp_sources
+    and registry_revision (sql/0002_registry.sql) and answers the `registry`
+    section of docs/BUS_OPS.md. Its files, one concern each:
+
+        main.c           process wiring: actor_main, open/close/tick hooks
+        ops.c            the op table — the whole interface — and handlers
+        validate.c       request fields: types, names, sizes, patterns
+        encode.c         server, tool and version records as msgpack maps
+        store.c          the connection, schema check, statements,
+                         transactions, the revision, times
+        store_servers.c  SQL for servers
+        store_tools.c    SQL for tools and tool versions
+        catalog.c        the in-memory catalog `catalog` answers from
+        ids.c            UUID v4 ids and SHA-256 code hashes (libsodium)
+        schema.c         input schemas, asked of the sandbox over the bus
+
+    A change runs as: fields checked (validate.c) -> cheap refusals (the
+    server exists, the name is free) -> the sandbox, for new code (schema.c,
+    outside any transaction: no write lock is held while waiting on the
+    bus) -> BEGIN IMMEDIATE .. rows, version, revision bump .. COMMIT
+    (store*.c) -> catalog rebuilt from the database (catalog.c) ->
+    `tools.changed` {"revision", "server_id", "tool_id"?} published -> reply.
+    A refusal changes nothing and publishes nothing. Everything that
+    matters is committed before the reply, so kill -9 at any point loses
+    only an unanswered request, and a restart rebuilds the catalog from
+    the database.
+
+    Versions: every real change to a tool writes a full snapshot (name,
+    description, enabled, timeout, code, hash, schema) as version
+    current_version + 1; an update that changes nothing writes none;
+    rollback copies an old snapshot into the tool as a new version.
+*/
+#ifndef MCPBOX_REGISTRY_H
+#define MCPBOX_REGISTRY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sqlite3.h>
+#include "service.h"
+
+#define REG_SCHEMA_VERSION      2           //  migration 0002 makes our tables
+#define REG_ID_LEN              36          //  UUID text
+#define REG_HASH_LEN            64          //  SHA-256, lower-case hex
+#define REG_TIME_LEN            24          //  "2026-11-29T05:40:00.123Z"
+#define REG_SERVER_NAME_MAX     64          //  characters (ASCII)
+#define REG_TOOL_NAME_MAX       255
+#define REG_DESCRIPTION_MAX     2000        //  characters (code points)
+#define REG_SUMMARY_MAX         2000        //  change_summary, characters
+#define REG_CODE_MAX            (100 * 1024)    //  python_code, bytes
+#define REG_TIMEOUT_MIN_MS      1000
+#define REG_TIMEOUT_MAX_MS      300000
+#define REG_TIMEOUT_DEFAULT_MS  30000
+#define REG_PAGE_MAX            1000000     //  page numbers beyond are silly
+#define REG_PAGE_SIZE_DEFAULT   50
+#define REG_PAGE_SIZE_MAX       100
+#define REG_SANDBOX_TIMEOUT_MS  2500        //  validate: covers an executor restart, fails fast with none
+
+//  An error travelling as a value: a code from the closed set and a message
+//  for the caller.
+typedef struct {
+    bus_error_t code;
+    char        message [256];
+} reg_err_t;
+
+//  Fill *err; returns -1 so that `return reg_fail (...)` reads well.
+int reg_fail (reg_err_t *err, bus_error_t code, const char *fmt, ...)
+    __attribute__ ((format (printf, 3, 4)));
+
+//  --- records ---------------------------------------------------------------
+
+typedef struct {
+    char     id [REG_ID_LEN + 1];
+    char     name [REG_SERVER_NAME_MAX + 1];
+    char    *description;                   //  heap, never NULL once loaded
+    char     status [16];                   //  ready | running | stopped | error
+    int64_t  default_timeout_ms;
+    int64_t  tool_count;                    //  filled by list/get only
+    char     created_at [REG_TIME_LEN + 8];
+    char     updated_at [REG_TIME_LEN + 8];
+} server_t;
+
+void server_clear (server_t *self);
+
+typedef struct {
+    char     id [REG_ID_LEN + 1];
+    char     server_id [REG_ID_LEN + 1];
+    char     server_name [REG_SERVER_NAME_MAX + 1];
+    char     name [REG_TOOL_NAME_MAX + 1];
+    char    *description;                   //  heap
+    bool     enabled;
+    int64_t  timeout_ms;
+    char    *input_schema;                  //  heap, JSON text of an object
+    char     tool_type [24];                //  python_code | mcp_passthrough
+    char    *python_code;                   //  heap; NULL for passthrough
+    size_t   code_len;
+    char     code_hash [REG_HASH_LEN + 1];
+    int64_t  current_version;
+    char     created_by [16];               //  llm | admin
+    char     created_at [REG_TIME_LEN + 8];
+    char     updated_at [REG_TIME_LEN + 8];
+} tool_t;
+
+void tool_clear (tool_t *self);
+//  Deep copy; 0 or -1 (out of memory, *dest cleared).
+int  tool_copy (tool_t *dest, const tool_t *src);
+
+typedef struct {
+    int64_t  version;
+    char     name [REG_TOOL_NAME_MAX + 1];
+    char    *description;                   //  heap
+    bool     enabled;
+    int64_t  timeout_ms;
+    char    *python_code;                   //  heap; NULL when not loaded
+    size_t   code_len;
+    char     code_hash [REG_HASH_LEN + 1];
+    char    *input_schema;                  //  heap; NULL when not loaded
+    char    *change_summary;                //  heap
+    char     change_source [16];
+    char     created_at [REG_TIME_LEN + 8];
+} version_t;
+
+void version_clear (version_t *self);
+
+//  --- validate.c --------------------------------------------------------------
+//  Field readers on the request map. Each returns 0 when the field is
+//  present and valid, 1 when it is absent (or nil) and optional, and -1 with
+//  a bad_request naming the field otherwise. Strings must be UTF-8 without
+//  NUL; the pointers they return point into the request.
+
+bool   validate_utf8 (const char *text, size_t len);    //  also refuses NUL
+size_t validate_chars (const char *text, size_t len);   //  code points
+int    validate_server_name (const char *key, const char *text, size_t len,
+                             reg_err_t *err);
+int    validate_tool_name (const char *key, const char *text, size_t len,
+                           reg_err_t *err);
+//  8-4-4-4-12 hex, any case; out gets the lower-case form.
+bool   validate_uuid (const char *text, size_t len, char out [REG_ID_LEN + 1]);
+
+int field_str  (const msgpack_object *root, const char *key, bool required,
+                size_t max_bytes, size_t max_chars, const char **ptr,
+                size_t *len, reg_err_t *err);
+int field_id   (const msgpack_object *root, const char *key, bool required,
+                char out [REG_ID_LEN + 1], reg_err_t *err);
+int field_int  (const msgpack_object *root, const char *key, bool required,
+                int64_t min, int64_t max, int64_t *out, reg_err_t *err);
+int field_bool (const msgpack_object *root, const char *key, bool *out,
+                reg_err_t *err);
+//  One of `choices` (NULL-terminated); *out is the matching static string.
+int field_enum (const msgpack_object *root, const char *key,
+                const char *const *choices, const char **out, reg_err_t *err);
+
+//  --- ids.c -------------------------------------------------------------------
+//  A fresh random UUID v4, lower-case. 0, or -1 if libsodium cannot start.
+int  ids_uuid4 (char out [REG_ID_LEN + 1]);
+//  Lower-case hex SHA-256 of the bytes. 0 or -1.
+int  ids_code_hash (const char *code, size_t len, char out [REG_HASH_LEN + 1]);
+
+//  --- catalog.c ---------------------------------------------------------------
+typedef struct _catalog_t catalog_t;
+
+catalog_t *catalog_new (void);
+void       catalog_destroy (catalog_t **self_p);
+//  Rebuild from the database: enabled tools of running servers. The
+//  previous catalog stays on failure.
+int        catalog_rebuild (catalog_t *self, sqlite3 *db, int64_t revision,
+                            reg_err_t *err);
+//  A complete `catalog` reply (a copy of the cached encoding).
+msgw_t    *catalog_reply (catalog_t *self);
+int64_t    catalog_revision (catalog_t *self);
+size_t     catalog_count (catalog_t *self);
+
+//  --- store.c -----------------------------------------------------------------
+typedef struct _stmt_cache_t stmt_cache_t;
+
+typedef struct {
+    sqlite3      *db;           //  our connection (db_open)
+    stmt_cache_t *stmts;        //  prepared statements, by SQL text
+    catalog_t    *catalog;      //  what `catalog` answers
+    int64_t       revision;     //  revision of the last commit
+    bool          stale;        //  the catalog failed to rebuild
+} registry_t;
+
+//  Open the database, check its schema is new enough, load the revision
+//  and build the catalog. NULL + err.
+registry_t *registry_open (const char *db_path, char *err, size_t errlen);
+void        registry_close (registry_t **self_p);
+
+//  A prepared statement for `sql` (a string with static storage: cached by
+//  its address), reset and unbound. NULL + err (internal).
+sqlite3_stmt *store_stmt (registry_t *self, const char *sql, reg_err_t *err);
+//  sqlite3_reset, so that no statement keeps a read transaction open.
+void store_done (sqlite3_stmt *stmt);
+//  An internal error naming what failed, with SQLite's message in the log.
+int  store_fail (registry_t *self, reg_err_t *err, const char *what);
+
+int  store_begin (registry_t *self, reg_err_t *err);    //  BEGIN IMMEDIATE
+int  store_commit (registry_t *self, reg_err_t *err);   //  rolls back on failure
+void store_rollback (registry_t *self);
+//  Inside a transaction: revision + 1, returned in *revision.
+int  store_bump_revision (registry_t *self, int64_t *revision, reg_err_t *err);
+//  Rebuild the catalog after a commit (marks stale on failure).
+void store_refresh_catalog (registry_t *self);
+//  Now as "2026-11-29T05:40:00.123Z".
+void store_now (char buf [REG_TIME_LEN + 8]);
+//  Copy a text column into a fixed buffer / a fresh heap string.
+void  store_col_copy (sqlite3_stmt *stmt, int col, char *buf, size_t size);
+char *store_col_dup (sqlite3_stmt *stmt, int col, size_t *len);    //  NULL for NULL
+char *store_col_text (sqlite3_stmt *stmt, int col);                 //  "" for NULL
+
+//  --- store_servers.c ---------------------------------------------------------
+int store_server_insert (registry_t *self, const server_t *server, reg_err_t *err);
+//  not_found when missing. Fills tool_count.
+int store_server_get (registry_t *self, const char *id, server_t *out,
+                      reg_err_t *err);
+//  A page, ordered by creation; *items (caller frees with server_clear each
+//  and free) and *total.
+int store_server_list (registry_t *self, int64_t page, int64_t page_size,
+                       server_t **items, size_t *count, int64_t *total,
+                       reg_err_t *err);
+//  *changed false when the status already was `status`.
+int store_server_set_status (registry_t *self, const char *id,
+                             const char *status, bool *changed, reg_err_t *err);
+int store_server_delete (registry_t *self, const char *id, reg_err_t *err);
+//  Enabled tools of a server (for start's reply).
+int store_server_enabled_tools (registry_t *self, const char *id,
+                                int64_t *count, reg_err_t *err);
+
+//  --- store_tools.c -----------------------------------------------------------
+//  not_found when missing.
+int store_tool_get (registry_t *self, const char *id, tool_t *out, reg_err_t *err);
+//  conflict when the name is taken on that server.
+int store_tool_insert (registry_t *self, const tool_t *tool, reg_err_t *err);
+//  Write every mutable field of the tool row; conflict on a name clash.
+int store_tool_update (registry_t *self, const tool_t *tool, reg_err_t *err);
+int store_tool_delete (registry_t *self, const char *id, reg_err_t *err);
+//  1 when a tool of that name exists on the server (other than except_id).
+int store_tool_name_taken (registry_t *self, const char *server_id,
+                           const char *name, const char *except_id,
+                           reg_err_t *err);
+//  A server's tools without their code, ordered by creation.
+int store_tool_list (registry_t *self, const char *server_id, tool_t **items,
+                     size_t *count, reg_err_t *err);
+//  Snapshot the tool as its current_version.
+int store_version_insert (registry_t *self, const tool_t *tool,
+                          const char *summary, const char *source,
+                          reg_err_t *err);
+//  One version with code and schema; not_found when missing.
+int store_version_get (registry_t *self, const char *tool_id, int64_t version,
+                       version_t *out, reg_err_t *err);
+//  Every version without code and schema, newest first.
+int store_version_list (registry_t *self, const char *tool_id,
+                        version_t **items, size_t *count, reg_err_t *err);
+
+//  --- encode.c ----------------------------------------------------------------
+//  Each writes one map of the record's fields plus `extra` more pairs that
+//  the caller writes right after.
+void encode_server (msgw_t *w, const server_t *server, size_t extra);
+//  {id,name,description,enabled,code_hash,current_version}
+void encode_tool_summary (msgw_t *w, const tool_t *tool);
+//  Every field of tool.get.
+void encode_tool (msgw_t *w, const tool_t *tool, size_t extra);
+void encode_version_summary (msgw_t *w, const version_t *version);
+void encode_version (msgw_t *w, const version_t *version, size_t extra);
+//  A JSON object text as a msgpack map ({} if it does not parse).
+void encode_schema (msgw_t *w, const char *json_text);
+
+//  --- schema.c ----------------------------------------------------------------
+//  Ask the sandbox to validate `code`; on success *schema_json is the input
+//  schema as compact JSON text and, when docstring is not NULL, *docstring
+//  main's docstring or NULL (caller frees both). bad_request with the
+//  validation message when the code is refused; unavailable when no
+//  executor answers.
+int schema_from_sandbox (service_t *service, const char *code, size_t len,
+                         char **schema_json, char **docstring, reg_err_t *err);
+//  How long a validate request may wait (service_call keeps us registered).
+int schema_timeout_ms (void);
+
+//  --- ops.c -------------------------------------------------------------------
+//  The op table (op name -> handler), ending with { NULL, NULL }.
+extern const service_op_t registry_ops [];
+
+#endif
