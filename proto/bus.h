@@ -108,6 +108,9 @@ const void *bus_request_body (bus_request_t *self, size_t *size);
 //  Milliseconds the client will still wait (as of receipt).
 int         bus_request_timeout_ms (bus_request_t *self);
 void        bus_request_destroy (bus_request_t **self_p);
+//  Zero and drop the body once it has been consumed (it may carry secrets
+//  and the request is kept until it is answered).
+void        bus_request_wipe_body (bus_request_t *self);
 
 //  --- worker --------------------------------------------------------------
 typedef struct _bus_worker_t bus_worker_t;

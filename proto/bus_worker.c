@@ -61,6 +61,16 @@ bus_request_timeout_ms (bus_request_t *self)
 }
 
 void
+bus_request_wipe_body (bus_request_t *self)
+{
+    if (self->body) {
+        explicit_bzero (zframe_data (self->body), zframe_size (self->body));
+        zframe_destroy (&self->body);
+        self->body = zframe_new_empty ();
+    }
+}
+
+void
 bus_request_destroy (bus_request_t **self_p)
 {
     if (!self_p || !*self_p)

@@ -262,6 +262,8 @@ msg_destroy (msg_t **self_p)
         return;
     msg_t *self = *self_p;
     msgpack_unpacked_destroy (&self->unpacked);
+    //  bodies carry secrets (sandbox jobs); leave none in freed memory
+    explicit_bzero (self->data, self->size);
     free (self->data);
     free (self->error_message);
     free (self);

@@ -132,7 +132,13 @@ call_pool_start (call_pool_t *self, job_spec_t *spec, void *token,
     call->started_us = zclock_usecs ();
     call->deadline = zclock_mono () + call->spec.timeout_ms + DEADLINE_SLACK_MS;
     frame_reader_init (&call->reader, FRAME_MAX);
-    if (frame_write (call->child.down, call->spec.job_json, call->spec.job_size) != 0) {
+    int written = frame_write (call->child.down, call->spec.job_json, call->spec.job_size);
+    //  the child has the job; keep no copy of its code, arguments or secrets
+    //  in this process, which later children are forked from
+    explicit_bzero (call->spec.job_json, call->spec.job_size);
+    free (call->spec.job_json);
+    call->spec.job_json = NULL;
+    if (written != 0) {
         snprintf (err, errlen, "the sandbox child did not take its job");
         s_call_free (&call);
         return -1;
@@ -185,6 +191,63 @@ s_kill (call_t *call, const char *why)
     kill (call->child.pid, SIGKILL);
 }
 
+//  The child's result frame is written by code that ran next to the tool:
+//  keep only the fields we know, with the types we expect, and a
+//  result_json that really is JSON. NULL when it is not a result at all.
+static json_t *
+s_clean_result (json_t *raw)
+{
+    json_t *success = json_object_get (raw, "success");
+    if (!json_is_boolean (success))
+        return NULL;
+    json_t *clean = json_object ();
+    json_object_set (clean, "success", success);
+    const char *bools [] = { "structured", "stdout_truncated", "valid", "has_main" };
+    for (size_t i = 0; i < sizeof bools / sizeof bools [0]; i++) {
+        json_t *value = json_object_get (raw, bools [i]);
+        if (json_is_boolean (value))
+            json_object_set (clean, bools [i], value);
+    }
+    const char *text = json_string_value (json_object_get (raw, "result_json"));
+    if (text) {
+        json_t *parsed = json_loads (text, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, NULL);
+        if (!parsed) {
+            json_decref (clean);
+            return NULL;
+        }
+        json_decref (parsed);
+        json_object_set (clean, "result_json", json_object_get (raw, "result_json"));
+    }
+    json_t *out = json_object_get (raw, "stdout");
+    json_object_set_new (clean, "stdout", json_is_string (out) && json_string_length (out) <= (2u << 20)
+                                          ? json_incref (out) : json_string (""));
+    json_t *error = json_object_get (raw, "error");
+    if (json_is_object (error)) {
+        json_t *type = json_object_get (error, "type"), *message = json_object_get (error, "message");
+        json_t *line = json_object_get (error, "line"), *context = json_object_get (error, "context");
+        json_t *lines = json_array ();
+        for (size_t i = 0; json_is_array (context) && i < json_array_size (context) && i < 10; i++)
+            if (json_is_string (json_array_get (context, i)))
+                json_array_append (lines, json_array_get (context, i));
+        json_object_set_new (clean, "error", json_pack ("{s:s, s:s%, s:o, s:o}",
+            "type", json_is_string (type) && json_string_length (type) <= 100 ? json_string_value (type) : "Error",
+            "message", json_is_string (message) ? json_string_value (message) : "",
+            json_is_string (message) ? (json_string_length (message) > 8000 ? 8000 : json_string_length (message)) : 0,
+            "line", json_is_integer (line) ? json_incref (line) : json_null (),
+            "context", lines));
+    }
+    //  validate: the schema and parameters the harness derived
+    const char *objects [] = { "input_schema" };
+    for (size_t i = 0; i < 1; i++)
+        if (json_is_object (json_object_get (raw, objects [i])))
+            json_object_set (clean, objects [i], json_object_get (raw, objects [i]));
+    if (json_is_array (json_object_get (raw, "parameters")))
+        json_object_set (clean, "parameters", json_object_get (raw, "parameters"));
+    if (json_is_string (json_object_get (raw, "description")))
+        json_object_set (clean, "description", json_object_get (raw, "description"));
+    return clean;
+}
+
 //  One frame from the child: an HTTP request, or the result.
 static void
 s_frame (call_t *call, char *frame, size_t size)
@@ -201,8 +264,9 @@ s_frame (call_t *call, char *frame, size_t size)
     }
     else
     if (streq (type, "result") && !call->result) {
-        json_object_del (message, "type");
-        call->result = json_incref (message);
+        call->result = s_clean_result (message);
+        if (!call->result)
+            s_kill (call, "the sandbox child sent a malformed result");
     }
     else
         s_kill (call, "the sandbox child sent an unexpected message");

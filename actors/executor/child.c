@@ -116,6 +116,10 @@ child_main (PyObject *harness, const seccomp_filter_t *filter, size_t base_vm,
         _exit (0);
     signal (SIGPIPE, SIG_IGN);
     s_arrange_fds (down, up);
+    //  nothing in this process runs as root from here on, not even our
+    //  warm-up or the imports of admin-approved modules
+    if (s_drop_privileges () != 0)
+        s_fail ("cannot drop privileges");
 
     //  pre-fault what a call touches (harness.warm), then wait for the job
     PyObject *warmed = PyObject_CallMethod (harness, "warm", NULL);
@@ -135,8 +139,6 @@ child_main (PyObject *harness, const seccomp_filter_t *filter, size_t base_vm,
 
     if (s_apply_limits (base_vm, timeout_ms) != 0)
         s_fail ("cannot set resource limits");
-    if (s_drop_privileges () != 0)
-        s_fail ("cannot drop privileges");
     prctl (PR_SET_DUMPABLE, 0);
     if (seccomp_filter_load (filter) != 0)
         s_fail ("cannot load the seccomp filter");

@@ -1,7 +1,9 @@
 /*  child.h — what a forked sandbox child does, in order:
 
       1. die with the parent; fds 0-2 to /dev/null; keep only the two pipes
-         (as fds 3 = down and 4 = up); close everything else;
+         (as fds 3 = down and 4 = up); close everything else; as root, drop
+         to nobody/nogroup with no supplementary groups (before any Python
+         runs in this process);
       2. run our own fixed warm-up tool once (harness.warm: the pages a call
          writes get copied from the zygote now, off the call's latency),
          then wait for the job frame (a warm spare waits here);
@@ -9,9 +11,8 @@
          moment files can be opened);
       4. rlimits: address space (the zygote's size + 256 MB), CPU seconds
          from the timeout, 256 fds, no core, no file writes, no processes;
-      5. as root: drop to nobody/nogroup with no supplementary groups;
-      6. no_new_privs, not dumpable, then the seccomp filter;
-      7. harness.execute() runs the tool; the result frame goes up; _exit.
+      5. no_new_privs, not dumpable, then the seccomp filter;
+      6. harness.execute() runs the tool; the result frame goes up; _exit.
 
     Any failure before the tool runs is reported as a result frame with an
     "internal" error (or, if even that fails, by the exit status).

@@ -98,7 +98,7 @@ SAFE_BUILTIN_NAMES = (
     "MemoryError", "NameError", "NotImplementedError", "OverflowError",
     "RecursionError", "RuntimeError", "StopIteration", "StopAsyncIteration",
     "TimeoutError", "TypeError", "UnicodeDecodeError", "UnicodeEncodeError",
-    "UnicodeError", "ValueError", "ZeroDivisionError", "ConnectionError",
+    "UnicodeError", "ValueError", "ZeroDivisionError", "ConnectionError", "OSError",
     "NotImplemented", "Ellipsis", "True", "False", "None",
 )
 

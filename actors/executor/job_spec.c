@@ -176,6 +176,8 @@ fail:
 void
 job_spec_clear (job_spec_t *spec)
 {
+    if (spec->job_json)
+        explicit_bzero (spec->job_json, spec->job_size);
     free (spec->job_json);
     for (size_t i = 0; i < spec->host_count; i++)
         free (spec->hosts [i]);

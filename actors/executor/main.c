@@ -85,7 +85,9 @@ s_request (bus_worker_t *worker, call_pool_t *pool, bus_request_t *request, int6
         job_spec_t spec;
         bus_error_t code;
         char err [256];
-        if (job_spec_from_request (msg_root (msg), &spec, &code, err, sizeof err) != 0)
+        int parsed = job_spec_from_request (msg_root (msg), &spec, &code, err, sizeof err);
+        bus_request_wipe_body (request);     //  the job (and its secrets) is in spec now
+        if (parsed != 0)
             w = msgw_error_new (code, err);
         else
         if (call_pool_start (pool, &spec, request, err, sizeof err) != 0) {

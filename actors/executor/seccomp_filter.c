@@ -26,7 +26,7 @@
 static const int s_allowed [] = {
     SCMP_SYS (read), SCMP_SYS (write), SCMP_SYS (readv), SCMP_SYS (writev),
     SCMP_SYS (pread64), SCMP_SYS (lseek), SCMP_SYS (close), SCMP_SYS (fstat),
-    SCMP_SYS (newfstatat), SCMP_SYS (fcntl),
+    SCMP_SYS (fcntl),
     SCMP_SYS (brk), SCMP_SYS (munmap), SCMP_SYS (mremap), SCMP_SYS (madvise),
     SCMP_SYS (futex), SCMP_SYS (getrandom),
     SCMP_SYS (clock_gettime), SCMP_SYS (clock_getres), SCMP_SYS (gettimeofday),
@@ -57,6 +57,11 @@ static const int s_killed [] = {
 static const int s_no_files [] = {
     SCMP_SYS (open), SCMP_SYS (openat), SCMP_SYS (openat2), SCMP_SYS (creat),
     SCMP_SYS (memfd_create), SCMP_SYS (mknod), SCMP_SYS (mknodat),
+    //  by path: even a file's metadata is not the tool's business
+    //  (newfstatat with AT_EMPTY_PATH would still take a path, so all of it)
+    SCMP_SYS (newfstatat), SCMP_SYS (statx), SCMP_SYS (stat), SCMP_SYS (lstat),
+    SCMP_SYS (access), SCMP_SYS (faccessat), SCMP_SYS (faccessat2),
+    SCMP_SYS (readlink), SCMP_SYS (readlinkat), SCMP_SYS (getdents64),
 };
 
 seccomp_filter_t *
