@@ -137,13 +137,24 @@ s_not_pending (approval_t *self, const char *tool_id, appr_action_t action,
                appr_err_t *err)
 {
     char any [8];
+    int reviewed = s_lookup (self, "SELECT 'yes' FROM tool_reviews WHERE tool_id = ?",
+                             tool_id, NULL, any, sizeof any, err);
+    if (reviewed < 0)
+        return -1;
+    if (!reviewed)      //  a draft and an unknown id look alike here: no registry call
+        return appr_fail (err, BUS_ERR_CONFLICT, "tool %s is not pending review "
+                          "(it was never submitted for publishing)", tool_id);
+    //  the newest review says where the tool stands; an older approval of
+    //  other code does not make the current code "already approved"
     int approved = s_lookup (self, "SELECT 'yes' FROM tool_reviews WHERE tool_id = ?"
-                             " AND status = 'approved'", tool_id, NULL, any,
+                             " AND status = 'approved' AND updated_at = (SELECT max (updated_at)"
+                             " FROM tool_reviews WHERE tool_id = ?1)", tool_id, NULL, any,
                              sizeof any, err);
     if (approved < 0)
         return -1;
     if (approved && action == APPR_APPROVE)
-        return appr_fail (err, BUS_ERR_CONFLICT, "tool %s is already approved", tool_id);
+        return appr_fail (err, BUS_ERR_CONFLICT, "tool %s is already approved "
+                          "(if its code changed since, the new code must be submitted first)", tool_id);
     return appr_fail (err, BUS_ERR_CONFLICT, "tool %s is not pending review", tool_id);
 }
 
