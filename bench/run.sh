@@ -1,10 +1,16 @@
 #!/bin/sh
-# Configure an optimised, unsanitised build in build-bench, build the bus
-# benchmark (and the mcpbox-broker it runs), then run it. Arguments go to
-# bus_bench, e.g.  bench/run.sh --json   or   bench/run.sh --rounds 5
+# Configure an optimised, unsanitised build in build-bench, build a benchmark
+# (and the binaries it runs), then run it. The bus benchmark by default;
+# a first argument naming another one picks it. Other arguments go to the
+# benchmark, e.g.  bench/run.sh --json   bench/run.sh --rounds 5
+#                  bench/run.sh e2e --calls 1000   bench/run.sh sandbox
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 build="${BUILD_DIR:-$root/build-bench}"
+bench=bus_bench
+case "${1:-}" in
+    bus|sandbox|e2e) bench="$1_bench"; shift ;;
+esac
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DMCPBOX_SANITIZE=OFF >/dev/null
-cmake --build "$build" -j"$(nproc)" --target bus_bench mcpbox-broker >/dev/null
-exec "$build/bin/bus_bench" "$@"
+cmake --build "$build" -j"$(nproc)" --target "$bench" >/dev/null
+exec "$build/bin/$bench" "$@"
