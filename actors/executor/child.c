@@ -116,15 +116,12 @@ child_main (PyObject *harness, const seccomp_filter_t *filter, size_t base_vm,
         _exit (0);
     signal (SIGPIPE, SIG_IGN);
     s_arrange_fds (down, up);
-    //  nothing in this process runs as root from here on, not even our
-    //  warm-up or the imports of admin-approved modules
+    //  nothing in this process runs as root from here on, not even the
+    //  imports of admin-approved modules
     if (s_drop_privileges () != 0)
         s_fail ("cannot drop privileges");
 
-    //  pre-fault what a call touches (harness.warm), then wait for the job
-    PyObject *warmed = PyObject_CallMethod (harness, "warm", NULL);
-    Py_XDECREF (warmed);
-    PyErr_Clear ();
+    //  the warm spare waits here
     size_t size = 0;
     char *job = frame_read (CHILD_DOWN_FD, JOB_MAX, &size);
     if (!job)

@@ -4,9 +4,7 @@
          (as fds 3 = down and 4 = up); close everything else; as root, drop
          to nobody/nogroup with no supplementary groups (before any Python
          runs in this process);
-      2. run our own fixed warm-up tool once (harness.warm: the pages a call
-         writes get copied from the zygote now, off the call's latency),
-         then wait for the job frame (a warm spare waits here);
+      2. wait for the job frame (a warm spare waits here);
       3. harness.prepare(job): decode it, import its extra modules (the last
          moment files can be opened);
       4. rlimits: address space (the zygote's size + 256 MB), CPU seconds

@@ -516,8 +516,7 @@ _hardened = False
 
 def _harden_library():
     """In the child, before the tool runs: patch what library code would
-    otherwise reach on the tool's behalf. Once per process (warm() runs a
-    call of its own first)."""
+    otherwise reach on the tool's behalf. Once per process."""
     global _hardened
     if _hardened:
         return
@@ -1125,33 +1124,6 @@ def _execute(channel_fds):
     result["stdout"] = redactor.clip(stdout.getvalue(), stdout.limit, stdout.overflowed)
     result["stdout_truncated"] = stdout.truncated
     return result
-
-
-_WARM_CODE = (
-    "import json\n"
-    "async def main(x: int = 1, name: str = 'a') -> dict:\n"
-    "    \"\"\"Warm-up.\"\"\"\n"
-    "    print('x')\n"
-    "    return {'y': x + 1, 's': '{0}'.format(name), 'j': json.dumps([x])}\n"
-)
-
-
-def warm():
-    """In a fresh spare child, before it waits for a job: run our own
-    trivial tool through the whole path once, so the memory pages a call
-    writes are already copied from the zygote. On this kind of machine a
-    copy-on-write fault costs microseconds and a call makes hundreds; done
-    here, while the spare waits, they stay off the call's latency. Only our
-    fixed code runs; nothing of it is visible to the job."""
-    global _job
-    try:
-        prepare(json.dumps({"mode": "validate", "code": _WARM_CODE}))
-        _execute((-1, -1))
-        prepare(json.dumps({"mode": "run", "code": _WARM_CODE, "arguments": {"x": 1}}))
-        _execute((-1, -1))
-    except Exception:
-        pass
-    _job = None
 
 
 def zygote_init():
