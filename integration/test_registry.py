@@ -24,6 +24,8 @@ import time
 import uuid
 
 import msgpack
+
+from busclient import BusClient
 import pytest
 import zmq
 
@@ -42,51 +44,9 @@ def sha256(text):
 
 # --- a bus client and an event subscriber -----------------------------------------
 
-class Bus:
-    """A minimal MBC1 client; replies matched by id, others set aside."""
-
-    def __init__(self, data_dir):
-        self.sock = zmq.Context.instance().socket(zmq.DEALER)
-        self.sock.setsockopt(zmq.LINGER, 0)
-        self.sock.connect("ipc://" + os.path.join(data_dir, "run", "bus"))
-        self.next_id = 1
-        self.replies = {}
-
-    def send_raw(self, service, body_bytes, timeout_ms=5000):
-        rid = self.next_id
-        self.next_id += 1
-        self.sock.send_multipart([b"MBC1", b"\x01", service.encode(), struct.pack(">Q", rid),
-                                  struct.pack(">I", timeout_ms), body_bytes])
-        return rid
-
-    def send(self, service, body, timeout_ms=5000):
-        return self.send_raw(service, msgpack.packb(body), timeout_ms)
-
-    def poll(self, wait_s, until=None):
-        """Collect replies arriving within wait_s (or until reply `until` is in)."""
-        deadline = time.monotonic() + wait_s
-        while until is None or until not in self.replies:
-            left = deadline - time.monotonic()
-            if left <= 0 or not self.sock.poll(max(1, int(left * 1000))):
-                return
-            frames = self.sock.recv_multipart()
-            assert frames[0] == b"MBC1" and frames[1] == b"\x02", frames[:2]
-            self.replies[struct.unpack(">Q", frames[2])[0]] = msgpack.unpackb(frames[3], raw=False)
-
-    def recv(self, rid, wait_s):
-        self.poll(wait_s, until=rid)
-        if rid not in self.replies:
-            raise AssertionError(f"no reply to request {rid} in {wait_s}s")
-        return self.replies.pop(rid)
-
-    def call(self, service, body, timeout_ms=5000):
-        return self.recv(self.send(service, body, timeout_ms), timeout_ms / 1000 + 3)
-
-    def call_raw(self, service, body_bytes, timeout_ms=5000):
-        return self.recv(self.send_raw(service, body_bytes, timeout_ms), timeout_ms / 1000 + 3)
-
-    def close(self):
-        self.sock.close()
+def Bus(data_dir):
+    """integration/busclient.py; replies that arrive early are kept in .early."""
+    return BusClient("ipc://" + os.path.join(data_dir, "run", "bus"), default_timeout_ms=5000)
 
 
 class Events:
@@ -724,23 +684,23 @@ def test_kill_9_mid_sequence_loses_nothing_committed(reg):
         ids[reg.bus.send("registry", {"op": "tool.update", "tool_id": tid, **fields},
                          timeout_ms=30000)] = i
     # let some of them through, then kill -9 in the middle of the stream
-    wait_for(lambda: reg.bus.poll(0.005) or len(reg.bus.replies) >= 15, timeout=30,
+    wait_for(lambda: reg.bus.collect(0.005) or len(reg.bus.early) >= 15, timeout=30,
              interval=0.0, what="some updates acknowledged")
     reg.kill_registry()
-    assert len(reg.bus.replies) < count, "the stream ended before the kill"
+    assert len(reg.bus.early) < count, "the stream ended before the kill"
 
     # a new registry takes what is still queued; wait for every answer
     reg.start_registry()
-    wait_for(lambda: reg.bus.poll(0.05) or len(reg.bus.replies) == count, timeout=60,
+    wait_for(lambda: reg.bus.collect(0.05) or len(reg.bus.early) == count, timeout=60,
              interval=0.0, what="every update answered")
     acknowledged = {}
-    for rid, r in reg.bus.replies.items():
+    for rid, r in reg.bus.early.items():
         if r.get("ok"):
             assert r["changed"] is True
             acknowledged[ids[rid]] = r["tool"]["current_version"]
         else:
             assert r["error"]["code"] in ("worker_lost", "no_worker", "timeout"), r
-    reg.bus.replies.clear()
+    reg.bus.early.clear()
     assert len(acknowledged) >= count - 5
 
     tool = ok(reg.call({"op": "tool.get", "tool_id": tid}))["tool"]
