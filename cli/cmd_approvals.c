@@ -16,8 +16,10 @@
     For the table, server and tool names are looked up in the registry
     (server.list, tool.get) with a short deadline; if the registry does
     not answer, ids are shown instead. --json prints the approval service's
-    reply as it is (pending.list), or {"status", "requests": [rows with
-    "kind"], "total"} for requests.list.
+    reply (pending.list), or {"status", "requests": [rows with "kind"],
+    "total"} for requests.list; every row gains "approve_id", the id that
+    approve / reject / revoke take (a tool review's row also has "id", the
+    review's own id, which those commands do not take).
 
     Exit 0 done, 1 the service refused or is not there, 2 usage.
 */
@@ -147,10 +149,25 @@ s_names_free (s_names_t *names)
 
 //  --- list ----------------------------------------------------------------------
 
+//  Mark each row of a kind with the id the decision commands take: the
+//  tool's id for a tool review, the request's id otherwise.
+static void
+s_mark (json_t *array, const char *kind)
+{
+    bool tool = strcmp (kind, "tool") == 0;
+    size_t index;
+    json_t *row;
+    json_array_foreach (array, index, row)
+        if (json_is_object (row))
+            json_object_set (row, "approve_id",
+                             json_object_get (row, tool ? "tool_id" : "id"));
+}
+
 //  Append every row of `array` to rows, tagged with its kind.
 static void
 s_collect (json_t *rows, json_t *array, const char *kind)
 {
+    s_mark (array, kind);
     size_t index;
     json_t *row;
     json_array_foreach (array, index, row) {
@@ -168,10 +185,10 @@ static void
 s_print_table (json_t *rows, const s_names_t *names, bool pending)
 {
     static const char *headers_pending [] = {
-        "ID", "KIND", "TOOL", "SERVER", "RESOURCE", "REQUESTED BY", "AGE", "NOTES"
+        "APPROVE ID", "KIND", "TOOL", "SERVER", "RESOURCE", "REQUESTED BY", "AGE", "NOTES"
     };
     static const char *headers_done [] = {
-        "ID", "KIND", "TOOL", "SERVER", "RESOURCE", "REQUESTED BY", "AGE", "NOTES",
+        "APPROVE ID", "KIND", "TOOL", "SERVER", "RESOURCE", "REQUESTED BY", "AGE", "NOTES",
         "STATUS", "REVIEWED BY"
     };
     static const size_t widths [] = { 0, 0, 32, 24, 40, 24, 0, 48, 0, 24 };
@@ -327,7 +344,9 @@ s_list (config_t *config, cli_bus_t *bus, bool json)
             putchar ('\n');
             s_print_table (rows, &names, pending);
             if (pending)
-                printf ("\nmcpbox approvals approve KIND ID | reject KIND ID --reason TEXT\n");
+                printf ("\nmcpbox approvals approve KIND ID | reject KIND ID --reason TEXT\n"
+                        "(ID: the APPROVE ID column, a tool's id for tools, the "
+                        "request's id for modules and network)\n");
         }
         s_names_free (&names);
         fflush (stdout);

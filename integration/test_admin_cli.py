@@ -418,7 +418,8 @@ def test_list_pending_table(system):
     out = r.stdout
     assert "Pending: 1 tool, 1 module request, 1 network request" in out
     lines = out.splitlines()
-    header = next(l for l in lines if l.startswith("ID"))
+    # the first column is the id the approve command takes (a tool's id for tools)
+    header = next(l for l in lines if l.startswith("APPROVE ID"))
     for column in ("KIND", "TOOL", "SERVER", "RESOURCE", "REQUESTED BY", "AGE", "NOTES"):
         assert column in header
     tool_line = next(l for l in lines if l.startswith(fetch["id"]))
@@ -447,6 +448,15 @@ def test_list_pending_json(system):
     out = json.loads(r.stdout)
     expected = system.approval.op_pending_list({})
     del expected["ok"]
+    # each row says which id approve takes: the tool's for a tool review
+    # (not the review's own "id"), the request's for modules and network
+    [tool_row] = out["pending_tools"]
+    assert tool_row["approve_id"] == tool_row["tool_id"] != tool_row["id"]
+    for key in ("pending_module_requests", "pending_network_requests"):
+        assert [r["approve_id"] for r in out[key]] == [r["id"] for r in expected[key]]
+    for key in ("pending_tools", "pending_module_requests", "pending_network_requests"):
+        for row in out[key]:
+            del row["approve_id"]
     assert out == expected
     # --json needs no names: nothing asked of the registry
     assert system.registry.ops() == []
@@ -496,6 +506,7 @@ def test_list_by_status_and_kind(system):
     assert out["status"] == "approved" and out["total"] == 1
     assert out["requests"][0]["host"] == "api.example.com"
     assert out["requests"][0]["kind"] == "network"
+    assert out["requests"][0]["approve_id"] == out["requests"][0]["id"]
 
 
 def test_list_names_fall_back_to_ids_without_registry(procs, tmpdir_short):

@@ -310,8 +310,29 @@ def test_tool_review_state_machine(system):
 
 def test_decisions_on_unknown_or_draft_tools(system):
     tool = system.registry.add_tool()
-    system.fails("review.approve", "conflict", kind="tool", id=tool["id"], reviewed_by="a")
-    system.fails("review.approve", "conflict", kind="tool", id=str(uuid.uuid4()), reviewed_by="a")
+    # a draft is a conflict (it exists, it is not pending), an id that is
+    # nowhere is not_found: approval asks the registry which it is
+    assert "draft" in system.fails("review.approve", "conflict", kind="tool", id=tool["id"],
+                                   reviewed_by="a")
+    assert "draft" in system.fails("review.reject", "conflict", kind="tool", id=tool["id"],
+                                   reviewed_by="a", reason="r")
+    unknown = str(uuid.uuid4())
+    assert "no tool" in system.fails("review.approve", "not_found", kind="tool", id=unknown,
+                                     reviewed_by="a")
+    system.fails("review.reject", "not_found", kind="tool", id=unknown, reviewed_by="a",
+                 reason="r")
+    bulk = system.ok("review.bulk", kind="tool", action="approve", reviewed_by="a",
+                     ids=[unknown, tool["id"]])["results"]
+    assert [r["error"]["code"] for r in bulk] == ["not_found", "conflict"], bulk
+    # a review's id is not a tool's id: not_found, naming the id to use
+    submitted = system.registry.add_tool()
+    system.ok("publish.request", tool_id=submitted["id"])
+    rows = system.ok("requests.list", kind="tool", status="pending_review")["requests"]
+    review_id = next(r["id"] for r in rows if r["tool_id"] == submitted["id"])
+    assert review_id != submitted["id"]
+    message = system.fails("review.approve", "not_found", kind="tool", id=review_id,
+                           reviewed_by="a")
+    assert submitted["id"] in message and "tool_id" in message, message
     # publish of a tool the registry does not know
     system.fails("publish.request", "not_found", tool_id=str(uuid.uuid4()))
     system.fails("tool.status", "not_found", tool_id=str(uuid.uuid4()))

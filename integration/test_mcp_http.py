@@ -212,21 +212,28 @@ def test_initialize_negotiates_a_supported_version(gw, version):
     assert isinstance(result["serverInfo"]["version"], str)
 
 
-def test_initialize_with_an_unsupported_version_is_refused(gw):
+def test_initialize_with_an_unsupported_version_gets_our_latest(gw):
+    """Specification 2025-11-25 (lifecycle, version negotiation): the server
+    answers with a version it supports, its latest, and the session works
+    in that version; the client decides whether to go on."""
     for requested in ("2024-11-05", "1.0", "2099-01-01"):
         status, headers, body = gw.post({"jsonrpc": "2.0", "id": 3, "method": "initialize",
                                          "params": {"protocolVersion": requested,
                                                     "capabilities": {}}})
         assert status == 200
-        assert "mcp-session-id" not in headers
-        error = json.loads(body)["error"]
-        assert error["code"] == -32602
-        assert error["message"] == "Unsupported protocol version"
-        assert error["data"] == {"supported": VERSIONS, "requested": requested}
-    # no protocolVersion at all
-    status, _, body = gw.post({"jsonrpc": "2.0", "id": 4, "method": "initialize",
-                               "params": {}})
+        reply = json.loads(body)
+        assert "error" not in reply, reply
+        assert reply["result"]["protocolVersion"] == VERSIONS[0] == "2025-11-25"
+        session = headers["mcp-session-id"]
+        # the session is usable with the version it was given
+        status, _, body = gw.post({"jsonrpc": "2.0", "id": 4, "method": "ping"},
+                                  session, VERSIONS[0])
+        assert status == 200 and json.loads(body)["result"] == {}
+    # no protocolVersion at all is still an invalid request
+    status, headers, body = gw.post({"jsonrpc": "2.0", "id": 4, "method": "initialize",
+                                     "params": {}})
     assert status == 200 and json.loads(body)["error"]["code"] == -32602
+    assert "mcp-session-id" not in headers
 
 
 def test_session_ids_are_distinct(gw):
@@ -958,10 +965,14 @@ def test_the_whole_flow_create_approve_start_call(system):
                        timeout=3, what="module approval seen")
     assert modules["is_custom_config"] is True
 
-    # a code change resets approval: the tool disappears, the stream says so
+    # new code has no approval: the tool disappears, the stream says so, and
+    # the answer says it needs review
     updated = system.call(session, "mcpbox_update_tool",
                           {"tool_id": tid, "python_code": ADD_CODE.replace("a + b", "a + b + 0")})
     assert updated["structuredContent"]["changed"] is True
+    assert updated["structuredContent"]["approval_status"] == "draft"
+    assert "needs review" in updated["structuredContent"]["message"]
+    assert "callable at once" not in updated["structuredContent"]["message"]
     stream.read_until(b"notifications/tools/list_changed", timeout=10)
     reply = system.rpc(session, "tools/call", {"name": "calc__add", "arguments": {"a": 1}})
     assert reply["error"]["code"] == -32602
@@ -969,7 +980,18 @@ def test_the_whole_flow_create_approve_start_call(system):
     assert versions["structuredContent"]["total_versions"] == 2
     rolled = system.call(session, "mcpbox_rollback_tool", {"tool_id": tid, "version": 1})
     assert rolled["structuredContent"]["current_version"] == 3
-    # version 3 has version 1's code, whose approval is still on record
+    # version 3 has version 1's code, whose approval is still on record: the
+    # answer says so instead of "approval was reset"
+    assert rolled["structuredContent"]["approval_status"] == "approved"
+    assert "callable at once" in rolled["structuredContent"]["message"], rolled
+    assert "reset" not in rolled["structuredContent"]["message"]
+    # and updating back to already-approved code says the same
+    again = system.call(session, "mcpbox_update_tool",
+                        {"tool_id": tid, "python_code": ADD_CODE.replace("a + b", "a + b + 0")})
+    assert again["structuredContent"]["approval_status"] == "draft"
+    again = system.call(session, "mcpbox_update_tool", {"tool_id": tid, "python_code": ADD_CODE})
+    assert again["structuredContent"]["approval_status"] == "approved"
+    assert "callable at once" in again["structuredContent"]["message"], again
     wait_for(lambda: "calc__add" in [t["name"] for t in system.list_all(session)],
              what="rolled-back code callable again")
 

@@ -245,14 +245,14 @@ def test_server_start_and_stop(reg):
 
 
 @pytest.mark.parametrize("name", [
-    "", "A", "Demo", "1abc", "_abc", "a-b", "a b", "a.b", "a__b", "ab__", "é", "a" * 65,
+    "", "A", "Demo", "1abc", "_abc", "a-b", "a b", "a.b", "a__b", "ab__", "é", "a" * 62,
 ])
 def test_server_name_rules(reg, name):
     refused(reg.call({"op": "server.create", "name": name}), "bad_request", "name")
 
 
 def test_server_name_limits_and_fields(reg):
-    make_server(reg, "a" * 64)
+    make_server(reg, "a" * 61)      # room for "__" and a one-letter tool in 64
     make_server(reg, "a_b_9")
     make_server(reg, "x")
     refused(reg.call({"op": "server.create"}), "bad_request", "name")
@@ -345,7 +345,7 @@ def test_tool_create_get_list_delete(reg):
                           (documented["id"],)).fetchone()[0] == 0
 
 
-@pytest.mark.parametrize("name", ["", "A", "Add", "1x", "_x", "a-b", "a b", "ä", "a" * 256])
+@pytest.mark.parametrize("name", ["", "A", "Add", "1x", "_x", "a-b", "a b", "ä", "a" * 62])
 def test_tool_name_rules(reg, name):
     server = make_server(reg)
     refused(reg.call({"op": "tool.create", "server_id": server["id"], "name": name,
@@ -355,7 +355,7 @@ def test_tool_name_rules(reg, name):
 def test_tool_field_rules(reg):
     server = make_server(reg)
     sid = server["id"]
-    make_tool(reg, sid, "a" * 255, CODE_HELLO)
+    make_tool(reg, sid, "a" * (64 - len("demo__")), CODE_HELLO)
     make_tool(reg, sid, "a__b", CODE_HELLO)       # "__" is refused in server names only
 
     def create(**fields):
@@ -397,7 +397,31 @@ def test_tool_field_rules(reg):
             "bad_request", "python_code")
     # nothing above left a tool behind
     names = [t["name"] for t in ok(reg.call({"op": "tool.list", "server_id": sid}))["tools"]]
-    assert names == ["a" * 255, "a__b", "big"]
+    assert names == ["a" * 58, "a__b", "big"]
+
+
+def test_full_tool_names_fit_in_64_characters(reg):
+    """{server}__{tool} is what MCP clients see, and Claude, Cursor and the
+    OpenAI clients refuse names over 64: the registry refuses to make one,
+    on create, on a rename and on a rollback, and says how much room is left."""
+    server = make_server(reg, "s" * 61)
+    make_tool(reg, server["id"], "t", CODE_HELLO)               # 61 + 2 + 1 = 64
+    message = refused(reg.call({"op": "tool.create", "server_id": server["id"],
+                                "name": "tt", "python_code": CODE_HELLO}), "bad_request", "name")
+    assert "65 characters" in message and "64" in message, message
+    sid = make_server(reg, "weather")["id"]
+    fits = make_tool(reg, sid, "f" * 55, CODE_HELLO)            # 7 + 2 + 55 = 64
+    message = refused(reg.call({"op": "tool.create", "server_id": sid, "name": "g" * 56,
+                                "python_code": CODE_HELLO}), "bad_request", "name")
+    assert "at most 55" in message, message
+    # a rename may not make it longer either, and nothing changed
+    message = refused(reg.call({"op": "tool.update", "tool_id": fits["id"], "name": "h" * 56}),
+                      "bad_request", "name")
+    assert "at most 55" in message, message
+    got = ok(reg.call({"op": "tool.get", "tool_id": fits["id"]}))["tool"]
+    assert got["name"] == "f" * 55 and got["current_version"] == 1
+    names = [t["name"] for t in ok(reg.call({"op": "tool.list", "server_id": sid}))["tools"]]
+    assert names == ["f" * 55]
 
 
 def test_tool_update_fields_and_conflicts(reg):

@@ -242,10 +242,16 @@ int reviews_publish (approval_t *self, const tool_ref_t *tool, const char *notes
                      const char *requested_by, const char **status,
                      const char **message, appr_err_t *err);
 //  review.approve / reject / revoke of a tool. code_hash (or NULL) pins the
-//  decision to the code the reviewer saw.
+//  decision to the code the reviewer saw. A tool with no review at all is
+//  not_found here: a draft and an unknown id look alike to this store (the
+//  caller asks the registry which it is).
 int reviews_decide (approval_t *self, const char *tool_id, appr_action_t action,
                     const char *reason, const char *reviewed_by,
                     const char *code_hash, const char **status, appr_err_t *err);
+//  1 and the tool's id in tool_id when review_id is the id of a review (not
+//  of a tool), 0 when it is not, -1 + err.
+int reviews_tool_of_review (approval_t *self, const char *review_id,
+                            char tool_id [APPR_ID_LEN + 1], appr_err_t *err);
 //  The tool.status reply for the tool's current code (complete body).
 int reviews_status (approval_t *self, const tool_ref_t *tool, msgw_t *reply,
                     appr_err_t *err);

@@ -155,18 +155,48 @@ s_tool_status (service_t *service, msg_t *request, msgw_t **reply, void *state)
 
 //  --- decisions -------------------------------------------------------------
 
+//  A decision on a tool with no review on record: say whether the id is a
+//  review's (the commands take the tool's id), a draft (conflict) or
+//  nothing at all (not_found). *registry is set to NULL when the registry
+//  does not answer, so that a bulk decision waits for it once at most.
+static int
+s_unreviewed (service_t **registry, approval_t *self, const char *id, appr_err_t *err)
+{
+    char owner [APPR_ID_LEN + 1];
+    int is_review = reviews_tool_of_review (self, id, owner, err);
+    if (is_review < 0)
+        return -1;
+    if (is_review)
+        return appr_fail (err, BUS_ERR_NOT_FOUND, "no tool %s: that is the id of a "
+                          "review of tool %s, and decisions on tools take the tool's "
+                          "id (tool_id)", id, owner);
+    tool_ref_t tool;
+    appr_err_t asked = { 0 };
+    if (*registry && registry_tool_get (*registry, id, &tool, &asked) == 0)
+        return appr_fail (err, BUS_ERR_CONFLICT, "tool %s is a draft: it was never "
+                          "submitted for publishing", id);
+    if (*registry && asked.code == BUS_ERR_NOT_FOUND)
+        return appr_fail (err, BUS_ERR_NOT_FOUND, "no tool %s", id);
+    *registry = NULL;
+    return appr_fail (err, BUS_ERR_NOT_FOUND, "tool %s has no review on record (the "
+                      "registry did not answer to tell a draft from an unknown id)", id);
+}
+
 //  One decision on one id; the caller owns the transaction. The event's
 //  tool_id / server_id go into the given buffers ("" when none).
 static int
-s_decide (approval_t *self, appr_kind_t kind, const char *id, appr_action_t action,
-          const char *reason, const char *by, const char *code_hash,
-          const char **status, char tool_id [APPR_ID_LEN + 1],
+s_decide (service_t **registry, approval_t *self, appr_kind_t kind, const char *id,
+          appr_action_t action, const char *reason, const char *by,
+          const char *code_hash, const char **status, char tool_id [APPR_ID_LEN + 1],
           char server_id [APPR_ID_LEN + 1], appr_err_t *err)
 {
     tool_id [0] = server_id [0] = 0;
     if (kind == APPR_KIND_TOOL) {
         snprintf (tool_id, APPR_ID_LEN + 1, "%s", id);
-        return reviews_decide (self, id, action, reason, by, code_hash, status, err);
+        int rc = reviews_decide (self, id, action, reason, by, code_hash, status, err);
+        if (rc && err->code == BUS_ERR_NOT_FOUND)
+            rc = s_unreviewed (registry, self, id, err);
+        return rc;
     }
     return requests_decide (self, kind, id, action, reason, by, status, server_id, err);
 }
@@ -193,8 +223,9 @@ s_review (service_t *service, msg_t *request, msgw_t **reply, approval_t *self,
         s_error (reply, &err);
         return;
     }
-    int rc = s_decide (self, kind, id, action, reason, by, hash_absent ? NULL : hash,
-                       &status, tool_id, server_id, &err);
+    service_t *registry = service;
+    int rc = s_decide (&registry, self, kind, id, action, reason, by,
+                       hash_absent ? NULL : hash, &status, tool_id, server_id, &err);
     if (s_end (service, self, rc, *tool_id ? tool_id : NULL,
                *server_id ? server_id : NULL, &err)) {
         s_error (reply, &err);
@@ -274,6 +305,7 @@ s_review_bulk (service_t *service, msg_t *request, msgw_t **reply, void *state)
         return;
     }
     size_t succeeded = 0, failed = 0;
+    service_t *registry = service;      //  NULL once it failed to answer
     char last_tool [APPR_ID_LEN + 1] = "", last_server [APPR_ID_LEN + 1] = "";
     for (uint32_t i = 0; i < ids->via.array.size; i++) {
         const msgpack_object *item = &ids->via.array.ptr [i];
@@ -287,8 +319,8 @@ s_review_bulk (service_t *service, msg_t *request, msgw_t **reply, void *state)
             appr_fail (&one, BUS_ERR_BAD_REQUEST, "ids[%u]: must be a UUID", i);
         else
         if (appr_savepoint (self, &one) == 0) {
-            rc = s_decide (self, kind, id, action, reason, by, NULL, &status,
-                           tool_id, server_id, &one);
+            rc = s_decide (&registry, self, kind, id, action, reason, by, NULL,
+                           &status, tool_id, server_id, &one);
             appr_release (self, rc == 0);
         }
         if (rc == 0) {

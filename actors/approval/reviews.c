@@ -141,9 +141,9 @@ s_not_pending (approval_t *self, const char *tool_id, appr_action_t action,
                              tool_id, NULL, any, sizeof any, err);
     if (reviewed < 0)
         return -1;
-    if (!reviewed)      //  a draft and an unknown id look alike here: no registry call
-        return appr_fail (err, BUS_ERR_CONFLICT, "tool %s is not pending review "
-                          "(it was never submitted for publishing)", tool_id);
+    if (!reviewed)      //  a draft or an unknown id: ops.c asks the registry
+        return appr_fail (err, BUS_ERR_NOT_FOUND, "tool %s has no review on record",
+                          tool_id);
     //  the newest review says where the tool stands; an older approval of
     //  other code does not make the current code "already approved"
     int approved = s_lookup (self, "SELECT 'yes' FROM tool_reviews WHERE tool_id = ?"
@@ -248,6 +248,14 @@ reviews_decide (approval_t *self, const char *tool_id, appr_action_t action,
                    " rejected_at = ?1, rejected_by = ?2, rejection_reason = ?3,"
                    " updated_at = ?1 WHERE tool_id = ?4 AND status = 'pending_review'",
                    params, 4, err);
+}
+
+int
+reviews_tool_of_review (approval_t *self, const char *review_id,
+                        char tool_id [APPR_ID_LEN + 1], appr_err_t *err)
+{
+    return s_lookup (self, "SELECT tool_id FROM tool_reviews WHERE id = ?", review_id,
+                     NULL, tool_id, APPR_ID_LEN + 1, err);
 }
 
 int

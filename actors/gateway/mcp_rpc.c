@@ -35,16 +35,11 @@ s_initialize (mcp_call_t *call)
                         "Invalid params: protocolVersion (a string) is required", NULL);
         return;
     }
-    if (!mcp_protocol_supported (requested)) {
-        json_t *supported = json_array ();
-        for (int i = 0; mcp_protocol_versions [i]; i++)
-            json_array_append_new (supported, json_string (mcp_protocol_versions [i]));
-        json_t *data = json_pack ("{s:o, s:s%}", "supported", supported,
-                                  "requested", requested,
-                                  strnlen (requested, 64));
-        mcp_call_error (call, MCP_INVALID_PARAMS, "Unsupported protocol version", data);
-        return;
-    }
+    //  A version we do not speak is answered with the latest we do; the
+    //  client decides whether to go on (specification 2025-11-25,
+    //  lifecycle: version negotiation).
+    if (!mcp_protocol_supported (requested))
+        requested = MCP_PROTOCOL_LATEST;
     mcp_t *mcp = call->mcp;
     mcp_session_t *session = mcp_sessions_create (mcp->sessions, requested,
                                                   gateway_now_ms ());

@@ -9,10 +9,12 @@
       request / notification / response   400  -32600
       a MCP-Protocol-Version header we
       do not speak (any request)          400
-      initialize (request)                200  result, or -32602 when the
-                                               protocolVersion is not one
-                                               we speak (data: supported,
-                                               requested); a new session
+      initialize (request)                200  result with the requested
+                                               protocolVersion if we speak
+                                               it, else our latest (the
+                                               client decides); -32602 only
+                                               when it is missing; a new
+                                               session
       anything else: the session rules (mcp_endpoint_session), then
       a notification or a response        202  (no body)
       ping                                200  {}

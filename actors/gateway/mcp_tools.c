@@ -40,10 +40,11 @@ static const mcp_tool_def_t s_tools [] = {
 
     { "mcpbox_create_server",
       "Create a server, a named group of tools. The name must match "
-      "^[a-z][a-z0-9_]*$ (at most 64 characters, no '__'); its tools are "
-      "listed to MCP clients as {server}__{tool}.",
+      "^[a-z][a-z0-9_]*$ (at most 61 characters, no '__'); its tools are "
+      "listed to MCP clients as {server}__{tool}, which must fit in 64 "
+      "characters: keep the server name short.",
       "{\"type\":\"object\",\"properties\":{"
-        "\"name\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":64,"
+        "\"name\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":61,"
           "\"description\":\"Server name: lowercase letters, digits and '_', "
           "starting with a letter, no '__'.\"},"
         "\"description\":{\"type\":\"string\",\"maxLength\":2000,"
@@ -97,8 +98,9 @@ static const mcp_tool_def_t s_tools [] = {
       "mcpbox_request_publish.",
       "{\"type\":\"object\",\"properties\":{"
         "\"server_id\":" ID_PROP ("The server's id.") ","
-        "\"name\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":255,"
-          "\"description\":\"Tool name: ^[a-z][a-z0-9_]*$, unique in the server.\"},"
+        "\"name\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":61,"
+          "\"description\":\"Tool name: ^[a-z][a-z0-9_]*$, unique in the server; "
+          "{server}__{tool} must fit in 64 characters.\"},"
         "\"description\":{\"type\":\"string\",\"maxLength\":2000,"
           "\"description\":\"What the tool does (defaults to the docstring).\"},"
         "\"python_code\":{\"type\":\"string\",\"minLength\":1,"
@@ -108,10 +110,12 @@ static const mcp_tool_def_t s_tools [] = {
 
     { "mcpbox_update_tool",
       "Change a tool's name, description, code, enabled flag or timeout. A code "
-      "change makes a new version and resets approval: request publishing again.",
+      "change makes a new version; approval belongs to the exact code, so the "
+      "answer says whether this code is already approved (callable at once) or "
+      "needs review (request publishing again).",
       "{\"type\":\"object\",\"properties\":{"
         "\"tool_id\":" ID_PROP ("The tool's id.") ","
-        "\"name\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":255},"
+        "\"name\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":61},"
         "\"description\":{\"type\":\"string\",\"maxLength\":2000},"
         "\"python_code\":{\"type\":\"string\",\"minLength\":1},"
         "\"enabled\":{\"type\":\"boolean\"},"
@@ -131,8 +135,9 @@ static const mcp_tool_def_t s_tools [] = {
       mcp_tool_list_tool_versions },
 
     { "mcpbox_rollback_tool",
-      "Restore the code of an earlier version as a new version. Approval resets: "
-      "the tool must be approved again before it can be called.",
+      "Restore an earlier version as a new version. Approval belongs to the exact "
+      "code: the answer says whether the restored code is already approved "
+      "(callable at once) or needs review.",
       "{\"type\":\"object\",\"properties\":{"
         "\"tool_id\":" ID_PROP ("The tool's id.") ","
         "\"version\":{\"type\":\"integer\",\"minimum\":1,"

@@ -9,6 +9,10 @@
                           server's allowed hosts
       start_server        server.start, then a catalog refresh to count
                           the tools it made callable
+      update_tool         tool.update, then (new code) approval tool.status,
+      rollback_tool       tool.rollback, then approval tool.status: the
+                          message says what the code's approval means now
+                          (an already approved hash is callable at once)
 */
 #include <string.h>
 
@@ -169,6 +173,63 @@ mcp_tool_create_tool (mcp_call_t *call, json_t *args)
     mcp_tool_simple (call, &def, fields);
 }
 
+//  --- update / rollback: the change, then what its approval means ---------------
+
+static void
+s_json_free (void *value)
+{
+    json_decref (value);
+}
+
+//  What the code's approval status means for calling the tool.
+static const char *
+s_status_sentence (const char *status, bool enabled)
+{
+    if (!status)
+        return "Its approval status could not be read (the approval service did not "
+               "answer): check it with mcpbox_get_tool_status.";
+    if (strcmp (status, "approved") == 0)
+        return enabled
+            ? "This exact code was approved before, so the tool is callable at once "
+              "(while its server is running)."
+            : "This exact code was approved before, but the tool is disabled: enable it "
+              "to call it.";
+    if (strcmp (status, "pending_review") == 0)
+        return "This code is waiting for an admin's review; the tool is not callable "
+               "until it is approved.";
+    if (strcmp (status, "rejected") == 0)
+        return "This code was rejected before; the tool is not callable. Change the code "
+               "and request publishing again (mcpbox_request_publish).";
+    return "This code needs review: the tool is not callable until you request "
+           "publishing (mcpbox_request_publish) and an admin approves it.";
+}
+
+static void
+s_changed_status (mcp_call_t *call, bus_json_t *reply, intptr_t tag)
+{
+    json_t *out = call->ctx;
+    call->ctx = NULL;
+    const char *status = reply->ok ? bus_json_str (reply->body, "approval_status") : NULL;
+    char message [768];
+    snprintf (message, sizeof message, "%s %s", bus_json_str (out, "message"),
+              s_status_sentence (status, tag != 0));
+    json_object_set_new (out, "message", json_string (message));
+    json_object_set_new (out, "approval_status", status ? json_string (status)
+                                                        : json_null ());
+    mcp_call_tool_ok (call, out);
+}
+
+//  out (taken) is the answer so far; ask approval about the tool's code.
+static void
+s_then_status (mcp_call_t *call, json_t *out, const char *tool_id, bool enabled)
+{
+    mcp_call_set_ctx (call, out, s_json_free);
+    json_t *fields = json_pack ("{s:s}", "tool_id", tool_id);
+    mcp_call_bus (call, "approval", "tool.status", fields, MCP_BUS_TIMEOUT_MS,
+                  s_changed_status, enabled);
+    json_decref (fields);
+}
+
 static json_t *
 s_project_update_tool (const json_t *reply, const json_t *args)
 {
@@ -178,12 +239,10 @@ s_project_update_tool (const json_t *reply, const json_t *args)
     if (!id || !name)
         return NULL;
     bool changed = json_is_true (json_object_get (reply, "changed"));
-    const char *message = !changed
-        ? "Nothing changed."
-        : json_object_get (args, "python_code")
-        ? "Tool updated. If the code changed, this is a new version and its "
-          "approval was reset: request publishing again."
-        : "Tool updated.";
+    const char *message = !changed ? "Nothing changed."
+                        : json_object_get (args, "python_code")
+                        ? "Tool updated (a new version)."
+                        : "Tool updated.";
     json_t *out = json_pack ("{s:b, s:s, s:s, s:b, s:s}", "success", 1, "id", id,
                              "name", name, "changed", changed, "message", message);
     json_t *version = json_object_get (tool, "current_version");
@@ -192,15 +251,38 @@ s_project_update_tool (const json_t *reply, const json_t *args)
     return out;
 }
 
+static void
+s_updated (mcp_call_t *call, bus_json_t *reply, intptr_t tag)
+{
+    (void) tag;
+    if (!reply->ok) {
+        mcp_call_tool_bus_error (call, "registry", reply);
+        return;
+    }
+    json_t *out = s_project_update_tool (reply->body, call->args);
+    if (!out) {
+        mcp_call_tool_error (call, "internal error: the registry service answered "
+                             "in an unexpected form");
+        return;
+    }
+    json_t *tool = json_object_get (reply->body, "tool");
+    if (json_is_true (json_object_get (out, "changed"))
+    &&  json_object_get (call->args, "python_code"))
+        s_then_status (call, out, bus_json_str (tool, "id"),
+                       json_is_true (json_object_get (tool, "enabled")));
+    else
+        mcp_call_tool_ok (call, out);
+}
+
 void
 mcp_tool_update_tool (mcp_call_t *call, json_t *args)
 {
-    static const mcp_simple_t def = { "registry", "tool.update", MCP_BUS_SLOW_MS,
-                                      s_project_update_tool };
     json_t *fields = mcp_pick (args, "tool_id", "name", "description",
                                "python_code", "enabled", "timeout_ms", NULL);
     json_object_set_new (fields, "change_source", json_string ("llm"));
-    mcp_tool_simple (call, &def, fields);
+    mcp_call_bus (call, "registry", "tool.update", fields, MCP_BUS_SLOW_MS,
+                  s_updated, 0);
+    json_decref (fields);
 }
 
 static json_t *
@@ -251,9 +333,8 @@ s_project_rollback (const json_t *reply, const json_t *args)
     if (!id || !name)
         return NULL;
     char message [512];
-    snprintf (message, sizeof message, "Restored the code of version %" JSON_INTEGER_FORMAT
-              " as version %" JSON_INTEGER_FORMAT ". Its approval was reset: request "
-              "publishing again before it can be called.",
+    snprintf (message, sizeof message, "Restored version %" JSON_INTEGER_FORMAT
+              " as version %" JSON_INTEGER_FORMAT ".",
               bus_json_int (args, "version", 0),
               bus_json_int (tool, "current_version", 0));
     json_t *out = json_pack ("{s:b, s:s, s:s, s:s}", "success", 1, "tool_id", id,
@@ -264,21 +345,35 @@ s_project_rollback (const json_t *reply, const json_t *args)
     return out;
 }
 
+static void
+s_rolled_back (mcp_call_t *call, bus_json_t *reply, intptr_t tag)
+{
+    (void) tag;
+    if (!reply->ok) {
+        mcp_call_tool_bus_error (call, "registry", reply);
+        return;
+    }
+    json_t *out = s_project_rollback (reply->body, call->args);
+    if (!out) {
+        mcp_call_tool_error (call, "internal error: the registry service answered "
+                             "in an unexpected form");
+        return;
+    }
+    json_t *tool = json_object_get (reply->body, "tool");
+    s_then_status (call, out, bus_json_str (tool, "id"),
+                   json_is_true (json_object_get (tool, "enabled")));
+}
+
 void
 mcp_tool_rollback_tool (mcp_call_t *call, json_t *args)
 {
-    static const mcp_simple_t def = { "registry", "tool.rollback", MCP_BUS_SLOW_MS,
-                                      s_project_rollback };
-    mcp_tool_simple (call, &def, mcp_pick (args, "tool_id", "version", NULL));
+    json_t *fields = mcp_pick (args, "tool_id", "version", NULL);
+    mcp_call_bus (call, "registry", "tool.rollback", fields, MCP_BUS_SLOW_MS,
+                  s_rolled_back, 0);
+    json_decref (fields);
 }
 
 //  --- start_server: start, then count what became callable ------------------------
-
-static void
-s_json_free (void *value)
-{
-    json_decref (value);
-}
 
 static void
 s_started_counted (mcp_call_t *call, bool ok)

@@ -357,7 +357,8 @@ s_tool_create (service_t *service, msg_t *request, msgw_t **reply, void *state)
     char *docstring = NULL;
     int64_t revision = 0;
     memcpy (tool.name, name, name_len);
-    if (store_server_get (reg, server_id, &server, &err))
+    if (store_server_get (reg, server_id, &server, &err)
+    ||  validate_full_name ("name", server.name, strlen (server.name), name_len, &err))
         goto done;
     int taken = store_tool_name_taken (reg, server_id, tool.name, NULL, &err);
     if (taken) {
@@ -525,6 +526,9 @@ s_tool_update (service_t *service, msg_t *request, msgw_t **reply, void *state)
     }
     if (rc_name == 0 && (strlen (current.name) != name_len
                           || memcmp (current.name, name, name_len))) {
+        if (validate_full_name ("name", current.server_name,
+                                strlen (current.server_name), name_len, &err))
+            goto done;
         memset (next.name, 0, sizeof next.name);
         memcpy (next.name, name, name_len);
         int taken = store_tool_name_taken (reg, current.server_id, next.name, id, &err);
@@ -711,6 +715,11 @@ s_tool_rollback (service_t *service, msg_t *request, msgw_t **reply, void *state
         goto done;
     }
     if (strcmp (version.name, current.name) != 0) {
+        //  a name stored before the 64-character rule is not brought back
+        if (validate_full_name ("version", current.server_name,
+                                strlen (current.server_name), strlen (version.name),
+                                &err))
+            goto done;
         int taken = store_tool_name_taken (reg, current.server_id, version.name, id, &err);
         if (taken) {
             if (taken > 0)

@@ -46,7 +46,10 @@
 #define REG_HASH_LEN            64          //  SHA-256, lower-case hex
 #define REG_TIME_LEN            24          //  "2026-11-29T05:40:00.123Z"
 #define REG_SERVER_NAME_MAX     64          //  characters (ASCII)
-#define REG_TOOL_NAME_MAX       255
+#define REG_TOOL_NAME_MAX       255         //  storage; new names obey FULL_NAME
+#define REG_FULL_NAME_MAX       64          //  "{server}__{tool}": what MCP clients
+                                            //  (Claude, Cursor, OpenAI) accept
+#define REG_NEW_NAME_MAX        (REG_FULL_NAME_MAX - 3)     //  the other part >= 1
 #define REG_DESCRIPTION_MAX     2000        //  characters (code points)
 #define REG_SUMMARY_MAX         2000        //  change_summary, characters
 #define REG_CODE_MAX            (100 * 1024)    //  python_code, bytes
@@ -136,6 +139,9 @@ int    validate_server_name (const char *key, const char *text, size_t len,
                              reg_err_t *err);
 int    validate_tool_name (const char *key, const char *text, size_t len,
                            reg_err_t *err);
+//  "{server}__{tool}" fits in REG_FULL_NAME_MAX, or a bad_request on key.
+int    validate_full_name (const char *key, const char *server, size_t server_len,
+                           size_t tool_len, reg_err_t *err);
 //  8-4-4-4-12 hex, any case; out gets the lower-case form.
 bool   validate_uuid (const char *text, size_t len, char out [REG_ID_LEN + 1]);
 

@@ -75,12 +75,13 @@ test_server_names (void **state)
         assert_int_equal (validate_server_name ("name", bad [i], strlen (bad [i]), &err), -1);
         s_refused (&err, "name");
     }
+    //  61: room for "__" and a one-letter tool within the 64 clients accept
     char long_name [REG_SERVER_NAME_MAX + 2];
     memset (long_name, 'a', sizeof long_name);
-    assert_int_equal (validate_server_name ("name", long_name, REG_SERVER_NAME_MAX, &err), 0);
-    assert_int_equal (validate_server_name ("name", long_name, REG_SERVER_NAME_MAX + 1,
-                                            &err), -1);
+    assert_int_equal (validate_server_name ("name", long_name, 61, &err), 0);
+    assert_int_equal (validate_server_name ("name", long_name, 62, &err), -1);
     s_refused (&err, "name");
+    assert_non_null (strstr (err.message, "61"));
     assert_non_null (strstr (err.message, "64"));
 }
 
@@ -97,8 +98,27 @@ test_tool_names (void **state)
     s_refused (&err, "new_name");
     char long_name [REG_TOOL_NAME_MAX + 1];
     memset (long_name, 'b', sizeof long_name);
-    assert_int_equal (validate_tool_name ("name", long_name, REG_TOOL_NAME_MAX, &err), 0);
-    assert_int_equal (validate_tool_name ("name", long_name, REG_TOOL_NAME_MAX + 1, &err), -1);
+    assert_int_equal (validate_tool_name ("name", long_name, 61, &err), 0);
+    assert_int_equal (validate_tool_name ("name", long_name, 62, &err), -1);
+    assert_int_equal (validate_tool_name ("name", long_name, REG_TOOL_NAME_MAX, &err), -1);
+}
+
+static void
+test_full_names (void **state)
+{
+    (void) state;
+    reg_err_t err;
+    //  "weather__" + 55 = 64 fits, 56 does not
+    assert_int_equal (validate_full_name ("name", "weather", 7, 55, &err), 0);
+    memset (&err, 0, sizeof err);
+    assert_int_equal (validate_full_name ("name", "weather", 7, 56, &err), -1);
+    s_refused (&err, "name");
+    assert_non_null (strstr (err.message, "65 characters"));
+    assert_non_null (strstr (err.message, "at most 55"));
+    assert_non_null (strstr (err.message, "'weather'"));
+    assert_int_equal (validate_full_name ("version", "a", 1, 61, &err), 0);
+    assert_int_equal (validate_full_name ("version", "a", 1, 62, &err), -1);
+    s_refused (&err, "version");
 }
 
 static void
@@ -245,6 +265,7 @@ main (void)
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_utf8),
         cmocka_unit_test (test_server_names),
+        cmocka_unit_test (test_full_names),
         cmocka_unit_test (test_tool_names),
         cmocka_unit_test (test_uuids),
         cmocka_unit_test (test_field_str),

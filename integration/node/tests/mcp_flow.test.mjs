@@ -180,6 +180,10 @@ test('create, validate, test, publish, approve with the CLI, start, list, call; 
   assert.equal(versions.current_version, 2);
   const rolled = await manage('mcpbox_rollback_tool', { tool_id: toolId, version: 1 });
   assert.equal(rolled.current_version, 3, JSON.stringify(rolled));
+  // the answer says what happens: the restored code is approved, callable at once
+  assert.equal(rolled.approval_status, 'approved', JSON.stringify(rolled));
+  assert.match(rolled.message, /callable at once/);
+  assert.doesNotMatch(rolled.message, /reset/);
   await waitFor(() => listed(full), { timeout: 5000, what: `${full} back after rollback to v1` });
   const back = await client.callTool({ name: full, arguments: { name: 'dee', times: 1 } });
   assert.deepEqual(back.structuredContent, { greeting: 'hello dee', times: 1, echo: ['dee'] });
@@ -187,7 +191,9 @@ test('create, validate, test, publish, approve with the CLI, start, list, call; 
   assert.equal(st.approval_status, 'approved');
 
   // --- rollback to a never-approved version (2) does not make it callable -------------
-  await manage('mcpbox_rollback_tool', { tool_id: toolId, version: 2 });
+  const rolled2 = await manage('mcpbox_rollback_tool', { tool_id: toolId, version: 2 });
+  assert.equal(rolled2.approval_status, 'draft', JSON.stringify(rolled2));
+  assert.match(rolled2.message, /needs review/);
   await waitFor(async () => !(await listed(full)), { timeout: 5000, what: `${full} gone after rollback to v2` });
   await assertUncallable(full, { name: 'x' });
   st = await manage('mcpbox_get_tool_status', { tool_id: toolId });
@@ -224,6 +230,7 @@ test('create, validate, test, publish, approve with the CLI, start, list, call; 
   // --- the CLI refuses an unknown tool with exit 1 -------------------------------------
   const unknown = cli('approvals', 'approve', 'tool', '00000000-0000-4000-8000-000000000000');
   assert.equal(unknown.status, 1, unknown.stdout + unknown.stderr);
+  assert.match(unknown.stderr, /\(not_found\)/);
 
   // --- stop: the server's tools disappear ---------------------------------------------
   await manage('mcpbox_rollback_tool', { tool_id: toolId, version: 4 });
