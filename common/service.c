@@ -39,7 +39,30 @@ struct _service_t {
     const char          *endpoint;  //  the broker, for service_client
     bus_client_t        *client;    //  lazily made
     bus_pub_t           *pub;       //  events, or NULL
+    logspool_t          *spool;     //  log records to logkeeper, lazily made
 };
+
+logspool_t *
+service_spool (service_t *self)
+{
+    if (!self->spool)
+        self->spool = logspool_new (self->endpoint, self->def->process
+                                    ? self->def->process : self->def->service, NULL);
+    return self->spool;
+}
+
+int
+service_activity (service_t *self, const char *type, const char *level,
+                  const char *server_id, const char *message,
+                  const char *details_json)
+{
+    logspool_t *spool = service_spool (self);
+    if (!spool) {
+        log_error ("no log spool: activity '%.64s' not recorded", type ? type : "");
+        return -2;
+    }
+    return logspool_activity (spool, type, level, server_id, message, details_json);
+}
 
 bus_client_t *
 service_client (service_t *self)
@@ -77,8 +100,24 @@ service_publish (service_t *self, const char *topic, msgw_t *body)
     return bus_pub_send (self->pub, topic, msgw_data (body), msgw_size (body));
 }
 
-msgw_t *
-service_health_reply (const service_def_t *def, int64_t started)
+void
+service_pack_spool (msgw_t *w, logspool_t *spool)
+{
+    logspool_stats_t stats;
+    logspool_stats (spool, &stats);
+    msgw_str (w, "log_spool");
+    msgw_map (w, 6);
+    msgw_kv_int (w, "added", (int64_t) stats.added);
+    msgw_kv_int (w, "acked", (int64_t) stats.acked);
+    msgw_kv_int (w, "queued", (int64_t) stats.queued);
+    msgw_kv_int (w, "dropped", (int64_t) stats.dropped);
+    msgw_kv_int (w, "rejected", (int64_t) stats.rejected);
+    msgw_kv_int (w, "resends", (int64_t) stats.resends);
+}
+
+static msgw_t *
+s_health_reply (const service_def_t *def, int64_t started, bool with_spool,
+                logspool_t *spool)
 {
     size_t owned = 0;
     if (def->owns)
@@ -87,7 +126,7 @@ service_health_reply (const service_def_t *def, int64_t started)
     msgw_t *reply = msgw_new ();
     if (!reply)
         return NULL;
-    msgw_map (reply, 7);
+    msgw_map (reply, with_spool ? 8 : 7);
     msgw_kv_bool (reply, "ok", true);
     msgw_kv_str (reply, "service", def->service);
     msgw_kv_str (reply, "process", def->process ? def->process : "");
@@ -98,13 +137,28 @@ service_health_reply (const service_def_t *def, int64_t started)
     msgw_array (reply, owned);
     for (size_t i = 0; i < owned; i++)
         msgw_str (reply, def->owns [i]);
+    if (with_spool)
+        service_pack_spool (reply, spool);
     return reply;
+}
+
+msgw_t *
+service_health_reply (const service_def_t *def, int64_t started)
+{
+    return s_health_reply (def, started, false, NULL);
+}
+
+msgw_t *
+service_health_reply_spool (const service_def_t *def, int64_t started,
+                            logspool_t *spool)
+{
+    return s_health_reply (def, started, true, spool);
 }
 
 static msgw_t *
 s_health (service_t *self)
 {
-    return service_health_reply (self->def, self->started);
+    return s_health_reply (self->def, self->started, true, self->spool);
 }
 
 //  Printable, bounded copy of an op name for a reply or a log line.
@@ -248,5 +302,6 @@ service_run (const service_def_t *def, const char *endpoint,
     bus_worker_destroy (&self.worker);
     bus_client_destroy (&self.client);
     bus_pub_destroy (&self.pub);
+    logspool_destroy (&self.spool);
     return 0;
 }

@@ -12,6 +12,7 @@
 #define MCPBOX_SERVICE_H
 
 #include "bus.h"
+#include "logspool.h"
 #include "msg.h"
 #include "paths.h"
 
@@ -60,10 +61,28 @@ bus_reply_t *service_call (service_t *self, const char *service,
 //  forget. -1 when this service has no event endpoint.
 int service_publish (service_t *self, const char *topic, msgw_t *body);
 
+//  This process's log spool (logspool.h), made on first use with the
+//  process name as its source; NULL if it could not be made. Records
+//  added to it reach logkeeper even across its restarts; the spool's
+//  counters appear in this service's `health` answer as "log_spool".
+logspool_t *service_spool (service_t *self);
+
+//  Shorthand: one activity record through service_spool (see
+//  logspool_activity for the arguments and return values).
+int service_activity (service_t *self, const char *type, const char *level,
+                      const char *server_id, const char *message,
+                      const char *details_json);
+
 //  The standard `health` reply: {"ok": true, "service", "process",
 //  "version", "pid", "uptime_s", "owns": [...]}; started is zclock_mono ms.
 //  For actors that run their own loop instead of service_run.
 msgw_t *service_health_reply (const service_def_t *def, int64_t started);
+//  The same with the spool's counters as "log_spool": {added, acked,
+//  queued, dropped, rejected, resends} (spool may be NULL: all zero).
+msgw_t *service_health_reply_spool (const service_def_t *def, int64_t started,
+                                    logspool_t *spool);
+//  Append "log_spool": {...} as one key/value pair to a map being packed.
+void    service_pack_spool (msgw_t *w, logspool_t *spool);
 
 //  Run until interrupted. 0 on clean shutdown, -1 if the worker could not
 //  be created.

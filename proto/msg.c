@@ -479,6 +479,13 @@ void msgw_int   (msgw_t *self, int64_t value) { msgpack_pack_int64 (&self->packe
 void msgw_nil   (msgw_t *self) { msgpack_pack_nil (&self->packer); }
 
 void
+msgw_raw (msgw_t *self, const void *data, size_t size)
+{
+    if (size)
+        msgpack_sbuffer_write (&self->buffer, data, size);
+}
+
+void
 msgw_bool (msgw_t *self, bool value)
 {
     if (value)

@@ -100,6 +100,9 @@ void msgw_strn    (msgw_t *self, const char *value, size_t len);
 void msgw_int     (msgw_t *self, int64_t value);
 void msgw_bool    (msgw_t *self, bool value);
 void msgw_nil     (msgw_t *self);
+//  Append bytes that are already one complete msgpack object (e.g. a
+//  record encoded earlier by another msgw); the caller vouches for them.
+void msgw_raw     (msgw_t *self, const void *data, size_t size);
 void msgw_kv_str  (msgw_t *self, const char *key, const char *value);
 void msgw_kv_int  (msgw_t *self, const char *key, int64_t value);
 void msgw_kv_bool (msgw_t *self, const char *key, bool value);
