@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "log.h"
+#include "startup.h"
 
 #ifndef MCPBOX_VERSION
 #   define MCPBOX_VERSION "0.0.0"
@@ -112,45 +112,27 @@ s_print_usage (FILE *out)
                   "--log-level L and --config FILE\n");
 }
 
+//  The command's start-up is every program's (startup.h): options, log
+//  level, data directory (read only here: a command that writes creates
+//  it itself), then run().
 static int
 s_run_command (const cli_command_t *command, int argc, char **argv)
 {
-    config_t *config = config_new (command->options);
-    if (!config) {
-        fprintf (stderr, "mcpbox %s: out of memory\n", command->name);
-        return CLI_EXIT_FAIL;
-    }
-    int rc = CLI_EXIT_OK;
-    char err [512] = "";
-    if (config_load (config, argc, argv, err, sizeof err) == -1) {
-        fprintf (stderr, "mcpbox %s: %s\n(see mcpbox %s --help)\n",
-                 command->name, err, command->name);
-        rc = CLI_EXIT_USAGE;
-    }
-    else
-    if (config_bool (config, "help"))
-        config_print_help (config, stdout, command->usage);
-    else
-    if (config_argc (config) > 1 + command->max_args) {
-        //  argv [0] is the command; it takes at most max_args after it.
-        fprintf (stderr, "mcpbox %s: unexpected argument '%s'\n(see mcpbox %s --help)\n",
-                 command->name, config_argv (config, 1 + command->max_args),
-                 command->name);
-        rc = CLI_EXIT_USAGE;
-    }
-    else {
-        log_level_t level = LOG_INFO;
-        if (log_level_parse (config_str (config, "log_level"), &level) == -1) {
-            fprintf (stderr, "mcpbox %s: log_level must be debug, info, warn "
-                     "or error\n", command->name);
-            rc = CLI_EXIT_USAGE;
-        }
-        else {
-            log_init ("mcpbox", level);
-            rc = command->run (config);
-        }
-    }
-    config_destroy (&config);
+    char process [64];
+    snprintf (process, sizeof process, "mcpbox %s", command->name);
+    const startup_def_t def = {
+        .process   = process,
+        .usage     = command->usage,
+        .options   = command->options,
+        .read_only = true,
+        .max_args  = 1 + command->max_args,     //  argv [0] is the command
+    };
+    startup_t startup;
+    int status = startup_configure (&startup, &def, argc, argv);
+    if (status != STARTUP_GO)
+        return status == STARTUP_EXIT_OK ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+    int rc = command->run (startup.config);
+    startup_release (&startup);
     return rc;
 }
 

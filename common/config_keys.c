@@ -23,7 +23,7 @@ const char *const config_known_keys [] = {
     "data_dir",
     "log_level",
     "config",           //  named by flag or environment; refused in the file
-    //  Every actor (common/actor_main.c), the gateway, the executor.
+    //  Every bus client (common/startup.c): the actors, the gateway, the executor.
     "broker",
     //  mcpbox-broker (broker/main.c); tcp_endpoint also mcpbox up.
     "tcp_endpoint",
@@ -41,9 +41,10 @@ const char *const config_known_keys [] = {
     "mcp_keepalive_s",
     //  mcpbox up (cli/cmd_up.c).
     "executors",
-    //  mcpbox-executor (actors/executor/main.c).
+    //  CURVE for a tcp:// broker (common/startup.c): actors, executor.
     "broker_key",
     "cert",
+    //  mcpbox-executor (actors/executor/main.c).
     "credit",
     NULL
 };

@@ -18,13 +18,10 @@
 #include <signal.h>
 #include <sodium.h>
 #include <unistd.h>
-#include "actor_main.h"
 #include "bus.h"
 #include "call_pool.h"
-#include "config.h"
 #include "json_msgpack.h"
-#include "log.h"
-#include "paths.h"
+#include "startup.h"
 #include "zygote.h"
 
 #define POLL_MAX      (2 + 2 * 64)
@@ -39,9 +36,6 @@ static const service_def_t s_def = {
 };
 
 static const config_option_t s_options [] = {
-    { "broker",     CONFIG_STR,  "",  0, 0, "broker endpoint; default the local ipc:// socket" },
-    { "broker_key", CONFIG_STR,  "",  0, 0, "broker's public certificate (zcert), for a tcp:// broker" },
-    { "cert",       CONFIG_STR,  "",  0, 0, "this executor's secret certificate (zcert), for a tcp:// broker" },
     { "credit",     CONFIG_INT,  "4", 1, 64, "tool calls this executor runs at once" },
     { "oneshot",    CONFIG_BOOL, NULL, 0, 0, "run one request read as JSON on stdin, print the result", true },
     { NULL, CONFIG_STR, NULL, 0, 0, NULL }
@@ -103,14 +97,12 @@ s_request (bus_worker_t *worker, call_pool_t *pool, bus_request_t *request, int6
 }
 
 static int
-s_serve (config_t *config, const paths_t *paths, zygote_t *zygote)
+s_serve (startup_t *startup, zygote_t *zygote)
 {
-    const char *endpoint = *config_str (config, "broker") ? config_str (config, "broker")
-                                                          : paths->bus_endpoint;
-    bus_curve_t curve = { config_str (config, "broker_key"), config_str (config, "cert") };
-    bool use_curve = *curve.server_public_file && *curve.client_secret_file;
+    config_t *config = startup->config;
+    const char *endpoint = startup->endpoint;
     bus_worker_t *worker = bus_worker_new (endpoint, "sandbox", (int) config_int (config, "credit"),
-                                           use_curve ? &curve : NULL);
+                                           startup->use_curve ? &startup->curve : NULL);
     if (!worker) {
         log_error ("cannot connect to %s (bad endpoint or certificates?)", endpoint);
         return 1;
@@ -198,47 +190,36 @@ s_oneshot (zygote_t *zygote)
 int
 main (int argc, char **argv)
 {
-    config_t *config = config_new (s_options);
-    char err [512];
-    if (config_load (config, argc, argv, err, sizeof err) != 0) {
-        fprintf (stderr, "mcpbox-executor: %s\n", err);
-        config_destroy (&config);
-        return 2;
-    }
-    if (config_bool (config, "help")) {
-        config_print_help (config, stdout, "usage: mcpbox-executor [--data-dir D] [options]");
-        config_destroy (&config);
-        return 0;
-    }
-    log_level_t level = LOG_INFO;
-    log_level_parse (config_str (config, "log_level"), &level);
-    log_init ("mcpbox-executor", level);
+    //  configure only: no thread, no socket, no child before the zygote
+    const startup_def_t def = {
+        .process   = "mcpbox-executor",
+        .usage     = "usage: mcpbox-executor [--data-dir D] [options]",
+        .options   = s_options,
+        .bus       = STARTUP_BUS_CURVE,
+        .read_only = true,
+    };
+    startup_t startup;
+    int status = startup_configure (&startup, &def, argc, argv);
+    if (status != STARTUP_GO)
+        return status == STARTUP_EXIT_OK ? 0 : 2;
     if (sodium_init () < 0) {
         log_error ("libsodium failed to initialise");
+        startup_release (&startup);
         return 1;
     }
     signal (SIGPIPE, SIG_IGN);      //  a dead child's pipe is an error, not a death
 
     //  before any thread: the interpreter and the seccomp program
+    char err [512];
     zygote_t *zygote = zygote_new (err, sizeof err);
     if (!zygote) {
         log_error ("%s", err);
-        config_destroy (&config);
+        startup_release (&startup);
         return 1;
     }
-    int rc;
-    if (config_bool (config, "oneshot"))
-        rc = s_oneshot (zygote);
-    else {
-        paths_t paths;
-        if (paths_init (&paths, config_str (config, "data_dir"), true, err, sizeof err) != 0) {
-            log_error ("%s", err);
-            rc = 1;
-        }
-        else
-            rc = s_serve (config, &paths, zygote);
-    }
+    int rc = config_bool (startup.config, "oneshot") ? s_oneshot (zygote)
+                                                     : s_serve (&startup, zygote);
     zygote_destroy (&zygote);
-    config_destroy (&config);
+    startup_release (&startup);
     return rc;
 }

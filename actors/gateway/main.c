@@ -26,9 +26,7 @@
 #include <string.h>
 #include <czmq.h>
 
-#include "config.h"
-#include "log.h"
-#include "paths.h"
+#include "startup.h"
 #include "gateway.h"
 #include "http_server.h"
 #include "mcp.h"
@@ -45,10 +43,6 @@ static const config_option_t s_options [] = {
       "IP address (or interface name) the HTTP server listens on" },
     { "http_port", CONFIG_INT, "8000", 1, 65535,
       "TCP port the HTTP server listens on" },
-    { "broker", CONFIG_STR, "", 0, 0,
-      "broker request endpoint; empty means ipc:// under DATA_DIR/run" },
-    { "events", CONFIG_STR, "", 0, 0,
-      "broker event output (XPUB); empty means ipc:// under DATA_DIR/run" },
     { "allowed_hosts", CONFIG_STR, "", 0, 0,
       "/mcp: Host values allowed besides localhost, 127.0.0.1, [::1] "
       "(comma-separated name or name:port; * for any)" },
@@ -61,7 +55,7 @@ static const config_option_t s_options [] = {
       "/mcp: sessions at most (the least recently used goes)" },
     { "mcp_keepalive_s", CONFIG_INT, "15", 1, 300,
       "/mcp: seconds between SSE keepalive comments" },
-    { NULL, 0, NULL, 0, 0, NULL }
+    { NULL, 0, NULL, 0, 0, NULL, false }
 };
 
 //  --- lws log lines into ours ---------------------------------------------
@@ -144,22 +138,26 @@ s_context_new (gateway_t *gateway, const char *host, int port)
     return context;
 }
 
+//  The /mcp Host and Origin lists are configuration: refused at start-up.
 static int
-s_run (config_t *config)
+s_check (startup_t *startup, char *err, size_t errlen)
+{
+    mcp_allow_t *allow = mcp_allow_new (config_str (startup->config, "allowed_hosts"),
+                                        config_str (startup->config, "allowed_origins"),
+                                        err, errlen);
+    if (!allow)
+        return -1;
+    mcp_allow_destroy (&allow);
+    return 0;
+}
+
+static int
+s_run (startup_t *startup)
 {
     char err [256];
-    paths_t paths;
-    if (paths_init (&paths, config_str (config, "data_dir"), true,
-                    err, sizeof err)) {
-        log_error ("%s", err);
-        return 2;
-    }
-    const char *broker = config_str (config, "broker");
-    if (!*broker)
-        broker = paths.bus_endpoint;
-    const char *events = config_str (config, "events");
-    if (!*events)
-        events = paths.events_out;
+    config_t *config = startup->config;
+    const char *broker = startup->endpoint;
+    const char *events = startup->events;
     static const char *topics [] = { "tools.changed", "approval.changed", NULL };
     mcp_settings_t settings = {
         .allowed_hosts   = config_str (config, "allowed_hosts"),
@@ -168,16 +166,6 @@ s_run (config_t *config)
         .sessions_max    = (size_t) config_int (config, "mcp_sessions_max"),
         .keepalive_ms    = config_int (config, "mcp_keepalive_s") * 1000,
     };
-    {
-        //  settings errors are configuration errors: check before starting
-        mcp_allow_t *allow = mcp_allow_new (settings.allowed_hosts,
-                                            settings.allowed_origins, err, sizeof err);
-        if (!allow) {
-            log_error ("%s", err);
-            return 2;
-        }
-        mcp_allow_destroy (&allow);
-    }
     const char *host = config_str (config, "http_host");
     int port = (int) config_int (config, "http_port");
 
@@ -245,27 +233,18 @@ s_run (config_t *config)
 int
 main (int argc, char **argv)
 {
-    char err [256];
-    config_t *config = config_new (s_options);
-    if (config_load (config, argc, argv, err, sizeof err)) {
-        fprintf (stderr, PROCESS_NAME ": %s\n", err);
-        config_destroy (&config);
-        return 2;
-    }
-    if (config_bool (config, "help")) {
-        config_print_help (config, stdout, "usage: " PROCESS_NAME " [options]");
-        config_destroy (&config);
-        return 0;
-    }
-    log_level_t level;
-    if (log_level_parse (config_str (config, "log_level"), &level)) {
-        fprintf (stderr, PROCESS_NAME ": log_level: '%s' is not one of "
-                 "debug, info, warn, error\n", config_str (config, "log_level"));
-        config_destroy (&config);
-        return 2;
-    }
-    log_init (PROCESS_NAME, level);
-    int rc = s_run (config);
-    config_destroy (&config);
+    const startup_def_t def = {
+        .process = PROCESS_NAME,
+        .options = s_options,
+        .bus     = STARTUP_BUS_PLAIN,       //  no CURVE: run it by the broker
+        .events  = true,
+        .check   = s_check,
+    };
+    startup_t startup;
+    int status = startup_configure (&startup, &def, argc, argv);
+    if (status != STARTUP_GO)
+        return status == STARTUP_EXIT_OK ? 0 : 2;
+    int rc = s_run (&startup);
+    startup_release (&startup);
     return rc;
 }
