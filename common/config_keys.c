@@ -46,5 +46,10 @@ const char *const config_known_keys [] = {
     "cert",
     //  mcpbox-executor (actors/executor/main.c).
     "credit",
+    //  mcpbox-logkeeper (actors/logkeeper/main.c).
+    "log_prune_first_s",
+    "log_prune_every_s",
+    "log_prune_batch",
+    "log_policy_refresh_s",
     NULL
 };

@@ -47,13 +47,15 @@ s_redact (json_t *value, int depth)
     size_t count = 0;
     if (json_is_object (value)) {
         const char *key;
+        size_t key_len;
         json_t *child;
         void *tmp;
-        json_object_foreach_safe (value, tmp, key, child) {
-            if (log_redact_key_is_secret (key, strlen (key))
+        //  the whole key, NUL bytes included: "x\0password" is a secret's key
+        json_object_keylen_foreach_safe (value, tmp, key, key_len, child) {
+            if (log_redact_key_is_secret (key, key_len)
             ||  (depth >= JSON_MSGPACK_MAX_DEPTH
                  && (json_is_object (child) || json_is_array (child)))) {
-                json_object_set_new (value, key, json_string (LOG_REDACTED));
+                json_object_setn_new (value, key, key_len, json_string (LOG_REDACTED));
                 count++;
             }
             else

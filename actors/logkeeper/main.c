@@ -1,27 +1,90 @@
-/*  mcpbox-logkeeper — execution logs and the activity log: ingest, queries,
-    retention pruning.
+/*  mcpbox-logkeeper — execution logs and the activity log: ingest from
+    every process's log spool, queries, retention pruning.
 
-    Wires the process: configuration, logging, the bus worker for service
-    "logs", and the request loop (common/actor_main.c). The ops table is
-    the actor's whole interface; for now it answers `health` only.
+    Wires the process: configure (common/startup.c, plus the retention
+    timings below), then serve: the database (opened by the open hook,
+    which also applies missing migrations), a subscription to
+    approval.changed, the bus worker for service "logs", and the request
+    loop with a 100 ms tick that follows the policy and prunes one batch
+    at a time. The op table in ops.c is the actor's whole interface;
+    logkeeper.h maps the rest of this folder.
 */
-#include "actor_main.h"
+#include <string.h>
+#include "logkeeper.h"
+#include "startup.h"
 
 static const char *s_owns [] = { "execution_logs", "activity_log", NULL };
 
-//  op name -> handler; `health` is answered by the service loop.
-static const service_op_t s_ops [] = {
-    { NULL, NULL }
+static const config_option_t s_options [] = {
+    { "log_prune_first_s",    CONFIG_INT, "60",   0, 86400,
+      "seconds after start before the first retention prune" },
+    { "log_prune_every_s",    CONFIG_INT, "3600", 1, 604800,
+      "seconds between retention prunes" },
+    { "log_prune_batch",      CONFIG_INT, "1000", 1, 1000,
+      "rows deleted per transaction while pruning" },
+    { "log_policy_refresh_s", CONFIG_INT, "300",  1, 86400,
+      "ask approval for log_retention_days at least this often" },
+    { NULL, CONFIG_STR, NULL, 0, 0, NULL }
 };
+
+static lk_config_t s_config;        //  read by configure, used by open
+static const char *s_events;        //  event output, NULL when remote
+
+static int
+s_open (const paths_t *paths, void **state_p, char *err, size_t errlen)
+{
+    logkeeper_t *self = logkeeper_new (paths->db_path, &s_config, s_events, err, errlen);
+    if (!self)
+        return -1;
+    *state_p = self;
+    return 0;
+}
+
+static void
+s_close (void *state)
+{
+    logkeeper_t *self = state;
+    logkeeper_destroy (&self);
+}
+
+static void
+s_tick (service_t *service, void *state)
+{
+    retention_tick (state, service);
+}
 
 int
 main (int argc, char **argv)
 {
+    const startup_def_t startup_def = {
+        .process = "mcpbox-logkeeper",
+        .options = s_options,
+        .bus     = STARTUP_BUS_CURVE,
+    };
+    startup_t startup;
+    int status = startup_configure (&startup, &startup_def, argc, argv);
+    if (status != STARTUP_GO)
+        return status == STARTUP_EXIT_OK ? 0 : 2;
+    s_config = (lk_config_t) {
+        .first_prune_s    = (int) config_int (startup.config, "log_prune_first_s"),
+        .prune_every_s    = (int) config_int (startup.config, "log_prune_every_s"),
+        .prune_batch      = (int) config_int (startup.config, "log_prune_batch"),
+        .policy_refresh_s = (int) config_int (startup.config, "log_policy_refresh_s"),
+    };
+    //  events only on this machine, as for publishing (startup_serve)
+    if (strncmp (startup.endpoint, "ipc://", 6) == 0)
+        s_events = startup.paths.events_out;
     const service_def_t def = {
         .service = "logs",
         .process = "mcpbox-logkeeper",
         .owns    = s_owns,
-        .ops     = s_ops,
+        .ops     = logkeeper_ops,
+        .open    = s_open,
+        .close   = s_close,
+        .tick    = s_tick,
+        .tick_ms = 100,
     };
-    return actor_main (argc, argv, &def, NULL);
+    status = startup_serve (&startup, &def);
+    startup_release (&startup);
+    return status;
 }
