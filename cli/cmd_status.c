@@ -5,7 +5,9 @@
         registry: ok (version 0.1.0, pid 1234, up 56s)
         tunnel: no_worker                      (broker up, nobody serving)
         logs: timeout (broker not reachable?)  (no answer at all)
-    With --json, one JSON object instead (the pids let tests see restarts).
+    With --json, one JSON object instead (the pids let tests see restarts),
+    with the constellation table (common/constellation.h) whether or not
+    MCPbox runs: scripts and tests read the list of processes there.
     Exit 0 only if every service answered ok.
 
     This is a bus client like the gateway, nothing more: it reads no table
@@ -21,15 +23,13 @@
 
 #include "bus.h"
 #include "cli.h"
+#include "constellation.h"
 #include "msg.h"
 
 #define S_TIMEOUT_MS  2000      //  each health request's deadline
 #define S_GRACE_MS    2000      //  extra wait for the client's local time-out
 
-static const char *s_services [] = {
-    "registry", "approval", "credentials", "tunnel", "logs", "sandbox", NULL
-};
-#define S_SERVICES (sizeof s_services / sizeof s_services [0] - 1)
+#define S_SERVICES_MAX  16      //  services in the constellation, at most
 
 typedef enum { S_PENDING, S_OK, S_FAILED } s_state_t;
 
@@ -152,6 +152,25 @@ s_print_text (const s_probe_t *probes, size_t count)
     }
 }
 
+//  The constellation table (common/constellation.c), for scripts and tests.
+static json_t *
+s_constellation_json (void)
+{
+    json_t *rows = json_array ();
+    for (size_t i = 0; rows && i < constellation_size (); i++) {
+        const constellation_entry_t *row = &constellation [i];
+        json_t *entry = json_pack ("{s:s, s:o, s:i, s:i}",
+            "process", row->process,
+            "service", row->service ? json_string (row->service) : json_null (),
+            "order",   row->order,
+            "count",   row->count);
+        if (entry && row->count_option)
+            json_object_set_new (entry, "count_option", json_string (row->count_option));
+        json_array_append_new (rows, entry);
+    }
+    return rows;
+}
+
 static int
 s_print_json (const char *data_dir, bool running, const s_probe_t *probes,
               size_t count, bool all_ok)
@@ -163,6 +182,7 @@ s_print_json (const char *data_dir, bool running, const s_probe_t *probes,
         json_decref (services);
         return -1;
     }
+    json_object_set_new (root, "constellation", s_constellation_json ());
     json_object_set_new (root, "data_dir", json_string (data_dir));
     json_object_set_new (root, "running", json_boolean (running));
     json_object_set_new (root, "ok", json_boolean (all_ok));
@@ -228,21 +248,23 @@ s_run (config_t *config)
                  paths.bus_endpoint);
         return CLI_EXIT_FAIL;
     }
-    s_probe_t probes [S_SERVICES];
+    s_probe_t probes [S_SERVICES_MAX];
     memset (probes, 0, sizeof probes);
-    for (size_t i = 0; i < S_SERVICES; i++)
-        probes [i].service = s_services [i];
-    s_probe_all (client, probes, S_SERVICES);
+    size_t count = 0;
+    for (size_t i = 0; i < constellation_size () && count < S_SERVICES_MAX; i++)
+        if (constellation [i].service)
+            probes [count++].service = constellation [i].service;
+    s_probe_all (client, probes, count);
     bus_client_destroy (&client);
 
     bool all_ok = true;
-    for (size_t i = 0; i < S_SERVICES; i++)
+    for (size_t i = 0; i < count; i++)
         if (probes [i].state != S_OK)
             all_ok = false;
     if (json)
-        s_print_json (paths.data_dir, true, probes, S_SERVICES, all_ok);
+        s_print_json (paths.data_dir, true, probes, count, all_ok);
     else
-        s_print_text (probes, S_SERVICES);
+        s_print_text (probes, count);
     fflush (stdout);
     return all_ok? CLI_EXIT_OK: CLI_EXIT_FAIL;
 }
@@ -256,9 +278,11 @@ const cli_command_t cli_cmd_status = {
     .name    = "status",
     .summary = "ask every service for its health",
     .usage   = "usage: mcpbox status [--data-dir D] [--json]\n\n"
-               "Send a health request to each service (registry, approval,\n"
-               "credentials, tunnel, logs, sandbox) through the broker and\n"
-               "print the answers. Exit status 0 only if all are ok.",
+               "Send a health request to each service of the constellation\n"
+               "(registry, approval, credentials, tunnel, logs, sandbox)\n"
+               "through the broker and print the answers. Exit status 0 only\n"
+               "if all are ok. --json also lists the processes, start order\n"
+               "and counts.",
     .options = s_options,
     .run     = s_run,
 };

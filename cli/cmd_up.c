@@ -6,13 +6,18 @@
       2. migrate the database (the same code as `mcpbox migrate`);
       3. start mcpbox-broker and wait (bounded) until its request socket
          exists, so the actors' first connect finds it;
-      4. start the actors: registry, approval, credentials, tunnel,
-         logkeeper, N executors, then the gateway (HTTP last, so the first
-         HTTP request finds the services registered or about to be);
-      5. print the URLs and supervise: restart whatever exits, with backoff
+      4. start the rest of the constellation (common/constellation.c) in
+         its order: the actors, N executors, then the gateway (HTTP last,
+         so the first HTTP request finds the services registered or about
+         to be);
+      5. wait (bounded, S_READY_WAIT_MS) until the gateway listens: it
+         writes DATA/run/gateway.ready. A child that exits before then
+         (the HTTP port is taken, a configuration is refused) stops
+         everything: a message naming it, exit status 1, nothing left;
+      6. print the URLs and supervise: restart whatever exits, with backoff
          (supervisor.c); a restarted broker is found again by the actors on
          their own, they are not restarted with it;
-      6. on SIGINT/SIGTERM/SIGHUP: stop the actors, then the broker, SIGKILL
+      7. on SIGINT/SIGTERM/SIGHUP: stop the actors, then the broker, SIGKILL
          what is still there after 5 s, remove the lock, exit 0.
 
     The binaries are taken from the directory of this executable
@@ -33,24 +38,21 @@
 #include <sys/file.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "constellation.h"
 #include "log.h"
 #include "supervisor.h"
 
 #define S_BROKER_WAIT_MS   10000   //  bound on waiting for the broker's socket
+#define S_READY_WAIT_MS    20000   //  bound on waiting for the gateway to listen
 #define S_STOP_TIMEOUT_MS  5000    //  SIGTERM -> SIGKILL grace for children
 #define S_HOST_MAX         253     //  --http-host bytes
 #define S_ENDPOINT_MAX     256     //  --tcp-endpoint bytes
 #define S_LOCK_TRIES       5       //  attempts when the lock file is replaced
-
-//  The actors, in start order (executors and gateway follow).
-static const char *s_actors [] = {
-    "mcpbox-registry", "mcpbox-approval", "mcpbox-credentials",
-    "mcpbox-tunnel", "mcpbox-logkeeper", NULL
-};
 
 typedef struct {
     config_t     *config;                 //  the command line
@@ -356,28 +358,37 @@ s_add_broker (s_up_t *up)
     return s_add (up, "mcpbox-broker", "mcpbox-broker", extra);
 }
 
+//  Everything after the broker, in the constellation's order.
 static int
 s_add_actors (s_up_t *up)
 {
-    for (size_t i = 0; s_actors [i]; i++)
-        if (s_add (up, s_actors [i], s_actors [i], NULL) == -1)
-            return -1;
-    int64_t executors = config_int (up->config, "executors");
-    for (int64_t i = 1; i <= executors; i++) {
-        char name [SUPERVISOR_NAME_MAX];
-        snprintf (name, sizeof name, "mcpbox-executor-%lld", (long long) i);
-        if (s_add (up, name, "mcpbox-executor", NULL) == -1)
-            return -1;
-    }
     char port [16];
     snprintf (port, sizeof port, "%lld",
               (long long) config_int (up->config, "http_port"));
-    const char *extra [] = {
+    const char *gateway_extra [] = {
         "--http-port", port,
         "--http-host", config_str (up->config, "http_host"),
         NULL
     };
-    return s_add (up, "mcpbox-gateway", "mcpbox-gateway", extra);
+    for (size_t i = 0; i < constellation_size (); i++) {
+        const constellation_entry_t *row = &constellation [i];
+        if (strcmp (row->process, "mcpbox-broker") == 0)
+            continue;               //  started and waited for already
+        const char *const *extra = strcmp (row->process, "mcpbox-gateway") == 0
+                                 ? gateway_extra : NULL;
+        int64_t count = row->count_option
+                      ? config_int (up->config, row->count_option) : row->count;
+        for (int64_t n = 1; n <= count; n++) {
+            char name [SUPERVISOR_NAME_MAX];
+            if (row->count_option)
+                snprintf (name, sizeof name, "%s-%lld", row->process, (long long) n);
+            else
+                snprintf (name, sizeof name, "%s", row->process);
+            if (s_add (up, name, row->process, extra) == -1)
+                return -1;
+        }
+    }
+    return 0;
 }
 
 //  Keep the broker alive until its socket appears. 0 ready, 1 asked to
@@ -399,6 +410,79 @@ s_wait_broker (s_up_t *up)
         supervisor_restart_due (up->supervisor);
     }
     return 0;
+}
+
+//  The gateway's pid from DATA/run/gateway.ready, 0 if none yet.
+static pid_t
+s_gateway_ready_pid (s_up_t *up)
+{
+    char text [32] = "";
+    int fd = open (up->paths.gateway_ready, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd == -1)
+        return 0;
+    ssize_t got = read (fd, text, sizeof text - 1);
+    close (fd);
+    text [got > 0 ? got : 0] = 0;
+    long pid = strtol (text, NULL, 10);
+    return pid > 0 ? (pid_t) pid : 0;
+}
+
+//  Why a child ended, for a message: "exited with status 1".
+static void
+s_describe_exit (int status, char *out, size_t size)
+{
+    if (WIFEXITED (status))
+        snprintf (out, size, "exited with status %d%s", WEXITSTATUS (status),
+                  WEXITSTATUS (status) == 2 ? " (configuration refused)" : "");
+    else
+    if (WIFSIGNALED (status))
+        snprintf (out, size, "was killed by SIG%s", sigabbrev_np (WTERMSIG (status)));
+    else
+        snprintf (out, size, "ended (status %d)", status);
+}
+
+//  Wait until the gateway listens. 0 ready, 1 asked to stop, -1 failed: a
+//  child ended first or the time ran out (said on stderr).
+static int
+s_wait_ready (s_up_t *up)
+{
+    int gateway = -1;
+    for (size_t i = 0; i < supervisor_size (up->supervisor); i++)
+        if (strcmp (supervisor_name (up->supervisor, (int) i), "mcpbox-gateway") == 0)
+            gateway = (int) i;
+    int64_t deadline = s_now_ms () + S_READY_WAIT_MS;
+    while (true) {
+        if (up->stop_signal)
+            return 1;
+        supervisor_on_child_exit (up->supervisor);
+        for (size_t i = 0; i < supervisor_size (up->supervisor); i++) {
+            int status = supervisor_last_status (up->supervisor, (int) i);
+            if (status == -1)
+                continue;
+            char why [64];
+            s_describe_exit (status, why, sizeof why);
+            const char *host = config_str (up->config, "http_host");
+            long long port = (long long) config_int (up->config, "http_port");
+            if ((int) i == gateway)
+                fprintf (stderr, "mcpbox up: mcpbox-gateway %s before it listened "
+                         "on %s port %lld (is the port in use? see its log above); "
+                         "stopping everything\n", why, host, port);
+            else
+                fprintf (stderr, "mcpbox up: %s %s while starting (see its log "
+                         "above); stopping everything\n",
+                         supervisor_name (up->supervisor, (int) i), why);
+            return -1;
+        }
+        pid_t ready = s_gateway_ready_pid (up);
+        if (gateway >= 0 && ready && ready == supervisor_pid (up->supervisor, gateway))
+            return 0;
+        if (s_now_ms () >= deadline) {
+            fprintf (stderr, "mcpbox up: the gateway did not listen within %d ms; "
+                     "stopping everything\n", S_READY_WAIT_MS);
+            return -1;
+        }
+        s_signals_wait (up, 50);
+    }
 }
 
 static void
@@ -453,8 +537,14 @@ s_up_locked (s_up_t *up)
         rc = ready == 1? CLI_EXIT_OK: CLI_EXIT_FAIL;
         goto stop;
     }
+    unlink (up->paths.gateway_ready);
     if (s_add_actors (up) == -1 || supervisor_start (up->supervisor) == -1)
         goto stop;
+    ready = s_wait_ready (up);
+    if (ready != 0) {
+        rc = ready == 1? CLI_EXIT_OK: CLI_EXIT_FAIL;
+        goto stop;
+    }
     s_print_urls (up);
     log_info ("supervising %zu processes; SIGINT or SIGTERM stops them",
               supervisor_size (up->supervisor));
@@ -473,6 +563,7 @@ stop:
         log_warn ("%d process(es) had to be killed", killed);
     supervisor_destroy (&up->supervisor);
     s_remove_stale_sockets (up);
+    unlink (up->paths.gateway_ready);
     log_info ("stopped");
     return rc;
 }

@@ -122,6 +122,7 @@ s_run_command (const cli_command_t *command, int argc, char **argv)
     snprintf (process, sizeof process, "mcpbox %s", command->name);
     const startup_def_t def = {
         .process   = process,
+        .log_name  = "mcpbox",
         .usage     = command->usage,
         .options   = command->options,
         .read_only = true,

@@ -8,6 +8,8 @@
         DATA/run/ev-in        ipc:// event input (broker XSUB)
         DATA/run/ev-out       ipc:// event output (broker XPUB)
         DATA/run/up.lock      held by `mcpbox up` while it runs
+        DATA/run/gateway.ready  the gateway's pid, written once it listens
+                              (`mcpbox up` prints the URLs only then)
         DATA/keys/            CURVE certificates (broker, allowed executors)
 
     An ipc:// path must fit in a sockaddr_un (107 bytes); paths_init refuses
@@ -27,6 +29,7 @@ typedef struct {
     char keys_dir   [PATHS_MAX];
     char db_path    [PATHS_MAX];
     char lock_path  [PATHS_MAX];
+    char gateway_ready [PATHS_MAX];
     char bus_endpoint     [PATHS_MAX];  //  "ipc://.../run/bus"
     char events_in        [PATHS_MAX];  //  "ipc://.../run/ev-in"
     char events_out       [PATHS_MAX];  //  "ipc://.../run/ev-out"

@@ -222,7 +222,7 @@ startup_configure (startup_t *self, const startup_def_t *def, int argc, char **a
         startup_release (self);
         return STARTUP_EXIT_CONFIG;
     }
-    log_init (def->process, self->level);
+    log_init (def->log_name ? def->log_name : def->process, self->level);
     return STARTUP_GO;
 }
 

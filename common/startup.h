@@ -63,6 +63,7 @@ typedef struct _startup_t startup_t;
 
 typedef struct {
     const char            *process;     //  "mcpbox-registry"; messages and logs
+    const char            *log_name;    //  name in log lines; NULL: process
     const char            *usage;       //  first help line; NULL: "usage: PROCESS [options]"
     const config_option_t *options;     //  the program's own, NULL-terminated; may be NULL
     startup_bus_t          bus;         //  which bus options it has

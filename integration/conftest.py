@@ -45,6 +45,21 @@ def wait_for(predicate, timeout=10.0, interval=0.05, what="condition"):
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
+def constellation():
+    """The processes of one MCPbox (common/constellation.c), in start order,
+    as `mcpbox status --json` lists them: [{process, service, order, count}]."""
+    import json
+    r = subprocess.run([bin_path("mcpbox"), "status", "--json",
+                        "--data-dir", "/nonexistent/mcpbox-constellation"],
+                       capture_output=True, text=True, timeout=30)
+    return json.loads(r.stdout)["constellation"]
+
+
+def bus_services():
+    """{bus service: process} for every process that serves one."""
+    return {row["service"]: row["process"] for row in constellation() if row["service"]}
+
+
 def proc_env(**extra):
     env = dict(os.environ)
     env["MCPBOX_HEARTBEAT_MS"] = str(HEARTBEAT_MS)

@@ -27,17 +27,10 @@ import msgpack
 import pytest
 import zmq
 
-from conftest import bin_path, free_port, proc_env, wait_for
+from conftest import bin_path, bus_services, free_port, proc_env, wait_for
 
-# bus service -> actor binary
-SERVICES = {
-    "registry": "mcpbox-registry",
-    "approval": "mcpbox-approval",
-    "credentials": "mcpbox-credentials",
-    "tunnel": "mcpbox-tunnel",
-    "logs": "mcpbox-logkeeper",
-    "sandbox": "mcpbox-executor",
-}
+# bus service -> actor binary, from the constellation table
+SERVICES = bus_services()
 SERVICE_ERRORS = {"no_worker", "worker_lost", "timeout", "unavailable"}
 
 

@@ -34,16 +34,6 @@ BUILD_DIR = os.environ.get("MCPBOX_BUILD_DIR", "/work/main/build")
 BIN_DIR = os.path.join(BUILD_DIR, "bin")
 MCPBOX = os.path.join(BIN_DIR, "mcpbox")
 
-# Process name -> bus service name it serves (the gateway serves none).
-ACTOR_SERVICES = {
-    "mcpbox-registry": "registry",
-    "mcpbox-approval": "approval",
-    "mcpbox-credentials": "credentials",
-    "mcpbox-tunnel": "tunnel",
-    "mcpbox-logkeeper": "logs",
-    "mcpbox-executor": "sandbox",
-    "mcpbox-gateway": None,
-}
 EXECUTORS = 2
 
 STARTUP_S = 20          # up -> status ok
@@ -136,6 +126,23 @@ def children_by_name(pid):
 def alive_mcpbox(pids):
     """The pids that still run an mcpbox process."""
     return [p for p in pids if (process_name(p) or "").startswith("mcpbox")]
+
+
+def constellation():
+    """The constellation table, as `mcpbox status --json` gives it."""
+    r = mcpbox("status", "--data-dir", "/nonexistent/mcpbox-up", "--json")
+    return json.loads(r.stdout)["constellation"]
+
+
+# Process name -> bus service name it serves (the gateway serves none), for
+# every process `up` starts besides the broker.
+ROWS = {row["process"]: row for row in constellation()}
+ACTOR_SERVICES = {name: row["service"] for name, row in ROWS.items()
+                  if name != "mcpbox-broker"}
+
+
+def expected_count(name):
+    return EXECUTORS if ROWS[name].get("count_option") else ROWS[name]["count"]
 
 
 def status_json(data_dir):
@@ -350,8 +357,7 @@ def test_up_supervises_and_stops(data_dir, start_up):
     kids = up.children()
     assert len(kids.get("mcpbox-broker", [])) == 1, kids
     for name in ACTOR_SERVICES:
-        expected = EXECUTORS if name == "mcpbox-executor" else 1
-        assert len(kids.get(name, [])) == expected, kids
+        assert len(kids.get(name, [])) == expected_count(name), kids
     for service in set(s for s in ACTOR_SERVICES.values() if s):
         assert doc["services"][service]["status"] == "ok", doc
     wait_until("the gateway to answer /health", lambda: http_ok(base + "/health"),
@@ -435,6 +441,77 @@ def test_up_supervises_and_stops(data_dir, start_up):
     restarts = re.findall(r"\(pid \d+\) killed by signal SIGKILL; restarting in \d+ ms",
                           up.stderr())
     assert len(restarts) == len(ACTOR_SERVICES) + 1, up.stderr()
+
+
+def processes_using(data_dir):
+    """Pids of live processes whose command line names data_dir."""
+    found = []
+    needle = os.path.realpath(data_dir).encode()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                cmdline = f.read()
+        except OSError:
+            continue
+        if needle in cmdline and process_name(int(entry)):
+            found.append(int(entry))
+    return found
+
+
+def test_up_prints_urls_only_once_the_gateway_listens(data_dir, start_up):
+    up = start_up(data_dir)
+    wait_until("the URL line", lambda: "MCPbox is up" in up.stdout(), STARTUP_S, up=up)
+    # Printed only after the gateway wrote its pid: it answers right away.
+    with socket.create_connection(("127.0.0.1", up.port), timeout=2):
+        pass
+    with open(os.path.join(data_dir, "run", "gateway.ready")) as f:
+        assert int(f.read()) == up.children()["mcpbox-gateway"][0]
+
+
+def test_up_busy_port_stops_everything(data_dir):
+    """The HTTP port taken: `up` exits non-zero within 10 s, says why,
+    never prints the URLs, and leaves no process behind."""
+    log_dir = tempfile.mkdtemp(prefix="mblog", dir="/tmp")
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+            taken.bind(("127.0.0.1", 0))
+            taken.listen(1)
+            port = taken.getsockname()[1]
+            out_path = os.path.join(log_dir, "stdout")
+            err_path = os.path.join(log_dir, "stderr")
+            started = time.monotonic()
+            with open(out_path, "w") as out, open(err_path, "w") as err:
+                proc = subprocess.Popen(
+                    [MCPBOX, "up", "--data-dir", data_dir, "--http-port", str(port),
+                     "--executors", "1"],
+                    stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env())
+            seen = set()
+            while proc.poll() is None and time.monotonic() - started < 10:
+                seen.update(descendants(proc.pid))
+                time.sleep(0.05)
+            elapsed = time.monotonic() - started
+            if proc.poll() is None:
+                kids = descendants(proc.pid)
+                proc.kill()
+                proc.wait()
+                for p in alive_mcpbox(kids):
+                    os.kill(p, signal.SIGKILL)
+                pytest.fail("mcpbox up still ran 10 s after start with its port taken")
+            output = open(out_path).read()
+            errors = open(err_path).read()
+        assert proc.returncode != 0, errors
+        assert elapsed < 10, elapsed
+        assert "MCPbox is up" not in output, output
+        assert "mcpbox-gateway" in errors and str(port) in errors, errors
+        assert "stopping everything" in errors, errors
+        assert len(seen) >= 2, "the broker and actors were started"
+        assert alive_mcpbox(seen) == [], errors
+        assert processes_using(data_dir) == [], errors
+        assert not os.path.exists(os.path.join(data_dir, "run", "up.lock"))
+    finally:
+        shutil.rmtree(log_dir, ignore_errors=True)
 
 
 def test_up_killed_leaves_no_orphans(data_dir, start_up):

@@ -8,14 +8,14 @@
 #include <stdlib.h>
 #include <assert.h>
 
+#include "constellation.h"
 #include "msg.h"
 #include "http_health.h"
 
-//  The services asked, in the order they are reported.
-static const char *s_services [] = {
-    "registry", "approval", "credentials", "tunnel", "logs", "sandbox",
-};
-#define SERVICES (sizeof s_services / sizeof s_services [0])
+//  The services asked: every row of the constellation with a service,
+//  in start order. Slots are kept per row (rows without a service stay
+//  unused).
+#define SERVICES 16
 
 //  Bounds on what we copy from a reply.
 #define HEALTH_VERSION_MAX  64
@@ -81,12 +81,14 @@ s_finish (http_req_t *req, health_t *self, const char *missing)
 {
     json_t *services = json_object ();
     bool all_ok = true;
-    for (size_t i = 0; i < SERVICES; i++) {
+    for (size_t i = 0; i < constellation_size (); i++) {
         slot_t *slot = &self->slots [i];
+        if (!constellation [i].service)
+            continue;
         if (!slot->entry)
             slot->entry = s_error_entry (missing);
         all_ok &= json_is_true (json_object_get (slot->entry, "ok"));
-        json_object_set (services, s_services [i], slot->entry);
+        json_object_set (services, constellation [i].service, slot->entry);
     }
     gateway_t *gateway = http_req_gateway (req);
     json_t *answer = json_pack ("{s:s, s:o, s:{s:s, s:I}}",
@@ -134,9 +136,12 @@ http_health_start (http_req_t *req)
     http_req_set_handler (req, &s_handler, self);
 
     msgw_t *request = msgw_op_new ("health");
-    for (size_t i = 0; i < SERVICES; i++) {
+    assert (constellation_size () <= SERVICES);
+    for (size_t i = 0; i < constellation_size (); i++) {
         slot_t *slot = &self->slots [i];
-        slot->ticket = http_req_submit (req, s_services [i],
+        if (!constellation [i].service)
+            continue;
+        slot->ticket = http_req_submit (req, constellation [i].service,
                                         msgw_data (request),
                                         msgw_size (request), HEALTH_TIMEOUT_MS);
         if (slot->ticket)

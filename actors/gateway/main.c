@@ -16,10 +16,16 @@
     Shutdown runs in the reverse order of start-up: signal thread, bus
     thread, lws context (which ends every open request), then the rest.
 
+    Once it listens (and only then) it writes its pid to
+    DATA/run/gateway.ready, which `mcpbox up` waits for before it prints
+    the URLs; the file goes at a clean stop.
+
     Exit status: 0 after a clean shutdown, 1 when the server cannot start
     (address in use...), 2 on a configuration error.
 */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <unistd.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -138,6 +144,21 @@ s_context_new (gateway_t *gateway, const char *host, int port)
     return context;
 }
 
+//  DATA/run/gateway.ready: our pid, once we listen (paths.h). Written to a
+//  temporary name and renamed, so a reader sees all of it or nothing.
+static void
+s_ready_write (const paths_t *paths)
+{
+    char temp [PATHS_MAX + 16];
+    snprintf (temp, sizeof temp, "%s.tmp", paths->gateway_ready);
+    FILE *file = fopen (temp, "we");
+    bool written = file && fprintf (file, "%ld\n", (long) getpid ()) > 0;
+    if (file && fclose (file) != 0)
+        written = false;
+    if (!written || rename (temp, paths->gateway_ready) != 0)
+        log_warn ("cannot write %s: %s", paths->gateway_ready, strerror (errno));
+}
+
 //  The /mcp Host and Origin lists are configuration: refused at start-up.
 static int
 s_check (startup_t *startup, char *err, size_t errlen)
@@ -211,6 +232,7 @@ s_run (startup_t *startup)
         idmap_destroy (&gateway.requests);
         return 1;
     }
+    s_ready_write (&startup->paths);
     log_info ("listening on http://%s:%d, broker %s", host, port, broker);
 
     while (!atomic_load (&gateway.stop))
@@ -226,6 +248,7 @@ s_run (startup_t *startup)
     if (idmap_size (gateway.requests))
         log_warn ("%zu requests left at shutdown", idmap_size (gateway.requests));
     idmap_destroy (&gateway.requests);
+    unlink (startup->paths.gateway_ready);
     log_info ("stopped");
     return 0;
 }
