@@ -675,11 +675,13 @@ def test_other_methods_are_405(gw):
 class Stream:
     """A GET /mcp stream read on a raw socket."""
 
-    def __init__(self, port, host, session, accept="text/event-stream"):
+    def __init__(self, port, host, session, accept="text/event-stream", headers=None):
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items()).encode()
         self.sock.sendall(b"GET /mcp HTTP/1.1\r\nHost: " + host.encode() +
                           b"\r\nAccept: " + accept.encode() +
-                          b"\r\nMcp-Session-Id: " + session.encode() + b"\r\n\r\n")
+                          b"\r\nMcp-Session-Id: " + session.encode() + b"\r\n" +
+                          extra + b"\r\n")
         self.buffer = b""
         while b"\r\n\r\n" not in self.buffer:
             chunk = self.sock.recv(4096)

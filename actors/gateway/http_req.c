@@ -198,6 +198,9 @@ http_req_stream_begin (http_req_t *self, int status, const char *content_type)
     self->body = NULL;
     self->stream_ended = false;
     self->streaming = true;
+    //  lws's HTTP timeout (timeout_secs) would end the stream 10 s after
+    //  the request: a stream lasts until it is ended or the client leaves
+    lws_set_timeout (self->wsi, NO_PENDING_TIMEOUT, 0);
     s_want_write (self);
 }
 

@@ -16,7 +16,8 @@
         body itself, such as a chunked decoder, ignores on_body_end);
       - a stream (SSE): http_req_stream_begin writes the headers without a
         length (lws adds Connection: close), http_req_stream_write queues
-        more body whenever there is some, http_req_stream_end closes it.
+        more body whenever there is some, http_req_stream_end closes it;
+        lws's HTTP timeout does not apply to a stream.
     A request marked with http_req_close_after closes its connection once
     the answer is written instead of returning to keep-alive: for answers
     given before a body of unknown or excessive length was read.

@@ -11,7 +11,9 @@
                          tools/list (pagination), tools/call routing
       mcp_call.c         one POST in flight: bus requests with callbacks,
                          waiting for the catalog, writing the answer
-      mcp_sse.c          GET streams: keepalives, list_changed pushes
+      mcp_sse.c          GET streams: keepalives, list_changed pushes,
+                         resumption with Last-Event-ID
+      mcp_events.c       the numbered events, the last 256 kept for replay
       mcp_session.c      the session table
       mcp_tools*.c       the management tools (table and handlers)
       mcp_user_tools.c   calling a user tool in the sandbox
@@ -34,6 +36,7 @@
 #include "http_req.h"
 #include "catalog_cache.h"
 #include "mcp_http_rules.h"
+#include "mcp_events.h"
 #include "mcp_session.h"
 
 #define MCP_BODY_MAX            (1u << 20)      //  a POST body, bytes
@@ -58,6 +61,7 @@ struct _mcp_t {
     int64_t          keepalive_ms;  //  SSE keepalive interval
     int64_t          last_sweep_ms; //  last idle-session sweep
     size_t           streams;       //  SSE streams open
+    mcp_events_t    *events;        //  numbered SSE events, kept for replay
     json_t          *tool_schemas;  //  management tools' input schemas
 };
 typedef struct _mcp_t mcp_t;
@@ -86,9 +90,11 @@ mcp_session_t *mcp_endpoint_session (http_req_t *req, mcp_t *mcp,
                                      const char *session_id, bool session_header,
                                      const char *protocol, bool protocol_header);
 
-//  mcp_sse.c: open a GET stream for a session (checks done), push a
-//  notification to every open stream, close a session's stream.
-void   mcp_sse_open (http_req_t *req, mcp_session_t *session);
+//  mcp_sse.c: open a GET stream for a session (checks done; resume: the
+//  request had Last-Event-ID last_event_id), push a notification to every
+//  open stream (and keep it for replay), close a session's stream.
+void   mcp_sse_open (http_req_t *req, mcp_session_t *session, bool resume,
+                     uint64_t last_event_id);
 void   mcp_sse_broadcast (mcp_t *self, const char *method);
 void   mcp_sse_close (mcp_t *self, mcp_session_t *session);
 

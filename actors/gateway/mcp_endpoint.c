@@ -386,12 +386,23 @@ s_get (http_req_t *req)
         probe.session_header, probe.protocol, probe.protocol_header);
     if (!session)
         return;
-    if (session->sse_request) {
+    char value [32];
+    uint64_t last_event_id = 0;
+    int resume = s_custom_header (wsi, "last-event-id:", value, sizeof value);
+    if (resume && (resume < 0 || !mcp_events_parse_id (value, &last_event_id))) {
+        mcp_http_error (req, HTTP_STATUS_BAD_REQUEST, MCP_SERVER_ERROR,
+                        "Bad Request: Last-Event-ID must be an event id this server "
+                        "sent (a decimal number)");
+        return;
+    }
+    if (session->sse_request && !resume) {
         mcp_http_error (req, HTTP_STATUS_CONFLICT, MCP_SERVER_ERROR,
                         "Conflict: Only one SSE stream is allowed per session");
         return;
     }
-    mcp_sse_open (req, session);
+    //  a client that resumes has lost its old stream: this one replaces it
+    mcp_sse_close (mcp, session);
+    mcp_sse_open (req, session, resume, last_event_id);
 }
 
 static void
@@ -497,6 +508,7 @@ mcp_new (gateway_t *gateway, const mcp_settings_t *settings, char *err,
                                        s_on_session_drop, self);
     self->catalog = catalog_cache_new (gateway->bridge, s_on_catalog_ready,
                                        s_on_catalog_changed, self);
+    self->events = mcp_events_new (MCP_EVENTS_REPLAY);
     if (!self->sessions || !self->catalog) {
         snprintf (err, errlen, "cannot initialise libsodium");
         mcp_destroy (&self);
@@ -518,6 +530,7 @@ mcp_destroy (mcp_t **self_p)
     mcp_t *self = *self_p;
     mcp_sessions_destroy (&self->sessions);
     catalog_cache_destroy (&self->catalog);
+    mcp_events_destroy (&self->events);
     mcp_allow_destroy (&self->allow);
     json_decref (self->tool_schemas);
     free (self);

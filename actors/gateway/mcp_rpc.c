@@ -43,6 +43,7 @@ s_initialize (mcp_call_t *call)
     mcp_t *mcp = call->mcp;
     mcp_session_t *session = mcp_sessions_create (mcp->sessions, requested,
                                                   gateway_now_ms ());
+    session->events_from = mcp_events_last (mcp->events);
     const char *client = json_string_value (json_object_get (
         json_object_get (call->params, "clientInfo"), "name"));
     log_info ("mcp session %.8s… opened (protocol %s, client %.64s), %zu open",

@@ -34,6 +34,7 @@ typedef struct {
     int64_t  created_ms;                    //  monotonic
     int64_t  last_seen_ms;                  //  monotonic, last activity
     uint64_t sse_request;                   //  open GET stream's request id, or 0
+    uint64_t events_from;                   //  newest SSE event id at its start
     bool     initialized;                   //  notifications/initialized seen
 } mcp_session_t;
 
