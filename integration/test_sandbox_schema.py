@@ -48,12 +48,13 @@ async def main(x: {annotation}):
 @pytest.mark.parametrize("annotation", ["Optional[int]", "int | None", "None | int",
                                         "Union[int, None]"])
 def test_optional_parameters_are_not_required(annotation, tmpdir_short):
+    """Optional[X] / X | None: not required, and null is a valid value."""
     schema = schema_of(f'''
 from typing import Optional, Union
 async def main(x: {annotation}):
     return x
 ''', tmpdir_short)
-    assert schema["properties"]["x"] == {"type": "integer"}
+    assert schema["properties"]["x"] == {"type": ["integer", "null"]}
     assert schema["required"] == []
 
 
@@ -87,7 +88,7 @@ async def main(city: str, days: int = 3, units: str = "metric", verbose: bool = 
 def test_default_is_never_evaluated(tmpdir_short, trap):
     """A default that is not a literal is left out of the schema, not run."""
     schema = schema_of(trap.fill('''
-async def main(x: int = open("@MARKER@", "w").write("x")):
+async def main(x: int = print("@MARKER@") or json.dumps(1)):
     return x
 '''), tmpdir_short)
     assert schema["required"] == []
@@ -221,6 +222,13 @@ async def main():
     return 1
 ''')
     result = validate(code, tmpdir_short)
+    # open() is reported (it does not exist in the sandbox), nothing ran
+    assert result.rc == 1 and result.data["valid"] is False and result.data["has_main"] is True
+    assert "'open' is not available" in result.data["error"]["message"]
+    assert result.data["error"]["line"] == 3
+    assert "ran at import" not in result.data.get("stdout", "")
+    trap.assert_untouched(result)
+    result = validate(code.replace('open("', 'print("'), tmpdir_short)
     assert result.rc == 0 and result.data["valid"] is True
     assert "ran at import" not in result.text
     trap.assert_untouched(result)

@@ -70,7 +70,6 @@ BLOCKED_ATTRS = frozenset((
     "f_globals", "f_locals", "f_builtins", "f_back", "f_code", "f_trace",
     "f_lasti", "f_lineno", "func_globals", "func_code", "mro",
 ))
-BLOCKED_ATTR_PREFIXES = ("_", "gi_", "cr_", "ag_", "tb_", "co_")
 
 # Attributes of allowed modules a tool may not touch (eval of strings).
 BLOCKED_MODULE_ATTRS = {
@@ -92,7 +91,11 @@ SAFE_BUILTIN_NAMES = (
     "isinstance", "issubclass", "iter", "len", "list", "map", "max", "min",
     "next", "oct", "ord", "pow", "print", "property", "range", "repr",
     "reversed", "round", "set", "slice", "sorted", "staticmethod", "str",
-    "sum", "tuple", "zip", "aiter", "anext",
+    "sum", "tuple", "zip", "aiter", "anext", "super", "object",
+    "ExceptionGroup", "BaseExceptionGroup", "KeyboardInterrupt", "GeneratorExit",
+    "EOFError", "BufferError", "UnicodeTranslateError", "PermissionError",
+    "FileNotFoundError", "FileExistsError", "IsADirectoryError", "LookupError",
+    "Warning", "UserWarning", "DeprecationWarning", "RuntimeWarning",
     "ArithmeticError", "AssertionError", "AttributeError", "BaseException",
     "Exception", "FloatingPointError", "IndexError", "KeyError", "LookupError",
     "MemoryError", "NameError", "NotImplementedError", "OverflowError",
@@ -104,21 +107,95 @@ SAFE_BUILTIN_NAMES = (
 
 
 # --- validation ----------------------------------------------------------------
+#
+# The validator reads the tool's source; it cannot know the type of an
+# object, so the rules that depend on one are checks compiled into the code
+# (see _ToolRewriter): `x._name` works only on the tool's own objects, an
+# exception is scrubbed where the tool first holds it.
 
 class ValidationError(Exception):
-    def __init__(self, message, line=None):
-        super().__init__(message)
-        self.line = line
+    """One or more problems, each (line, message); the earliest first."""
+
+    def __init__(self, message, line=None, problems=None):
+        self.problems = sorted(problems or [(line, message)],
+                               key=lambda p: (p[0] is None, p[0] or 0))
+        self.line = self.problems[0][0]
+        super().__init__(_problems_text(self.problems))
+
+
+def _problems_text(problems):
+    if len(problems) == 1:
+        return problems[0][1]
+    return f"{len(problems)} problems:\n" + "\n".join(
+        (f"line {line}: " if line else "") + message for line, message in problems)
+
+
+# Dunder methods a tool's class may define (directly in its body) and call
+# on its own objects (`super().__init__(...)`). Not in the list, and refused:
+# attribute hooks (__getattr__, __getattribute__, __setattr__...), class
+# creation hooks (__init_subclass__, __class_getitem__, __set_name__, __new__,
+# __prepare__, __mro_entries__), descriptors (__get__, __set__...), pickling
+# and copying (__reduce__, __deepcopy__...), __del__, __instancecheck__...
+DUNDER_METHODS = frozenset("__" + n + "__" for n in (
+    "init post_init repr str format bytes hash bool eq ne lt le gt ge len "
+    "length_hint iter next reversed aiter anext getitem setitem delitem "
+    "missing contains enter exit aenter aexit call "
+    "add sub mul matmul truediv floordiv mod divmod pow lshift rshift and xor or "
+    "radd rsub rmul rmatmul rtruediv rfloordiv rmod rdivmod rpow rlshift rrshift "
+    "rand rxor ror iadd isub imul imatmul itruediv ifloordiv imod ipow ilshift "
+    "irshift iand ixor ior neg pos abs invert complex int float index round trunc "
+    "floor ceil").split())
+
+# Builtins that do not exist in the sandbox, with what to write instead.
+_MISSING_BUILTINS = {
+    "open": "files cannot be opened in the sandbox; take the data as a parameter "
+            "or fetch it with `await http.get(url)`",
+    "eval": "code cannot be evaluated from strings; write it out",
+    "exec": "code cannot be evaluated from strings; write it out",
+    "compile": "code cannot be compiled from strings; write it out",
+    "getattr": "name the attribute directly (obj.attr) or use a dict",
+    "setattr": "assign the attribute directly (obj.attr = value) or use a dict",
+    "delattr": "delete the attribute directly (del obj.attr) or use a dict",
+    "hasattr": "use isinstance(...) or a dict lookup",
+    "globals": "pass values explicitly",
+    "locals": "pass values explicitly",
+    "vars": "build the dict explicitly",
+    "dir": "name the attributes explicitly",
+    "type": "use isinstance(x, T) to test a type",
+    "input": "take the value as a parameter of main",
+    "breakpoint": "print() goes to the tool's stdout",
+    "memoryview": "use bytes or bytearray",
+    "help": "not available",
+    "exit": "return from main (or raise an exception)",
+    "quit": "return from main (or raise an exception)",
+}
+
+_RESERVED_PREFIX = "_mcpbox"
 
 
 def _attr_blocked(name):
-    return name.startswith(BLOCKED_ATTR_PREFIXES) or name in BLOCKED_ATTRS
+    """Attributes never readable in tool code, whatever the object: dunders
+    (except the DUNDER_METHODS of the tool's own classes), frame, code and
+    generator internals."""
+    return name.startswith(("__", "gi_", "cr_", "ag_", "tb_", "co_")) and \
+        name not in DUNDER_METHODS or name in BLOCKED_ATTRS
 
 
-def _check_name(name, node, what):
-    if name is not None and name.startswith("_"):
-        raise ValidationError(f"{what} '{name}' may not start with '_'",
-                              getattr(node, "lineno", None))
+def _attr_guarded(name):
+    """Attributes that need the runtime check: `_x`, and the dunder methods."""
+    return name.startswith("_")
+
+
+def _name_problem(name, what):
+    """A name the tool binds or reads: `_` and `_helper` are fine; dunders,
+    name-mangled names and the harness's own `_mcpbox...` are not."""
+    if name is None:
+        return None
+    if name.startswith("__"):
+        return f"{what} '{name}' may not start with '__'"
+    if name.startswith(_RESERVED_PREFIX):
+        return f"{what} '{name}' is reserved (names starting with '{_RESERVED_PREFIX}')"
+    return None
 
 
 # builtins whose class pattern binds the subject itself: `case int(n)`
@@ -146,8 +223,27 @@ def _bound_names(tree):
     return names
 
 
-def validate_tree(code):
-    """Parse and check tool code; returns the AST or raises ValidationError."""
+def module_problem(name, allowed):
+    """Why `import name` is refused (with what to do instead), or None."""
+    parts = name.split(".")
+    if any(not p.isidentifier() or p.startswith("_") for p in parts):
+        return f"module '{name}' is not allowed (private modules are never importable)"
+    if name in FORBIDDEN_MODULES or parts[0] in FORBIDDEN_MODULES \
+            or any(".".join(parts[:i]) in FORBIDDEN_MODULES for i in range(1, len(parts))):
+        return (f"module '{name}' is never available in the sandbox (it reaches files, "
+                f"processes, the network or the interpreter); do not ask for it: use the "
+                f"`http` global for HTTP, parameters of main for data, and the default "
+                f"modules ({', '.join(sorted(DEFAULT_MODULES))})")
+    if allowed is not None and name not in allowed:
+        return (f"module '{name}' is not allowed for this server; ask the admin with "
+                f"mcpbox_request_module, or use the allowed modules")
+    return None
+
+
+def validate_tree(code, allowed=None):
+    """Parse and check tool code; returns the AST or raises ValidationError
+    listing every problem found, each with its line. `allowed`: the
+    server's modules (None: imports are checked when they run)."""
     if not isinstance(code, str):
         raise ValidationError("code must be a string")
     if len(code.encode("utf-8", "surrogatepass")) > MAX_CODE_BYTES:
@@ -160,65 +256,140 @@ def validate_tree(code):
         raise ValidationError(f"syntax error: {e.msg}", e.lineno)
     except (RecursionError, MemoryError, ValueError):
         raise ValidationError("code is nested too deeply")
+    problems = tree_problems(tree, allowed)
+    if problems:
+        raise ValidationError(None, problems=problems)
+    return tree
 
+
+def tree_problems(tree, allowed=None, limit=50):
+    """Every rule the tree breaks: [(line, message)], unsorted, at most limit."""
     # names the code binds anywhere: a class pattern `case str(x)` is only
     # safe while `str` still means the builtin (see _SELF_MATCHING)
     bound = _bound_names(tree)
+    problems = []
 
-    # iterative walk with depth, so hostile nesting cannot recurse us away
-    stack = [(tree, 1)]
-    while stack:
-        node, depth = stack.pop()
+    def add(node, message):
+        if len(problems) < limit:
+            problems.append((getattr(node, "lineno", None), message))
+
+    def name(value, node, what):
+        why = _name_problem(value, what)
+        if why:
+            add(node, why)
+
+    # iterative walk with depth, so hostile nesting cannot recurse us away;
+    # in_class: the node is a statement directly in a class body; in_try:
+    # inside a try body (`try: import x / except ImportError:` is a fallback,
+    # checked when it runs)
+    stack = [(tree, 1, False, False)]
+    while stack and len(problems) < limit:
+        node, depth, in_class, in_try = stack.pop()
         if depth > MAX_AST_DEPTH:
-            raise ValidationError("code is nested too deeply", getattr(node, "lineno", None))
-        line = getattr(node, "lineno", None)
+            add(node, "code is nested too deeply")
+            continue
         if isinstance(node, ast.Name):
-            _check_name(node.id, node, "name")
+            name(node.id, node, "name")
+            if isinstance(node.ctx, ast.Load) and node.id in _MISSING_BUILTINS \
+                    and node.id not in bound:
+                add(node, f"'{node.id}' is not available in the sandbox: "
+                          f"{_MISSING_BUILTINS[node.id]}")
         elif isinstance(node, ast.Attribute):
             if _attr_blocked(node.attr):
-                raise ValidationError(f"attribute '{node.attr}' is not allowed", line)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            _check_name(node.name, node, "definition")
-            if isinstance(node, ast.ClassDef):
-                for kw in node.keywords:
-                    raise ValidationError("class keywords (metaclass=...) are not allowed", line)
+                add(node, f"attribute '{node.attr}' is not allowed")
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            if not (in_class and node.name in DUNDER_METHODS):
+                why = _name_problem(node.name, "definition")
+                if why and node.name.startswith("__") and node.name.endswith("__"):
+                    why = (f"method '{node.name}' is not allowed" if in_class else
+                           f"'{node.name}' may only be defined as a method in a class body") + \
+                          " (allowed dunder methods: __init__, __repr__, __eq__, __hash__, " \
+                          "__lt__..., __len__, __iter__, __getitem__, __contains__, " \
+                          "__enter__/__exit__, __aenter__/__aexit__, __call__, __post_init__, " \
+                          "arithmetic)"
+                if why:
+                    add(node, why)
+        elif isinstance(node, ast.ClassDef):
+            name(node.name, node, "definition")
+            if node.keywords:
+                add(node, "class keywords (metaclass=...) are not allowed")
         elif isinstance(node, ast.arg):
-            _check_name(node.arg, node, "parameter")
+            name(node.arg, node, "parameter")
         elif isinstance(node, ast.keyword):
-            _check_name(node.arg, node, "keyword")
+            name(node.arg, node, "keyword")
         elif isinstance(node, ast.alias):
-            _check_name(node.name.split(".")[0], node, "module")
             for part in node.name.split("."):
-                _check_name(part, node, "module")
-            _check_name(node.asname, node, "alias")
+                if part.startswith("_"):
+                    add(node, f"module or member '{node.name}' may not start with '_'")
+                    break
+            name(node.asname, node, "alias")
+        elif isinstance(node, ast.Import) and not in_try:
+            for alias in node.names:
+                why = module_problem(alias.name, allowed)
+                if why and not alias.name.startswith("_"):
+                    add(node, why)
         elif isinstance(node, ast.ImportFrom):
             if node.level:
-                raise ValidationError("relative imports are not allowed", line)
-            for part in (node.module or "").split("."):
-                _check_name(part, node, "module")
+                add(node, "relative imports are not allowed")
+            elif any(p.startswith("_") for p in (node.module or "").split(".")):
+                add(node, f"module '{node.module}' may not start with '_'")
+            elif not in_try:
+                why = module_problem(node.module or "", allowed)
+                if why:
+                    add(node, why)
+                elif allowed is not None:
+                    for alias in node.names:
+                        sub = f"{node.module}.{alias.name}"
+                        if sub in FORBIDDEN_MODULES:
+                            add(node, module_problem(sub, allowed))
         elif isinstance(node, (ast.Global, ast.Nonlocal)):
-            raise ValidationError("global and nonlocal are not allowed", line)
-        elif isinstance(node, (ast.ExceptHandler,)):
-            _check_name(node.name, node, "name")
+            add(node, "global and nonlocal are not allowed; keep state in a class "
+                      "instance or a dict")
+        elif isinstance(node, ast.ExceptHandler):
+            name(node.name, node, "name")
         elif isinstance(node, (ast.MatchAs, ast.MatchStar)):
-            _check_name(node.name, node, "name")
+            name(node.name, node, "name")
         elif isinstance(node, ast.MatchClass):
             for attr in node.kwd_attrs:
-                if _attr_blocked(attr) or attr in _FORMAT_ATTRS:
-                    raise ValidationError(f"attribute '{attr}' is not allowed", line)
+                if attr.startswith("_") or _attr_blocked(attr) or attr in _FORMAT_ATTRS:
+                    add(node, f"attribute '{attr}' is not allowed in a class pattern")
             # `case C(x)` reads the attribute named by C.__match_args__, a
             # string the validator never sees: only the builtins that match
             # themselves may take positional sub-patterns
             if node.patterns and not (isinstance(node.cls, ast.Name)
                                       and node.cls.id in _SELF_MATCHING
                                       and node.cls.id not in bound):
-                raise ValidationError("positional sub-patterns are only allowed for builtin "
-                                      "types (case int(x)); use keyword patterns", line)
+                add(node, "positional sub-patterns are only allowed for builtin "
+                          "types (case int(x)); use keyword patterns (case Point(x=x))")
         elif isinstance(node, ast.MatchMapping):
-            _check_name(node.rest, node, "name")
+            name(node.rest, node, "name")
+        is_class = isinstance(node, ast.ClassDef)
+        try_body = node.body if isinstance(node, (ast.Try, ast.TryStar)) else ()
         for child in ast.iter_child_nodes(node):
-            stack.append((child, depth + 1))
-    return tree
+            stack.append((child, depth + 1, is_class,
+                          in_try or any(child is b for b in try_body)))
+    return problems
+
+
+def _context(source_lines, line):
+    context = []
+    if line:
+        for n in range(max(1, line - 2), min(len(source_lines), line + 2) + 1):
+            marker = ">" if n == line else " "
+            context.append(f"{marker}{n:4d} | {source_lines[n - 1]}")
+    return context
+
+
+_NO_MAIN = ("code must define 'async def main(...)' at the top level: the tool's entry "
+            "point, its parameters are the tool's input")
+
+
+def _has_main_text(code):
+    """has_main for code that did not validate: parse it again if it parses."""
+    try:
+        return find_main(ast.parse(code, filename="<tool>")) is not None
+    except (SyntaxError, ValueError, RecursionError, MemoryError, TypeError):
+        return False
 
 
 def find_main(tree):
@@ -318,6 +489,29 @@ def _param_docs(doc):
     return docs
 
 
+def _nullable(schema):
+    """`Optional[X]`, `X | None`, `x: X = None`: the schema also accepts null."""
+    if not schema:
+        return schema                       # any value, null included
+    types_ = schema.get("type")
+    if isinstance(types_, str):
+        if types_ != "null":
+            schema["type"] = [types_, "null"]
+        if "enum" in schema and None not in schema["enum"]:
+            schema["enum"] = schema["enum"] + [None]
+    elif isinstance(types_, list):
+        if "null" not in types_:
+            schema["type"] = types_ + ["null"]
+    elif "anyOf" in schema:
+        schema["anyOf"] = schema["anyOf"] + [{"type": "null"}]
+    elif "enum" in schema:
+        if None not in schema["enum"]:
+            schema["enum"] = schema["enum"] + [None]
+    else:
+        schema = {"anyOf": [schema, {"type": "null"}]}
+    return schema
+
+
 def main_schema(main):
     """Input JSON schema and parameter list from main's signature."""
     args = main.args
@@ -328,7 +522,8 @@ def main_schema(main):
     defaults = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
     pairs = list(zip(positional, defaults)) + list(zip(args.kwonlyargs, args.kw_defaults))
     for arg, default in pairs:
-        schema, optional = annotation_schema(arg.annotation)
+        schema, nullable = annotation_schema(arg.annotation)
+        optional = nullable
         has_default = default is not None
         if has_default:
             try:
@@ -337,9 +532,11 @@ def main_schema(main):
                 if value is not None:
                     schema["default"] = value
                 else:
-                    optional = True
+                    optional = nullable = True
             except (ValueError, TypeError, SyntaxError, RecursionError):
                 pass
+        if nullable:
+            schema = _nullable(schema)
         if arg.arg in param_docs:
             schema["description"] = param_docs[arg.arg]
         properties[arg.arg] = schema
@@ -364,7 +561,7 @@ def _safe_get_field(self, field_name, args, kwargs):
     import _string
     first, rest = _string.formatter_field_name_split(field_name)
     for is_attr, key in rest:
-        if is_attr and _attr_blocked(key):
+        if is_attr and (key.startswith("_") or _attr_blocked(key)):
             raise ValueError(f"format field attribute '{key}' is not allowed")
     return _original_get_field(self, field_name, args, kwargs)
 
@@ -405,17 +602,135 @@ def _format_attr(obj, name):
     return value
 
 
-class _FormatRewriter(ast.NodeTransformer):
-    """`x.format` -> `_mcpbox_format_attr(x, 'format')`, so str.format goes
-    through the safe formatter however it is reached."""
+class _ToolRewriter(ast.NodeTransformer):
+    """The checks the validator cannot make from the source alone, compiled
+    into the tool's code (after validation, so the tool cannot name them):
+
+    - `x.format` -> `_mcpbox_format_attr(x, 'format')`: str.format goes
+      through the safe formatter however it is reached;
+    - `x._name` / `x.__init__` -> `_mcpbox_own(x, '_name')._name`: leading
+      underscore attributes only on the tool's own classes and instances
+      (loads, stores and deletes alike);
+    - `except E as e:` and the exception parameters of `__exit__` /
+      `__aexit__` start with `_mcpbox_exc(e)`: an exception reaches the tool
+      only once no hidden object rides on it (AttributeError.obj...)."""
 
     def visit_Attribute(self, node):
         self.generic_visit(node)
-        if node.attr in ("format", "format_map") and isinstance(node.ctx, ast.Load):
+        if node.attr in _FORMAT_ATTRS and isinstance(node.ctx, ast.Load):
             call = ast.Call(func=ast.Name(id="_mcpbox_format_attr", ctx=ast.Load()),
                             args=[node.value, ast.Constant(node.attr)], keywords=[])
             return ast.copy_location(call, node)
+        if _attr_guarded(node.attr):
+            guard = ast.Call(func=ast.Name(id="_mcpbox_own", ctx=ast.Load()),
+                             args=[node.value, ast.Constant(node.attr)], keywords=[])
+            node.value = ast.copy_location(guard, node.value)
         return node
+
+    def visit_ExceptHandler(self, node):
+        self.generic_visit(node)
+        if node.name:
+            node.body.insert(0, _scrub_stmt(node.name, node))
+        return node
+
+    def _visit_function(self, node):
+        self.generic_visit(node)
+        if node.name in ("__exit__", "__aexit__"):
+            args = node.args.posonlyargs + node.args.args
+            for arg in args[1:]:
+                node.body.insert(0, _scrub_stmt(arg.arg, node))
+        return node
+
+    visit_FunctionDef = _visit_function
+    visit_AsyncFunctionDef = _visit_function
+
+
+def _scrub_stmt(name, where):
+    call = ast.Call(func=ast.Name(id="_mcpbox_exc", ctx=ast.Load()),
+                    args=[ast.Name(id=name, ctx=ast.Load())], keywords=[])
+    return ast.copy_location(ast.Expr(call), where)
+
+
+def _scrub_exception(exc):
+    """Clear what an exception can carry that the tool did not hand it: the
+    object of a failed attribute lookup (AttributeError.obj: CPython puts
+    the object there, a library's internal module or a real module behind a
+    view), and a non-string `name`; through groups and __context__ /
+    __cause__ chains. In place; bounded."""
+    stack, seen = [exc], set()
+    while stack and len(seen) < 1000:
+        e = stack.pop()
+        if not isinstance(e, BaseException) or id(e) in seen:
+            continue
+        seen.add(id(e))
+        if isinstance(e, AttributeError):
+            e.obj = None
+            if e.name is not None and type(e.name) is not str:
+                e.name = None
+        elif isinstance(e, NameError) and e.name is not None and type(e.name) is not str:
+            e.name = None
+        if isinstance(e, BaseExceptionGroup):
+            stack.extend(e.exceptions)
+        stack.append(e.__context__)
+        stack.append(e.__cause__)
+    return None
+
+
+# classes whose private attributes a tool class may inherit: builtins,
+# exceptions, enums, ABCs, typing's generics, json's coders, datetime's bases
+def _safe_bases():
+    import abc
+    bases = {v for v in vars(builtins).values() if isinstance(v, type)}
+    bases -= {type, super, memoryview}
+    for module in (enum, collections.abc, datetime):
+        bases |= {v for k, v in vars(module).items()
+                  if isinstance(v, type) and not k.startswith("_") and not _is_metaclass(v)}
+    bases |= {typing.Generic, typing.Protocol, abc.ABC, json.JSONEncoder, json.JSONDecoder,
+              collections.OrderedDict, collections.defaultdict, collections.Counter,
+              collections.deque, collections.UserDict, collections.UserList}
+    return frozenset(bases)
+
+
+_SAFE_BASES = frozenset()           # filled at warm-up (zygote_init)
+_NAMEDTUPLE_API = frozenset(("_asdict", "_replace", "_fields", "_make", "_field_defaults"))
+_class_verdicts = {}
+
+
+def _is_tool_class(cls):
+    """A class the tool's code defined (or a library made from it, such as
+    dataclass(slots=True) or a NamedTuple), and every base of it either the
+    tool's or a safe base: nothing private of a library class is inherited."""
+    verdict = _class_verdicts.get(cls)
+    if verdict is None:
+        def own(c):
+            module = type.__dict__["__dict__"].__get__(c).get("__module__")
+            return type(module) is str and module == "tool"
+        verdict = own(cls) and all(own(c) or c in _SAFE_BASES for c in cls.__mro__)
+        _class_verdicts[cls] = verdict
+    return verdict
+
+
+def _own_attr(obj, attr):
+    """`obj._attr` in tool code: obj itself when it is one of the tool's own
+    classes or instances (or super() inside one), a namedtuple for its
+    public `_asdict`/`_replace`/`_fields`/`_make`, a safe builtin base for
+    its dunder methods (`Exception.__init__(self, msg)`); else the access
+    fails as if the attribute did not exist."""
+    if type(obj) is super:
+        cls = super.__dict__["__thisclass__"].__get__(obj)
+    elif isinstance(obj, type):
+        cls = obj
+    else:
+        cls = type(obj)
+    if _is_tool_class(cls):
+        return obj
+    if attr in _NAMEDTUPLE_API and issubclass(cls, tuple) \
+            and type(getattr(cls, "_fields", None)) is tuple:
+        return obj
+    if attr in DUNDER_METHODS and obj in _SAFE_BASES:
+        return obj
+    raise AttributeError(f"'{attr}': attributes starting with '_' are only available on "
+                         f"the tool's own classes and their instances")
 
 
 # --- allowed modules, hardened ------------------------------------------------
@@ -560,6 +875,9 @@ def _harden_library():
     os.environ.clear()
 
 
+_MISSING = object()
+
+
 class ModuleView:
     """What `import m` gives a tool: m's public attributes, minus modules
     that are not themselves allowed and a few eval-capable helpers."""
@@ -571,9 +889,15 @@ class ModuleView:
         overrides = _MODULE_OVERRIDES.get(name, {})
 
         def get(attr):
-            if attr.startswith("_") or attr in blocked:
+            if type(attr) is not str or attr.startswith("_") or attr in blocked:
                 raise AttributeError(f"module '{name}' has no attribute '{attr}'")
-            value = getattr(module, attr)
+            # with a default, a missing attribute raises nothing here: the
+            # AttributeError CPython would raise carries the REAL module in
+            # its `obj` (and on its __context__ if re-raised); the one
+            # raised below is built from scratch, with strings only
+            value = getattr(module, attr, _MISSING)
+            if value is _MISSING:
+                raise AttributeError(f"module '{name}' has no attribute '{attr}'")
             if attr in overrides:
                 return overrides[attr]
             if isinstance(value, types.ModuleType):
@@ -600,6 +924,19 @@ class ModuleView:
 
     def __dir__(self):
         return []
+
+    # copy/deepcopy would rebuild a view from its __dict__ (the getter)
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
+
+    def __reduce_ex__(self, protocol):
+        raise TypeError("modules cannot be pickled or copied")
+
+    def __reduce__(self):
+        raise TypeError("modules cannot be pickled or copied")
 
     def __repr__(self):
         return f"<module '{object.__getattribute__(self, '_name')}'>"
@@ -910,14 +1247,18 @@ def _import_guard_factory(allowed, user_globals, real_import):
     library code may only reach modules loaded before the sandbox closed."""
 
     def guarded_import(name, globals=None, locals=None, fromlist=(), level=0):
-        if globals is user_globals:
+        # the tool's `import` statement passes its globals and a tuple (or
+        # None) fromlist; C library code (datetime's strftime importing
+        # `time`) runs under the tool's frame too, but through
+        # PyImport_Import, whose fromlist is a list
+        if globals is user_globals and type(fromlist) is not list:
             if level != 0:
                 raise ImportError("relative imports are not allowed")
-            if name in FORBIDDEN_MODULES or name.split(".")[0] in FORBIDDEN_MODULES \
-                    or name not in allowed:
-                raise ImportError(
-                    f"module '{name}' is not allowed; ask the admin with "
-                    f"mcpbox_request_module")
+            if type(name) is not str:
+                raise ImportError("module names are strings")
+            why = module_problem(name, allowed)
+            if why:
+                raise ImportError(why)
             module = sys.modules.get(name)
             if module is None:
                 raise ImportError(f"module '{name}' is not available in the sandbox")
@@ -950,6 +1291,9 @@ def _safe_build_class(real_build_class):
     def build_class(func, name, *bases, **kw):
         if kw:
             raise TypeError("class keywords are not allowed")
+        for base in bases:
+            if isinstance(base, ModuleView):
+                raise TypeError("a module cannot be a base class")
         cls = real_build_class(func, name, *bases)
         if _is_metaclass(cls):
             # `class M(typing.Type[int])` subclasses type: a metaclass makes
@@ -976,7 +1320,14 @@ def _error_info(exc, source_lines, redactor, limit_frames=True):
         for n in range(max(1, line - 2), min(len(source_lines), line + 2) + 1):
             marker = ">" if n == line else " "
             context.append(f"{marker}{n:4d} | {source_lines[n - 1]}")
-    message = str(exc)
+    try:
+        # a tool's exception class may define __str__: it runs here, still
+        # inside the sandbox, and may fail or return anything
+        message = str(exc)
+        if type(message) is not str:
+            message = ""
+    except BaseException:  # noqa: the tool's __str__ failing is its own problem
+        message = "(the exception's __str__ failed)"
     long_message = len(message) > 4000
     message = redactor.clip(message, 4000) + ("..." if long_message else "")
     return {
@@ -1034,18 +1385,25 @@ def _execute(channel_fds):
     source_lines = code.splitlines() if isinstance(code, str) else []
 
     try:
-        tree = validate_tree(code)
+        tree = validate_tree(code, job["allowed"])
     except ValidationError as e:
-        return {"success": False, "valid": False,
-                "error": {"type": "ValidationError", "message": str(e),
-                          "line": e.line, "context": []}}
+        has_main = _has_main_text(code)
+        if not has_main and not e.problems[0][1].startswith("syntax error"):
+            e = ValidationError(None, problems=e.problems + [(None, _NO_MAIN)])
+        out = {"success": False, "valid": False,
+               "error": {"type": "ValidationError", "message": redactor.text(str(e)),
+                         "line": e.line,
+                         "context": [redactor.text(c) for c in _context(source_lines, e.line)]}}
+        if mode == "validate":
+            out["has_main"] = has_main
+        return out
     main = find_main(tree)
     if mode == "validate":
         out = {"success": main is not None, "valid": main is not None,
                "has_main": main is not None}
         if main is None:
             out["error"] = {"type": "ValidationError",
-                            "message": "code must define 'async def main(...)'",
+                            "message": _NO_MAIN,
                             "line": None, "context": []}
         else:
             schema, parameters, description = main_schema(main)
@@ -1053,7 +1411,7 @@ def _execute(channel_fds):
         return out
     if main is None:
         return {"success": False, "valid": False, "error": {
-            "type": "ValidationError", "message": "code must define 'async def main(...)'",
+            "type": "ValidationError", "message": _NO_MAIN,
             "line": None, "context": []}}
 
     stdout = _BoundedWriter(int(job.get("stdout_limit", 1024 * 1024)))
@@ -1072,6 +1430,8 @@ def _execute(channel_fds):
         "__name__": "tool",
         "__builtins__": safe_builtins,
         "_mcpbox_format_attr": _format_attr,
+        "_mcpbox_own": _own_attr,
+        "_mcpbox_exc": _scrub_exception,
         "http": HTTPClient(channel),
         "json": ModuleView(json, allowed | {"json"}),
         "datetime": ModuleView(datetime, allowed | {"datetime"}),
@@ -1091,7 +1451,7 @@ def _execute(channel_fds):
     result = {"success": False}
     try:
         _harden_library()
-        tree = ast.fix_missing_locations(_FormatRewriter().visit(tree))
+        tree = ast.fix_missing_locations(_ToolRewriter().visit(tree))
         exec(compile(tree, "<tool>", "exec"), user_globals)
         tool_main = user_globals.get("main")
         coro = tool_main(**arguments)
@@ -1149,6 +1509,23 @@ def zygote_init():
     except Exception:
         pass
     "x".encode("idna")
+    # the codecs people use, looked up now: an encoding module cannot be
+    # imported once the sandbox is closed
+    import codecs
+    for name in ("utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be",
+                 "utf-8-sig", "cp1252", "latin-1", "ascii", "idna", "punycode",
+                 "unicode_escape", "raw_unicode_escape", "iso8859-15", "cp437", "mac-roman"):
+        codecs.lookup(name)
+    # uuid1()/getnode() would ask libuuid (a socket to uuidd) or run
+    # `ip link`: both are refused by seccomp. Use the pure-Python clock and
+    # a random node (RFC 4122 §4.5, multicast bit set), chosen once here;
+    # the host's MAC address is never read
+    import uuid
+    uuid._generate_time_safe = None
+    uuid._node = uuid._random_getnode()
+    datetime.date.today().strftime("%Y-%m-%d")
+    global _SAFE_BASES
+    _SAFE_BASES = _safe_bases()
     "{0}".format(1)
     json.loads(json.dumps({"a": [1.5, "b"]}))
     re.compile(r"\w+").findall("warm up")
