@@ -1167,3 +1167,51 @@ def test_flow_with_the_real_actors(real_system):
     wait_for(lambda: "real__add" not in [t["name"] for t in gw.list_all(session)],
              timeout=5, what="real__add gone after the code changed")
     stream.close()
+
+
+def test_validate_code_reports_every_problem_against_the_servers_modules(system):
+    """validate_code runs a call's checks with the server's own allowlist and
+    lists every problem with its line, earliest first; a forbidden module is
+    never suggested for mcpbox_request_module; has_main stays truthful."""
+    session = system.initialize()
+    sid = system.fakes.registry.add_server("tools")
+    with system.fakes.approval.lock:
+        system.fakes.approval.modules.append({"id": "m1", "server_id": sid, "tool_id": None,
+                                              "module_name": "shlex", "status": "approved"})
+        system.fakes.approval.changed()
+    code = ("import shlex\n"
+            "import random\n"
+            "import os\n"
+            "\n"
+            "async def main(path: str):\n"
+            "    data = open(path).read()\n"
+            "    return eval(data)\n")
+    out = system.call(session, "mcpbox_validate_code",
+                      {"code": code, "server_id": sid})["structuredContent"]
+    assert out["valid"] is False and out["has_main"] is True, out
+    message = out["error"]["message"]
+    lines = [int(n) for n in re.findall(r"^line (\d+):", message, re.M)]
+    assert lines == [2, 3, 6, 7], message                   # shlex is this server's
+    assert out["error"]["line"] == 2
+    random_line = next(m for m in message.splitlines() if m.startswith("line 2:"))
+    os_line = next(m for m in message.splitlines() if m.startswith("line 3:"))
+    assert "mcpbox_request_module" in random_line
+    assert "never available" in os_line and "mcpbox_request_module" not in os_line
+    assert "'open' is not available" in message and "'eval' is not available" in message
+
+    # without the server: shlex is not among the default modules
+    out = system.call(session, "mcpbox_validate_code", {"code": code})["structuredContent"]
+    lines = [int(n) for n in re.findall(r"^line (\d+):", out["error"]["message"], re.M)]
+    assert lines == [1, 2, 3, 6, 7], out
+
+    # no main, refused anyway: has_main is false and the missing main is a problem too
+    out = system.call(session, "mcpbox_validate_code",
+                      {"code": "import os\nasync def helper():\n    pass\n"})["structuredContent"]
+    assert out["valid"] is False and out["has_main"] is False
+    assert "async def main" in out["error"]["message"] and "line 1:" in out["error"]["message"]
+
+    # a clean tool for this server
+    out = system.call(session, "mcpbox_validate_code",
+                      {"code": "import shlex\nasync def main(s: str):\n    return shlex.split(s)\n",
+                       "server_id": sid})["structuredContent"]
+    assert out["valid"] is True and out["error"] is None, out

@@ -637,7 +637,7 @@ class _ToolRewriter(ast.NodeTransformer):
         self.generic_visit(node)
         if node.name in ("__exit__", "__aexit__"):
             args = node.args.posonlyargs + node.args.args
-            for arg in args[1:]:
+            for arg in args[1:] + ([node.args.vararg] if node.args.vararg else []):
                 node.body.insert(0, _scrub_stmt(arg.arg, node))
         return node
 
@@ -657,7 +657,7 @@ def _scrub_exception(exc):
     the object there, a library's internal module or a real module behind a
     view), and a non-string `name`; through groups and __context__ /
     __cause__ chains. In place; bounded."""
-    stack, seen = [exc], set()
+    stack, seen = list(exc) if type(exc) is tuple else [exc], set()
     while stack and len(seen) < 1000:
         e = stack.pop()
         if not isinstance(e, BaseException) or id(e) in seen:
@@ -1356,7 +1356,8 @@ def prepare(job_json):
     allowed = set(job.get("allowed_modules") or DEFAULT_MODULES)
     allowed |= set(job.get("extra_modules") or ())
     allowed -= FORBIDDEN_MODULES
-    for name in sorted(allowed):
+    # validate never runs the code: nothing to import
+    for name in sorted(allowed) if job.get("mode") != "validate" else ():
         if name not in sys.modules and all(p.isidentifier() and not p.startswith("_")
                                            for p in name.split(".")):
             try:
@@ -1512,7 +1513,7 @@ def zygote_init():
     # the codecs people use, looked up now: an encoding module cannot be
     # imported once the sandbox is closed
     import codecs
-    for name in ("utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be",
+    for name in ("utf-8", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be",
                  "utf-8-sig", "cp1252", "latin-1", "ascii", "idna", "punycode",
                  "unicode_escape", "raw_unicode_escape", "iso8859-15", "cp437", "mac-roman"):
         codecs.lookup(name)

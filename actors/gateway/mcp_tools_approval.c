@@ -142,11 +142,30 @@ s_project_validate (const json_t *reply, const json_t *args)
     return out;
 }
 
+static const mcp_simple_t s_validate = { "sandbox", "validate", 15000, s_project_validate };
+
+//  validate_code with a server_id: that server's allowed modules (from
+//  approval's effective rules, through the catalog cache), so an import
+//  the server does not allow is reported now, not at the first call.
+static void
+s_validate_run (mcp_call_t *call, bool ok)
+{
+    const char *server_id = json_string_value (json_object_get (call->args, "server_id"));
+    json_t *fields = mcp_pick (call->args, "code", NULL);
+    catalog_server_t rules;
+    if (ok && server_id && catalog_cache_server (call->mcp->catalog, server_id, &rules)
+    &&  rules.allowed_modules)
+        json_object_set (fields, "allowed_modules", rules.allowed_modules);
+    mcp_tool_simple (call, &s_validate, fields);
+}
+
 void
 mcp_tool_validate_code (mcp_call_t *call, json_t *args)
 {
-    static const mcp_simple_t def = { "sandbox", "validate", 15000, s_project_validate };
-    mcp_tool_simple (call, &def, mcp_pick (args, "code", NULL));
+    if (json_is_string (json_object_get (args, "server_id")))
+        mcp_call_need_catalog (call, s_validate_run);
+    else                                //  the default modules
+        mcp_tool_simple (call, &s_validate, mcp_pick (args, "code", NULL));
 }
 
 //  test_code: the tool's current version, its server's rules, the run.
