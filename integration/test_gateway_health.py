@@ -131,7 +131,8 @@ def assert_all_ok(body, actors):
     assert set(body["services"]) == set(SERVICES)
     for service, entry in body["services"].items():
         assert entry["ok"] is True, (service, entry)
-        assert set(entry) == {"ok", "version", "uptime_s", "pid"}
+        assert set(entry) <= {"ok", "version", "uptime_s", "pid", "log_spool"}
+        assert {"ok", "version", "uptime_s", "pid"} <= set(entry)
         assert isinstance(entry["version"], str) and entry["version"]
         assert isinstance(entry["uptime_s"], int) and entry["uptime_s"] >= 0
         assert entry["pid"] == actors[service].pid
@@ -411,7 +412,9 @@ def test_health_copies_only_expected_typed_fields(gateways, fake):
     # a str with bytes that are not UTF-8, packed by hand: fixstr of 2 bytes
     bad_utf8 = b"\x83\xa2ok\xc3\xa7version\xa2\xff\xfe\xa3pid\x01"
     endpoint, broker = fake({
-        "registry": pack(dict(GOOD, secret="do not copy", extra={"a": [1, 2]})),
+        "registry": pack(dict(GOOD, secret="do not copy", extra={"a": [1, 2]},
+                              log_spool={"added": 5, "dropped": 2, "acked": -1,
+                                         "queued": "x", "evil": 7})),
         "approval": pack({"ok": True, "version": 12, "pid": "4242", "uptime_s": -3}),
         "credentials": b"\xc1\x00garbage",
         "tunnel": pack({"ok": False, "error": {"code": "<b>weird</b>", "message": "<script>"}}),
@@ -423,7 +426,11 @@ def test_health_copies_only_expected_typed_fields(gateways, fake):
     assert status == 503
     assert body["status"] == "degraded"
     s = body["services"]
-    assert s["registry"] == {"ok": True, "version": "1.2.3", "pid": 4242, "uptime_s": 7}
+    assert s["registry"] == {"ok": True, "version": "1.2.3", "pid": 4242, "uptime_s": 7,
+                             "log_spool": {"added": 5, "dropped": 2}}
+    assert body["log_records_lost"] == 2
+    assert set(body["gateway"]["log_spool"]) == {"added", "acked", "queued", "dropped",
+                                                 "rejected", "resends"}
     assert s["approval"] == {"ok": True}
     assert s["credentials"] == {"ok": False, "error": "protocol"}
     assert s["tunnel"] == {"ok": False, "error": "internal"}

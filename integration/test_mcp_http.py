@@ -790,7 +790,7 @@ MANAGEMENT = ["mcpbox_list_servers", "mcpbox_get_server", "mcpbox_create_server"
               "mcpbox_list_tool_versions", "mcpbox_rollback_tool", "mcpbox_test_code",
               "mcpbox_validate_code", "mcpbox_request_publish", "mcpbox_request_module",
               "mcpbox_request_network_access", "mcpbox_get_tool_status",
-              "mcpbox_list_pending_requests"]
+              "mcpbox_list_pending_requests", "mcpbox_get_tool_logs"]
 
 ADD_CODE = '''async def main(a: int, b: int = 2) -> dict:
     """Add two numbers."""
@@ -835,10 +835,10 @@ def test_tools_list_pagination_and_cursors(system):
     assert len(first["tools"]) == 100
     cursor = first["nextCursor"]
     second = system.rpc(session, "tools/list", {"cursor": cursor})["result"]
-    assert len(second["tools"]) == 71 and "nextCursor" not in second
+    assert len(second["tools"]) == 150 + len(MANAGEMENT) - 100 and "nextCursor" not in second
     names = [t["name"] for t in first["tools"] + second["tools"]]
-    assert names[:21] == MANAGEMENT
-    assert names[21:] == sorted(f"bulk__t{i:03d}" for i in range(150))
+    assert names[:len(MANAGEMENT)] == MANAGEMENT
+    assert names[len(MANAGEMENT):] == sorted(f"bulk__t{i:03d}" for i in range(150))
     # bad cursors
     for bad in ("nope", "0" * 32, "g" * 32, cursor + "0", 17):
         reply = system.rpc(session, "tools/list", {"cursor": bad})
@@ -1015,7 +1015,7 @@ def test_user_tool_failures_and_text_results(system):
     appr.admin_approve(fail)
     appr.admin_approve(text)
     session = system.initialize()
-    wait_for(lambda: len(system.list_all(session)) == 23, what="tools listed")
+    wait_for(lambda: len(system.list_all(session)) == len(MANAGEMENT) + 2, what="tools listed")
     result = system.call(session, "demo__fail", {"x": "zz"})
     assert result["isError"] is True
     assert result["content"][0]["text"] == "ValueError: bad value: zz (line 3)"
@@ -1047,7 +1047,7 @@ def test_many_calls_in_flight(system):
     checked = system.fakes.bus.call("sandbox", {"op": "validate", "code": code})
     appr.admin_approve(reg.add_tool_unchecked(sid, "echo", code, checked["input_schema"]))
     session = system.initialize()
-    wait_for(lambda: len(system.list_all(session)) == 22, what="tool listed")
+    wait_for(lambda: len(system.list_all(session)) == len(MANAGEMENT) + 1, what="tool listed")
     results = {}
 
     def one(n):
@@ -1069,7 +1069,7 @@ def test_internal_errors_do_not_leak(system):
     assert "/secret/path" not in text
     assert reply["result"]["isError"] is True
     # tools/list still answers (with what it has: the management tools)
-    assert len(system.list_all(session)) == 21
+    assert len(system.list_all(session)) == len(MANAGEMENT)
     system.fakes.registry.fail_catalog = False
 
 

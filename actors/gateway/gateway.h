@@ -14,6 +14,7 @@
 
 #include "bus_bridge.h"
 #include "idmap.h"
+#include "logspool.h"
 
 struct _mcp_t;
 
@@ -25,6 +26,7 @@ typedef struct {
     uint64_t            next_request_id; //  last id handed out
     int64_t             started_ms;      //  monotonic, for uptime_s
     atomic_bool         stop;            //  set by the signal thread
+    logspool_t         *spool;           //  log records to logkeeper (thread-safe)
 } gateway_t;
 
 //  Monotonic clock, milliseconds.

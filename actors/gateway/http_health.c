@@ -9,6 +9,7 @@
 #include <assert.h>
 
 #include "constellation.h"
+#include "logspool.h"
 #include "msg.h"
 #include "http_health.h"
 
@@ -34,6 +35,34 @@ static json_t *
 s_error_entry (const char *code)
 {
     return json_pack ("{s:b, s:s}", "ok", 0, "error", code);
+}
+
+//  The log spool's counters (common/logspool.h): known keys, non-negative
+//  integers only.
+static const char *s_spool_keys [] = {
+    "added", "acked", "queued", "dropped", "rejected", "resends", NULL
+};
+
+static json_t *
+s_spool_counters (const msgpack_object *spool)
+{
+    json_t *counters = json_object ();
+    int64_t number;
+    for (const char **key = s_spool_keys; *key; key++)
+        if (msg_get_int (spool, *key, &number) == MSG_FIELD_OK && number >= 0)
+            json_object_set_new (counters, *key, json_integer (number));
+    return counters;
+}
+
+static json_t *
+s_own_spool (logspool_t *spool)
+{
+    logspool_stats_t stats;
+    logspool_stats (spool, &stats);
+    return json_pack ("{s:I, s:I, s:I, s:I, s:I, s:I}",
+        "added", (json_int_t) stats.added, "acked", (json_int_t) stats.acked,
+        "queued", (json_int_t) stats.queued, "dropped", (json_int_t) stats.dropped,
+        "rejected", (json_int_t) stats.rejected, "resends", (json_int_t) stats.resends);
 }
 
 json_t *
@@ -62,6 +91,14 @@ http_health_entry (const void *body, size_t size)
     if (msg_get_int (root, "pid", &number) == MSG_FIELD_OK
     &&  number > 0 && number <= INT32_MAX)
         json_object_set_new (entry, "pid", json_integer (number));
+    const msgpack_object *spool;
+    if (msg_get_map (root, "log_spool", &spool) == MSG_FIELD_OK) {
+        json_t *counters = s_spool_counters (spool);
+        if (json_object_size (counters))
+            json_object_set_new (entry, "log_spool", counters);
+        else
+            json_decref (counters);
+    }
     msg_destroy (&reply);
     return entry;
 }
@@ -81,6 +118,11 @@ s_finish (http_req_t *req, health_t *self, const char *missing)
 {
     json_t *services = json_object ();
     bool all_ok = true;
+    gateway_t *gateway = http_req_gateway (req);
+    json_t *own = s_own_spool (gateway->spool);
+    //  log records lost at a bound (or refused) by any process that answered
+    json_int_t lost = json_integer_value (json_object_get (own, "dropped"))
+                    + json_integer_value (json_object_get (own, "rejected"));
     for (size_t i = 0; i < constellation_size (); i++) {
         slot_t *slot = &self->slots [i];
         if (!constellation [i].service)
@@ -88,15 +130,19 @@ s_finish (http_req_t *req, health_t *self, const char *missing)
         if (!slot->entry)
             slot->entry = s_error_entry (missing);
         all_ok &= json_is_true (json_object_get (slot->entry, "ok"));
+        json_t *spool = json_object_get (slot->entry, "log_spool");
+        lost += json_integer_value (json_object_get (spool, "dropped"))
+              + json_integer_value (json_object_get (spool, "rejected"));
         json_object_set (services, constellation [i].service, slot->entry);
     }
-    gateway_t *gateway = http_req_gateway (req);
-    json_t *answer = json_pack ("{s:s, s:o, s:{s:s, s:I}}",
+    json_t *answer = json_pack ("{s:s, s:o, s:{s:s, s:I, s:o}, s:I}",
         "status",   all_ok ? "ok" : "degraded",
         "services", services,
         "gateway",
             "version",  MCPBOX_VERSION,
-            "uptime_s", (json_int_t) ((gateway_now_ms () - gateway->started_ms) / 1000));
+            "uptime_s", (json_int_t) ((gateway_now_ms () - gateway->started_ms) / 1000),
+            "log_spool", own,
+        "log_records_lost", lost);
     http_req_respond_json (req, all_ok ? HTTP_STATUS_OK
                                        : HTTP_STATUS_SERVICE_UNAVAILABLE, answer);
 }

@@ -7,12 +7,19 @@
        "services": {"registry": {"ok": true, "version": "0.1.0",
                                  "uptime_s": 12, "pid": 4242},
                     "sandbox":  {"ok": false, "error": "no_worker"}, ...},
-       "gateway":  {"version": "0.1.0", "uptime_s": 30}}
+       "gateway":  {"version": "0.1.0", "uptime_s": 30, "log_spool": {...}},
+       "log_records_lost": 0}
 
     with 200 when every service answered ok, else 503. Only the expected
     fields of a reply are copied, each checked for its type; an error is
     reported by its code from the closed set (bus_errors.h), never by the
     peer's message text.
+
+    Log spools (common/logspool.h): a process's `log_spool` counters
+    (added, acked, queued, dropped, rejected, resends) are copied into its
+    entry, the gateway's own under "gateway", and `log_records_lost` sums
+    dropped + rejected over every process that answered: a log record lost
+    at a bound shows here, never silently.
 */
 #ifndef MCPBOX_GATEWAY_HTTP_HEALTH_H
 #define MCPBOX_GATEWAY_HTTP_HEALTH_H

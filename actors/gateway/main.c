@@ -215,9 +215,15 @@ s_run (startup_t *startup)
         idmap_destroy (&gateway.requests);
         return 1;
     }
+    //  execution logs and activity: queued here, delivered by the spool's
+    //  own thread, never waited for (common/logspool.h)
+    gateway.spool = logspool_new (broker, PROCESS_NAME, NULL);
+    if (!gateway.spool)
+        log_error ("cannot start the log spool: tool runs will not be logged");
     gateway.mcp = mcp_new (&gateway, &settings, err, sizeof err);
     if (!gateway.mcp) {
         log_error ("cannot start /mcp: %s", err);
+        logspool_destroy (&gateway.spool);
         bus_bridge_destroy (&gateway.bridge);
         lws_context_destroy (gateway.context);
         idmap_destroy (&gateway.requests);
@@ -227,6 +233,7 @@ s_run (startup_t *startup)
     if (pthread_create (&signal_thread, NULL, s_signal_thread, &gateway) != 0) {
         log_error ("cannot start the signal thread");
         mcp_destroy (&gateway.mcp);
+        logspool_destroy (&gateway.spool);
         bus_bridge_destroy (&gateway.bridge);
         lws_context_destroy (gateway.context);
         idmap_destroy (&gateway.requests);
@@ -245,6 +252,7 @@ s_run (startup_t *startup)
     bus_bridge_destroy (&gateway.bridge);
     lws_context_destroy (gateway.context);      //  ends every request
     mcp_destroy (&gateway.mcp);
+    logspool_destroy (&gateway.spool);      //  delivers what it holds (2 s)
     if (idmap_size (gateway.requests))
         log_warn ("%zu requests left at shutdown", idmap_size (gateway.requests));
     idmap_destroy (&gateway.requests);

@@ -68,6 +68,7 @@ struct _mcp_call_t {
     json_t         *id;             //  borrowed from message
     const char     *method;         //  borrowed
     json_t         *params;         //  borrowed object, or NULL
+    char            client_name [64];   //  the session's MCP client, "" if unknown
     //  tools/call
     const char     *tool_name;      //  borrowed from params
     json_t         *args;           //  borrowed object

@@ -46,6 +46,14 @@ s_initialize (mcp_call_t *call)
     session->events_from = mcp_events_last (mcp->events);
     const char *client = json_string_value (json_object_get (
         json_object_get (call->params, "clientInfo"), "name"));
+    if (client) {
+        //  kept for the execution log; cut back to a whole UTF-8 character
+        size_t len = strnlen (client, sizeof session->client_name - 1);
+        while (len && ((unsigned char) client [len] & 0xC0) == 0x80)
+            len--;
+        memcpy (session->client_name, client, len);
+        session->client_name [len] = 0;
+    }
     log_info ("mcp session %.8s… opened (protocol %s, client %.64s), %zu open",
               session->id, requested, client ? client : "?",
               mcp_sessions_size (mcp->sessions));
@@ -248,6 +256,7 @@ mcp_rpc_dispatch (mcp_call_t *call)
             call->protocol_header);
         if (!session)
             return;
+        memcpy (call->client_name, session->client_name, sizeof call->client_name);
         if (!call->id) {
             //  a notification or a response: nothing to answer
             if (call->method && strcmp (call->method, "notifications/initialized") == 0)

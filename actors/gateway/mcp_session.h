@@ -36,6 +36,7 @@ typedef struct {
     uint64_t sse_request;                   //  open GET stream's request id, or 0
     uint64_t events_from;                   //  newest SSE event id at its start
     bool     initialized;                   //  notifications/initialized seen
+    char     client_name [64];              //  initialize's clientInfo.name, cut
 } mcp_session_t;
 
 typedef struct _mcp_sessions_t mcp_sessions_t;

@@ -267,6 +267,19 @@ static const mcp_tool_def_t s_tools [] = {
       "and network requests, with a summary.",
       "{\"type\":\"object\",\"properties\":{},\"additionalProperties\":false}",
       mcp_tool_list_pending_requests },
+
+    //  --- logs ---------------------------------------------------------------------
+    { "mcpbox_get_tool_logs",
+      "A tool's most recent runs, newest first (calls and test runs): id, success, "
+      "duration_ms, error, input_args (secrets redacted), result and stdout (each "
+      "at most 10 KB), executed_by, created_at, is_test. Use it to see why a tool "
+      "failed.",
+      "{\"type\":\"object\",\"properties\":{"
+        "\"tool_id\":" ID_PROP ("The tool's id.") ","
+        "\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":50,\"default\":10,"
+          "\"description\":\"How many runs, 1-50.\"}},"
+      "\"required\":[\"tool_id\"],\"additionalProperties\":false}",
+      mcp_tool_get_tool_logs },
 };
 
 #define TOOL_COUNT (sizeof s_tools / sizeof s_tools [0])

@@ -92,6 +92,7 @@ void mcp_tool_request_module (mcp_call_t *call, json_t *args);
 void mcp_tool_request_network_access (mcp_call_t *call, json_t *args);
 void mcp_tool_get_tool_status (mcp_call_t *call, json_t *args);
 void mcp_tool_list_pending_requests (mcp_call_t *call, json_t *args);
+void mcp_tool_get_tool_logs (mcp_call_t *call, json_t *args);
 
 //  mcp_user_tools.c: call->tool_name and call->args name a user tool.
 void mcp_user_tool_call (mcp_call_t *call);

@@ -13,6 +13,9 @@
 */
 #include <string.h>
 
+#include <stdlib.h>
+
+#include "exec_log.h"
 #include "json_schema_check.h"
 #include "mcp_tools.h"
 
@@ -171,7 +174,8 @@ mcp_tool_validate_code (mcp_call_t *call, json_t *args)
 //  test_code: the tool's current version, its server's rules, the run.
 
 typedef struct {
-    json_t *tool;           //  registry's tool{…}
+    json_t         *tool;   //  registry's tool{…}
+    exec_log_run_t  run;    //  for the execution log (is_test)
 } test_t;
 
 static void
@@ -192,10 +196,21 @@ s_result_value (const char *text)
     return value ? value : json_string (text);
 }
 
+static void s_tested_answer (mcp_call_t *call, bus_json_t *reply);
+
 static void
 s_tested (mcp_call_t *call, bus_json_t *reply, intptr_t tag)
 {
     (void) tag;
+    s_tested_answer (call, reply);
+    test_t *self = call->ctx;
+    if (self)
+        exec_log_spool (call, &self->run, reply, json_object_get (call->args, "arguments"));
+}
+
+static void
+s_tested_answer (mcp_call_t *call, bus_json_t *reply)
+{
     if (!reply->ok) {
         mcp_call_tool_bus_error (call, "sandbox", reply);
         return;
@@ -241,6 +256,9 @@ s_test_run (mcp_call_t *call, bool ok)
         "timeout_ms", timeout);
     if (rules.allowed_modules)
         json_object_set (job, "allowed_modules", rules.allowed_modules);
+    exec_log_run_init (&self->run, bus_json_str (self->tool, "id"),
+                       bus_json_str (self->tool, "name"), server_id,
+                       bus_json_str (self->tool, "server_name"), true);
     mcp_call_set_backstop (call, (int) timeout + 20000);
     mcp_call_bus (call, "sandbox", "test", job, (int) timeout + 5000, s_tested, 0);
     json_decref (job);

@@ -12,12 +12,17 @@
       5. the reply: a failure -> isError with "Type: message (line n)";
          a success -> text content (the string itself for a string, else
          the JSON text) and structuredContent for a JSON object
+      6. after the answer, the run's execution log record and a
+         `tool.called` activity go to the log spool (exec_log.c)
 
     Nothing here touches a database, and nothing blocks: many calls are in
     flight at once, each waiting only for its own reply.
 */
 #include <string.h>
 
+#include <stdlib.h>
+
+#include "exec_log.h"
 #include "json_schema_check.h"
 #include "log.h"
 #include "mcp_tools.h"
@@ -25,10 +30,21 @@
 #define RUN_GRACE_MS      5000      //  beyond the tool's timeout, for the bus
 #define BACKSTOP_GRACE_MS 15000     //  beyond that, for the answer
 
+static void s_answer (mcp_call_t *call, bus_json_t *reply);
+
 static void
 s_ran (mcp_call_t *call, bus_json_t *reply, intptr_t tag)
 {
     (void) tag;
+    s_answer (call, reply);
+    //  logged after the answer is written: the caller never waits for it
+    if (call->ctx)
+        exec_log_spool (call, call->ctx, reply, call->args);
+}
+
+static void
+s_answer (mcp_call_t *call, bus_json_t *reply)
+{
     if (!reply->ok) {
         mcp_call_tool_bus_error (call, "sandbox", reply);
         return;
@@ -96,6 +112,12 @@ s_resolved (mcp_call_t *call, bool ok)
         "timeout_ms", (json_int_t) tool->timeout_ms);
     if (rules.allowed_modules)
         json_object_set (job, "allowed_modules", rules.allowed_modules);
+    exec_log_run_t *run = calloc (1, sizeof *run);
+    if (run) {
+        exec_log_run_init (run, tool->tool_id, tool->name, tool->server_id,
+                           tool->server_name, false);
+        mcp_call_set_ctx (call, run, free);
+    }
     int timeout = (int) tool->timeout_ms + RUN_GRACE_MS;
     mcp_call_set_backstop (call, timeout + BACKSTOP_GRACE_MS);
     if (mcp_call_bus (call, "sandbox", "run", job, timeout, s_ran, 0) == 0)

@@ -1,6 +1,6 @@
 /*  test_mcp_tools.c — the management tool table.
 
-    The 21 tools this gateway serves, each once, named mcpbox_*, with a
+    The 22 tools this gateway serves, each once, named mcpbox_*, with a
     description, a closed object schema that parses and whose required
     names are declared properties, and a handler; none of them decides
     an approval. Rendering gives what tools/list needs.
@@ -22,7 +22,7 @@ static const char *s_expected [] = {
     "mcpbox_list_tool_versions", "mcpbox_rollback_tool", "mcpbox_test_code",
     "mcpbox_validate_code", "mcpbox_request_publish", "mcpbox_request_module",
     "mcpbox_request_network_access", "mcpbox_get_tool_status",
-    "mcpbox_list_pending_requests",
+    "mcpbox_list_pending_requests", "mcpbox_get_tool_logs",
 };
 #define EXPECTED (sizeof s_expected / sizeof s_expected [0])
 

@@ -243,5 +243,30 @@ test('create, validate, test, publish, approve with the CLI, start, list, call; 
   await assertUncallable(full, { name: 'x' });
   // the management tools are all still there
   const names = (await allTools()).map((t) => t.name);
-  assert.equal(names.filter((n) => n.startsWith('mcpbox_')).length, 21);
+  assert.equal(names.filter((n) => n.startsWith('mcpbox_')).length, 22);
+
+  // --- the tool's execution log over MCP: newest first, the reference's fields -------
+  // runs so far: test ada, calls bob, cy, dee, eve (the schema-refused calls never ran)
+  const logs = await waitFor(async () => {
+    const l = await manage('mcpbox_get_tool_logs', { tool_id: toolId, limit: 50 });
+    return l.logs.length >= 5 ? l : null;
+  }, { timeout: 10000, what: 'five runs in the execution log' });
+  assert.equal(logs.tool_id, toolId);
+  assert.equal(logs.logs.length, 5, JSON.stringify(logs));
+  assert.deepEqual(logs.logs.map((l) => l.input_args.name), ['eve', 'dee', 'cy', 'bob', 'ada']);
+  for (const l of logs.logs) {
+    for (const field of ['id', 'success', 'duration_ms', 'error', 'input_args', 'result',
+      'stdout', 'executed_by', 'created_at']) assert.ok(field in l, `${field} in ${JSON.stringify(l)}`);
+    assert.equal(l.success, true);
+    assert.equal(l.error, null);
+    assert.equal(typeof l.duration_ms, 'number');
+    assert.equal(l.executed_by, 'mcp:mcpbox-node-e2e');
+    assert.match(l.created_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  }
+  assert.deepEqual(logs.logs.map((l) => l.is_test), [false, false, false, false, true]);
+  assert.deepEqual(JSON.parse(logs.logs[0].result), { greeting: 'hi eve', times: 1, echo: ['eve'] });
+  const two = await manage('mcpbox_get_tool_logs', { tool_id: toolId, limit: 2 });
+  assert.deepEqual(two.logs.map((l) => l.id), logs.logs.slice(0, 2).map((l) => l.id));
+  const tooMany = await client.callTool({ name: 'mcpbox_get_tool_logs', arguments: { tool_id: toolId, limit: 51 } });
+  assert.equal(tooMany.isError, true, JSON.stringify(tooMany));
 });
