@@ -498,3 +498,129 @@ def test_hidden_object_never_reaches_the_tool(name, trap, tmpdir_short):
     code = trap.fill(ATTACK + REACH + CASES[name])
     result = sandbox_run(code, tmpdir_short, timeout=10)
     _judge(trap, result)
+
+
+# --- audit: what public attribute paths reach ----------------------------------------
+#
+# Breadth-first over every public attribute (no '_' name, no frame/code
+# attribute: the validator refuses those) from what a tool starts with — a
+# view of each default module, `http`, a Response — to depth 4, in a child
+# Python with the harness loaded and warmed as in the zygote. Nothing
+# reached may be a real module, a module's globals dict, a frame or code
+# object, eval/exec/open/__import__/getattr..., or a callable of a forbidden
+# module (a few harmless ones are listed).
+AUDIT = r'''
+import importlib.util, sys, types
+spec = importlib.util.spec_from_file_location("harness", sys.argv[1])
+h = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(h)
+h.zygote_init()
+allowed = set(h.DEFAULT_MODULES)
+bad = {id(f): f.__name__ for f in (eval, exec, compile, open, __import__, getattr, setattr,
+                                   delattr, vars, globals, locals, type, breakpoint, input)}
+module_dicts = {id(vars(m)): n for n, m in list(sys.modules.items()) if m is not None}
+# a generic alias, enum's property, a lock (no thread), statistics' operator.mul:
+# operator's attrgetter/methodcaller (attribute names as strings) must never appear
+HARMLESS = {"types.GenericAlias", "types.DynamicClassAttribute", "_thread.RLock",
+            "_operator.mul", "types.DynamicClassAttribute.getter",
+            "types.DynamicClassAttribute.setter", "types.DynamicClassAttribute.deleter"}
+queue = [(n, h.ModuleView(sys.modules[n], allowed), 0) for n in sorted(allowed)]
+queue += [("http", h.HTTPClient(None), 0), ("response", h.Response(200, {}, b"{}", "u"), 0)]
+seen, found = set(), []
+while queue:
+    path, obj, depth = queue.pop(0)
+    if id(obj) in seen:
+        continue
+    seen.add(id(obj))
+    if isinstance(obj, types.ModuleType):
+        found.append(f"{path}: the real module {obj.__name__}")
+    if id(obj) in bad:
+        found.append(f"{path}: builtin {bad[id(obj)]}")
+    if id(obj) in module_dicts:
+        found.append(f"{path}: globals of {module_dicts[id(obj)]}")
+    if isinstance(obj, (types.FrameType, types.CodeType, types.TracebackType)):
+        found.append(f"{path}: a frame, code or traceback")
+    owner = getattr(obj, "__module__", None) if callable(obj) else None
+    if isinstance(owner, str) and owner != "builtins" and (
+            owner.split(".")[0].lstrip("_") in h.FORBIDDEN_MODULES or owner in ("posix", "_io")):
+        name = f"{owner}.{getattr(obj, '__qualname__', '?')}"
+        if name not in HARMLESS:
+            found.append(f"{path}: {name}")
+    if depth >= 4:
+        continue
+    if isinstance(obj, h.ModuleView):
+        names = dir(sys.modules[object.__getattribute__(obj, "_name")])
+    else:
+        try:
+            names = dir(obj)
+        except Exception:
+            continue
+    for name in names:
+        if name.startswith("_") or h._attr_blocked(name):
+            continue
+        try:
+            value = getattr(obj, name)
+        except Exception:
+            continue
+        if not isinstance(value, (int, float, complex, str, bytes, bool, type(None))):
+            queue.append((f"{path}.{name}", value, depth + 1))
+print("\n".join(found))
+print(f"{len(seen)} objects")
+'''
+
+
+def test_no_public_attribute_path_reaches_a_hidden_object(tmpdir_short):
+    import os
+    import subprocess
+    import sys
+    harness = os.path.join(os.path.dirname(__file__), "..", "actors", "executor", "harness.py")
+    proc = subprocess.run([sys.executable, "-W", "ignore", "-c", AUDIT, harness],
+                          capture_output=True, text=True, timeout=300, cwd=tmpdir_short)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    lines = proc.stdout.strip().splitlines()
+    assert lines[-1].endswith("objects") and int(lines[-1].split()[0]) > 1000, proc.stdout
+    assert lines[:-1] == [], "\n".join(lines[:-1])
+
+
+# an admin may approve `warnings`: what it records and keeps stays harmless
+WARNINGS = {
+    "record_message_fields": '''
+import warnings
+async def main():
+    with warnings.catch_warnings(record=True) as log:
+        warnings.simplefilter("always")
+        warnings.warn("w", UserWarning, source=None)
+    for entry in log:
+        for value in (entry.message, entry.category, entry.source, entry.file, entry.line):
+            try:
+                return attack(reach(value))
+            except LookupError:
+                pass
+    return attack(reach(log))
+''',
+    "catch_warnings_private_module": '''
+import warnings
+class Keep(warnings.catch_warnings):
+    def peek(self):
+        return self._module
+async def main():
+    return attack(reach(Keep().peek()))
+''',
+    "showwarning_hook_arguments": '''
+import warnings
+seen = []
+async def main():
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.showwarning = lambda *a, **k: seen.append(a)
+        warnings.warn("w")
+    return attack(reach(seen[0][-1]))
+''',
+}
+
+
+@pytest.mark.parametrize("name", sorted(WARNINGS))
+def test_warnings_when_approved_carry_nothing_hidden(name, trap, tmpdir_short):
+    result = sandbox_run(trap.fill(ATTACK + REACH + WARNINGS[name]), tmpdir_short, timeout=10,
+                         modules=["warnings"])
+    _judge(trap, result)

@@ -192,9 +192,11 @@ def _name_problem(name, what):
     if name is None:
         return None
     if name.startswith("__"):
-        return f"{what} '{name}' may not start with '__'"
+        return (f"{what} '{name}' may not start with '__'; rename it (one leading '_' "
+                f"is fine: _{name.lstrip('_')})")
     if name.startswith(_RESERVED_PREFIX):
-        return f"{what} '{name}' is reserved (names starting with '{_RESERVED_PREFIX}')"
+        return (f"{what} '{name}' is reserved (names starting with '{_RESERVED_PREFIX}'); "
+                f"rename it")
     return None
 
 
@@ -296,7 +298,9 @@ def tree_problems(tree, allowed=None, limit=50):
                           f"{_MISSING_BUILTINS[node.id]}")
         elif isinstance(node, ast.Attribute):
             if _attr_blocked(node.attr):
-                add(node, f"attribute '{node.attr}' is not allowed")
+                add(node, f"attribute '{node.attr}' is not allowed: interpreter internals "
+                          f"are hidden in the sandbox (use isinstance(x, T) to test a type, "
+                          f"str(e) for an exception's text, and public attributes)")
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             if not (in_class and node.name in DUNDER_METHODS):
                 why = _name_problem(node.name, "definition")
@@ -312,7 +316,8 @@ def tree_problems(tree, allowed=None, limit=50):
         elif isinstance(node, ast.ClassDef):
             name(node.name, node, "definition")
             if node.keywords:
-                add(node, "class keywords (metaclass=...) are not allowed")
+                add(node, "class keywords (metaclass=...) are not allowed; use a plain "
+                          "class (or enum.Enum, dataclasses.dataclass, a decorator)")
         elif isinstance(node, ast.arg):
             name(node.arg, node, "parameter")
         elif isinstance(node, ast.keyword):
@@ -330,7 +335,8 @@ def tree_problems(tree, allowed=None, limit=50):
                     add(node, why)
         elif isinstance(node, ast.ImportFrom):
             if node.level:
-                add(node, "relative imports are not allowed")
+                add(node, "relative imports are not allowed; import modules by their "
+                          "full name (import json)")
             elif any(p.startswith("_") for p in (node.module or "").split(".")):
                 add(node, f"module '{node.module}' may not start with '_'")
             elif not in_try:
