@@ -475,3 +475,34 @@ async def main():
     out.append([c.obj, c.aobj])
     return out
 ''', tmpdir_short) == [[None, "n"], None, None, [None, None]]
+
+
+def test_dunder_methods_cannot_hide_a_secret_from_redaction(tmpdir_short):
+    """A tool class's __str__/__repr__/items() must not make the redactor see
+    something other than what the encoder writes, even with json's decoder
+    patched by the tool."""
+    pin = "98765432"
+    result = sandbox_run('''
+class N(int):
+    def __str__(self):
+        return "0"
+    def __repr__(self):
+        return "0"
+
+class F(float):
+    def __repr__(self):
+        return "0.0"
+
+class D(dict):
+    def items(self):
+        return [("k", N(int(secrets["pin"])))]
+
+async def main():
+    v = int(secrets["pin"])
+    json.JSONDecoder.decode = lambda self, s, **kw: {"n": N(v)}
+    json.JSONDecoder.raw_decode = lambda self, s, idx=0: ({"n": N(v)}, len(s))
+    return {"n": N(v), "f": F(v), "l": [N(v)], "d": D(x=1)}
+''', tmpdir_short, secrets={"pin": pin})
+    assert result.rc == 0 and result.success, result
+    assert pin not in result.everything(), result
+    assert result.result["n"] == "[REDACTED]" and result.result["l"] == ["[REDACTED]"]

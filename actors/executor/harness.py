@@ -1003,6 +1003,9 @@ def _private_encoder(ensure_ascii, allow_nan=True):
 
 _dumps_unicode = _private_encoder(ensure_ascii=False)
 _dumps_value = _private_encoder(ensure_ascii=False, allow_nan=False)
+# json.loads goes through JSONDecoder.decode/raw_decode, class attributes a
+# tool can replace; the scanner is made (and bound to its settings) now
+_scan_json = json.JSONDecoder().scan_once
 _dumps_ascii = _private_encoder(ensure_ascii=True)
 
 
@@ -1471,6 +1474,13 @@ def _execute(channel_fds):
         else:
             coro.close()
             raise RuntimeError("tools may only await MCPbox's own awaitables (http.*)")
+        # the tool's own classes may define __str__/__repr__/items(): what
+        # is redacted must be what the encoder emits, so the value becomes
+        # plain JSON types first (an int subclass whose __str__ says "0"
+        # is encoded by int.__repr__)
+        text = _jsonable(value) if redactor.pattern is not None else None
+        if text is not None:
+            value = _scan_json(text, 0)[0]
         value = redactor.value(value)
         text = _jsonable(value)
         if text is not None:
