@@ -1215,3 +1215,29 @@ def test_validate_code_reports_every_problem_against_the_servers_modules(system)
                       {"code": "import shlex\nasync def main(s: str):\n    return shlex.split(s)\n",
                        "server_id": sid})["structuredContent"]
     assert out["valid"] is True and out["error"] is None, out
+
+
+def test_optional_parameters_accept_null_through_the_gateway(system):
+    """Optional[X] / X | None: the schema from the sandbox is nullable, the
+    gateway's schema check lets null through, the tool receives None."""
+    session = system.initialize()
+    sid = system.fakes.registry.add_server("opt")
+    code = ("from typing import Optional\n"
+            "async def main(limit: Optional[int] = None, name: str | None = None):\n"
+            "    return {\"limit\": limit, \"name\": name}\n")
+    tool = system.call(session, "mcpbox_create_tool",
+                       {"server_id": sid, "name": "opt", "python_code": code})
+    assert tool["isError"] is False, tool
+    tid = tool["structuredContent"]["id"]
+    system.fakes.approval.admin_approve(tid)
+    wait_for(lambda: "opt__opt" in [t["name"] for t in system.list_all(session)],
+             timeout=10, what="the tool listed")
+    tools = {t["name"]: t for t in system.list_all(session)}
+    props = tools["opt__opt"]["inputSchema"]["properties"]
+    assert props["limit"]["type"] == ["integer", "null"] and props["name"]["type"] == ["string", "null"]
+    result = system.call(session, "opt__opt", {"limit": None, "name": None})
+    assert result["isError"] is False and result["structuredContent"] == {"limit": None, "name": None}, result
+    result = system.call(session, "opt__opt", {"limit": 3})
+    assert result["structuredContent"] == {"limit": 3, "name": None}, result
+    bad = system.call(session, "opt__opt", {"limit": "x"})
+    assert bad["isError"] and "expected integer or null" in bad["content"][0]["text"], bad
