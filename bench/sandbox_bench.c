@@ -144,7 +144,7 @@ s_start (call_pool_t *pool, int i, int64_t *started)
 static figures_t
 s_direct (zygote_t *zygote, int calls, int depth)
 {
-    call_pool_t *pool = call_pool_new (zygote);
+    call_pool_t *pool = call_pool_new (zygote, (size_t) depth);
     call_pool_refill (pool);
     double *lat = calloc ((size_t) calls, sizeof *lat);
     int64_t *started = calloc ((size_t) calls, sizeof *started);
@@ -279,6 +279,7 @@ main (int argc, char **argv)
         fprintf (stderr, "sandbox_bench: %s\n", err);
         return 1;
     }
+    Py_Initialize ();           //  the floor runs in this process, not in the zygote
     s_floor_setup ();
 
     //  the broker and two executors, next to this binary

@@ -1,11 +1,13 @@
 /*  call_pool.c — see call_pool.h. */
 #include <czmq.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include "call_pool.h"
 #include "frame_io.h"
 #include "http_bridge.h"
 #include "log.h"
+#include "result_frame.h"
 
 //  Between the child's CPU limit and our SIGKILL there is this much slack,
 //  so a tool stopped for its timeout is reported as such, not as a crash.
@@ -29,19 +31,21 @@ typedef struct {
 
 struct _call_pool_t {
     zygote_t        *zygote;
-    sandbox_child_t  spare;
-    bool             has_spare;
+    zlistx_t        *spares;            //  sandbox_child_t, forked, waiting for a job
+    size_t           target;            //  spares to keep ready
     zlistx_t        *calls;             //  call_t, running
     zlistx_t        *done;              //  call_t, finished, result ready
     zlistx_t        *reaping;           //  sandbox_child_t, answered, not yet reaped
 };
 
 call_pool_t *
-call_pool_new (zygote_t *zygote)
+call_pool_new (zygote_t *zygote, size_t spares)
 {
     call_pool_t *self = calloc (1, sizeof *self);
     assert (self);
     self->zygote = zygote;
+    self->target = spares < 1 ? 1 : spares;
+    self->spares = zlistx_new ();
     self->calls = zlistx_new ();
     self->done = zlistx_new ();
     self->reaping = zlistx_new ();
@@ -93,22 +97,77 @@ call_pool_destroy (call_pool_t **self_p)
         free (child);
     }
     zlistx_destroy (&self->reaping);
-    if (self->has_spare)
-        s_reap (&self->spare);
+    while ((child = zlistx_detach (self->spares, NULL))) {
+        s_reap (child);
+        free (child);
+    }
+    zlistx_destroy (&self->spares);
     free (self);
     *self_p = NULL;
+}
+
+//  Children the zygote has made become spares (never blocks).
+static void
+s_collect_spares (call_pool_t *self)
+{
+    while (zygote_alive (self->zygote) && zygote_pending (self->zygote) > 0) {
+        sandbox_child_t child;
+        char err [256];
+        int rc = zygote_take (self->zygote, &child, false, err, sizeof err);
+        if (rc == 0)
+            return;
+        if (rc < 0) {
+            log_warn ("cannot make a warm spare: %s", err);
+            return;
+        }
+        sandbox_child_t *spare = malloc (sizeof *spare);
+        assert (spare);
+        *spare = child;
+        zlistx_add_end (self->spares, spare);
+    }
 }
 
 void
 call_pool_refill (call_pool_t *self)
 {
-    if (self->has_spare)
-        return;
-    char err [256];
-    if (zygote_fork (self->zygote, &self->spare, err, sizeof err) == 0)
-        self->has_spare = true;
-    else
-        log_warn ("cannot fork a warm spare: %s", err);
+    s_collect_spares (self);
+    while (zygote_alive (self->zygote)
+       &&  zlistx_size (self->spares) + zygote_pending (self->zygote) < self->target)
+        if (zygote_request (self->zygote) != 0) {
+            log_warn ("cannot ask the zygote for a spare: %s", strerror (errno));
+            break;
+        }
+}
+
+bool
+call_pool_healthy (call_pool_t *self)
+{
+    return zygote_alive (self->zygote);
+}
+
+//  A child for a call: a warm spare, or one made now. A child with
+//  something already in its up pipe wrote before it had a job: it is not
+//  used (nothing it wrote is ever taken as a call's output).
+static int
+s_child_for_call (call_pool_t *self, sandbox_child_t *child, char *err, size_t errlen)
+{
+    for (int attempt = 0; attempt < 4; attempt++) {
+        sandbox_child_t *spare = zlistx_detach (self->spares, NULL);
+        if (spare) {
+            *child = *spare;
+            free (spare);
+        }
+        else
+        if (zygote_take (self->zygote, child, true, err, errlen) != 1)
+            return -1;
+        int queued = 0;
+        if (ioctl (child->up, FIONREAD, &queued) == 0 && queued == 0)
+            return 0;
+        log_warn ("sandbox child %d wrote before it had a job; discarded", (int) child->pid);
+        s_reap (child);
+    }
+    snprintf (err, errlen, "no usable sandbox child");
+    return -1;
 }
 
 int
@@ -117,12 +176,7 @@ call_pool_start (call_pool_t *self, job_spec_t *spec, void *token,
 {
     call_t *call = calloc (1, sizeof *call);
     assert (call);
-    if (self->has_spare) {
-        call->child = self->spare;
-        self->has_spare = false;
-    }
-    else
-    if (zygote_fork (self->zygote, &call->child, err, errlen) != 0) {
+    if (s_child_for_call (self, &call->child, err, errlen) != 0) {
         free (call);
         return -1;
     }
@@ -159,6 +213,8 @@ int
 call_pool_poll_items (call_pool_t *self, zmq_pollitem_t *items, int max)
 {
     int count = 0;
+    if (max > 0 && zygote_alive (self->zygote) && zygote_pending (self->zygote) > 0)
+        items [count++] = (zmq_pollitem_t) { NULL, zygote_fd (self->zygote), ZMQ_POLLIN, 0 };
     for (call_t *call = zlistx_first (self->calls); call; call = zlistx_next (self->calls)) {
         if (count + 2 > max)
             break;
@@ -191,80 +247,34 @@ s_kill (call_t *call, const char *why)
     kill (call->child.pid, SIGKILL);
 }
 
-//  The child's result frame is written by code that ran next to the tool:
-//  keep only the fields we know, with the types we expect, and a
-//  result_json that really is JSON. NULL when it is not a result at all.
-static json_t *
-s_clean_result (json_t *raw)
-{
-    json_t *success = json_object_get (raw, "success");
-    if (!json_is_boolean (success))
-        return NULL;
-    json_t *clean = json_object ();
-    json_object_set (clean, "success", success);
-    const char *bools [] = { "structured", "stdout_truncated", "valid", "has_main" };
-    for (size_t i = 0; i < sizeof bools / sizeof bools [0]; i++) {
-        json_t *value = json_object_get (raw, bools [i]);
-        if (json_is_boolean (value))
-            json_object_set (clean, bools [i], value);
-    }
-    const char *text = json_string_value (json_object_get (raw, "result_json"));
-    if (text) {
-        json_t *parsed = json_loads (text, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, NULL);
-        if (!parsed) {
-            json_decref (clean);
-            return NULL;
-        }
-        json_decref (parsed);
-        json_object_set (clean, "result_json", json_object_get (raw, "result_json"));
-    }
-    json_t *out = json_object_get (raw, "stdout");
-    json_object_set_new (clean, "stdout", json_is_string (out) && json_string_length (out) <= (2u << 20)
-                                          ? json_incref (out) : json_string (""));
-    json_t *error = json_object_get (raw, "error");
-    if (json_is_object (error)) {
-        json_t *type = json_object_get (error, "type"), *message = json_object_get (error, "message");
-        json_t *line = json_object_get (error, "line"), *context = json_object_get (error, "context");
-        json_t *lines = json_array ();
-        for (size_t i = 0; json_is_array (context) && i < json_array_size (context) && i < 10; i++)
-            if (json_is_string (json_array_get (context, i)))
-                json_array_append (lines, json_array_get (context, i));
-        json_object_set_new (clean, "error", json_pack ("{s:s, s:s%, s:o, s:o}",
-            "type", json_is_string (type) && json_string_length (type) <= 100 ? json_string_value (type) : "Error",
-            "message", json_is_string (message) ? json_string_value (message) : "",
-            json_is_string (message) ? (json_string_length (message) > 8000 ? 8000 : json_string_length (message)) : 0,
-            "line", json_is_integer (line) ? json_incref (line) : json_null (),
-            "context", lines));
-    }
-    //  validate: the schema and parameters the harness derived
-    const char *objects [] = { "input_schema" };
-    for (size_t i = 0; i < 1; i++)
-        if (json_is_object (json_object_get (raw, objects [i])))
-            json_object_set (clean, objects [i], json_object_get (raw, objects [i]));
-    if (json_is_array (json_object_get (raw, "parameters")))
-        json_object_set (clean, "parameters", json_object_get (raw, "parameters"));
-    if (json_is_string (json_object_get (raw, "description")))
-        json_object_set (clean, "description", json_object_get (raw, "description"));
-    return clean;
-}
-
-//  One frame from the child: an HTTP request, or the result.
+//  One frame from the child: HTTP requests, then exactly one result.
+//  Anything else (a second result, any frame after the result, a
+//  malformed frame) ends the call as a sandbox violation, whatever result
+//  came before it.
 static void
 s_frame (call_t *call, char *frame, size_t size)
 {
+    if (call->broke)
+        return;                 //  already condemned: nothing it sends counts
+    if (call->result) {
+        json_decref (call->result);
+        call->result = NULL;
+        s_kill (call, "the sandbox child sent a message after its result");
+        return;
+    }
     json_error_t error;
-    json_t *message = json_loadb (frame, size, JSON_REJECT_DUPLICATES, &error);
+    json_t *message = json_loadb (frame, size, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &error);
     const char *type = json_string_value (json_object_get (message, "type"));
     if (!message || !type)
         s_kill (call, "the sandbox child sent a malformed message");
     else
-    if (streq (type, "http") && !call->result) {
+    if (streq (type, "http")) {
         if (http_channel_submit (call->http, message) != 0)
             s_kill (call, "the sandbox child broke the HTTP rules");
     }
     else
-    if (streq (type, "result") && !call->result) {
-        call->result = s_clean_result (message);
+    if (streq (type, "result")) {
+        call->result = result_frame_clean (message, call->spec.redactor);
         if (!call->result)
             s_kill (call, "the sandbox child sent a malformed result");
     }
@@ -282,6 +292,8 @@ s_read_up (call_t *call)
         frame_status_t status = frame_reader_feed (&call->reader, call->child.up, &frame, &size);
         if (status == FRAME_READY) {
             s_frame (call, frame, size);
+            //  what the tool wrote may hold a secret: leave none in freed memory
+            explicit_bzero (frame, size);
             free (frame);
         }
         else
@@ -351,16 +363,20 @@ s_outcome (call_t *call)
                             "line", "context", "stdout", "");
     }
     json_object_set_new (result, "duration_ms", json_integer (duration));
+    if (call->spec.args_redacted)
+        json_object_set (result, "args_redacted", call->spec.args_redacted);
     return result;
 }
 
-//  A call is over when its child is gone and its pipe drained, or as soon
-//  as its result has arrived: the child's exit (tearing down a copy of the
-//  interpreter takes a millisecond) is then reaped off the latency path.
+//  A call is over when its up pipe is closed (no second frame can follow)
+//  and either its result has arrived or the child is gone. The child
+//  closes the pipe right after its result, so its exit (tearing down a
+//  copy of the interpreter takes a millisecond) is reaped off the latency
+//  path.
 static bool
 s_finished (call_t *call)
 {
-    return call->result || (call->exited && call->up_closed);
+    return call->up_closed && (call->result || call->exited);
 }
 
 //  Children that answered are killed (they were exiting anyway) and reaped
@@ -386,6 +402,7 @@ call_pool_handle (call_pool_t *self, zmq_pollitem_t *items, int count)
 {
     (void) items;               //  every call is checked: cheap, and no
     (void) count;               //  readiness can be missed
+    s_collect_spares (self);
     int64_t now = zclock_mono ();
     for (call_t *call = zlistx_first (self->calls); call; call = zlistx_next (self->calls)) {
         s_read_up (call);

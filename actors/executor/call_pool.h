@@ -1,7 +1,8 @@
 /*  call_pool.h — the executor parent's view of running sandbox calls.
 
-    Holds one warm spare child (forked in advance, waiting for a job) and
-    the calls in flight. For each call it feeds the job to a child, serves
+    Holds warm spare children (made by the zygote in advance, waiting for
+    a job; as many as the executor runs calls at once) and the calls in
+    flight. For each call it feeds the job to a child, serves
     the child's HTTP requests (through http_bridge), collects the result
     frame, enforces the wall-clock deadline with SIGKILL, reaps the child
     through its pidfd and turns the way it ended into a result.
@@ -20,7 +21,8 @@
 
 typedef struct _call_pool_t call_pool_t;
 
-call_pool_t *call_pool_new (zygote_t *zygote);
+//  spares: children to keep ready (the executor's credit).
+call_pool_t *call_pool_new (zygote_t *zygote, size_t spares);
 void         call_pool_destroy (call_pool_t **self_p);
 
 //  Start a call (takes the spec's contents). token is handed back with the
@@ -43,7 +45,11 @@ int  call_pool_next_timeout_ms (call_pool_t *self);
 //  duration_ms. false when none is finished.
 bool call_pool_take_done (call_pool_t *self, void **token_p, json_t **result_p);
 
-//  Make sure a warm spare exists (after a call started, off its path).
+//  Keep the spares topped up: asks the zygote without waiting; the
+//  children arrive through the poll items (off every call's path).
 void call_pool_refill (call_pool_t *self);
+
+//  False once the zygote is gone: no call can start any more.
+bool call_pool_healthy (call_pool_t *self);
 
 #endif

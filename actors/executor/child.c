@@ -38,6 +38,7 @@ s_fail (const char *message)
     char *encoded = frame ? json_dumps (frame, JSON_COMPACT) : NULL;
     if (encoded)
         frame_write (CHILD_UP_FD, encoded, strlen (encoded));
+    close (CHILD_UP_FD);
     _exit (3);
 }
 
@@ -111,6 +112,7 @@ void
 child_main (PyObject *harness, const seccomp_filter_t *filter, size_t base_vm,
             pid_t parent, int down, int up)
 {
+    prctl (PR_SET_NAME, "mcpbox-sandbox");
     prctl (PR_SET_PDEATHSIG, SIGKILL);
     if (getppid () != parent)
         _exit (0);
@@ -146,9 +148,12 @@ child_main (PyObject *harness, const seccomp_filter_t *filter, size_t base_vm,
     if (!result)
         s_fail ("the sandbox harness failed");
     Py_ssize_t length = 0;
-    const char *text = PyUnicode_AsUTF8AndSize (result, &length);
-    if (!text)
+    char *text = NULL;
+    if (!PyBytes_Check (result) || PyBytes_AsStringAndSize (result, &text, &length) != 0)
         s_fail ("the result could not be encoded");
     frame_write (CHILD_UP_FD, text, (size_t) length);
+    //  end of the call for the parent: it needs EOF to know no second
+    //  frame follows, and need not wait for our teardown
+    close (CHILD_UP_FD);
     _exit (0);
 }

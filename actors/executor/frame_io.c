@@ -89,6 +89,8 @@ frame_reader_init (frame_reader_t *self, size_t max)
 void
 frame_reader_clear (frame_reader_t *self)
 {
+    if (self->data)
+        explicit_bzero (self->data, self->have);     //  a partial frame may hold a secret
     free (self->data);
     frame_reader_init (self, self->max);
 }

@@ -1018,7 +1018,7 @@ class _Channel:
         self.down, self.up = down_fd, up_fd
 
     def send(self, obj):
-        data = _dumps_unicode(obj).encode("utf-8", "surrogatepass")
+        data = _frame_bytes(_dumps_unicode(obj))
         frame = len(data).to_bytes(4, "big") + data
         view = memoryview(frame)
         while view:
@@ -1347,9 +1347,44 @@ def _error_info(exc, source_lines, redactor, limit_frames=True):
     }
 
 
+_INT64 = range(-2 ** 63, 2 ** 63)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _wide_ints_as_text(value, depth=0):
+    """Integers outside the signed 64-bit range become their decimal
+    string (the result frame's rule: JSON readers, the executor's
+    included, hold 64 bits at most). Containers are copied only when
+    something in them changed."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value if int(value) in _INT64 else str(int(value))
+    if depth > 2000:
+        return value                # the encoder refuses this depth anyway
+    if isinstance(value, dict):
+        items = [(k, _wide_ints_as_text(v, depth + 1)) for k, v in value.items()]
+        if all(v is value[k] for k, v in items):
+            return value
+        return dict(items)
+    if isinstance(value, (list, tuple)):
+        items = [_wide_ints_as_text(v, depth + 1) for v in value]
+        if all(a is b for a, b in zip(items, value)):
+            return value
+        return items
+    return value
+
+
+def _frame_bytes(text):
+    """UTF-8 for a frame to the parent: a lone surrogate (which UTF-8
+    cannot carry) becomes U+FFFD, in the result and in stdout alike."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", text).encode("utf-8")
+
+
 def _jsonable(value):
     try:
-        return _dumps_value(value)
+        return _dumps_value(_wide_ints_as_text(value))
     except (TypeError, ValueError, RecursionError, OverflowError):
         return None
 
@@ -1380,10 +1415,11 @@ def prepare(job_json):
 
 
 def execute(channel_fds):
-    """After the sandbox closed: run the prepared job, return result JSON."""
+    """After the sandbox closed: run the prepared job, return the result
+    frame (UTF-8 JSON bytes)."""
     result = _execute(channel_fds)
     result["type"] = "result"
-    return _dumps_unicode(result)
+    return _frame_bytes(_dumps_unicode(result))
 
 
 def _execute(channel_fds):

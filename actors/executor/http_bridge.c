@@ -145,9 +145,11 @@ s_task_run (void *arg)
         http_response_clear (&response);
     }
     free (body);
-    s_reply (self, reply);
     json_decref (request);
+    //  not busy BEFORE the reply is written: the child may send its next
+    //  request the moment it reads this one's answer
     atomic_store (&self->busy, false);
+    s_reply (self, reply);
     http_channel_release (&task->channel);
     free (task);
     return NULL;

@@ -48,6 +48,7 @@ job_spec_from_request (const msgpack_object *root, job_spec_t *spec,
                        bus_error_t *code, char *err, size_t errlen)
 {
     memset (spec, 0, sizeof *spec);
+    spec->redactor = redactor_new ();
     json_t *job = json_object ();
     const msgpack_object *value;
     const char *text;
@@ -140,6 +141,8 @@ job_spec_from_request (const msgpack_object *root, job_spec_t *spec,
             ||  !s_utf8_text (kv->key.via.str.ptr, kv->key.via.str.size)
             ||  !s_utf8_text (kv->val.via.str.ptr, kv->val.via.str.size))
                 FAIL (BUS_ERR_BAD_REQUEST, "secrets: entry %u is not a short string pair", i);
+            if (kv->val.via.str.size > 0)
+                redactor_add (spec->redactor, kv->val.via.str.ptr, kv->val.via.str.size);
             json_object_setn_new (secrets, kv->key.via.str.ptr, kv->key.via.str.size,
                                   json_stringn (kv->val.via.str.ptr, kv->val.via.str.size));
         }
@@ -157,6 +160,11 @@ job_spec_from_request (const msgpack_object *root, job_spec_t *spec,
 #endif
     }
 
+    if (!validate) {
+        json_t *arguments = json_object_get (job, "arguments");
+        spec->args_redacted = arguments ? redactor_json (spec->redactor, arguments, NULL)
+                                        : json_object ();
+    }
     spec->job_json = json_dumps (job, JSON_COMPACT);
     json_decref (job);
     if (!spec->job_json) {
@@ -182,5 +190,7 @@ job_spec_clear (job_spec_t *spec)
     for (size_t i = 0; i < spec->host_count; i++)
         free (spec->hosts [i]);
     free (spec->hosts);
+    redactor_destroy (&spec->redactor);
+    json_decref (spec->args_redacted);
     memset (spec, 0, sizeof *spec);
 }

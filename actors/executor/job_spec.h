@@ -13,13 +13,20 @@
       secrets         {str: str}, ≤ 100 entries, values ≤ 10000 bytes
       timeout_ms      1..300000 (default 30000; validate: 10000)
       test_inject_os  bool — only in builds with MCPBOX_TEST_HOOKS
+
+    The parent keeps no copy of the job: job_json is wiped once the child
+    has it. What it keeps of the secrets is the redactor (wiped with the
+    spec), which redacts the result frame and args_redacted (the
+    arguments as the call log may show them).
 */
 #ifndef MCPBOX_JOB_SPEC_H
 #define MCPBOX_JOB_SPEC_H
 
 #include <stddef.h>
 #include "bus_errors.h"
+#include <jansson.h>
 #include "msg.h"
+#include "redactor.h"
 #include "ssrf.h"
 
 #define JOB_CODE_MAX        (100 * 1024)
@@ -39,6 +46,8 @@ typedef struct {
     size_t       host_count;
     net_policy_t policy;
     int          timeout_ms;
+    redactor_t  *redactor;      //  the job's secrets, as forms to redact
+    json_t      *args_redacted; //  the arguments with secrets redacted (run/test)
 } job_spec_t;
 
 //  0, or -1 with *code and a message in err.

@@ -5,9 +5,11 @@
     broker --cert executor_secret). They are stateless and own nothing
     persistent; what they hold is their sandbox processes.
 
-    Wiring, in an order that matters: the embedded interpreter (the zygote)
-    starts before any thread exists; then the bus worker; then one loop
-    polls the bus and every running call's pipes and pidfds.
+    Wiring, in an order that matters: the zygote process (the embedded
+    interpreter, see zygote.h) is forked before any thread exists and
+    before this process holds anything of a job; then the bus worker; then
+    one loop polls the bus, the zygote and every running call's pipes.
+    Jansson's memory is wiped when freed: jobs carry secrets.
 
     --oneshot reads one request (JSON, the same fields as the bus op) on
     stdin and prints the result as JSON: `mcpbox sandbox run` uses it, so
@@ -15,6 +17,7 @@
 
     Ops: health, run, test, validate (see job_spec.h for their fields).
 */
+#include <malloc.h>
 #include <signal.h>
 #include <sodium.h>
 #include <unistd.h>
@@ -40,6 +43,17 @@ static const config_option_t s_options [] = {
     { "oneshot",    CONFIG_BOOL, NULL, 0, 0, "run one request read as JSON on stdin, print the result", true },
     { NULL, CONFIG_STR, NULL, 0, 0, NULL }
 };
+
+//  Jansson's free: jobs, results and secrets pass through jansson values,
+//  and no freed block may keep them.
+static void
+s_json_free (void *ptr)
+{
+    if (ptr) {
+        explicit_bzero (ptr, malloc_usable_size (ptr));
+        free (ptr);
+    }
+}
 
 //  {"ok": true, ...result fields...} as msgpack.
 static msgw_t *
@@ -107,10 +121,11 @@ s_serve (startup_t *startup, zygote_t *zygote)
         log_error ("cannot connect to %s (bad endpoint or certificates?)", endpoint);
         return 1;
     }
-    call_pool_t *pool = call_pool_new (zygote);
+    call_pool_t *pool = call_pool_new (zygote, (size_t) config_int (config, "credit"));
     call_pool_refill (pool);
     int64_t started = zclock_mono ();
     log_info ("serving 'sandbox' at %s with credit %d", endpoint, (int) config_int (config, "credit"));
+    int rc = 0;
 
     while (!zsys_interrupted) {
         zmq_pollitem_t items [POLL_MAX];
@@ -135,11 +150,16 @@ s_serve (startup_t *startup, zygote_t *zygote)
         while ((request = bus_worker_recv (worker, 0)))
             s_request (worker, pool, request, started);
         call_pool_refill (pool);
+        if (!call_pool_healthy (pool)) {
+            log_error ("the zygote is gone: no sandbox child can be made; exiting");
+            rc = 1;
+            break;
+        }
     }
     log_info ("stopping");
     call_pool_destroy (&pool);
     bus_worker_destroy (&worker);
-    return 0;
+    return rc;
 }
 
 //  --oneshot: the same path as the bus, for `mcpbox sandbox run`.
@@ -161,7 +181,7 @@ s_oneshot (zygote_t *zygote)
     job_spec_t spec;
     bus_error_t code = BUS_ERR_BAD_REQUEST;
     char err [256] = "request is not a map";
-    call_pool_t *pool = call_pool_new (zygote);
+    call_pool_t *pool = call_pool_new (zygote, 1);
     json_t *result = NULL;
     if (msg && job_spec_from_request (msg_root (msg), &spec, &code, err, sizeof err) == 0
     &&  call_pool_start (pool, &spec, NULL, err, sizeof err) == 0) {
@@ -208,8 +228,9 @@ main (int argc, char **argv)
         return 1;
     }
     signal (SIGPIPE, SIG_IGN);      //  a dead child's pipe is an error, not a death
+    json_set_alloc_funcs (malloc, s_json_free);
 
-    //  before any thread: the interpreter and the seccomp program
+    //  before any thread and any job: the zygote process
     char err [512];
     zygote_t *zygote = zygote_new (err, sizeof err);
     if (!zygote) {
