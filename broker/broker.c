@@ -34,7 +34,12 @@
     jobs), workers (origin + raw routing id -> worker: credit, jobs held,
     expiry; also linked in one list for the heartbeat), jobs (id -> job).
     A job sits on exactly one intrusive list: its service's waiting FIFO or
-    the held list of the worker it was dispatched to.
+    the held list of the worker it was dispatched to. While its client is
+    owed an answer it is also in `requests`, keyed by (origin, client
+    routing id, the client's id), so that the client can CANCEL it: a
+    waiting job is answered `cancelled` and forgotten; a dispatched one is
+    answered `cancelled`, its worker is told CANCEL, and the job stays
+    charged to the worker until it replies (the reply is dropped).
 
     Timers: heartbeat (every interval: send HEARTBEAT to each worker, remove
     the silent; walks the worker list in place) and deadlines: a binary
@@ -86,6 +91,12 @@ struct _job_t {
     worker_t  *worker;          //  while dispatched
     job_t     *prev, *next;     //  in service->waiting, or in worker->held
     size_t     heap_index;      //  slot in broker->heap; HEAP_NONE once answered
+    struct {                    //  key in broker->requests while open
+        int            origin;
+        size_t         size;
+        const uint8_t *data;    //  points at client's data
+        uint64_t       id;
+    } key;
 };
 
 typedef struct {                //  a worker's key: origin + raw routing id
@@ -121,6 +132,7 @@ struct _broker_t {
     zhashx_t *workers;          //  peer_key_t -> worker_t (owned)
     worker_t *worker_list;      //  the same workers, for the heartbeat
     zhashx_t *jobs;             //  id -> job_t (owned)
+    zhashx_t *requests;         //  (origin, client, request id) -> open job_t
     job_t   **heap;             //  unanswered jobs, min-heap by deadline
     size_t    heap_size;
     size_t    heap_capacity;
@@ -241,6 +253,29 @@ s_peer_hash (const void *key)
     for (size_t i = 0; i < peer->size; i++)
         h = (h ^ peer->data [i]) * 0x100000001b3ULL;
     return (size_t) h;
+}
+
+//  The same over a job's request key (origin, client, the client's id).
+static size_t
+s_request_hash (const void *key)
+{
+    const job_t *job = (const job_t *) ((const char *) key - offsetof (job_t, key));
+    peer_key_t peer = { job->key.origin, job->key.size, job->key.data };
+    return s_peer_hash (&peer) ^ s_id_hash (&job->key.id);
+}
+
+static int
+s_request_compare (const void *a, const void *b)
+{
+    const job_t *x = (const job_t *) ((const char *) a - offsetof (job_t, key));
+    const job_t *y = (const job_t *) ((const char *) b - offsetof (job_t, key));
+    if (x->key.id != y->key.id)
+        return x->key.id < y->key.id ? -1 : 1;
+    if (x->key.origin != y->key.origin)
+        return x->key.origin < y->key.origin ? -1 : 1;
+    if (x->key.size != y->key.size)
+        return x->key.size < y->key.size ? -1 : 1;
+    return x->key.size ? memcmp (x->key.data, y->key.data, x->key.size) : 0;
 }
 
 static int
@@ -375,6 +410,9 @@ s_heap_push (broker_t *self, job_t *job)
 static void
 s_heap_remove (broker_t *self, job_t *job)
 {
+    //  answered: no longer cancellable (its key may be reused by the client)
+    if (zhashx_lookup (self->requests, &job->key) == job)
+        zhashx_delete (self->requests, &job->key);
     size_t index = job->heap_index;
     job->heap_index = HEAP_NONE;
     job_t *last = self->heap [--self->heap_size];
@@ -664,7 +702,13 @@ s_client_request (broker_t *self, int origin, broker_msg_t *m, parts_t *p)
     job->request_id = m->request_id;
     job->deadline = self->now + m->timeout_ms;
     job->service = service;
+    job->key.origin = origin;
+    job->key.size = zmq_msg_size (&job->client);
+    job->key.data = zmq_msg_data (&job->client);
+    job->key.id = m->request_id;
     zhashx_insert (self->jobs, &job->id, job);
+    //  a client reusing a pending id: the first keeps the key
+    zhashx_insert (self->requests, &job->key, job);
     s_heap_push (self, job);
     self->stats.requests++;
 
@@ -678,6 +722,39 @@ s_client_request (broker_t *self, int origin, broker_msg_t *m, parts_t *p)
     else {
         s_msg_copy (&job->body, p->view [m->body]);
         s_list_append (&service->waiting, job);
+    }
+}
+
+//  The client cancels a request it is still owed an answer for.
+static void
+s_client_cancel (broker_t *self, int origin, broker_msg_t *m)
+{
+    job_t probe;
+    probe.key.origin = origin;
+    probe.key.size = m->identity.size;
+    probe.key.data = m->identity.data;
+    probe.key.id = m->request_id;
+    job_t *job = zhashx_lookup (self->requests, &probe.key);
+    if (!job || !s_job_open (job)) {
+        self->stats.cancel_unknown++;   //  answered already, or never ours
+        return;
+    }
+    s_job_error (self, job, BUS_ERR_CANCELLED, "cancelled by the client");
+    self->stats.cancelled++;
+    if (job->worker) {
+        //  [worker] | MBW1 | CANCEL | job; charged to it until it replies
+        uint8_t command = BUS_W_CANCEL, id [8];
+        bus_put_u64 (id, job->id);
+        const broker_part_t head [] = {
+            { BUS_WORKER_PROTO, 4 }, { &command, 1 }, { id, 8 }
+        };
+        s_send (self->handle [job->worker->key.origin],
+                s_worker_identity (job->worker), head, 3, NULL);
+    }
+    else {
+        service_t *service = job->service;
+        s_job_destroy (self, job);
+        s_service_release (self, service);
     }
 }
 
@@ -699,6 +776,10 @@ s_router_message (broker_t *self, int origin, parts_t *p)
     switch (kind) {
         case BROKER_MSG_CLIENT_REQUEST:
             s_client_request (self, origin, &m, p);
+            break;
+        case BROKER_MSG_CLIENT_CANCEL:
+            if (origin == ORIGIN_LOCAL)     //  tcp peers make no requests
+                s_client_cancel (self, origin, &m);
             break;
         case BROKER_MSG_WORKER_READY:
             if (worker) {           //  READY twice breaks the protocol
@@ -869,6 +950,7 @@ broker_new (const broker_config_t *config, char *err, size_t errlen)
     self->workers = s_table_new (s_peer_hash, s_peer_compare);
     zhashx_set_destructor (self->workers, s_worker_free);
     self->jobs = s_table_new (s_id_hash, s_id_compare);
+    self->requests = s_table_new (s_request_hash, s_request_compare);
     self->heartbeat_ms = config->heartbeat_ms > 0 ? config->heartbeat_ms : bus_heartbeat_ms ();
     self->now = bus_now_ms ();
     self->heartbeat_at = self->now + self->heartbeat_ms;
@@ -905,6 +987,7 @@ broker_destroy (broker_t **self_p)
         else
             s_heap_remove (self, job);
     }
+    zhashx_destroy (&self->requests);
     for (job_t *job = zhashx_first (self->jobs); job; job = zhashx_next (self->jobs)) {
         zmq_msg_close (&job->client);
         zmq_msg_close (&job->body);

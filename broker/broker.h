@@ -39,6 +39,8 @@ typedef struct {
     uint64_t no_worker;         //  answered no_worker at deadline
     uint64_t worker_lost;       //  answered worker_lost
     uint64_t protocol_errors;   //  malformed messages dropped
+    uint64_t cancelled;         //  answered `cancelled` at their client's word
+    uint64_t cancel_unknown;    //  CANCELs for requests no longer owed an answer
     size_t   workers;           //  registered now
 } broker_stats_t;
 void      broker_stats (broker_t *self, broker_stats_t *stats);

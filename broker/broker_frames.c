@@ -1,6 +1,7 @@
 /*  broker_frames.c — the one place the broker reads frames.
 
     Client:  identity | "MBC1" | 0x01 REQUEST | service | id u64 | timeout u32 | body
+             identity | "MBC1" | 0x03 CANCEL | id u64
     Worker:  identity | "MBW1" | 0x01 READY | service | credit u32
              identity | "MBW1" | 0x03 REPLY | job u64 | body
              identity | "MBW1" | 0x04 HEARTBEAT
@@ -87,6 +88,14 @@ broker_msg_parse (const broker_part_t *parts, size_t count,
     int command = s_command (&parts [2]);
 
     if (s_is (proto, BUS_CLIENT_PROTO)) {
+        if (command == BUS_C_CANCEL) {
+            if (count != 4)
+                PARSE_FAIL ("client cancel needs 4 frames");
+            if (!s_u64 (&parts [3], &out->request_id))
+                PARSE_FAIL ("request id is not 8 bytes");
+            out->kind = BROKER_MSG_CLIENT_CANCEL;
+            return out->kind;
+        }
         if (command != BUS_C_REQUEST)
             PARSE_FAIL ("unknown client command");
         if (count != 7)

@@ -26,6 +26,7 @@ typedef struct {
 typedef enum {
     BROKER_MSG_INVALID = 0,
     BROKER_MSG_CLIENT_REQUEST,
+    BROKER_MSG_CLIENT_CANCEL,
     BROKER_MSG_WORKER_READY,
     BROKER_MSG_WORKER_REPLY,
     BROKER_MSG_WORKER_HEARTBEAT,
@@ -39,7 +40,7 @@ typedef struct {
     bool        is_worker;      //  the protocol part said MBW1
     const char *service;        //  REQUEST, READY: not NUL-terminated
     size_t      service_len;
-    uint64_t    request_id;     //  REQUEST: the client's id
+    uint64_t    request_id;     //  REQUEST, CANCEL: the client's id
     bool        has_request_id; //  REQUEST whose id could be read, even if invalid
     uint32_t    timeout_ms;     //  REQUEST
     uint32_t    credit;         //  READY

@@ -32,6 +32,7 @@
 //  Client commands (second frame, one byte).
 #define BUS_C_REQUEST      0x01
 #define BUS_C_REPLY        0x02
+#define BUS_C_CANCEL       0x03
 
 //  Worker commands (second frame, one byte).
 #define BUS_W_READY        0x01
@@ -39,6 +40,7 @@
 #define BUS_W_REPLY        0x03
 #define BUS_W_HEARTBEAT    0x04
 #define BUS_W_DISCONNECT   0x05
+#define BUS_W_CANCEL       0x06
 
 //  Bounds that every peer enforces where frames enter.
 #define BUS_SERVICE_MAX    32            //  service name bytes, [a-z0-9_.-]
@@ -95,6 +97,12 @@ bus_reply_t *bus_client_recv (bus_client_t *self, int timeout_ms);
 bus_reply_t *bus_client_call (bus_client_t *self, const char *service,
                               const void *body, size_t size, int timeout_ms);
 
+//  Ask the broker to cancel a pending request: the broker answers it with
+//  `cancelled` (unless its answer is already on the way) and tells the
+//  worker holding it, if any. 0, or -1 if id is not pending or the socket
+//  refused the frame.
+int      bus_client_cancel (bus_client_t *self, uint64_t id);
+
 //  Requests sent and not yet answered.
 size_t   bus_client_pending (bus_client_t *self);
 //  Milliseconds until the next local deadline (-1 when none): poll no longer.
@@ -136,6 +144,13 @@ void bus_worker_keepalive (bus_worker_t *self);
 //  deadline. Returns 0, or -1 if the body is too large or the send failed.
 int  bus_worker_reply (bus_worker_t *self, bus_request_t **request_p,
                        const void *body, size_t size);
+
+//  A request the broker says its client cancelled: one the caller holds
+//  (received and not yet replied to), each at most once; NULL when none.
+//  The caller should stop its work and still reply (the reply is dropped
+//  by the broker; it frees the credit). Requests cancelled before they
+//  were handed out are answered here and never returned.
+bus_request_t *bus_worker_take_cancelled (bus_worker_t *self);
 
 //  Requests received and not yet replied to.
 int      bus_worker_held (bus_worker_t *self);

@@ -8,6 +8,7 @@
 
     Frames (see proto/README.md):
       out: "MBC1" | 0x01 | service | id (u64 BE) | timeout_ms (u32 BE) | body
+           "MBC1" | 0x03 CANCEL | id (u64 BE)
       in:  "MBC1" | 0x02 | id (u64 BE) | body
 */
 #include "bus.h"
@@ -199,6 +200,21 @@ bus_client_send (bus_client_t *self, const char *service, const void *body,
     if (entry->expires_at < self->next_expiry)
         self->next_expiry = entry->expires_at;
     return id;
+}
+
+int
+bus_client_cancel (bus_client_t *self, uint64_t id)
+{
+    if (!zhashx_lookup (self->pending, &id))
+        return -1;
+    uint8_t id_bytes [8], command = BUS_C_CANCEL;
+    bus_put_u64 (id_bytes, id);
+    void *handle = zsock_resolve (self->sock);
+    if (zmq_send (handle, BUS_CLIENT_PROTO, 4, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+        return -1;
+    zmq_send (handle, &command, 1, ZMQ_SNDMORE);
+    zmq_send (handle, id_bytes, 8, 0);
+    return 0;           //  the request stays pending: the broker answers it
 }
 
 //  Answer locally every request past its expiry; recompute the next one.

@@ -22,6 +22,7 @@
     X (BUS_ERR_TIMEOUT,       "timeout")       /* no reply by deadline    */ \
     X (BUS_ERR_UNAVAILABLE,   "unavailable")   /* dependency down         */ \
     X (BUS_ERR_PROTOCOL,      "protocol")      /* peer broke the protocol */ \
+    X (BUS_ERR_CANCELLED,     "cancelled")     /* the client cancelled it */ \
     X (BUS_ERR_INTERNAL,      "internal")
 
 typedef enum {

@@ -15,8 +15,16 @@
            "MBW1" | HEARTBEAT
            "MBW1" | DISCONNECT
       in:  "MBW1" | REQUEST | job (u64 BE) | timeout_ms (u32 BE) | body
+           "MBW1" | CANCEL | job (u64 BE)
            "MBW1" | HEARTBEAT
            "MBW1" | DISCONNECT
+
+    Cancellation: the worker keeps the requests it has handed out (held,
+    bounded by the credit) so that a CANCEL can be matched to one; the
+    caller takes it with bus_worker_take_cancelled, stops the work and
+    replies as usual. A CANCEL for a request not yet handed out (kept by
+    keepalive) is answered here at once; one for a job we do not hold
+    (already replied, or from an old connection) is ignored.
 */
 #include "bus.h"
 #include "bus_frames.h"
@@ -26,6 +34,8 @@ struct _bus_request_t {
     uint32_t  timeout_ms;   //  what the client still waits, at receipt
     int       generation;   //  connection it arrived on
     zframe_t *body;
+    void     *held_handle;  //  in worker->handed, once handed out
+    bool      cancelled;    //  a CANCEL came for it
 };
 
 struct _bus_worker_t {
@@ -42,6 +52,8 @@ struct _bus_worker_t {
     int64_t   heartbeat_at;     //  when we next send HEARTBEAT
     int64_t   broker_expires;   //  broker counted dead after this
     zlistx_t *early;            //  requests read by keepalive, not yet returned
+    zlistx_t *handed;           //  requests handed out, not yet replied (borrowed)
+    zlistx_t *cancels;          //  of those, cancelled and not yet taken (borrowed)
 };
 
 //  --- request ---------------------------------------------------------------
@@ -137,6 +149,8 @@ bus_worker_new (const char *endpoint, const char *service, int credit,
     self->credit = credit;
     self->heartbeat_ms = bus_heartbeat_ms ();
     self->early = zlistx_new ();
+    self->handed = zlistx_new ();
+    self->cancels = zlistx_new ();
     if (curve && curve->client_secret_file && curve->server_public_file) {
         self->cert = zcert_load (curve->client_secret_file);
         zcert_t *server = zcert_load (curve->server_public_file);
@@ -167,12 +181,39 @@ bus_worker_destroy (bus_worker_t **self_p)
     while (self->early && (early = zlistx_detach (self->early, NULL)))
         bus_request_destroy (&early);
     zlistx_destroy (&self->early);
+    zlistx_destroy (&self->handed);
+    zlistx_destroy (&self->cancels);
     zcert_destroy (&self->cert);
     free (self->server_key);
     free (self->endpoint);
     free (self->service);
     free (self);
     *self_p = NULL;
+}
+
+static void s_reply_error_cancelled (bus_worker_t *self, bus_request_t **request_p);
+
+//  A CANCEL for job: mark the request we handed out, or answer one not yet
+//  handed out; nothing if we do not hold it.
+static void
+s_cancel (bus_worker_t *self, uint64_t job)
+{
+    for (bus_request_t *request = zlistx_first (self->handed); request;
+         request = zlistx_next (self->handed))
+        if (request->job == job && request->generation == self->generation) {
+            if (!request->cancelled) {
+                request->cancelled = true;
+                zlistx_add_end (self->cancels, request);
+            }
+            return;
+        }
+    for (bus_request_t *request = zlistx_first (self->early); request;
+         request = zlistx_next (self->early))
+        if (request->job == job && request->generation == self->generation) {
+            zlistx_detach_cur (self->early);
+            s_reply_error_cancelled (self, &request);
+            return;
+        }
 }
 
 //  Handle one message from the broker; returns a request if it was one.
@@ -200,6 +241,12 @@ s_handle (bus_worker_t *self, zmsg_t *msg)
         zmsg_remove (msg, request->body);
         self->held++;
         return request;
+    }
+    if (command == BUS_W_CANCEL && zmsg_size (msg) == 3) {
+        uint64_t job;
+        if (bus_frame_u64 (zmsg_next (msg), &job))
+            s_cancel (self, job);
+        return NULL;
     }
     if (command == BUS_W_DISCONNECT)
         s_connect (self);       //  the broker forgot us (it restarted): register again
@@ -252,9 +299,18 @@ bus_worker_keepalive (bus_worker_t *self)
 bus_request_t *
 bus_worker_recv (bus_worker_t *self, int timeout_ms)
 {
-    if (zlistx_size (self->early))
-        return zlistx_detach (self->early, NULL);
-    return s_recv_wire (self, timeout_ms);
+    bus_request_t *request = zlistx_size (self->early)
+                           ? zlistx_detach (self->early, NULL)
+                           : s_recv_wire (self, timeout_ms);
+    if (request)
+        request->held_handle = zlistx_add_end (self->handed, request);
+    return request;
+}
+
+bus_request_t *
+bus_worker_take_cancelled (bus_worker_t *self)
+{
+    return zlistx_detach (self->cancels, NULL);
 }
 
 int
@@ -265,6 +321,17 @@ bus_worker_reply (bus_worker_t *self, bus_request_t **request_p,
         return -1;
     bus_request_t *request = *request_p;
     self->held--;
+    if (request->held_handle) {
+        zlistx_delete (self->handed, request->held_handle);
+        request->held_handle = NULL;
+    }
+    if (request->cancelled)
+        for (bus_request_t *other = zlistx_first (self->cancels); other;
+             other = zlistx_next (self->cancels))
+            if (other == request) {
+                zlistx_detach_cur (self->cancels);
+                break;
+            }
     int rc = 0;
     if (!body || size == 0 || size > BUS_BODY_MAX)
         rc = -1;
@@ -284,6 +351,16 @@ bus_worker_reply (bus_worker_t *self, bus_request_t **request_p,
     //  else: arrived on a connection that no longer exists; drop the reply
     bus_request_destroy (request_p);
     return rc;
+}
+
+//  A request cancelled before it was handed out: reply `cancelled` (the
+//  broker drops it; it frees the credit).
+static void
+s_reply_error_cancelled (bus_worker_t *self, bus_request_t **request_p)
+{
+    msgw_t *w = msgw_error_new (BUS_ERR_CANCELLED, "cancelled by the client");
+    bus_worker_reply (self, request_p, msgw_data (w), msgw_size (w));
+    msgw_destroy (&w);
 }
 
 int      bus_worker_held (bus_worker_t *self)          { return self->held; }

@@ -203,6 +203,21 @@ call_pool_start (call_pool_t *self, job_spec_t *spec, void *token,
     return 0;
 }
 
+int
+call_pool_cancel (call_pool_t *self, void *token)
+{
+    for (call_t *call = zlistx_first (self->calls); call; call = zlistx_next (self->calls))
+        if (call->token == token) {
+            if (!call->exited) {
+                if (!call->broke)
+                    call->broke = "the call was cancelled by its client";
+                kill (call->child.pid, SIGKILL);
+            }
+            return 0;
+        }
+    return -1;
+}
+
 size_t
 call_pool_running (call_pool_t *self)
 {

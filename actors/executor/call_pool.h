@@ -30,6 +30,11 @@ void         call_pool_destroy (call_pool_t **self_p);
 int  call_pool_start (call_pool_t *self, job_spec_t *spec, void *token,
                       char *err, size_t errlen);
 
+//  The call started with token was cancelled by its client: kill its child
+//  now (it finishes as usual, with a "cancelled" error). 0, or -1 when no
+//  running call has that token.
+int  call_pool_cancel (call_pool_t *self, void *token);
+
 //  Calls running now.
 size_t call_pool_running (call_pool_t *self);
 

@@ -149,6 +149,10 @@ s_serve (startup_t *startup, zygote_t *zygote)
         //  receive while we have room; the broker respects our credit anyway
         while ((request = bus_worker_recv (worker, 0)))
             s_request (worker, pool, request, started);
+        //  a cancelled call: its child dies now, and its reply (dropped by
+        //  the broker) frees the credit
+        while ((request = bus_worker_take_cancelled (worker)))
+            call_pool_cancel (pool, request);
         call_pool_refill (pool);
         if (!call_pool_healthy (pool)) {
             log_error ("the zygote is gone: no sandbox child can be made; exiting");

@@ -39,6 +39,7 @@ typedef struct {
 typedef struct {
     uint64_t ticket;
     uint64_t token;
+    uint64_t bus_id;        //  the bus client's id for it
 } pending_t;
 
 struct _bus_bridge_result_t {
@@ -64,6 +65,7 @@ struct _bus_bridge_t {
     pthread_t           thread;      //  the bus thread
     pthread_mutex_t     lock;        //  guards the fields below
     zlistx_t           *submitted;   //  job_t, for the bus thread
+    zlistx_t           *cancels;     //  uint64_t tickets, for the bus thread
     zlistx_t           *completed;   //  bus_bridge_result_t, for the owner
     size_t              in_flight;   //  submitted and not yet taken
     uint64_t            next_ticket; //  next ticket to hand out
@@ -160,7 +162,7 @@ bus_bridge_result_destroy (bus_bridge_result_t **self_p)
 //  Send every job in `jobs`; jobs the client refuses complete at once.
 static void
 s_send_jobs (bus_bridge_t *self, zlistx_t *jobs, idmap_t *pending,
-             zlistx_t *done)
+             idmap_t *by_ticket, zlistx_t *done)
 {
     job_t *job;
     while ((job = zlistx_detach (jobs, NULL))) {
@@ -170,25 +172,31 @@ s_send_jobs (bus_bridge_t *self, zlistx_t *jobs, idmap_t *pending,
         if (entry) {
             entry->ticket = job->ticket;
             entry->token = job->token;
+            entry->bus_id = id;
         }
         if (!entry || idmap_insert (pending, id, entry) != 0) {
             //  a refused send, or (never) a reused id: answer now
             free (entry);
+            entry = NULL;
             zlistx_add_end (done, s_result_error (job->ticket, job->token,
                 BUS_ERR_UNAVAILABLE, "the bus refused the request"));
         }
+        if (entry)
+            idmap_insert (by_ticket, entry->ticket, entry);
         s_job_destroy (&job);
     }
 }
 
 //  Collect every reply ready now; replies for unknown ids are dropped.
 static void
-s_collect_replies (bus_bridge_t *self, idmap_t *pending, zlistx_t *done)
+s_collect_replies (bus_bridge_t *self, idmap_t *pending, idmap_t *by_ticket,
+                   zlistx_t *done)
 {
     bus_reply_t *reply;
     while ((reply = bus_client_recv (self->client, 0))) {
         pending_t *entry = idmap_take (pending, bus_reply_id (reply));
         if (entry) {
+            idmap_take (by_ticket, entry->ticket);
             size_t size;
             const void *body = bus_reply_body (reply, &size);
             zlistx_add_end (done,
@@ -232,7 +240,9 @@ s_bus_thread (void *arg)
 {
     bus_bridge_t *self = arg;
     idmap_t  *pending = idmap_new (free);   //  bus id -> pending_t
+    idmap_t  *by_ticket = idmap_new (NULL); //  ticket -> the same pending_t
     zlistx_t *jobs = zlistx_new ();         //  taken from submitted
+    zlistx_t *cancels = zlistx_new ();      //  taken from self->cancels
     zlistx_t *done = zlistx_new ();         //  to move into completed
     zlistx_set_destructor (jobs, s_job_free);
     zlistx_set_destructor (done, s_result_free);
@@ -243,12 +253,22 @@ s_bus_thread (void *arg)
         void *item;
         while ((item = zlistx_detach (self->submitted, NULL)))
             zlistx_add_end (jobs, item);
+        while ((item = zlistx_detach (self->cancels, NULL)))
+            zlistx_add_end (cancels, item);
         pthread_mutex_unlock (&self->lock);
         if (stopping)
             break;
 
-        s_send_jobs (self, jobs, pending, done);
-        s_collect_replies (self, pending, done);
+        s_send_jobs (self, jobs, pending, by_ticket, done);
+        //  after the sends: a cancel follows its submission
+        uint64_t *ticket;
+        while ((ticket = zlistx_detach (cancels, NULL))) {
+            pending_t *entry = idmap_lookup (by_ticket, *ticket);
+            if (entry)
+                bus_client_cancel (self->client, entry->bus_id);
+            free (ticket);
+        }
+        s_collect_replies (self, pending, by_ticket, done);
         bool events = s_collect_events (self);
 
         bool replies = zlistx_size (done) > 0;
@@ -281,6 +301,11 @@ s_bus_thread (void *arg)
     //  requests still pending are abandoned: nobody waits for them now
     zlistx_destroy (&jobs);
     zlistx_destroy (&done);
+    uint64_t *ticket;
+    while ((ticket = zlistx_detach (cancels, NULL)))
+        free (ticket);
+    zlistx_destroy (&cancels);
+    idmap_destroy (&by_ticket);
     idmap_destroy (&pending);
     return NULL;
 }
@@ -314,6 +339,7 @@ bus_bridge_new_with_events (const char *endpoint, const char *events_endpoint,
     self->wake_arg = wake_arg;
     self->next_ticket = 1;
     self->submitted = zlistx_new ();
+    self->cancels = zlistx_new ();
     self->completed = zlistx_new ();
     self->events = zlistx_new ();
     zlistx_set_destructor (self->submitted, s_job_free);
@@ -337,6 +363,7 @@ bus_bridge_new_with_events (const char *endpoint, const char *events_endpoint,
         if (self->wakefd >= 0)
             close (self->wakefd);
         zlistx_destroy (&self->submitted);
+        zlistx_destroy (&self->cancels);
         zlistx_destroy (&self->completed);
         pthread_mutex_destroy (&self->lock);
         free (self);
@@ -361,6 +388,10 @@ bus_bridge_destroy (bus_bridge_t **self_p)
     bus_sub_destroy (&self->sub);
     close (self->wakefd);
     zlistx_destroy (&self->submitted);
+    uint64_t *ticket;
+    while ((ticket = zlistx_detach (self->cancels, NULL)))
+        free (ticket);
+    zlistx_destroy (&self->cancels);
     zlistx_destroy (&self->completed);
     zlistx_destroy (&self->events);
     pthread_mutex_destroy (&self->lock);
@@ -403,6 +434,23 @@ bus_bridge_submit (bus_bridge_t *self, const char *service, const void *body,
     else
         s_wake_bus_thread (self);
     return ticket;
+}
+
+void
+bus_bridge_cancel (bus_bridge_t *self, uint64_t ticket)
+{
+    uint64_t *item = malloc (sizeof *item);
+    assert (item);
+    *item = ticket;
+    pthread_mutex_lock (&self->lock);
+    bool queued = !self->stopping && zlistx_size (self->cancels) < BUS_BRIDGE_MAX_IN_FLIGHT;
+    if (queued)
+        zlistx_add_end (self->cancels, item);
+    pthread_mutex_unlock (&self->lock);
+    if (queued)
+        s_wake_bus_thread (self);
+    else
+        free (item);
 }
 
 bus_bridge_result_t *

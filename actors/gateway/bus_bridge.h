@@ -28,9 +28,12 @@
     announced with the same wake callback; bus_bridge_take_event hands
     them over.
 
+    Cancellation: bus_bridge_cancel asks the broker to cancel a submission
+    (proto/README.md, CANCEL); it still completes exactly once, normally
+    with the broker's `cancelled`.
+
     Deliberately not here: any HTTP or lws knowledge (the wake callback is
-    all the bridge knows of its owner), and cancellation (a dropped
-    request's replies are ignored on arrival).
+    all the bridge knows of its owner).
 */
 #ifndef MCPBOX_GATEWAY_BUS_BRIDGE_H
 #define MCPBOX_GATEWAY_BUS_BRIDGE_H
@@ -72,6 +75,11 @@ void          bus_bridge_destroy (bus_bridge_t **self_p);
 uint64_t bus_bridge_submit (bus_bridge_t *self, const char *service,
                             const void *body, size_t size, int timeout_ms,
                             uint64_t token);
+
+//  Ask the broker to cancel a submission (its worker is told to stop). The
+//  submission still completes, usually with `cancelled`. Unknown or
+//  completed tickets are ignored. Any thread.
+void     bus_bridge_cancel (bus_bridge_t *self, uint64_t ticket);
 
 //  The next completion, or NULL when none is waiting. Any thread.
 bus_bridge_result_t *bus_bridge_take (bus_bridge_t *self);

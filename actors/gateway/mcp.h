@@ -31,6 +31,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <jansson.h>
+#include <czmq.h>
 
 #include "gateway.h"
 #include "http_req.h"
@@ -62,6 +63,7 @@ struct _mcp_t {
     int64_t          last_sweep_ms; //  last idle-session sweep
     size_t           streams;       //  SSE streams open
     mcp_events_t    *events;        //  numbered SSE events, kept for replay
+    zlistx_t        *calls;         //  mcp_call_t with an id, unanswered (borrowed)
     json_t          *tool_schemas;  //  management tools' input schemas
 };
 typedef struct _mcp_t mcp_t;

@@ -25,6 +25,8 @@ static void
 s_call_free (void *state)
 {
     mcp_call_t *call = state;
+    if (call->calls_handle)
+        zlistx_delete (call->mcp->calls, call->calls_handle);
     if (call->ctx && call->ctx_free)
         call->ctx_free (call->ctx);
     json_decref (call->message);
@@ -121,6 +123,29 @@ s_on_reply (http_req_t *req, uint64_t ticket, const void *body, size_t size)
             s_deliver (call, entry.fn, entry.tag, body, size);
             return;
         }
+}
+
+void
+mcp_call_track (mcp_call_t *call)
+{
+    if (!call->calls_handle)
+        call->calls_handle = zlistx_add_end (call->mcp->calls, call);
+}
+
+void
+mcp_call_cancel (mcp_call_t *call)
+{
+    if (mcp_call_answered (call))
+        return;
+    bus_bridge_t *bridge = http_req_gateway (call->req)->bridge;
+    for (size_t i = 0; i < call->pending_count; i++)
+        bus_bridge_cancel (bridge, call->pending [i].ticket);
+    log_info ("%s%s%s cancelled by the client (%zu bus request%s cancelled)",
+              call->method ? call->method : "?", call->tool_name ? " " : "",
+              call->tool_name ? call->tool_name : "", call->pending_count,
+              call->pending_count == 1 ? "" : "s");
+    //  no JSON-RPC response for a cancelled request; the POST ends empty
+    http_req_respond (call->req, HTTP_STATUS_ACCEPTED, NULL, "", 0);
 }
 
 void

@@ -79,6 +79,7 @@ struct _mcp_call_t {
     mcp_catalog_fn *on_catalog;     //  waiting for the catalog, or NULL
     void           *ctx;            //  handler state
     void          (*ctx_free) (void *ctx);
+    void           *calls_handle;   //  in mcp->calls, or NULL
 };
 
 //  The endpoint's handler hooks for a POST (set by mcp_endpoint.c).
@@ -91,6 +92,13 @@ mcp_call_t *mcp_call_new (http_req_t *req, mcp_t *mcp);
 int   mcp_call_bus (mcp_call_t *call, const char *service, const char *op,
                     const json_t *fields, int timeout_ms, mcp_bus_fn *fn,
                     intptr_t tag);
+//  A request of a session: findable by notifications/cancelled.
+void  mcp_call_track (mcp_call_t *call);
+//  The client cancelled it: no response for its id (HTTP 202, empty), and
+//  every bus request it has in flight is cancelled down to the worker (a
+//  sandbox run's child is killed).
+void  mcp_call_cancel (mcp_call_t *call);
+
 //  fn runs now if the catalog is fresh, else when the refetch ends.
 void  mcp_call_need_catalog (mcp_call_t *call, mcp_catalog_fn *fn);
 //  The catalog cache's ready callback, routed here by the endpoint.

@@ -509,6 +509,7 @@ mcp_new (gateway_t *gateway, const mcp_settings_t *settings, char *err,
     self->catalog = catalog_cache_new (gateway->bridge, s_on_catalog_ready,
                                        s_on_catalog_changed, self);
     self->events = mcp_events_new (MCP_EVENTS_REPLAY);
+    self->calls = zlistx_new ();
     if (!self->sessions || !self->catalog) {
         snprintf (err, errlen, "cannot initialise libsodium");
         mcp_destroy (&self);
@@ -531,6 +532,7 @@ mcp_destroy (mcp_t **self_p)
     mcp_sessions_destroy (&self->sessions);
     catalog_cache_destroy (&self->catalog);
     mcp_events_destroy (&self->events);
+    zlistx_destroy (&self->calls);
     mcp_allow_destroy (&self->allow);
     json_decref (self->tool_schemas);
     free (self);

@@ -23,6 +23,23 @@
 
 typedef void (method_fn) (mcp_call_t *call);
 
+//  notifications/cancelled: the session's request with params.requestId,
+//  if it is still unanswered, gets no response and its work is cancelled.
+static void
+s_cancelled (mcp_call_t *call, mcp_session_t *session)
+{
+    json_t *request_id = json_object_get (call->params, "requestId");
+    if (!json_is_string (request_id) && !json_is_integer (request_id))
+        return;
+    zlistx_t *calls = call->mcp->calls;
+    for (mcp_call_t *other = zlistx_first (calls); other; other = zlistx_next (calls))
+        if (other != call && other->id && json_equal (other->id, request_id)
+        &&  strcmp (other->session_id, session->id) == 0) {
+            mcp_call_cancel (other);        //  may not touch the list
+            return;
+        }
+}
+
 //  --- initialize, ping --------------------------------------------------------
 
 static void
@@ -261,6 +278,9 @@ mcp_rpc_dispatch (mcp_call_t *call)
             //  a notification or a response: nothing to answer
             if (call->method && strcmp (call->method, "notifications/initialized") == 0)
                 session->initialized = true;
+            else
+            if (call->method && strcmp (call->method, "notifications/cancelled") == 0)
+                s_cancelled (call, session);
             http_req_respond (req, HTTP_STATUS_ACCEPTED, NULL, "", 0);
             return;
         }
@@ -270,6 +290,8 @@ mcp_rpc_dispatch (mcp_call_t *call)
                         "Invalid params: params must be an object", NULL);
         return;
     }
+    if (!initialize)
+        mcp_call_track (call);          //  a request: cancellable from now on
     if (initialize) {
         s_initialize (call);
         return;

@@ -87,6 +87,30 @@ test_parse_client_request (void **state)
 }
 
 static void
+test_parse_client_cancel (void **state)
+{
+    (void) state;
+    static const uint8_t cancel = BUS_C_CANCEL;
+    broker_part_t parts [] = {
+        P ("\0abcd"), P ("MBC1"), { &cancel, 1 }, { s_id, 8 }, P ("extra")
+    };
+    broker_msg_t m;
+    assert_int_equal (s_parse (parts, 4, &m), BROKER_MSG_CLIENT_CANCEL);
+    assert_false (m.is_worker);
+    assert_int_equal (m.request_id, 77);
+    assert_int_equal (m.body, 0);
+    //  exact frame count, an 8-byte id
+    assert_int_equal (s_parse (parts, 5, &m), BROKER_MSG_INVALID);
+    assert_int_equal (s_parse (parts, 3, &m), BROKER_MSG_INVALID);
+    parts [3] = (broker_part_t) { s_id, 7 };
+    assert_int_equal (s_parse (parts, 4, &m), BROKER_MSG_INVALID);
+    //  a worker cannot send a client's CANCEL (0x03 is REPLY there)
+    parts [1] = (broker_part_t) P ("MBW1");
+    parts [3] = (broker_part_t) { s_id, 8 };
+    assert_int_equal (s_parse (parts, 4, &m), BROKER_MSG_INVALID);
+}
+
+static void
 test_parse_worker (void **state)
 {
     (void) state;
@@ -576,6 +600,7 @@ main (void)
     zsys_set_logstream (NULL);
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_parse_client_request),
+        cmocka_unit_test (test_parse_client_cancel),
         cmocka_unit_test (test_parse_worker),
         cmocka_unit_test (test_parse_garbage),
         cmocka_unit_test_setup_teardown (test_bodies_intact, setup, teardown),

@@ -207,6 +207,56 @@ test_no_worker_at_deadline (void **state)
     bus_client_destroy (&client);
 }
 
+//  CANCEL: the client gets `cancelled` at once (and only that), the worker
+//  holding the request is told, its late reply is dropped and frees its
+//  credit; a request still waiting for a worker is simply forgotten.
+static void
+test_cancel (void **state)
+{
+    fixture_t *f = *state;
+    bus_worker_t *worker = bus_worker_new (f->endpoint, "slow", 1, NULL);
+    bus_client_t *client = bus_client_new (f->endpoint);
+    uint64_t held = s_send_op (client, "slow", "work", 5000);
+    bus_request_t *request = bus_worker_recv (worker, 2000);
+    assert_non_null (request);
+    uint64_t waiting = s_send_op (client, "slow", "queued", 5000);
+    assert_int_equal (bus_client_cancel (client, 999999), -1);     //  not pending
+    assert_int_equal (bus_client_cancel (client, held), 0);
+    assert_int_equal (bus_client_cancel (client, waiting), 0);
+    for (int i = 0; i < 2; i++) {
+        bus_reply_t *reply = bus_client_recv (client, 2000);
+        assert_non_null (reply);
+        assert_true (bus_reply_id (reply) == held || bus_reply_id (reply) == waiting);
+        msg_t *msg = s_decode_reply (reply);
+        assert_int_equal (msg_error_code (msg), BUS_ERR_CANCELLED);
+        msg_destroy (&msg);
+        bus_reply_destroy (&reply);
+    }
+    assert_int_equal (bus_client_pending (client), 0);
+    //  the worker learns which request it holds was cancelled
+    bus_request_t *cancelled = NULL;
+    for (int i = 0; i < 40 && !cancelled; i++) {
+        bus_request_t *more = bus_worker_recv (worker, 50);
+        assert_null (more);                     //  the queued one never comes
+        cancelled = bus_worker_take_cancelled (worker);
+    }
+    assert_ptr_equal (cancelled, request);
+    assert_null (bus_worker_take_cancelled (worker));
+    s_reply_text (worker, &request, "too late");
+    //  the credit is free again, and nothing more reaches the client
+    uint64_t next = s_send_op (client, "slow", "next", 2000);
+    request = bus_worker_recv (worker, 2000);
+    assert_non_null (request);
+    s_reply_text (worker, &request, "ok");
+    bus_reply_t *reply = bus_client_recv (client, 2000);
+    assert_non_null (reply);
+    assert_true (bus_reply_id (reply) == next);
+    bus_reply_destroy (&reply);
+    assert_null (bus_client_recv (client, 200));
+    bus_client_destroy (&client);
+    bus_worker_destroy (&worker);
+}
+
 static void
 test_queued_until_worker_arrives (void **state)
 {
@@ -540,6 +590,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_credit_out_of_order, setup, teardown),
         cmocka_unit_test_setup_teardown (test_spread_over_workers, setup, teardown),
         cmocka_unit_test_setup_teardown (test_no_worker_at_deadline, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_cancel, setup, teardown),
         cmocka_unit_test_setup_teardown (test_queued_until_worker_arrives, setup, teardown),
         cmocka_unit_test_setup_teardown (test_worker_gone_mid_request, setup, teardown),
         cmocka_unit_test_setup_teardown (test_silent_worker_lost, setup, teardown),

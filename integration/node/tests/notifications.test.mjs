@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { readdirSync, readFileSync } from 'node:fs';
 import { startUp, mcpbox, waitFor, sleep } from '../lib/mcpbox.mjs';
 
 const CHANGES = 100;
@@ -25,6 +26,7 @@ let client;
 let listChanged = 0;
 const gets = [];                          // the GET /mcp requests: their Last-Event-ID
 let cut = null;                           // drops the current GET stream
+const errors = [];                        // what the SDK reported through onerror
 
 /** fetch for the SDK: GET streams are wrapped so that the test can drop one. */
 async function cuttableFetch(url, init = {}) {
@@ -57,7 +59,7 @@ before(async () => {
   up = await startUp();
   client = new Client({ name: 'mcpbox-node-notifications', version: '1.0.0' });
   client.setNotificationHandler(ToolListChangedNotificationSchema, () => { listChanged += 1; });
-  client.onerror = () => {};              // the cut is reported here; expected
+  client.onerror = (e) => { errors.push(String(e?.message ?? e)); };  // the cut shows here
   await client.connect(new StreamableHTTPClientTransport(new URL(up.url), { fetch: cuttableFetch }));
 });
 
@@ -120,4 +122,59 @@ test('every one of 100 list_changed notifications arrives, across a reconnect', 
   assert.equal(gets.length, 2, `GET streams: ${JSON.stringify(gets)}`);
   assert.equal(gets[0], null);
   assert.match(gets[1] ?? '', /^\d+$/, 'the reconnect carried Last-Event-ID');
+});
+
+/** CPU ticks of the sandbox children (uid 65534) in `mcpbox up`'s process group. */
+function sandboxTicks() {
+  const ticks = {};
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const status = readFileSync(`/proc/${name}/status`, 'utf8');
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const uid = Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]);
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (uid === 65534 && Number(fields[2]) === up.proc.pid) ticks[name] = Number(fields[11]) + Number(fields[12]);
+    } catch {}
+  }
+  return ticks;
+}
+
+async function sandboxBusy(windowMs = 300) {
+  const before = sandboxTicks();
+  await sleep(windowMs);
+  const after = sandboxTicks();
+  return Object.keys(after).some((pid) => pid in before && after[pid] > before[pid]);
+}
+
+test('a cancelled tools/call gets no response and its sandbox process stops', async () => {
+  const server = await manage('mcpbox_create_server', { name: 'spinner' });
+  const spin = await manage('mcpbox_create_tool', { server_id: server.id, name: 'spin',
+    python_code: 'async def main() -> int:\n    while True:\n        pass\n' });
+  await manage('mcpbox_request_publish', { tool_id: spin.id });
+  const approved = mcpbox(['approvals', 'approve', 'tool', spin.id, '--data-dir', up.dataDir]);
+  assert.equal(approved.status, 0, approved.stdout + approved.stderr);
+  await manage('mcpbox_start_server', { server_id: server.id });
+  await waitFor(async () => (await description('spinner__spin')) !== undefined,
+    { timeout: 10000, what: 'spinner__spin listed' });
+
+  errors.length = 0;
+  const controller = new AbortController();
+  const call = client.callTool({ name: 'spinner__spin', arguments: {} }, undefined,
+    { signal: controller.signal, timeout: 60000 });
+  await waitFor(() => sandboxBusy(), { timeout: 10000, what: 'the tool spinning' });
+  controller.abort('the user gave up');     // the SDK sends notifications/cancelled
+  await assert.rejects(call);
+  const cancelledAt = Date.now();
+  await waitFor(async () => !(await sandboxBusy(200)), { timeout: 1000, what: 'the child stopped' });
+  assert.ok(Date.now() - cancelledAt < 1500);
+  await sleep(1500);
+  assert.equal(await sandboxBusy(), false);
+  // no response for the cancelled id ever reached the client
+  assert.deepEqual(errors.filter((e) => /unknown message ID/i.test(e)), [], errors.join('\n'));
+  // and the sandbox serves the next call at once
+  const started = Date.now();
+  const hello = await client.callTool({ name: 'notes__hello', arguments: { name: 'x' } });
+  assert.equal(hello.isError ?? false, false, JSON.stringify(hello));
+  assert.ok(Date.now() - started < 3000);
 });
