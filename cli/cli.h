@@ -52,6 +52,7 @@ extern const cli_command_t cli_cmd_approvals;
 extern const cli_command_t cli_cmd_policy;
 extern const cli_command_t cli_cmd_servers;
 extern const cli_command_t cli_cmd_tools;
+extern const cli_command_t cli_cmd_logs;
 
 //  --- cmd_migrate.c --------------------------------------------------------
 //  Open the database at paths->db_path and apply the embedded migrations.

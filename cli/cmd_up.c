@@ -45,6 +45,7 @@
 #include "cli.h"
 #include "constellation.h"
 #include "log.h"
+#include "logspool.h"
 #include "supervisor.h"
 
 #define S_BROKER_WAIT_MS   10000   //  bound on waiting for the broker's socket
@@ -64,6 +65,7 @@ typedef struct {
     int           signal_fd;              //  signalfd, -1 if not
     sigset_t      old_mask;               //  mask to restore at exit
     supervisor_t *supervisor;             //  the children
+    logspool_t   *spool;                  //  activity: crashes and restarts
     int           stop_signal;            //  0 until asked to stop
 } s_up_t;
 
@@ -73,6 +75,42 @@ s_now_ms (void)
     struct timespec ts;
     clock_gettime (CLOCK_MONOTONIC, &ts);
     return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+//  --- activity ---------------------------------------------------------------
+
+//  A child that exited unasked is process.crashed (level error); its
+//  restart is process.restarted (info). Executors are where tool code
+//  runs, so their crashes matter most, but every process is reported.
+static void
+s_observe (void *arg, const supervisor_event_t *event)
+{
+    s_up_t *up = arg;
+    bool exited = strcmp (event->event, "exited") == 0;
+    char message [256];
+    json_t *details;
+    if (exited) {
+        snprintf (message, sizeof message, "%s (pid %d) %s; restarting in %d ms",
+                  event->name, (int) event->pid, event->cause, event->delay_ms);
+        details = json_pack ("{s:s, s:i, s:s, s:I, s:i}", "process", event->name,
+                             "pid", (int) event->pid, "cause", event->cause,
+                             "ran_ms", (json_int_t) event->ran_ms,
+                             "restart_in_ms", event->delay_ms);
+        if (details && WIFSIGNALED (event->status))
+            json_object_set_new (details, "signal", json_integer (WTERMSIG (event->status)));
+        if (details && WIFEXITED (event->status))
+            json_object_set_new (details, "exit_status",
+                                 json_integer (WEXITSTATUS (event->status)));
+    }
+    else {
+        snprintf (message, sizeof message, "%s restarted (pid %d, restart %d)",
+                  event->name, (int) event->pid, event->restarts);
+        details = json_pack ("{s:s, s:i, s:i}", "process", event->name,
+                             "pid", (int) event->pid, "restarts", event->restarts);
+    }
+    logspool_activity_json (up->spool, exited ? "process.crashed" : "process.restarted",
+                            exited ? LOGSPOOL_ERROR : LOGSPOOL_INFO, NULL, message, details);
+    json_decref (details);
 }
 
 //  --- options --------------------------------------------------------------
@@ -527,6 +565,14 @@ s_up_locked (s_up_t *up)
     up->supervisor = supervisor_new (NULL);
     if (!up->supervisor)
         return CLI_EXIT_FAIL;
+    //  crashes and restarts go to the activity log; made after the signal
+    //  mask is set, so the spool's thread never takes a signal
+    logspool_config_t spool_config = { .linger_ms = 500 };
+    up->spool = logspool_new (up->paths.bus_endpoint, "mcpbox-up", &spool_config);
+    if (up->spool)
+        supervisor_set_observer (up->supervisor, s_observe, up);
+    else
+        log_error ("cannot start the log spool: crashes are logged here only");
 
     s_remove_stale_sockets (up);
     int rc = CLI_EXIT_FAIL;
@@ -562,6 +608,7 @@ stop:
     if (killed > 0)
         log_warn ("%d process(es) had to be killed", killed);
     supervisor_destroy (&up->supervisor);
+    logspool_destroy (&up->spool);
     s_remove_stale_sockets (up);
     unlink (up->paths.gateway_ready);
     log_info ("stopped");

@@ -63,7 +63,18 @@ struct _supervisor_t {
     s_child_t           children [SUPERVISOR_CHILDREN_MAX]; //  in order of adding
     size_t              size;                             //  children in use
     bool                stopping;                         //  no more restarts
+    supervisor_observer_fn *observer;                     //  or NULL
+    void               *observer_arg;
 };
+
+void
+supervisor_set_observer (supervisor_t *self, supervisor_observer_fn *fn, void *arg)
+{
+    if (!self)
+        return;
+    self->observer = fn;
+    self->observer_arg = arg;
+}
 
 static int64_t
 s_now_ms (void)
@@ -213,6 +224,14 @@ s_reaped (supervisor_t *self, s_child_t *child, int status)
     log_warn ("%s (pid %d) %s; restarting in %d ms (it ran %lld ms)",
               child->name, (int) pid, cause, child->last_delay_ms,
               (long long) ran_ms);
+    if (self->observer) {
+        supervisor_event_t event = {
+            .event = "exited", .name = child->name, .pid = pid, .cause = cause,
+            .status = status, .ran_ms = (long long) ran_ms,
+            .delay_ms = child->last_delay_ms, .restarts = child->restarts,
+        };
+        self->observer (self->observer_arg, &event);
+    }
 }
 
 supervisor_t *
@@ -345,6 +364,13 @@ supervisor_restart_due (supervisor_t *self)
             if (s_spawn (child) == 0) {
                 child->restarts++;
                 log_info ("restarted %s (pid %d)", child->name, (int) child->pid);
+                if (self->observer) {
+                    supervisor_event_t event = {
+                        .event = "restarted", .name = child->name, .pid = child->pid,
+                        .cause = "", .status = -1, .restarts = child->restarts,
+                    };
+                    self->observer (self->observer_arg, &event);
+                }
                 continue;
             }
             //  Treat a failed start like an immediate exit with status 127.

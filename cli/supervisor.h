@@ -77,6 +77,24 @@ int   supervisor_restart_due (supervisor_t *self);
 //  Returns how many children had to be killed with SIGKILL.
 int   supervisor_stop_all (supervisor_t *self, int timeout_ms);
 
+//  --- observer ---------------------------------------------------------------
+//  Told of every unplanned exit (event "exited": cause as logged, how long
+//  it ran, the restart delay) and every restart (event "restarted": the new
+//  pid, restarts so far). Nothing is reported while stopping. `mcpbox up`
+//  turns these into activity records (process.crashed, process.restarted).
+typedef struct {
+    const char *event;          //  "exited" | "restarted"
+    const char *name;           //  the child's display name
+    pid_t       pid;            //  the exited pid, or the new one
+    const char *cause;          //  "killed by signal SIGKILL" (exited)
+    int         status;         //  raw wait status (exited), else -1
+    long long   ran_ms;         //  exited: how long it had run
+    int         delay_ms;       //  exited: restart delay
+    int         restarts;       //  restarted: starts after the first
+} supervisor_event_t;
+typedef void (supervisor_observer_fn) (void *arg, const supervisor_event_t *event);
+void supervisor_set_observer (supervisor_t *self, supervisor_observer_fn *fn, void *arg);
+
 //  --- inspection (for `mcpbox up` and tests) -------------------------------
 size_t      supervisor_size (supervisor_t *self);
 const char *supervisor_name (supervisor_t *self, int index);

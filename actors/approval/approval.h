@@ -181,6 +181,18 @@ int  appr_rows (approval_t *self, sqlite3_stmt *stmt, msgw_t *w, size_t *count,
 //  Append already-encoded msgpack bytes.
 void appr_raw (msgw_t *w, const void *data, size_t size);
 
+//  --- activity.c ------------------------------------------------------------
+//  One activity record through the service's log spool (takes details).
+void activity_note (service_t *service, const char *type, const char *level,
+                    const char *server_id, json_t *details, const char *fmt, ...)
+    __attribute__ ((format (printf, 6, 7)));
+//  "tool" | "module" | "network"
+const char *activity_kind_name (appr_kind_t kind);
+//  approval.<kind>_<approved|rejected|revoked>
+void activity_decision (service_t *service, appr_kind_t kind, appr_action_t action,
+                        const char *id, const char *server_id, const char *status,
+                        const char *by, const char *reason, bool bulk);
+
 //  --- registry.c ------------------------------------------------------------
 //  What approval needs to know about a tool, as the registry says now.
 typedef struct {

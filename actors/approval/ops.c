@@ -118,6 +118,11 @@ s_publish_request (service_t *service, msg_t *request, msgw_t **reply, void *sta
         s_error (reply, &err);
         return;
     }
+    activity_note (service, "tool.publish_requested", "info", tool.server_id,
+                   json_pack ("{s:s, s:s, s:s, s:s, s:s}", "tool_id", tool.id,
+                              "tool_name", tool.name, "code_hash", tool.code_hash,
+                              "status", status, "requested_by", by),
+                   "Tool '%s' submitted for review by %s: %s", tool.name, by, status);
     *reply = msgw_new ();
     if (!*reply)
         return;
@@ -231,6 +236,7 @@ s_review (service_t *service, msg_t *request, msgw_t **reply, approval_t *self,
         s_error (reply, &err);
         return;
     }
+    activity_decision (service, kind, action, id, server_id, status, by, reason, false);
     *reply = msgw_new ();
     if (!*reply)
         return;
@@ -306,6 +312,7 @@ s_review_bulk (service_t *service, msg_t *request, msgw_t **reply, void *state)
     }
     size_t succeeded = 0, failed = 0;
     service_t *registry = service;      //  NULL once it failed to answer
+    json_t *decided = json_array ();    //  [id, server_id, status] per success
     char last_tool [APPR_ID_LEN + 1] = "", last_server [APPR_ID_LEN + 1] = "";
     for (uint32_t i = 0; i < ids->via.array.size; i++) {
         const msgpack_object *item = &ids->via.array.ptr [i];
@@ -325,6 +332,8 @@ s_review_bulk (service_t *service, msg_t *request, msgw_t **reply, void *state)
         }
         if (rc == 0) {
             succeeded++;
+            json_array_append_new (decided, json_pack ("[s, s, s]", id, server_id,
+                                                       status ? status : ""));
             snprintf (last_tool, sizeof last_tool, "%s", tool_id);
             snprintf (last_server, sizeof last_server, "%s", server_id);
             msgw_map (results, 3);
@@ -358,9 +367,21 @@ s_review_bulk (service_t *service, msg_t *request, msgw_t **reply, void *state)
                succeeded == 1 && *last_tool ? last_tool : NULL,
                succeeded == 1 && *last_server ? last_server : NULL, &err)) {
         msgw_destroy (&results);
+        json_decref (decided);
         s_error (reply, &err);
         return;
     }
+    if (rc == 0) {
+        size_t index;
+        json_t *one;
+        json_array_foreach (decided, index, one)
+            activity_decision (service, kind, action,
+                               json_string_value (json_array_get (one, 0)),
+                               json_string_value (json_array_get (one, 1)),
+                               json_string_value (json_array_get (one, 2)), by,
+                               action == APPR_REJECT ? reason : NULL, true);
+    }
+    json_decref (decided);
     *reply = msgw_new ();
     if (*reply) {
         msgw_map (*reply, 4);
@@ -376,6 +397,39 @@ s_review_bulk (service_t *service, msg_t *request, msgw_t **reply, void *state)
 
 //  --- module and network requests ---------------------------------------------
 
+//  module.requested / network.requested (a tool asked) or module.added /
+//  network.added (the admin added it), with the new request's id and status.
+static void
+s_request_activity (service_t *service, const request_in_t *in, msgw_t *created)
+{
+    const char *why = NULL;
+    msg_t *request = msg_decode (msgw_data (created), msgw_size (created), NULL, &why);
+    char id [APPR_ID_LEN + 1] = "", status [24] = "";
+    if (request) {
+        msg_get_cstr (msg_root (request), "id", id, sizeof id);
+        msg_get_cstr (msg_root (request), "status", status, sizeof status);
+        msg_destroy (&request);
+    }
+    bool network = in->kind == APPR_KIND_NETWORK;
+    bool admin = in->tool_id == NULL;
+    char what [300];
+    if (network && in->port)
+        snprintf (what, sizeof what, "%s:%d", in->host, in->port);
+    else
+        snprintf (what, sizeof what, "%s", network ? in->host : in->module);
+    char type [32];
+    snprintf (type, sizeof type, "%s.%s", network ? "network" : "module",
+              admin ? "added" : "requested");
+    json_t *details = json_pack ("{s:s, s:s, s:s, s:s, s:s?, s:s}",
+        "request_id", id, "status", status, network ? "host" : "module", what,
+        "justification", in->justification, "tool_id", in->tool_id,
+        "by", admin ? (in->added_by ? in->added_by : "admin")
+                    : (in->requested_by ? in->requested_by : "llm"));
+    activity_note (service, type, "info", in->server_id, details,
+                   "%s %s %s (%s)", network ? "Network access to" : "Module", what,
+                   admin ? "added by the admin" : "requested by a tool", status);
+}
+
 //  Create a request described by `in` (fields already checked) and reply.
 static void
 s_create (service_t *service, approval_t *self, request_in_t *in, msgw_t **reply,
@@ -390,8 +444,10 @@ s_create (service_t *service, approval_t *self, request_in_t *in, msgw_t **reply
     if (s_end (service, self, requests_create (self, in, created, err),
                in->tool_id, in->server_id, err))
         s_error (reply, err);
-    else
+    else {
         s_request_reply (reply, created);
+        s_request_activity (service, in, created);
+    }
     msgw_destroy (&created);
 }
 
@@ -663,6 +719,10 @@ s_policy_set (service_t *service, msg_t *request, msgw_t **reply, void *state)
         return;
     }
     log_info ("policy: %s = %s (by %s)", policy_key_name (key), value, by);
+    activity_note (service, "policy.changed", "warning", NULL,
+                   json_pack ("{s:s, s:s, s:s}", "key", policy_key_name (key),
+                              "value", value, "changed_by", by),
+                   "Security policy: %s set to %s by %s", policy_key_name (key), value, by);
     s_policy_reply (self, reply);
 }
 
@@ -683,14 +743,23 @@ s_policy_profile (service_t *service, msg_t *request, msgw_t **reply, void *stat
     }
     appr_now (now);
     int rc = 0;
+    json_t *changed = json_object ();
     for (int key = 0; key < POLICY_COUNT && rc == 0; key++)
-        if (!policy_is (&self->policy, key, wanted.value [key]))
+        if (!policy_is (&self->policy, key, wanted.value [key])) {
             rc = policy_store (self->db, key, wanted.value [key], by, now, &err);
+            json_object_set_new (changed, policy_key_name (key),
+                                 json_string (wanted.value [key]));
+        }
     if (s_end (service, self, rc, NULL, NULL, &err)) {
+        json_decref (changed);
         s_error (reply, &err);
         return;
     }
     log_info ("policy: profile %s (by %s)", name, by);
+    activity_note (service, "policy.profile_applied", "warning", NULL,
+                   json_pack ("{s:s, s:o, s:s}", "profile", name, "changed", changed,
+                              "changed_by", by),
+                   "Security policy: profile %s applied by %s", name, by);
     s_policy_reply (self, reply);
 }
 

@@ -100,7 +100,6 @@ s_reply_ok (size_t pairs)
 static void
 s_server_create (service_t *service, msg_t *request, msgw_t **reply, void *state)
 {
-    (void) service;
     registry_t *reg = state;
     const msgpack_object *root = msg_root (request);
     reg_err_t err;
@@ -128,6 +127,9 @@ s_server_create (service_t *service, msg_t *request, msgw_t **reply, void *state
     else
     if (store_server_insert (reg, &server, &err) == 0) {
         log_info ("server %s '%s' created", server.id, server.name);
+        activity_record (service, "server.created", server.id,
+                         json_pack ("{s:s, s:s}", "server_id", server.id, "name", server.name),
+                         "Server '%s' created", server.name);
         *reply = s_reply_ok (2);
         msgw_str (*reply, "server");
         encode_server (*reply, &server, 0);
@@ -202,8 +204,11 @@ s_server_delete (service_t *service, msg_t *request, msgw_t **reply, void *state
     reg_err_t err;
     char id [REG_ID_LEN + 1];
     int64_t revision = 0;
+    server_t gone = { 0 };
     if (field_id (msg_root (request), "server_id", true, id, &err) < 0
+    ||  store_server_get (reg, id, &gone, &err)
     ||  store_begin (reg, &err)) {
+        server_clear (&gone);
         s_error (reply, &err);
         return;
     }
@@ -211,10 +216,15 @@ s_server_delete (service_t *service, msg_t *request, msgw_t **reply, void *state
     ||  store_bump_revision (reg, &revision, &err)
     ||  store_commit (reg, &err)) {
         store_rollback (reg);
+        server_clear (&gone);
         s_error (reply, &err);
         return;
     }
     log_info ("server %s deleted, with its tools", id);
+    activity_record (service, "server.deleted", id,
+                     json_pack ("{s:s, s:s}", "server_id", id, "name", gone.name),
+                     "Server '%s' deleted with its tools", gone.name);
+    server_clear (&gone);
     s_committed (service, reg, revision, id, NULL);
     *reply = s_reply_ok (3);
     msgw_kv_bool (*reply, "deleted", true);
@@ -254,6 +264,11 @@ s_server_set_status (service_t *service, msg_t *request, msgw_t **reply,
         return;
     }
     bool start = strcmp (status, "running") == 0;
+    if (changed)
+        activity_record (service, start ? "server.started" : "server.stopped", id,
+                         json_pack ("{s:s, s:s, s:I}", "server_id", id, "name", server.name,
+                                    "enabled_tools", (json_int_t) enabled),
+                         "Server '%s' %s", server.name, start ? "started" : "stopped");
     *reply = s_reply_ok (start ? 4 : 3);
     msgw_str (*reply, "server");
     encode_server (*reply, &server, 0);
@@ -403,6 +418,11 @@ s_tool_create (service_t *service, msg_t *request, msgw_t **reply, void *state)
     log_info ("tool %s '%s__%s' created (%s)", tool.id, tool.server_name, tool.name,
               source);
     s_committed (service, reg, revision, tool.server_id, tool.id);
+    activity_record (service, "tool.created", tool.server_id,
+                     json_pack ("{s:s, s:s, s:s, s:s, s:s}", "tool_id", tool.id,
+                                "tool_name", tool.name, "server_name", tool.server_name,
+                                "created_by", tool.created_by, "code_hash", tool.code_hash),
+                     "Tool '%s__%s' created (%s)", tool.server_name, tool.name, source);
     *reply = s_reply_ok (2);
     msgw_str (*reply, "tool");
     encode_tool (*reply, &tool, 0);
@@ -594,6 +614,15 @@ s_tool_update (service_t *service, msg_t *request, msgw_t **reply, void *state)
     if (s_write_change (service, reg, &next, current.current_version, summary_text,
                         source, &err))
         goto done;
+    activity_record (service, "tool.updated", next.server_id,
+                     json_pack ("{s:s, s:s, s:s, s:I, s:s, s:b, s:s}", "tool_id", next.id,
+                                "tool_name", next.name, "server_name", next.server_name,
+                                "version", (json_int_t) next.current_version,
+                                "change_summary", summary_text,
+                                "code_changed", strcmp (next.code_hash, current.code_hash) != 0,
+                                "source", source),
+                     "Tool '%s__%s' updated to version %lld: %s", next.server_name, next.name,
+                     (long long) next.current_version, summary_text);
     *reply = s_reply_ok (3);
     msgw_str (*reply, "tool");
     encode_tool (*reply, &next, 0);
@@ -632,6 +661,10 @@ s_tool_delete (service_t *service, msg_t *request, msgw_t **reply, void *state)
     log_info ("tool %s '%s__%s' deleted, with its versions", id, tool.server_name,
               tool.name);
     s_committed (service, reg, revision, tool.server_id, id);
+    activity_record (service, "tool.deleted", tool.server_id,
+                     json_pack ("{s:s, s:s, s:s}", "tool_id", id, "tool_name", tool.name,
+                                "server_name", tool.server_name),
+                     "Tool '%s__%s' deleted with its versions", tool.server_name, tool.name);
     *reply = s_reply_ok (3);
     msgw_kv_bool (*reply, "deleted", true);
     msgw_kv_str (*reply, "tool_id", id);
@@ -749,6 +782,16 @@ s_tool_rollback (service_t *service, msg_t *request, msgw_t **reply, void *state
     if (s_write_change (service, reg, &next, current.current_version, summary,
                         "rollback", &err))
         goto done;
+    activity_record (service, "tool.rolled_back", next.server_id,
+                     json_pack ("{s:s, s:s, s:s, s:I, s:I, s:I, s:s}", "tool_id", next.id,
+                                "tool_name", next.name, "server_name", next.server_name,
+                                "from_version", (json_int_t) current.current_version,
+                                "restored_version", (json_int_t) number,
+                                "version", (json_int_t) next.current_version,
+                                "code_hash", next.code_hash),
+                     "Tool '%s__%s' rolled back to version %lld (now version %lld)",
+                     next.server_name, next.name, (long long) number,
+                     (long long) next.current_version);
     *reply = s_reply_ok (3);
     msgw_str (*reply, "tool");
     encode_tool (*reply, &next, 0);

@@ -284,6 +284,13 @@ int schema_from_sandbox (service_t *service, const char *code, size_t len,
 //  How long a validate request may wait (service_call keeps us registered).
 int schema_timeout_ms (void);
 
+//  --- activity.c --------------------------------------------------------------
+//  One activity record (level info) through the service's log spool;
+//  takes details (a JSON object or NULL).
+void activity_record (service_t *service, const char *type, const char *server_id,
+                      json_t *details, const char *fmt, ...)
+    __attribute__ ((format (printf, 5, 6)));
+
 //  --- ops.c -------------------------------------------------------------------
 //  The op table (op name -> handler), ending with { NULL, NULL }.
 extern const service_op_t registry_ops [];
