@@ -171,6 +171,8 @@ _MISSING_BUILTINS = {
 }
 
 _RESERVED_PREFIX = "_mcpbox"
+# methods that receive a live exception; their parameters are scrubbed
+_SCRUBBED_METHODS = ("__exit__", "__aexit__")
 
 
 def _attr_blocked(name):
@@ -301,7 +303,14 @@ def tree_problems(tree, allowed=None, limit=50):
                 add(node, f"attribute '{node.attr}' is not allowed: interpreter internals "
                           f"are hidden in the sandbox (use isinstance(x, T) to test a type, "
                           f"str(e) for an exception's text, and public attributes)")
+            elif node.attr.startswith("__") and not isinstance(node.ctx, ast.Load):
+                # `C.__exit__ = f` would hand f the exception unscrubbed
+                add(node, f"assigning or deleting '{node.attr}' is not allowed: define "
+                          f"the method in the class body")
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            if in_class and node.name in _SCRUBBED_METHODS and node.decorator_list:
+                # the decorator's result, not this body, would get the exception
+                add(node, f"'{node.name}' may not be decorated")
             if not (in_class and node.name in DUNDER_METHODS):
                 why = _name_problem(node.name, "definition")
                 if why and node.name.startswith("__") and node.name.endswith("__"):
@@ -534,7 +543,7 @@ def main_schema(main):
         if has_default:
             try:
                 value = ast.literal_eval(default)
-                json.dumps(value)
+                json.dumps(value, allow_nan=False)
                 if value is not None:
                     schema["default"] = value
                 else:
@@ -641,7 +650,7 @@ class _ToolRewriter(ast.NodeTransformer):
 
     def _visit_function(self, node):
         self.generic_visit(node)
-        if node.name in ("__exit__", "__aexit__"):
+        if node.name in _SCRUBBED_METHODS:
             args = node.args.posonlyargs + node.args.args
             for arg in args[1:] + ([node.args.vararg] if node.args.vararg else []):
                 node.body.insert(0, _scrub_stmt(arg.arg, node))
@@ -708,28 +717,57 @@ def _is_tool_class(cls):
     tool's or a safe base: nothing private of a library class is inherited."""
     verdict = _class_verdicts.get(cls)
     if verdict is None:
-        def own(c):
-            module = type.__dict__["__dict__"].__get__(c).get("__module__")
-            return type(module) is str and module == "tool"
-        verdict = own(cls) and all(own(c) or c in _SAFE_BASES for c in cls.__mro__)
+        verdict = _own_class(cls) and all(_own_class(c) or c in _SAFE_BASES
+                                          for c in cls.__mro__)
         _class_verdicts[cls] = verdict
     return verdict
 
 
+def _own_class(c):
+    module = type.__dict__["__dict__"].__get__(c).get("__module__")
+    return type(module) is str and module == "tool"
+
+
+def _private_source(mro, attr):
+    """Where `attr` resolves along `mro`: True on one of the tool's classes
+    (or a dunder method of a safe base: `super().__init__()`), False on a
+    library class (an enum's `_missing_`, a base's private helper), None if
+    no class in `mro` holds it (the instance's own attribute, or none)."""
+    for c in mro:
+        if attr in type.__dict__["__dict__"].__get__(c):
+            return _own_class(c) or (attr in DUNDER_METHODS and c in _SAFE_BASES)
+    return None
+
+
 def _own_attr(obj, attr):
     """`obj._attr` in tool code: obj itself when it is one of the tool's own
-    classes or instances (or super() inside one), a namedtuple for its
-    public `_asdict`/`_replace`/`_fields`/`_make`, a safe builtin base for
-    its dunder methods (`Exception.__init__(self, msg)`); else the access
-    fails as if the attribute did not exist."""
+    classes or instances (or super() inside one) AND the name resolves to
+    what the tool's classes or the instance hold -- never to a library
+    base's or a metaclass's private member (EnumType._convert_ reads any
+    module's globals by name); a namedtuple for its public `_asdict`/
+    `_replace`/`_fields`/`_make`; a safe builtin base for its dunder methods
+    (`Exception.__init__(self, msg)`); else the access fails as if the
+    attribute did not exist."""
     if type(obj) is super:
-        cls = super.__dict__["__thisclass__"].__get__(obj)
+        this = super.__dict__["__thisclass__"].__get__(obj)
+        start = super.__dict__["__self_class__"].__get__(obj)
+        # super() looks past `this` in the MRO of the object's class, which
+        # may mix a library class in after the tool's own (class S(T, Lib))
+        if start is not None and _is_tool_class(this) and _is_tool_class(start):
+            mro = start.__mro__
+            if _private_source(mro[mro.index(this) + 1:], attr) is not False:
+                return obj
     elif isinstance(obj, type):
-        cls = obj
-    else:
-        cls = type(obj)
-    if _is_tool_class(cls):
-        return obj
+        if _is_tool_class(obj):
+            found = _private_source(obj.__mro__, attr)
+            if found or found is None and not any(
+                    attr in type.__dict__["__dict__"].__get__(m) for m in type(obj).__mro__
+                    if m is not type):
+                return obj
+    elif _is_tool_class(type(obj)):
+        if _private_source(type(obj).__mro__, attr) is not False:
+            return obj
+    cls = obj if isinstance(obj, type) else type(obj)
     if attr in _NAMEDTUPLE_API and issubclass(cls, tuple) \
             and type(getattr(cls, "_fields", None)) is tuple:
         return obj
@@ -771,6 +809,10 @@ def _safe_update_wrapper(wrapper, wrapped, assigned=functools.WRAPPER_ASSIGNMENT
     if tuple(assigned) != functools.WRAPPER_ASSIGNMENTS \
             or tuple(updated) != functools.WRAPPER_UPDATES:
         raise ValueError("update_wrapper: custom 'assigned'/'updated' lists are not allowed")
+    if isinstance(wrapper, type) and not _is_tool_class(wrapper):
+        # it would set the class's __module__ (to 'tool': a library class
+        # would pass for the tool's own) and __name__ (error types)
+        raise TypeError("update_wrapper: the wrapper may not be a library class")
     return _real_update_wrapper(wrapper, wrapped)
 
 
@@ -1233,17 +1275,22 @@ class Redactor:
         return text
 
     def value(self, value, depth=0):
-        if self.pattern is None or depth > 200:
+        if self.pattern is None:
             return value
+        if depth > 200:
+            # deeper than this recursion goes: judged on its JSON text
+            text = _jsonable(value)
+            return REDACTED if text is not None and self.text(text) != text else value
         if isinstance(value, str):
             return self.text(value)
         if isinstance(value, dict):
-            return {self.text(k) if isinstance(k, str) else k: self.value(v, depth + 1)
+            return {self.value(k, depth + 1): self.value(v, depth + 1)
                     for k, v in value.items()}
         if isinstance(value, (list, tuple)):
             return [self.value(v, depth + 1) for v in value]
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            text = str(value)
+            # the digits the encoder writes, not the tool's __str__
+            text = int.__repr__(value) if isinstance(value, int) else float.__repr__(value)
             return REDACTED if self.text(text) != text else value
         return value
 
@@ -1340,7 +1387,7 @@ def _error_info(exc, source_lines, redactor, limit_frames=True):
     long_message = len(message) > 4000
     message = redactor.clip(message, 4000) + ("..." if long_message else "")
     return {
-        "type": type(exc).__name__,
+        "type": redactor.text(type.__dict__["__name__"].__get__(type(exc))),
         "message": message,
         "line": line,
         "context": [redactor.text(c) for c in context],
