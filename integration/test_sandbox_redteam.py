@@ -716,6 +716,46 @@ def test_secret_never_comes_out(name, tmpdir_short):
     assert SECRET[::-1] not in text and SECRET.upper() not in text, result
 
 
+def test_stdout_str_subclass_cannot_break_the_harness(tmpdir_short):
+    """print() of a str subclass whose __str__ returns itself hands write()
+    an object whose slicing is the tool's: the harness failed after the
+    tool ran (all stdout lost, a SandboxError)."""
+    code = '''
+class S(str):
+    def __str__(self):
+        return self
+    def __getitem__(self, k):
+        return 5
+    def __len__(self):
+        return 0
+async def main():
+    print(S("hello"))
+    return "done"
+'''
+    result = sandbox_run(code, tmpdir_short, timeout=10)
+    assert result.success and result.result == "done", result
+    assert result.data["stdout"] == "hello\n", result
+
+
+def test_wide_int_rule_is_not_the_tools_to_bend(tmpdir_short):
+    """An int subclass's __int__ and a dict subclass's items()/__getitem__
+    decided how the harness copied the result (a KeyError inside the
+    harness; an integer over 64 bits sent as a number)."""
+    code = '''
+class N(int):
+    def __int__(self):
+        return 1
+class D(dict):
+    def items(self):
+        return [("k", 1)]
+async def main():
+    return {"n": N(2 ** 70), "d": D(x=1)}
+'''
+    result = sandbox_run(code, tmpdir_short, timeout=10)
+    assert result.success, result
+    assert result.result == {"n": str(2 ** 70), "d": {"k": 1}}, result
+
+
 # --- what the fixes must keep working -----------------------------------------
 
 LEGIT = '''

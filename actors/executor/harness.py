@@ -1005,6 +1005,7 @@ class _BoundedWriter(io.TextIOBase):
     def write(self, text):
         if not isinstance(text, str):
             raise TypeError("write() argument must be str")
+        text = str.__str__(text)        # a str subclass's __getitem__/__len__ are the tool's
         room = self._keep - self._size
         if room > 0:
             self._parts.append(text[:room])
@@ -1404,17 +1405,19 @@ def _wide_ints_as_text(value, depth=0):
     included, hold 64 bits at most). Containers are copied only when
     something in them changed."""
     if isinstance(value, int) and not isinstance(value, bool):
-        return value if int(value) in _INT64 else str(int(value))
+        exact = int.__int__(value)          # not the tool's __int__
+        return value if exact in _INT64 else str(exact)
     if depth > 2000:
         return value                # the encoder refuses this depth anyway
     if isinstance(value, dict):
         items = [(k, _wide_ints_as_text(v, depth + 1)) for k, v in value.items()]
-        if all(v is value[k] for k, v in items):
+        # a subclass's items()/__getitem__/__iter__ are the tool's: copied
+        if type(value) is dict and all(v is dict.__getitem__(value, k) for k, v in items):
             return value
         return dict(items)
     if isinstance(value, (list, tuple)):
         items = [_wide_ints_as_text(v, depth + 1) for v in value]
-        if all(a is b for a, b in zip(items, value)):
+        if type(value) in (list, tuple) and all(a is b for a, b in zip(items, value)):
             return value
         return items
     return value
