@@ -36,14 +36,6 @@ struct _cli_bus_t {
     bool          json;
 };
 
-static int64_t
-s_now_ms (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 //  {"ok": false, "error": {"code": code, "message": message}} on stdout.
 static void
 s_json_error (const char *code, const char *message)
@@ -218,9 +210,9 @@ cli_bus_run (cli_bus_t *self, cli_call_t *calls, size_t count)
         else
             pending++;
     }
-    int64_t deadline = s_now_ms () + longest + S_GRACE_MS;
+    int64_t deadline = zclock_mono () + longest + S_GRACE_MS;
     while (pending > 0 && !zsys_interrupted) {
-        int64_t left = deadline - s_now_ms ();
+        int64_t left = deadline - zclock_mono ();
         if (left <= 0)
             break;
         bus_reply_t *reply = bus_client_recv (self->client, (int) left);

@@ -45,14 +45,6 @@ typedef struct {
     int64_t      uptime_s;       //  when ok
 } s_probe_t;
 
-static int64_t
-s_now_ms (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void
 s_fail (s_probe_t *probe, bus_error_t code, const char *message)
 {
@@ -109,9 +101,9 @@ s_probe_all (bus_client_t *client, s_probe_t *probes, size_t count)
     }
     msgw_destroy (&body);
 
-    int64_t deadline = s_now_ms () + S_TIMEOUT_MS + S_GRACE_MS;
+    int64_t deadline = zclock_mono () + S_TIMEOUT_MS + S_GRACE_MS;
     while (pending > 0 && !zsys_interrupted) {
-        int64_t left = deadline - s_now_ms ();
+        int64_t left = deadline - zclock_mono ();
         if (left <= 0)
             break;
         bus_reply_t *reply = bus_client_recv (client, (int) left);

@@ -42,6 +42,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <czmq.h>
 #include "cli.h"
 #include "constellation.h"
 #include "log.h"
@@ -68,14 +69,6 @@ typedef struct {
     logspool_t   *spool;                  //  activity: crashes and restarts
     int           stop_signal;            //  0 until asked to stop
 } s_up_t;
-
-static int64_t
-s_now_ms (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 //  --- activity ---------------------------------------------------------------
 
@@ -434,11 +427,11 @@ s_add_actors (s_up_t *up)
 static int
 s_wait_broker (s_up_t *up)
 {
-    int64_t deadline = s_now_ms () + S_BROKER_WAIT_MS;
+    int64_t deadline = zclock_mono () + S_BROKER_WAIT_MS;
     while (!s_broker_listening (up)) {
         if (up->stop_signal)
             return 1;
-        if (s_now_ms () >= deadline) {
+        if (zclock_mono () >= deadline) {
             log_error ("the broker did not open %s within %d ms",
                        up->paths.bus_endpoint, S_BROKER_WAIT_MS);
             return -1;
@@ -488,7 +481,7 @@ s_wait_ready (s_up_t *up)
     for (size_t i = 0; i < supervisor_size (up->supervisor); i++)
         if (strcmp (supervisor_name (up->supervisor, (int) i), "mcpbox-gateway") == 0)
             gateway = (int) i;
-    int64_t deadline = s_now_ms () + S_READY_WAIT_MS;
+    int64_t deadline = zclock_mono () + S_READY_WAIT_MS;
     while (true) {
         if (up->stop_signal)
             return 1;
@@ -514,7 +507,7 @@ s_wait_ready (s_up_t *up)
         pid_t ready = s_gateway_ready_pid (up);
         if (gateway >= 0 && ready && ready == supervisor_pid (up->supervisor, gateway))
             return 0;
-        if (s_now_ms () >= deadline) {
+        if (zclock_mono () >= deadline) {
             fprintf (stderr, "mcpbox up: the gateway did not listen within %d ms; "
                      "stopping everything\n", S_READY_WAIT_MS);
             return -1;

@@ -16,8 +16,9 @@
     Reaping. waitpid(pid, WNOHANG) on each known pid, never waitpid(-1):
     other code in the process may have children of its own.
 
-    Time is CLOCK_MONOTONIC milliseconds throughout.
+    Time is zclock_mono () (CLOCK_MONOTONIC) milliseconds throughout.
 */
+#include <czmq.h>
 #include "supervisor.h"
 
 #include <errno.h>
@@ -74,14 +75,6 @@ supervisor_set_observer (supervisor_t *self, supervisor_observer_fn *fn, void *a
         return;
     self->observer = fn;
     self->observer_arg = arg;
-}
-
-static int64_t
-s_now_ms (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void
@@ -184,7 +177,7 @@ s_spawn (s_child_t *child)
         return -1;
     }
     child->pid        = pid;
-    child->started_at = s_now_ms ();
+    child->started_at = zclock_mono ();
     child->restart_at = 0;
     return 0;
 }
@@ -197,7 +190,7 @@ s_schedule (supervisor_t *self, s_child_t *child, int64_t ran_ms)
         child->next_delay_ms = self->config.backoff_min_ms;
     int delay = child->next_delay_ms;
     child->last_delay_ms = delay;
-    child->restart_at    = s_now_ms () + delay;
+    child->restart_at    = zclock_mono () + delay;
     if (child->restart_at == 0)
         child->restart_at = 1;          //  0 means "none scheduled"
     int next = delay > self->config.backoff_max_ms / 2
@@ -213,7 +206,7 @@ s_reaped (supervisor_t *self, s_child_t *child, int status)
     char cause [96];
     s_describe_status (status, cause, sizeof cause);
     pid_t pid = child->pid;
-    int64_t ran_ms = s_now_ms () - child->started_at;
+    int64_t ran_ms = zclock_mono () - child->started_at;
     child->pid         = 0;
     child->last_status = status;
     if (self->stopping) {
@@ -359,7 +352,7 @@ supervisor_restart_due (supervisor_t *self)
         s_child_t *child = &self->children [i];
         if (child->pid > 0 || child->restart_at == 0)
             continue;
-        int64_t now = s_now_ms ();
+        int64_t now = zclock_mono ();
         if (child->restart_at <= now) {
             if (s_spawn (child) == 0) {
                 child->restarts++;
@@ -406,7 +399,7 @@ s_stop_range (supervisor_t *self, size_t from, size_t to, int64_t deadline)
                 running = true;
         if (!running)
             return 0;
-        if (s_now_ms () >= deadline)
+        if (zclock_mono () >= deadline)
             break;
         s_sleep_ms (S_STOP_POLL_MS);
     }
@@ -441,9 +434,9 @@ supervisor_stop_all (supervisor_t *self, int timeout_ms)
         return 0;
     if (timeout_ms < 0)
         timeout_ms = 0;
-    int64_t deadline = s_now_ms () + timeout_ms;
+    int64_t deadline = zclock_mono () + timeout_ms;
     int killed = s_stop_range (self, 1, self->size, deadline);
-    int64_t hub_deadline = s_now_ms () + S_HUB_GRACE_MS;
+    int64_t hub_deadline = zclock_mono () + S_HUB_GRACE_MS;
     if (hub_deadline < deadline)
         hub_deadline = deadline;
     killed += s_stop_range (self, 0, 1, hub_deadline);

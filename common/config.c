@@ -49,6 +49,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "bus_errors.h"
 #include "config.h"
 
 #define CONFIG_VALUE_MAX  4000          //  bytes of one value
@@ -92,17 +93,6 @@ typedef struct {
 
 //  --------------------------------------------------------------------------
 //  Small helpers
-
-static void
-s_err (char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list args;
-    va_start (args, fmt);
-    vsnprintf (err, errlen, fmt, args);
-    va_end (args);
-}
 
 //  Copy at most 48 bytes of untrusted text for an error message, with
 //  control and non-ASCII bytes shown as '?'.
@@ -201,13 +191,13 @@ s_assign (s_entry_t *entry, const char *value, const char *layer,
     char shown [64];
     size_t len = strnlen (value, CONFIG_VALUE_MAX + 1);
     if (len > CONFIG_VALUE_MAX) {
-        s_err (err, errlen, "%s: value longer than %d bytes (from %s)",
+        bus_err_text (err, errlen, "%s: value longer than %d bytes (from %s)",
                key, CONFIG_VALUE_MAX, layer);
         return -1;
     }
     for (size_t i = 0; i < len; i++)
         if ((unsigned char) value [i] < 0x20 || value [i] == 0x7f) {
-            s_err (err, errlen, "%s: value contains a control character (from %s)",
+            bus_err_text (err, errlen, "%s: value contains a control character (from %s)",
                    key, layer);
             return -1;
         }
@@ -218,7 +208,7 @@ s_assign (s_entry_t *entry, const char *value, const char *layer,
         errno = 0;
         long long parsed = strtoll (value, &end, 10);
         if (len == 0 || isspace ((unsigned char) value [0]) || *end != 0) {
-            s_err (err, errlen, "%s: '%s' is not an integer (from %s)",
+            bus_err_text (err, errlen, "%s: '%s' is not an integer (from %s)",
                    key, s_show (value, shown, sizeof shown), layer);
             return -1;
         }
@@ -228,7 +218,7 @@ s_assign (s_entry_t *entry, const char *value, const char *layer,
             max = INT64_MAX;
         }
         if (errno == ERANGE || parsed < min || parsed > max) {
-            s_err (err, errlen, "%s: %s is out of range %lld..%lld (from %s)",
+            bus_err_text (err, errlen, "%s: %s is out of range %lld..%lld (from %s)",
                    key, s_show (value, shown, sizeof shown),
                    (long long) min, (long long) max, layer);
             return -1;
@@ -238,7 +228,7 @@ s_assign (s_entry_t *entry, const char *value, const char *layer,
     else
     if (entry->option.type == CONFIG_BOOL) {
         if (!s_parse_bool (value, &bval)) {
-            s_err (err, errlen, "%s: '%s' is not a boolean (true/false, 1/0, "
+            bus_err_text (err, errlen, "%s: '%s' is not a boolean (true/false, 1/0, "
                    "yes/no, on/off) (from %s)",
                    key, s_show (value, shown, sizeof shown), layer);
             return -1;
@@ -246,7 +236,7 @@ s_assign (s_entry_t *entry, const char *value, const char *layer,
     }
     char *copy = strdup (value);
     if (!copy) {
-        s_err (err, errlen, "%s: out of memory", key);
+        bus_err_text (err, errlen, "%s: out of memory", key);
         return -1;
     }
     free (entry->text);
@@ -338,7 +328,7 @@ s_parse_argv (config_t *self, int argc, char **argv, s_flag_t *flags,
         if (flags_done || arg [0] != '-' || s_streq (arg, "-")) {
             char *copy = strdup (arg);
             if (!copy) {
-                s_err (err, errlen, "out of memory");
+                bus_err_text (err, errlen, "out of memory");
                 return -1;
             }
             self->positional [self->npositional++] = copy;
@@ -351,7 +341,7 @@ s_parse_argv (config_t *self, int argc, char **argv, s_flag_t *flags,
         if (s_streq (arg, "-h"))
             arg = "--help";
         if (arg [1] != '-') {
-            s_err (err, errlen, "unknown flag '%s' (flags are --key value)",
+            bus_err_text (err, errlen, "unknown flag '%s' (flags are --key value)",
                    s_show (arg, shown, sizeof shown));
             return -1;
         }
@@ -361,7 +351,7 @@ s_parse_argv (config_t *self, int argc, char **argv, s_flag_t *flags,
         size_t name_len = equals ? (size_t) (equals - name) : strlen (name);
         char key [CONFIG_KEY_MAX + 1];
         if (name_len == 0 || name_len > CONFIG_KEY_MAX) {
-            s_err (err, errlen, "unknown flag '%s'", s_show (arg, shown, sizeof shown));
+            bus_err_text (err, errlen, "unknown flag '%s'", s_show (arg, shown, sizeof shown));
             return -1;
         }
         for (size_t k = 0; k < name_len; k++)
@@ -369,7 +359,7 @@ s_parse_argv (config_t *self, int argc, char **argv, s_flag_t *flags,
         key [name_len] = 0;
         s_entry_t *entry = s_find (self, key);
         if (!entry) {
-            s_err (err, errlen, "unknown flag '%s'", s_show (arg, shown, sizeof shown));
+            bus_err_text (err, errlen, "unknown flag '%s'", s_show (arg, shown, sizeof shown));
             return -1;
         }
         s_flag_t *flag = &flags [(*nflags)++];
@@ -385,7 +375,7 @@ s_parse_argv (config_t *self, int argc, char **argv, s_flag_t *flags,
         if (i + 1 < argc && argv [i + 1] && strncmp (argv [i + 1], "--", 2) != 0)
             flag->value = argv [++i];
         else {
-            s_err (err, errlen, "%s: flag --%.*s needs a value", key,
+            bus_err_text (err, errlen, "%s: flag --%.*s needs a value", key,
                    (int) name_len, name);
             return -1;
         }
@@ -430,26 +420,26 @@ s_read_file (const char *path, bool optional, const char *layer,
     if (fd < 0) {
         if (optional && errno == ENOENT)
             return 1;
-        s_err (err, errlen, "config: cannot open '%s': %s (from %s)",
+        bus_err_text (err, errlen, "config: cannot open '%s': %s (from %s)",
                path, strerror (errno), layer);
         return -1;
     }
     struct stat st;
     if (fstat (fd, &st) || !S_ISREG (st.st_mode)) {
-        s_err (err, errlen, "config: '%s' is not a regular file (from %s)",
+        bus_err_text (err, errlen, "config: '%s' is not a regular file (from %s)",
                path, layer);
         close (fd);
         return -1;
     }
     if (st.st_size > (off_t) CONFIG_FILE_MAX) {
-        s_err (err, errlen, "config: '%s' is larger than %u bytes (from %s)",
+        bus_err_text (err, errlen, "config: '%s' is larger than %u bytes (from %s)",
                path, CONFIG_FILE_MAX, layer);
         close (fd);
         return -1;
     }
     char *data = malloc (CONFIG_FILE_MAX + 1);
     if (!data) {
-        s_err (err, errlen, "config: out of memory");
+        bus_err_text (err, errlen, "config: out of memory");
         close (fd);
         return -1;
     }
@@ -459,7 +449,7 @@ s_read_file (const char *path, bool optional, const char *layer,
         if (got < 0 && errno == EINTR)
             continue;
         if (got < 0) {
-            s_err (err, errlen, "config: cannot read '%s': %s", path, strerror (errno));
+            bus_err_text (err, errlen, "config: cannot read '%s': %s", path, strerror (errno));
             free (data);
             close (fd);
             return -1;
@@ -470,7 +460,7 @@ s_read_file (const char *path, bool optional, const char *layer,
     }
     close (fd);
     if (size > CONFIG_FILE_MAX) {
-        s_err (err, errlen, "config: '%s' is larger than %u bytes", path,
+        bus_err_text (err, errlen, "config: '%s' is larger than %u bytes", path,
                CONFIG_FILE_MAX);
         free (data);
         return -1;
@@ -502,7 +492,7 @@ s_load_file (config_t *self, const char *path, bool implicit, const char *found_
     if (rc)
         return rc > 0 ? 0 : -1;
     if (memchr (data, 0, size)) {
-        s_err (err, errlen, "config: '%s' contains a NUL byte", path);
+        bus_err_text (err, errlen, "config: '%s' contains a NUL byte", path);
         free (data);
         return -1;
     }
@@ -516,7 +506,7 @@ s_load_file (config_t *self, const char *path, bool implicit, const char *found_
         char *newline = memchr (line, '\n', (size_t) (data_end - line));
         char *line_end = newline ? newline : data_end;
         if ((size_t) (line_end - line) + (newline ? 1 : 0) > CONFIG_LINE_MAX) {
-            s_err (err, errlen, "config: %s:%d: line longer than %d bytes",
+            bus_err_text (err, errlen, "config: %s:%d: line longer than %d bytes",
                    path, line_no, CONFIG_LINE_MAX);
             goto fail;
         }
@@ -528,7 +518,7 @@ s_load_file (config_t *self, const char *path, bool implicit, const char *found_
 
         char *equals = strchr (text, '=');
         if (!equals) {
-            s_err (err, errlen, "config: %s:%d: expected 'key = value', got '%s'",
+            bus_err_text (err, errlen, "config: %s:%d: expected 'key = value', got '%s'",
                    path, line_no, s_show (text, shown, sizeof shown));
             goto fail;
         }
@@ -536,7 +526,7 @@ s_load_file (config_t *self, const char *path, bool implicit, const char *found_
         char *value = s_trim (equals + 1, equals + 1 + strlen (equals + 1));
         s_entry_t *entry = s_find (self, key);
         if (s_streq (key, "config")) {
-            s_err (err, errlen, "config: cannot be set in the config file "
+            bus_err_text (err, errlen, "config: cannot be set in the config file "
                    "(%s:%d)", path, line_no);
             goto fail;
         }
@@ -545,20 +535,20 @@ s_load_file (config_t *self, const char *path, bool implicit, const char *found_
                 continue;       //  another program's key
             char flag [CONFIG_KEY_MAX + 3];
             if (entry)
-                s_err (err, errlen, "%s can only be given as a flag, %s "
+                bus_err_text (err, errlen, "%s can only be given as a flag, %s "
                        "(%s:%d)", key, s_flag_name (key, flag), path, line_no);
             else
-                s_err (err, errlen, "config: %s:%d: unknown key '%s'",
+                bus_err_text (err, errlen, "config: %s:%d: unknown key '%s'",
                        path, line_no, s_show (key, shown, sizeof shown));
             goto fail;
         }
         if (implicit && s_streq (key, "data_dir")) {
-            s_err (err, errlen, "data_dir: cannot be set in %s, which is found "
+            bus_err_text (err, errlen, "data_dir: cannot be set in %s, which is found "
                    "through data_dir (%s:%d)", path, path, line_no);
             goto fail;
         }
         if (entry->file_line) {
-            s_err (err, errlen, "%s: set twice in %s (lines %d and %d)",
+            bus_err_text (err, errlen, "%s: set twice in %s (lines %d and %d)",
                    key, path, entry->file_line, line_no);
             goto fail;
         }
@@ -625,7 +615,7 @@ config_load (config_t *self, int argc, char **argv, char *err, size_t errlen)
     s_flag_t *flags = calloc ((size_t) argc + 1, sizeof *flags);
     self->positional = calloc ((size_t) argc + 1, sizeof (char *));
     if (!flags || !self->positional) {
-        s_err (err, errlen, "config: out of memory");
+        bus_err_text (err, errlen, "config: out of memory");
         goto done;
     }
     size_t nflags = 0;
@@ -639,7 +629,7 @@ config_load (config_t *self, int argc, char **argv, char *err, size_t errlen)
     const char *data_dir = s_early_value (self, "data_dir", flags, nflags,
                                           dir_layer, sizeof dir_layer);
     if (strlen (config_path) > CONFIG_PATH_MAX) {
-        s_err (err, errlen, "config: path longer than %d bytes (from %s)",
+        bus_err_text (err, errlen, "config: path longer than %d bytes (from %s)",
                CONFIG_PATH_MAX, config_layer);
         goto done;
     }
@@ -653,7 +643,7 @@ config_load (config_t *self, int argc, char **argv, char *err, size_t errlen)
     if (*data_dir) {
         char path [CONFIG_PATH_MAX + 32];
         if (strlen (data_dir) > CONFIG_PATH_MAX) {
-            s_err (err, errlen, "data_dir: path longer than %d bytes (from %s)",
+            bus_err_text (err, errlen, "data_dir: path longer than %d bytes (from %s)",
                    CONFIG_PATH_MAX, dir_layer);
             goto done;
         }
@@ -712,11 +702,11 @@ config_set (config_t *self, const char *key, const char *value,
     char shown [64];
     s_entry_t *entry = key ? s_find (self, key) : NULL;
     if (!entry) {
-        s_err (err, errlen, "unknown key '%s'", key ? s_show (key, shown, sizeof shown) : "(null)");
+        bus_err_text (err, errlen, "unknown key '%s'", key ? s_show (key, shown, sizeof shown) : "(null)");
         return -1;
     }
     if (!value) {
-        s_err (err, errlen, "%s: no value", key);
+        bus_err_text (err, errlen, "%s: no value", key);
         return -1;
     }
     return s_assign (entry, value, "config_set", err, errlen);

@@ -20,18 +20,8 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "bus_errors.h"
 #include "db.h"
-
-static void
-s_err (char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list args;
-    va_start (args, fmt);
-    vsnprintf (err, errlen, fmt, args);
-    va_end (args);
-}
 
 //  Create the file 0600 if missing; refuse non-regular files; tighten.
 static int
@@ -39,17 +29,17 @@ s_prepare_file (const char *path, char *err, size_t errlen)
 {
     int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
     if (fd < 0) {
-        s_err (err, errlen, "database '%s': cannot open: %s", path, strerror (errno));
+        bus_err_text (err, errlen, "database '%s': cannot open: %s", path, strerror (errno));
         return -1;
     }
     struct stat st;
     if (fstat (fd, &st) || !S_ISREG (st.st_mode)) {
-        s_err (err, errlen, "database '%s': not a regular file", path);
+        bus_err_text (err, errlen, "database '%s': not a regular file", path);
         close (fd);
         return -1;
     }
     if ((st.st_mode & 07777) != 0600 && fchmod (fd, 0600)) {
-        s_err (err, errlen, "database '%s': cannot set mode 0600: %s", path,
+        bus_err_text (err, errlen, "database '%s': cannot set mode 0600: %s", path,
                strerror (errno));
         close (fd);
         return -1;
@@ -68,7 +58,7 @@ s_pragma (sqlite3 *db, const char *sql, char *value, size_t valuelen,
     if (rc == SQLITE_OK)
         rc = sqlite3_step (stmt);
     if (rc != SQLITE_ROW) {
-        s_err (err, errlen, "database: %s failed: %s", sql, sqlite3_errmsg (db));
+        bus_err_text (err, errlen, "database: %s failed: %s", sql, sqlite3_errmsg (db));
         sqlite3_finalize (stmt);
         return -1;
     }
@@ -82,7 +72,7 @@ sqlite3 *
 db_open (const char *path, char *err, size_t errlen)
 {
     if (!path || !*path) {
-        s_err (err, errlen, "database: empty path");
+        bus_err_text (err, errlen, "database: empty path");
         return NULL;
     }
     if (s_prepare_file (path, err, errlen))
@@ -92,7 +82,7 @@ db_open (const char *path, char *err, size_t errlen)
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW;
     int rc = sqlite3_open_v2 (path, &db, flags, NULL);
     if (rc != SQLITE_OK) {
-        s_err (err, errlen, "database '%s': %s", path,
+        bus_err_text (err, errlen, "database '%s': %s", path,
                db ? sqlite3_errmsg (db) : sqlite3_errstr (rc));
         sqlite3_close_v2 (db);
         return NULL;
@@ -104,13 +94,13 @@ db_open (const char *path, char *err, size_t errlen)
     if (s_pragma (db, "PRAGMA journal_mode=WAL", value, sizeof value, err, errlen))
         goto fail;
     if (strcasecmp (value, "wal") != 0) {
-        s_err (err, errlen, "database '%s': journal_mode is '%s', WAL was refused",
+        bus_err_text (err, errlen, "database '%s': journal_mode is '%s', WAL was refused",
                path, value);
         goto fail;
     }
     char *errmsg = NULL;
     if (sqlite3_exec (db, "PRAGMA foreign_keys=ON", NULL, NULL, &errmsg) != SQLITE_OK) {
-        s_err (err, errlen, "database '%s': foreign_keys: %s", path,
+        bus_err_text (err, errlen, "database '%s': foreign_keys: %s", path,
                errmsg ? errmsg : "failed");
         sqlite3_free (errmsg);
         goto fail;
@@ -118,7 +108,7 @@ db_open (const char *path, char *err, size_t errlen)
     if (s_pragma (db, "PRAGMA foreign_keys", value, sizeof value, err, errlen))
         goto fail;
     if (strcmp (value, "1") != 0) {
-        s_err (err, errlen, "database '%s': foreign keys could not be enabled", path);
+        bus_err_text (err, errlen, "database '%s': foreign keys could not be enabled", path);
         goto fail;
     }
     return db;

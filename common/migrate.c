@@ -25,21 +25,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <sodium.h>
+#include "bus_errors.h"
 #include "migrate.h"
 
 #define MIGRATE_CHECKSUM_BYTES  32
 #define MIGRATE_CHECKSUM_HEX    (MIGRATE_CHECKSUM_BYTES * 2 + 1)
-
-static void
-s_err (char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list args;
-    va_start (args, fmt);
-    vsnprintf (err, errlen, fmt, args);
-    va_end (args);
-}
 
 static int
 s_checksum (const char *sql, char hex [MIGRATE_CHECKSUM_HEX])
@@ -58,7 +48,7 @@ s_exec (sqlite3 *db, const char *sql, const char *what, char *err, size_t errlen
 {
     char *errmsg = NULL;
     if (sqlite3_exec (db, sql, NULL, NULL, &errmsg) != SQLITE_OK) {
-        s_err (err, errlen, "migrate: %s: %s", what,
+        bus_err_text (err, errlen, "migrate: %s: %s", what,
                errmsg ? errmsg : sqlite3_errmsg (db));
         sqlite3_free (errmsg);
         return -1;
@@ -88,7 +78,7 @@ s_has_table (sqlite3 *db, char *err, size_t errlen)
         return 1;
     if (rc == SQLITE_DONE)
         return 0;
-    s_err (err, errlen, "migrate: cannot read the schema: %s", sqlite3_errmsg (db));
+    bus_err_text (err, errlen, "migrate: cannot read the schema: %s", sqlite3_errmsg (db));
     return -1;
 }
 
@@ -113,7 +103,7 @@ s_recorded (sqlite3 *db, int version, char hex [MIGRATE_CHECKSUM_HEX],
     sqlite3_finalize (stmt);
     if (rc == SQLITE_DONE)
         return 0;
-    s_err (err, errlen, "migrate: cannot read schema_version: %s", sqlite3_errmsg (db));
+    bus_err_text (err, errlen, "migrate: cannot read schema_version: %s", sqlite3_errmsg (db));
     return -1;
 }
 
@@ -125,7 +115,7 @@ s_verify_recorded (sqlite3 *db, const migration_t *migrations, size_t count,
     sqlite3_stmt *stmt = NULL;
     if (sqlite3_prepare_v2 (db, "SELECT version, checksum FROM schema_version"
                             " ORDER BY version", -1, &stmt, NULL) != SQLITE_OK) {
-        s_err (err, errlen, "migrate: cannot read schema_version: %s",
+        bus_err_text (err, errlen, "migrate: cannot read schema_version: %s",
                sqlite3_errmsg (db));
         return -1;
     }
@@ -135,7 +125,7 @@ s_verify_recorded (sqlite3 *db, const migration_t *migrations, size_t count,
         sqlite3_int64 version = sqlite3_column_int64 (stmt, 0);
         const unsigned char *text = sqlite3_column_text (stmt, 1);
         if (version > newest) {
-            s_err (err, errlen, "migrate: the database has migration %04lld, newer "
+            bus_err_text (err, errlen, "migrate: the database has migration %04lld, newer "
                    "than this build's newest (%04d); use a newer mcpbox",
                    (long long) version, newest);
             goto fail;
@@ -145,24 +135,24 @@ s_verify_recorded (sqlite3 *db, const migration_t *migrations, size_t count,
             if (migrations [i].version == version)
                 known = &migrations [i];
         if (!known) {
-            s_err (err, errlen, "migrate: the database records migration %04lld, "
+            bus_err_text (err, errlen, "migrate: the database records migration %04lld, "
                    "which this build does not have", (long long) version);
             goto fail;
         }
         char hex [MIGRATE_CHECKSUM_HEX];
         if (s_checksum (known->sql, hex)) {
-            s_err (err, errlen, "migrate: libsodium failed to initialise");
+            bus_err_text (err, errlen, "migrate: libsodium failed to initialise");
             goto fail;
         }
         if (!text || strcmp ((const char *) text, hex) != 0) {
-            s_err (err, errlen, "migrate: migration %04d (%s) in the database has a "
+            bus_err_text (err, errlen, "migrate: migration %04d (%s) in the database has a "
                    "different checksum than this build's: the database was made "
                    "by a different build", known->version, known->name);
             goto fail;
         }
     }
     if (rc != SQLITE_DONE) {
-        s_err (err, errlen, "migrate: cannot read schema_version: %s",
+        bus_err_text (err, errlen, "migrate: cannot read schema_version: %s",
                sqlite3_errmsg (db));
         goto fail;
     }
@@ -183,7 +173,7 @@ s_foreign_keys_hold (sqlite3 *db, const migration_t *m, char *err, size_t errlen
         rc = sqlite3_step (stmt);
     if (rc == SQLITE_ROW) {
         const unsigned char *table = sqlite3_column_text (stmt, 0);
-        s_err (err, errlen, "migrate: migration %04d (%s) leaves a foreign key "
+        bus_err_text (err, errlen, "migrate: migration %04d (%s) leaves a foreign key "
                "violation in table %s", m->version, m->name,
                table ? (const char *) table : "?");
         sqlite3_finalize (stmt);
@@ -191,7 +181,7 @@ s_foreign_keys_hold (sqlite3 *db, const migration_t *m, char *err, size_t errlen
     }
     sqlite3_finalize (stmt);
     if (rc != SQLITE_DONE) {
-        s_err (err, errlen, "migrate: foreign_key_check: %s", sqlite3_errmsg (db));
+        bus_err_text (err, errlen, "migrate: foreign_key_check: %s", sqlite3_errmsg (db));
         return -1;
     }
     return 0;
@@ -212,7 +202,7 @@ s_apply_one (sqlite3 *db, const migration_t *m, char *err, size_t errlen)
 {
     char hex [MIGRATE_CHECKSUM_HEX], recorded [MIGRATE_CHECKSUM_HEX];
     if (s_checksum (m->sql, hex)) {
-        s_err (err, errlen, "migrate: libsodium failed to initialise");
+        bus_err_text (err, errlen, "migrate: libsodium failed to initialise");
         return -1;
     }
     char what [96];
@@ -226,7 +216,7 @@ s_apply_one (sqlite3 *db, const migration_t *m, char *err, size_t errlen)
     if (found != 0) {
         s_rollback (db);
         if (found == 1 && strcmp (recorded, hex) != 0) {
-            s_err (err, errlen, "migrate: migration %04d (%s) in the database has a "
+            bus_err_text (err, errlen, "migrate: migration %04d (%s) in the database has a "
                    "different checksum than this build's: the database was made "
                    "by a different build", m->version, m->name);
             return -1;
@@ -238,14 +228,14 @@ s_apply_one (sqlite3 *db, const migration_t *m, char *err, size_t errlen)
     rc = sqlite3_exec (db, m->sql, NULL, NULL, &errmsg);
     sqlite3_set_authorizer (db, NULL, NULL);
     if (rc != SQLITE_OK) {
-        s_err (err, errlen, "migrate: migration %04d (%s) failed: %s", m->version,
+        bus_err_text (err, errlen, "migrate: migration %04d (%s) failed: %s", m->version,
                m->name, errmsg ? errmsg : sqlite3_errmsg (db));
         sqlite3_free (errmsg);
         s_rollback (db);
         return -1;
     }
     if (sqlite3_get_autocommit (db)) {
-        s_err (err, errlen, "migrate: migration %04d (%s) ended the transaction "
+        bus_err_text (err, errlen, "migrate: migration %04d (%s) ended the transaction "
                "itself", m->version, m->name);
         return -1;
     }
@@ -268,7 +258,7 @@ s_apply_one (sqlite3 *db, const migration_t *m, char *err, size_t errlen)
         rc = sqlite3_step (stmt);
     sqlite3_finalize (stmt);
     if (rc != SQLITE_DONE) {
-        s_err (err, errlen, "migrate: migration %04d (%s): cannot record it: %s",
+        bus_err_text (err, errlen, "migrate: migration %04d (%s): cannot record it: %s",
                m->version, m->name, sqlite3_errmsg (db));
         s_rollback (db);
         return -1;
@@ -289,20 +279,20 @@ migrate_apply (sqlite3 *db, const migration_t *migrations, size_t count,
     if (applied)
         *applied = 0;
     if (!db || (count && !migrations)) {
-        s_err (err, errlen, "migrate: no database or no migrations");
+        bus_err_text (err, errlen, "migrate: no database or no migrations");
         return -1;
     }
     for (size_t i = 0; i < count; i++) {
         const migration_t *m = &migrations [i];
         if (m->version <= 0 || !m->name || !m->sql
         || (i > 0 && m->version <= migrations [i - 1].version)) {
-            s_err (err, errlen, "migrate: migration table is invalid at entry %zu "
+            bus_err_text (err, errlen, "migrate: migration table is invalid at entry %zu "
                    "(versions must be > 0 and strictly increasing)", i);
             return -1;
         }
     }
     if (!sqlite3_get_autocommit (db)) {
-        s_err (err, errlen, "migrate: a transaction is already open on this connection");
+        bus_err_text (err, errlen, "migrate: a transaction is already open on this connection");
         return -1;
     }
     if (s_exec (db, "CREATE TABLE IF NOT EXISTS schema_version ("
@@ -329,7 +319,7 @@ int
 migrate_version (sqlite3 *db, char *err, size_t errlen)
 {
     if (!db) {
-        s_err (err, errlen, "migrate: no database");
+        bus_err_text (err, errlen, "migrate: no database");
         return -1;
     }
     int has = s_has_table (db, err, errlen);
@@ -341,7 +331,7 @@ migrate_version (sqlite3 *db, char *err, size_t errlen)
     if (rc == SQLITE_OK)
         rc = sqlite3_step (stmt);
     if (rc != SQLITE_ROW) {
-        s_err (err, errlen, "migrate: cannot read schema_version: %s",
+        bus_err_text (err, errlen, "migrate: cannot read schema_version: %s",
                sqlite3_errmsg (db));
         sqlite3_finalize (stmt);
         return -1;
@@ -349,7 +339,7 @@ migrate_version (sqlite3 *db, char *err, size_t errlen)
     sqlite3_int64 version = sqlite3_column_int64 (stmt, 0);
     sqlite3_finalize (stmt);
     if (version < 0 || version > 999999) {
-        s_err (err, errlen, "migrate: schema_version holds an impossible version %lld",
+        bus_err_text (err, errlen, "migrate: schema_version holds an impossible version %lld",
                (long long) version);
         return -1;
     }

@@ -22,22 +22,12 @@
 #include <sys/types.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include "bus_errors.h"
 #include "paths.h"
 
 #define PATHS_SUN_MAX  (sizeof ((struct sockaddr_un *) 0)->sun_path - 1)
 //  The longest socket name under run/.
 #define PATHS_LONGEST_SOCKET "/run/ev-out"
-
-static void
-s_err (char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list args;
-    va_start (args, fmt);
-    vsnprintf (err, errlen, fmt, args);
-    va_end (args);
-}
 
 //  Absolute, lexically normalised form of `path` (".", ".." and repeated
 //  slashes folded) into out. 0 or -1 + err.
@@ -50,13 +40,13 @@ s_absolute (const char *path, char *out, size_t outsize, char *err, size_t errle
     else {
         char cwd [PATHS_MAX];
         if (!getcwd (cwd, sizeof cwd)) {
-            s_err (err, errlen, "data_dir: cannot get the working directory: %s",
+            bus_err_text (err, errlen, "data_dir: cannot get the working directory: %s",
                    strerror (errno));
             return -1;
         }
         size_t cwd_len = strlen (cwd), path_len = strlen (path);
         if (cwd_len + 1 + path_len >= sizeof joined) {
-            s_err (err, errlen, "data_dir: path too long");
+            bus_err_text (err, errlen, "data_dir: path too long");
             return -1;
         }
         memcpy (joined, cwd, cwd_len);
@@ -84,7 +74,7 @@ s_absolute (const char *path, char *out, size_t outsize, char *err, size_t errle
         }
         else {
             if (o + 1 + len >= outsize) {
-                s_err (err, errlen, "data_dir: path longer than %d bytes", PATHS_MAX - 1);
+                bus_err_text (err, errlen, "data_dir: path longer than %d bytes", PATHS_MAX - 1);
                 return -1;
             }
             out [o++] = '/';
@@ -104,7 +94,7 @@ s_check_socket_room (const char *dir, char *err, size_t errlen)
 {
     size_t len = strlen (dir) + strlen (PATHS_LONGEST_SOCKET);
     if (len > PATHS_SUN_MAX) {
-        s_err (err, errlen, "data_dir: '%s' is too long for a local socket: "
+        bus_err_text (err, errlen, "data_dir: '%s' is too long for a local socket: "
                "'%s" PATHS_LONGEST_SOCKET "' would be %zu bytes and the limit "
                "is %zu; choose a shorter data directory",
                dir, dir, len, (size_t) PATHS_SUN_MAX);
@@ -124,7 +114,7 @@ s_mkdirs (const char *path, char *err, size_t errlen)
             char saved = *p;
             *p = 0;
             if (mkdir (buf, 0700) && errno != EEXIST) {
-                s_err (err, errlen, "data_dir: cannot create '%s': %s", buf,
+                bus_err_text (err, errlen, "data_dir: cannot create '%s': %s", buf,
                        strerror (errno));
                 return -1;
             }
@@ -135,7 +125,7 @@ s_mkdirs (const char *path, char *err, size_t errlen)
     }
     struct stat st;
     if (stat (path, &st) || !S_ISDIR (st.st_mode)) {
-        s_err (err, errlen, "data_dir: '%s' is not a directory", path);
+        bus_err_text (err, errlen, "data_dir: '%s' is not a directory", path);
         return -1;
     }
     return 0;
@@ -147,7 +137,7 @@ s_join (char *out, const char *prefix, const char *dir, const char *leaf,
 {
     int len = snprintf (out, PATHS_MAX, "%s%s%s", prefix, dir, leaf);
     if (len < 0 || len >= PATHS_MAX) {
-        s_err (err, errlen, "data_dir: '%s%s' is longer than %d bytes", dir, leaf,
+        bus_err_text (err, errlen, "data_dir: '%s%s' is longer than %d bytes", dir, leaf,
                PATHS_MAX - 1);
         return -1;
     }
@@ -160,11 +150,11 @@ paths_init (paths_t *paths, const char *data_dir, bool create,
 {
     memset (paths, 0, sizeof *paths);
     if (!data_dir || !*data_dir) {
-        s_err (err, errlen, "data_dir: empty");
+        bus_err_text (err, errlen, "data_dir: empty");
         return -1;
     }
     if (strnlen (data_dir, PATHS_MAX) >= PATHS_MAX) {
-        s_err (err, errlen, "data_dir: path longer than %d bytes", PATHS_MAX - 1);
+        bus_err_text (err, errlen, "data_dir: path longer than %d bytes", PATHS_MAX - 1);
         return -1;
     }
     char dir [PATHS_MAX];
@@ -178,7 +168,7 @@ paths_init (paths_t *paths, const char *data_dir, bool create,
     char resolved [PATH_MAX];
     if (realpath (dir, resolved)) {
         if (strlen (resolved) >= sizeof dir) {
-            s_err (err, errlen, "data_dir: '%s' resolves to a path longer than %d "
+            bus_err_text (err, errlen, "data_dir: '%s' resolves to a path longer than %d "
                    "bytes", dir, PATHS_MAX - 1);
             return -1;
         }
@@ -188,7 +178,7 @@ paths_init (paths_t *paths, const char *data_dir, bool create,
     }
     else
     if (create || errno != ENOENT) {
-        s_err (err, errlen, "data_dir: cannot resolve '%s': %s", dir, strerror (errno));
+        bus_err_text (err, errlen, "data_dir: cannot resolve '%s': %s", dir, strerror (errno));
         return -1;
     }
 
@@ -205,22 +195,22 @@ paths_init (paths_t *paths, const char *data_dir, bool create,
 
     if (create) {
         if (mkdir (paths->run_dir, 0700) && errno != EEXIST) {
-            s_err (err, errlen, "data_dir: cannot create '%s': %s", paths->run_dir,
+            bus_err_text (err, errlen, "data_dir: cannot create '%s': %s", paths->run_dir,
                    strerror (errno));
             return -1;
         }
         struct stat st;
         if (lstat (paths->run_dir, &st) || !S_ISDIR (st.st_mode)) {
-            s_err (err, errlen, "data_dir: '%s' is not a directory", paths->run_dir);
+            bus_err_text (err, errlen, "data_dir: '%s' is not a directory", paths->run_dir);
             return -1;
         }
         if (st.st_uid != geteuid ()) {
-            s_err (err, errlen, "data_dir: '%s' is owned by another user (uid %ld)",
+            bus_err_text (err, errlen, "data_dir: '%s' is owned by another user (uid %ld)",
                    paths->run_dir, (long) st.st_uid);
             return -1;
         }
         if ((st.st_mode & 07777) != 0700 && chmod (paths->run_dir, 0700)) {
-            s_err (err, errlen, "data_dir: cannot set '%s' to mode 0700: %s",
+            bus_err_text (err, errlen, "data_dir: cannot set '%s' to mode 0700: %s",
                    paths->run_dir, strerror (errno));
             return -1;
         }

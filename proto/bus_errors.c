@@ -1,5 +1,8 @@
-/*  bus_errors.c — names of the closed error set (see bus_errors.h). */
+/*  bus_errors.c — names of the closed error set, and the one error setter
+    (see bus_errors.h). */
+#include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include "bus_errors.h"
 
@@ -24,4 +27,29 @@ bus_error_from_name (const char *name, size_t len)
         if (strlen (s_names [i]) == len && memcmp (s_names [i], name, len) == 0)
             return (bus_error_t) i;
     return BUS_ERR_INTERNAL;
+}
+
+int
+bus_err_set (bus_err_t *err, bus_error_t code, const char *fmt, ...)
+{
+    if (err) {
+        err->code = code;
+        va_list args;
+        va_start (args, fmt);
+        vsnprintf (err->message, sizeof err->message, fmt, args);
+        va_end (args);
+    }
+    return -1;
+}
+
+int
+bus_err_text (char *err, size_t errlen, const char *fmt, ...)
+{
+    if (err && errlen) {
+        va_list args;
+        va_start (args, fmt);
+        vsnprintf (err, errlen, fmt, args);
+        va_end (args);
+    }
+    return -1;
 }

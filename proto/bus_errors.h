@@ -7,6 +7,8 @@
 #ifndef MCPBOX_BUS_ERRORS_H
 #define MCPBOX_BUS_ERRORS_H
 
+#include <stddef.h>
+
 #define BUS_ERROR_LIST(X)                                                     \
     X (BUS_ERR_NONE,          "none")          /* not an error            */ \
     X (BUS_ERR_BAD_REQUEST,   "bad_request")   /* malformed or invalid    */ \
@@ -37,5 +39,25 @@ const char *bus_error_name (bus_error_t code);
 
 //  Code for a wire name of `len` bytes; BUS_ERR_INTERNAL if unknown.
 bus_error_t bus_error_from_name (const char *name, size_t len);
+
+//  An error travelling as a value: a code from the closed set and a
+//  message for the caller. Every actor's functions that can fail take a
+//  bus_err_t * and fill it with bus_err_set.
+#define BUS_ERR_MESSAGE_MAX 256
+typedef struct {
+    bus_error_t code;
+    char        message [BUS_ERR_MESSAGE_MAX];
+} bus_err_t;
+
+//  Fill *err (NULL: nothing) and return -1, so that
+//  `return bus_err_set (err, BUS_ERR_NOT_FOUND, "tool %s", id);` reads well.
+int bus_err_set (bus_err_t *err, bus_error_t code, const char *fmt, ...)
+    __attribute__ ((format (printf, 3, 4)));
+
+//  The same for code that reports errors as text into a caller's buffer
+//  (config, paths, db, migrate): format into err[errlen] (NULL or 0:
+//  nothing), return -1.
+int bus_err_text (char *err, size_t errlen, const char *fmt, ...)
+    __attribute__ ((format (printf, 3, 4)));
 
 #endif

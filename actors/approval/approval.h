@@ -46,7 +46,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sqlite3.h>
+#include "ids.h"
 #include "service.h"
+#include "utf8.h"
 #include "hosts.h"
 #include "modules.h"
 
@@ -59,16 +61,7 @@
 #define APPR_LIST_MAX       1000    //  rows in one requests.list
 #define APPR_TIME_LEN       24      //  "2026-11-29T05:40:00.123Z"
 
-//  An error travelling as a value: a code from the closed set and a message
-//  for the caller.
-typedef struct {
-    bus_error_t code;
-    char        message [256];
-} appr_err_t;
-
-//  Fill *err; returns -1 so that `return appr_fail (...)` reads well.
-int appr_fail (appr_err_t *err, bus_error_t code, const char *fmt, ...)
-    __attribute__ ((format (printf, 3, 4)));
+//  Errors travel as bus_err_t values, filled with bus_err_set (proto/bus_errors.h).
 
 typedef enum {
     APPR_KIND_TOOL = 0,
@@ -108,22 +101,22 @@ const char *policy_key_name (int key);
 //  Check a request's value for a setting and write its text into out
 //  (POLICY_VALUE_MAX bytes). 0, or -1 + err (bad_request naming the rule).
 int         policy_parse_value (int key, const msgpack_object *value, char *out,
-                                appr_err_t *err);
+                                bus_err_t *err);
 bool        policy_is (const policy_t *self, int key, const char *value);
 int64_t     policy_int (const policy_t *self, int key);
 //  "strict", "balanced", "permissive", or "custom".
 const char *policy_profile_of (const policy_t *self);
 //  Set the settings a profile covers in *self. -1 + err for an unknown name.
-int         policy_profile_apply (const char *name, policy_t *self, appr_err_t *err);
+int         policy_profile_apply (const char *name, policy_t *self, bus_err_t *err);
 //  A map {key: value} of all settings, integers as integers.
 void        policy_encode (const policy_t *self, msgw_t *w);
 //  Read the settings table (defaults for missing keys; a stored value that
 //  no longer validates falls back to the default, with a warning).
-int         policy_load (sqlite3 *db, policy_t *self, appr_err_t *err);
+int         policy_load (sqlite3 *db, policy_t *self, bus_err_t *err);
 //  Write one setting (inside the caller's transaction).
 int         policy_store (sqlite3 *db, int key, const char *value,
                           const char *changed_by, const char *now,
-                          appr_err_t *err);
+                          bus_err_t *err);
 
 //  --- effective.c -----------------------------------------------------------
 typedef struct _effective_t effective_t;
@@ -133,7 +126,7 @@ void         effective_destroy (effective_t **self_p);
 //  Rebuild from the database; the previous view stays on failure.
 int          effective_rebuild (effective_t *self, sqlite3 *db,
                                 const policy_t *policy, int64_t revision,
-                                appr_err_t *err);
+                                bus_err_t *err);
 //  A complete `effective` reply (a copy of the cached encoding).
 msgw_t      *effective_reply (effective_t *self);
 int64_t      effective_revision (effective_t *self);
@@ -153,22 +146,20 @@ typedef struct {
 approval_t *approval_new (const char *db_path, char *err, size_t errlen);
 void        approval_destroy (approval_t **self_p);
 
-void appr_now (char buf [APPR_TIME_LEN + 1]);
-void appr_uuid (char buf [APPR_ID_LEN + 1]);
 
 //  BEGIN IMMEDIATE. Then either appr_commit, which bumps the revision in
 //  the same transaction, commits, reloads the policy and rebuilds the view,
 //  or appr_rollback.
-int  appr_begin (approval_t *self, appr_err_t *err);
-int  appr_commit (approval_t *self, appr_err_t *err);
+int  appr_begin (approval_t *self, bus_err_t *err);
+int  appr_commit (approval_t *self, bus_err_t *err);
 void appr_rollback (approval_t *self);
 //  Savepoints for review.bulk: one per id inside the bulk transaction.
-int  appr_savepoint (approval_t *self, appr_err_t *err);
+int  appr_savepoint (approval_t *self, bus_err_t *err);
 void appr_release (approval_t *self, bool keep);
 
 //  An `internal` error for a failed SQLite call, logged with its detail.
-int  appr_db_fail (approval_t *self, appr_err_t *err, const char *what);
-sqlite3_stmt *appr_prepare (approval_t *self, const char *sql, appr_err_t *err);
+int  appr_db_fail (approval_t *self, bus_err_t *err, const char *what);
+sqlite3_stmt *appr_prepare (approval_t *self, const char *sql, bus_err_t *err);
 //  Bind text, or NULL for SQL NULL.
 int  appr_bind (sqlite3_stmt *stmt, int index, const char *text);
 
@@ -177,7 +168,7 @@ int  appr_bind (sqlite3_stmt *stmt, int index, const char *text);
 void appr_row_map (sqlite3_stmt *stmt, msgw_t *w);
 //  Step every row into an array of maps appended to w; *count rows.
 int  appr_rows (approval_t *self, sqlite3_stmt *stmt, msgw_t *w, size_t *count,
-                appr_err_t *err);
+                bus_err_t *err);
 //  Append already-encoded msgpack bytes.
 void appr_raw (msgw_t *w, const void *data, size_t size);
 
@@ -205,14 +196,13 @@ typedef struct {
 //  Ask the registry (tool.get). not_found when it has no such tool,
 //  unavailable when it cannot be reached, internal when its reply is bad.
 int registry_tool_get (service_t *service, const char *tool_id, tool_ref_t *tool,
-                       appr_err_t *err);
+                       bus_err_t *err);
 //  How long to wait for the registry: up to 5 s, less when heartbeats are
 //  short (a handler blocking longer than the liveness window would get
 //  this worker dropped by the broker).
 int registry_timeout_ms (void);
 
 //  True for a canonical UUID (8-4-4-4-12 hex); writes the lower-case form.
-bool appr_uuid_parse (const char *text, size_t len, char out [APPR_ID_LEN + 1]);
 
 //  --- ops.c -----------------------------------------------------------------
 //  op name -> handler, NULL-terminated: the actor's whole interface.
@@ -226,52 +216,52 @@ extern const service_op_t approval_ops [];
 //  A string of at most max bytes (out: max + 1), UTF-8 without NUL;
 //  nonblank refuses whitespace-only values.
 int fields_text (const msgpack_object *root, const char *key, bool required,
-                 size_t max, bool nonblank, char *out, appr_err_t *err);
+                 size_t max, bool nonblank, char *out, bus_err_t *err);
 //  Who did it; fallback when absent (NULL: required).
 int fields_who (const msgpack_object *root, const char *key, const char *fallback,
-                char out [APPR_WHO_MAX + 1], appr_err_t *err);
+                char out [APPR_WHO_MAX + 1], bus_err_t *err);
 //  A required UUID, lower-cased.
 int fields_id (const msgpack_object *root, const char *key,
-               char out [APPR_ID_LEN + 1], appr_err_t *err);
+               char out [APPR_ID_LEN + 1], bus_err_t *err);
 //  Optional "code_hash".
 int fields_hash (const msgpack_object *root, char out [APPR_HASH_LEN + 1],
-                 appr_err_t *err);
+                 bus_err_t *err);
 //  Required "kind"; "tool" only when allow_tool.
 int fields_kind (const msgpack_object *root, bool allow_tool, appr_kind_t *kind,
-                 appr_err_t *err);
+                 bus_err_t *err);
 //  Optional "port": *port 0 when absent (any port).
-int fields_port (const msgpack_object *root, int *port, appr_err_t *err);
+int fields_port (const msgpack_object *root, int *port, bus_err_t *err);
 //  Required "module_name", checked (modules.h); forbidden -> forbidden.
 int fields_module (const msgpack_object *root, char out [MODULES_NAME_MAX + 1],
-                   appr_err_t *err);
+                   bus_err_t *err);
 //  Required "host", normalised (hosts.h); never reachable -> forbidden.
 int fields_host (const msgpack_object *root, char out [HOSTS_MAX + 1],
-                 appr_err_t *err);
+                 bus_err_t *err);
 
 //  --- reviews.c -------------------------------------------------------------
 //  publish.request for the tool's current code. *status: the new state.
 int reviews_publish (approval_t *self, const tool_ref_t *tool, const char *notes,
                      const char *requested_by, const char **status,
-                     const char **message, appr_err_t *err);
+                     const char **message, bus_err_t *err);
 //  review.approve / reject / revoke of a tool. code_hash (or NULL) pins the
 //  decision to the code the reviewer saw. A tool with no review at all is
 //  not_found here: a draft and an unknown id look alike to this store (the
 //  caller asks the registry which it is).
 int reviews_decide (approval_t *self, const char *tool_id, appr_action_t action,
                     const char *reason, const char *reviewed_by,
-                    const char *code_hash, const char **status, appr_err_t *err);
+                    const char *code_hash, const char **status, bus_err_t *err);
 //  1 and the tool's id in tool_id when review_id is the id of a review (not
 //  of a tool), 0 when it is not, -1 + err.
 int reviews_tool_of_review (approval_t *self, const char *review_id,
-                            char tool_id [APPR_ID_LEN + 1], appr_err_t *err);
+                            char tool_id [APPR_ID_LEN + 1], bus_err_t *err);
 //  The tool.status reply for the tool's current code (complete body).
 int reviews_status (approval_t *self, const tool_ref_t *tool, msgw_t *reply,
-                    appr_err_t *err);
+                    bus_err_t *err);
 //  Reviews as an array appended to w: status / server_id / tool_id filters
 //  (NULL: any), newest first, at most limit.
 int reviews_list (approval_t *self, const char *status, const char *server_id,
                   const char *tool_id, int limit, msgw_t *w, size_t *count,
-                  appr_err_t *err);
+                  bus_err_t *err);
 
 //  --- requests.c ------------------------------------------------------------
 typedef struct {
@@ -289,14 +279,14 @@ typedef struct {
 //  module.request / network.request / admin.add_*: the new request as a
 //  map appended to w (w untouched on failure).
 int requests_create (approval_t *self, const request_in_t *in, msgw_t *w,
-                     appr_err_t *err);
+                     bus_err_t *err);
 //  review.approve / reject / revoke of a request; server_id gets its server.
 int requests_decide (approval_t *self, appr_kind_t kind, const char *id,
                      appr_action_t action, const char *reason,
                      const char *reviewed_by, const char **status,
-                     char server_id [APPR_ID_LEN + 1], appr_err_t *err);
+                     char server_id [APPR_ID_LEN + 1], bus_err_t *err);
 int requests_list (approval_t *self, appr_kind_t kind, const char *status,
                    const char *server_id, const char *tool_id, int limit,
-                   msgw_t *w, size_t *count, appr_err_t *err);
+                   msgw_t *w, size_t *count, bus_err_t *err);
 
 #endif

@@ -70,19 +70,19 @@ effective_reply (effective_t *self)
 static int
 s_string_array (sqlite3 *db, const char *sql, const char *param, bool hosts,
                 const char *const *prefix, size_t prefix_count, msgw_t *w,
-                appr_err_t *err)
+                bus_err_t *err)
 {
     sqlite3_stmt *stmt = NULL;
     if (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL) != SQLITE_OK) {
         sqlite3_finalize (stmt);
-        return appr_fail (err, BUS_ERR_INTERNAL, "effective: %s", sqlite3_errmsg (db));
+        return bus_err_set (err, BUS_ERR_INTERNAL, "effective: %s", sqlite3_errmsg (db));
     }
     if (param)
         sqlite3_bind_text (stmt, 1, param, -1, SQLITE_TRANSIENT);
     msgw_t *items = msgw_new ();
     if (!items) {
         sqlite3_finalize (stmt);
-        return appr_fail (err, BUS_ERR_INTERNAL, "out of memory");
+        return bus_err_set (err, BUS_ERR_INTERNAL, "out of memory");
     }
     size_t n = 0;
     int rc;
@@ -114,7 +114,7 @@ s_string_array (sqlite3 *db, const char *sql, const char *param, bool hosts,
     sqlite3_finalize (stmt);
     if (rc != SQLITE_DONE) {
         msgw_destroy (&items);
-        return appr_fail (err, BUS_ERR_INTERNAL, "effective: %s", sqlite3_errmsg (db));
+        return bus_err_set (err, BUS_ERR_INTERNAL, "effective: %s", sqlite3_errmsg (db));
     }
     msgw_array (w, prefix_count + n);
     for (size_t i = 0; i < prefix_count; i++)
@@ -136,13 +136,13 @@ static const char *s_servers_sql =
     " ORDER BY 1";
 
 static int
-s_servers (sqlite3 *db, const char *network_policy, msgw_t *w, appr_err_t *err)
+s_servers (sqlite3 *db, const char *network_policy, msgw_t *w, bus_err_t *err)
 {
     //  the ids first, so the map header can carry the count
     sqlite3_stmt *stmt = NULL;
     if (sqlite3_prepare_v2 (db, s_servers_sql, -1, &stmt, NULL) != SQLITE_OK) {
         sqlite3_finalize (stmt);
-        return appr_fail (err, BUS_ERR_INTERNAL, "effective: %s", sqlite3_errmsg (db));
+        return bus_err_set (err, BUS_ERR_INTERNAL, "effective: %s", sqlite3_errmsg (db));
     }
     size_t count = 0, size = 0;
     char **ids = NULL;
@@ -170,7 +170,7 @@ s_servers (sqlite3 *db, const char *network_policy, msgw_t *w, appr_err_t *err)
     sqlite3_finalize (stmt);
     int result = 0;
     if (rc != SQLITE_DONE)
-        result = appr_fail (err, BUS_ERR_INTERNAL, "effective: listing servers failed");
+        result = bus_err_set (err, BUS_ERR_INTERNAL, "effective: listing servers failed");
     else {
         msgw_map (w, count);
         for (size_t i = 0; i < count && result == 0; i++) {
@@ -194,14 +194,14 @@ s_servers (sqlite3 *db, const char *network_policy, msgw_t *w, appr_err_t *err)
 
 int
 effective_rebuild (effective_t *self, sqlite3 *db, const policy_t *policy,
-                   int64_t revision, appr_err_t *err)
+                   int64_t revision, bus_err_t *err)
 {
     const char *network_policy =
         policy_is (policy, POLICY_NETWORK_ACCESS_POLICY, "allow_all_public")
         ? "allow_all_public" : "allowlist";
     msgw_t *w = msgw_new ();
     if (!w)
-        return appr_fail (err, BUS_ERR_INTERNAL, "out of memory");
+        return bus_err_set (err, BUS_ERR_INTERNAL, "out of memory");
     msgw_map (w, 6);
     msgw_kv_bool (w, "ok", true);
     msgw_kv_int (w, "revision", revision);
@@ -212,7 +212,7 @@ effective_rebuild (effective_t *self, sqlite3 *db, const policy_t *policy,
     if (sqlite3_prepare_v2 (db, "SELECT tool_id, code_hash FROM tool_reviews"
                             " WHERE status = 'approved' ORDER BY tool_id, code_hash",
                             -1, &stmt, NULL) != SQLITE_OK)
-        result = appr_fail (err, BUS_ERR_INTERNAL, "effective: %s", sqlite3_errmsg (db));
+        result = bus_err_set (err, BUS_ERR_INTERNAL, "effective: %s", sqlite3_errmsg (db));
     else {
         msgw_t *items = msgw_new ();
         size_t n = 0;
@@ -223,7 +223,7 @@ effective_rebuild (effective_t *self, sqlite3 *db, const policy_t *policy,
                 n++;
             }
         if (rc != SQLITE_DONE)
-            result = appr_fail (err, BUS_ERR_INTERNAL, "effective: reading reviews failed");
+            result = bus_err_set (err, BUS_ERR_INTERNAL, "effective: reading reviews failed");
         else {
             msgw_array (w, n);
             appr_raw (w, msgw_data (items), msgw_size (items));

@@ -19,63 +19,27 @@
 #include <string.h>
 #include "approval.h"
 
-static bool
-s_utf8 (const unsigned char *s, size_t len)
-{
-    size_t i = 0;
-    while (i < len) {
-        unsigned char c = s [i];
-        size_t extra;
-        uint32_t cp;
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        else
-        if ((c & 0xe0) == 0xc0) { extra = 1; cp = c & 0x1f; }
-        else
-        if ((c & 0xf0) == 0xe0) { extra = 2; cp = c & 0x0f; }
-        else
-        if ((c & 0xf8) == 0xf0) { extra = 3; cp = c & 0x07; }
-        else
-            return false;
-        if (i + extra >= len)
-            return false;
-        for (size_t k = 1; k <= extra; k++) {
-            if ((s [i + k] & 0xc0) != 0x80)
-                return false;
-            cp = (cp << 6) | (s [i + k] & 0x3f);
-        }
-        if ((extra == 1 && cp < 0x80) || (extra == 2 && cp < 0x800)
-        ||  (extra == 3 && cp < 0x10000) || cp > 0x10ffff
-        ||  (cp >= 0xd800 && cp <= 0xdfff))
-            return false;
-        i += extra + 1;
-    }
-    return true;
-}
-
 //  A string field. 0 present (copied into out, max + 1 bytes), 1 absent or
 //  nil and not required (out = ""), -1 + err.
 int
 fields_text (const msgpack_object *root, const char *key, bool required, size_t max,
-        bool nonblank, char *out, appr_err_t *err)
+        bool nonblank, char *out, bus_err_t *err)
 {
     out [0] = 0;
     const msgpack_object *value = msg_map_get (root, key);
     if (!value || value->type == MSGPACK_OBJECT_NIL) {
         if (required)
-            return appr_fail (err, BUS_ERR_BAD_REQUEST, "%s: required", key);
+            return bus_err_set (err, BUS_ERR_BAD_REQUEST, "%s: required", key);
         return 1;
     }
     if (value->type != MSGPACK_OBJECT_STR)
-        return appr_fail (err, BUS_ERR_BAD_REQUEST, "%s: must be a string", key);
+        return bus_err_set (err, BUS_ERR_BAD_REQUEST, "%s: must be a string", key);
     const char *ptr = value->via.str.ptr;
     size_t len = value->via.str.size;
     if (len > max)
-        return appr_fail (err, BUS_ERR_BAD_REQUEST, "%s: at most %zu bytes", key, max);
-    if (memchr (ptr, 0, len) || !s_utf8 ((const unsigned char *) ptr, len))
-        return appr_fail (err, BUS_ERR_BAD_REQUEST, "%s: must be UTF-8 text without NUL",
+        return bus_err_set (err, BUS_ERR_BAD_REQUEST, "%s: at most %zu bytes", key, max);
+    if (memchr (ptr, 0, len) || !utf8_valid (ptr, len))
+        return bus_err_set (err, BUS_ERR_BAD_REQUEST, "%s: must be UTF-8 text without NUL",
                           key);
     memcpy (out, ptr, len);
     out [len] = 0;
@@ -84,7 +48,7 @@ fields_text (const msgpack_object *root, const char *key, bool required, size_t 
         for (size_t i = 0; i < len && blank; i++)
             blank = strchr (" \t\r\n\f\v", ptr [i]) != NULL;
         if (blank)
-            return appr_fail (err, BUS_ERR_BAD_REQUEST, "%s: must not be empty", key);
+            return bus_err_set (err, BUS_ERR_BAD_REQUEST, "%s: must not be empty", key);
     }
     return 0;
 }
@@ -93,7 +57,7 @@ fields_text (const msgpack_object *root, const char *key, bool required, size_t 
 //  (NULL: required).
 int
 fields_who (const msgpack_object *root, const char *key, const char *fallback,
-       char out [APPR_WHO_MAX + 1], appr_err_t *err)
+       char out [APPR_WHO_MAX + 1], bus_err_t *err)
 {
     int rc = fields_text (root, key, fallback == NULL, APPR_WHO_MAX, true, out, err);
     if (rc == 1) {
@@ -104,26 +68,26 @@ fields_who (const msgpack_object *root, const char *key, const char *fallback,
         return -1;
     for (const unsigned char *p = (const unsigned char *) out; *p; p++)
         if (*p < 0x20 || *p == 0x7f)
-            return appr_fail (err, BUS_ERR_BAD_REQUEST, "%s: must not contain "
+            return bus_err_set (err, BUS_ERR_BAD_REQUEST, "%s: must not contain "
                               "control characters", key);
     return 0;
 }
 
 int
 fields_id (const msgpack_object *root, const char *key, char out [APPR_ID_LEN + 1],
-      appr_err_t *err)
+      bus_err_t *err)
 {
     char text [APPR_ID_LEN + 1];
     if (fields_text (root, key, true, APPR_ID_LEN, true, text, err))
         return -1;
-    if (!appr_uuid_parse (text, strlen (text), out))
-        return appr_fail (err, BUS_ERR_BAD_REQUEST, "%s: must be a UUID", key);
+    if (!ids_uuid_parse (text, strlen (text), out))
+        return bus_err_set (err, BUS_ERR_BAD_REQUEST, "%s: must be a UUID", key);
     return 0;
 }
 
 //  Optional code_hash: 0 present, 1 absent, -1 + err.
 int
-fields_hash (const msgpack_object *root, char out [APPR_HASH_LEN + 1], appr_err_t *err)
+fields_hash (const msgpack_object *root, char out [APPR_HASH_LEN + 1], bus_err_t *err)
 {
     int rc = fields_text (root, "code_hash", false, APPR_HASH_LEN, false, out, err);
     if (rc)
@@ -133,14 +97,14 @@ fields_hash (const msgpack_object *root, char out [APPR_HASH_LEN + 1], appr_err_
         if (!((out [i] >= '0' && out [i] <= '9') || (out [i] >= 'a' && out [i] <= 'f')))
             len = 0;
     if (len != APPR_HASH_LEN)
-        return appr_fail (err, BUS_ERR_BAD_REQUEST,
+        return bus_err_set (err, BUS_ERR_BAD_REQUEST,
                           "code_hash: 64 lower-case hex digits (SHA-256)");
     return 0;
 }
 
 int
 fields_kind (const msgpack_object *root, bool allow_tool, appr_kind_t *kind,
-        appr_err_t *err)
+        bus_err_t *err)
 {
     char text [16];
     if (fields_text (root, "kind", true, sizeof text - 1, true, text, err))
@@ -154,7 +118,7 @@ fields_kind (const msgpack_object *root, bool allow_tool, appr_kind_t *kind,
     if (strcmp (text, "network") == 0)
         *kind = APPR_KIND_NETWORK;
     else
-        return appr_fail (err, BUS_ERR_BAD_REQUEST, allow_tool
+        return bus_err_set (err, BUS_ERR_BAD_REQUEST, allow_tool
                           ? "kind: must be tool, module or network"
                           : "kind: must be module or network");
     return 0;
@@ -162,7 +126,7 @@ fields_kind (const msgpack_object *root, bool allow_tool, appr_kind_t *kind,
 
 //  Optional port: 0 = any port.
 int
-fields_port (const msgpack_object *root, int *port, appr_err_t *err)
+fields_port (const msgpack_object *root, int *port, bus_err_t *err)
 {
     *port = 0;
     const msgpack_object *value = msg_map_get (root, "port");
@@ -170,14 +134,14 @@ fields_port (const msgpack_object *root, int *port, appr_err_t *err)
         return 0;
     if (value->type != MSGPACK_OBJECT_POSITIVE_INTEGER
     ||  value->via.u64 < 1 || value->via.u64 > 65535)
-        return appr_fail (err, BUS_ERR_BAD_REQUEST, "port: an integer from 1 to 65535");
+        return bus_err_set (err, BUS_ERR_BAD_REQUEST, "port: an integer from 1 to 65535");
     *port = (int) value->via.u64;
     return 0;
 }
 
 int
 fields_module (const msgpack_object *root, char out [MODULES_NAME_MAX + 1],
-               appr_err_t *err)
+               bus_err_t *err)
 {
     //  a little slack for surrounding whitespace, which is trimmed
     char raw [MODULES_NAME_MAX + 33];
@@ -188,15 +152,15 @@ fields_module (const msgpack_object *root, char out [MODULES_NAME_MAX + 1],
         case MODULE_OK:
             return 0;
         case MODULE_FORBIDDEN:
-            return appr_fail (err, BUS_ERR_FORBIDDEN, "module %s is forbidden: it "
+            return bus_err_set (err, BUS_ERR_FORBIDDEN, "module %s is forbidden: it "
                               "can never be imported by a tool", out);
         default:
-            return appr_fail (err, BUS_ERR_BAD_REQUEST, "%s", why);
+            return bus_err_set (err, BUS_ERR_BAD_REQUEST, "%s", why);
     }
 }
 
 int
-fields_host (const msgpack_object *root, char out [HOSTS_MAX + 1], appr_err_t *err)
+fields_host (const msgpack_object *root, char out [HOSTS_MAX + 1], bus_err_t *err)
 {
     char raw [HOSTS_MAX + 33];
     if (fields_text (root, "host", true, sizeof raw - 1, true, raw, err))
@@ -206,8 +170,8 @@ fields_host (const msgpack_object *root, char out [HOSTS_MAX + 1], appr_err_t *e
         case HOST_OK:
             return 0;
         case HOST_NEVER:
-            return appr_fail (err, BUS_ERR_FORBIDDEN, "%s", why);
+            return bus_err_set (err, BUS_ERR_FORBIDDEN, "%s", why);
         default:
-            return appr_fail (err, BUS_ERR_BAD_REQUEST, "%s", why);
+            return bus_err_set (err, BUS_ERR_BAD_REQUEST, "%s", why);
     }
 }

@@ -27,7 +27,7 @@
 //  --- replies and events ----------------------------------------------------
 
 static void
-s_error (msgw_t **reply, const appr_err_t *err)
+s_error (msgw_t **reply, const bus_err_t *err)
 {
     *reply = msgw_error_new (err->code ? err->code : BUS_ERR_INTERNAL,
                              err->message [0] ? err->message : "internal error");
@@ -56,7 +56,7 @@ s_announce (service_t *service, approval_t *self, const char *tool_id,
 //  End a change: commit and announce when rc is 0, else roll back. 0 / -1.
 static int
 s_end (service_t *service, approval_t *self, int rc, const char *tool_id,
-       const char *server_id, appr_err_t *err)
+       const char *server_id, bus_err_t *err)
 {
     if (rc) {
         appr_rollback (self);
@@ -101,7 +101,7 @@ s_publish_request (service_t *service, msg_t *request, msgw_t **reply, void *sta
 {
     approval_t *self = state;
     const msgpack_object *root = msg_root (request);
-    appr_err_t err = { 0 };
+    bus_err_t err = { 0 };
     char tool_id [APPR_ID_LEN + 1], by [APPR_WHO_MAX + 1];
     char notes [APPR_TEXT_MAX + 1];
     tool_ref_t tool;
@@ -139,7 +139,7 @@ static void
 s_tool_status (service_t *service, msg_t *request, msgw_t **reply, void *state)
 {
     approval_t *self = state;
-    appr_err_t err = { 0 };
+    bus_err_t err = { 0 };
     char tool_id [APPR_ID_LEN + 1];
     tool_ref_t tool;
     if (fields_id (msg_root (request), "tool_id", tool_id, &err)
@@ -165,25 +165,25 @@ s_tool_status (service_t *service, msg_t *request, msgw_t **reply, void *state)
 //  nothing at all (not_found). *registry is set to NULL when the registry
 //  does not answer, so that a bulk decision waits for it once at most.
 static int
-s_unreviewed (service_t **registry, approval_t *self, const char *id, appr_err_t *err)
+s_unreviewed (service_t **registry, approval_t *self, const char *id, bus_err_t *err)
 {
     char owner [APPR_ID_LEN + 1];
     int is_review = reviews_tool_of_review (self, id, owner, err);
     if (is_review < 0)
         return -1;
     if (is_review)
-        return appr_fail (err, BUS_ERR_NOT_FOUND, "no tool %s: that is the id of a "
+        return bus_err_set (err, BUS_ERR_NOT_FOUND, "no tool %s: that is the id of a "
                           "review of tool %s, and decisions on tools take the tool's "
                           "id (tool_id)", id, owner);
     tool_ref_t tool;
-    appr_err_t asked = { 0 };
+    bus_err_t asked = { 0 };
     if (*registry && registry_tool_get (*registry, id, &tool, &asked) == 0)
-        return appr_fail (err, BUS_ERR_CONFLICT, "tool %s is a draft: it was never "
+        return bus_err_set (err, BUS_ERR_CONFLICT, "tool %s is a draft: it was never "
                           "submitted for publishing", id);
     if (*registry && asked.code == BUS_ERR_NOT_FOUND)
-        return appr_fail (err, BUS_ERR_NOT_FOUND, "no tool %s", id);
+        return bus_err_set (err, BUS_ERR_NOT_FOUND, "no tool %s", id);
     *registry = NULL;
-    return appr_fail (err, BUS_ERR_NOT_FOUND, "tool %s has no review on record (the "
+    return bus_err_set (err, BUS_ERR_NOT_FOUND, "tool %s has no review on record (the "
                       "registry did not answer to tell a draft from an unknown id)", id);
 }
 
@@ -193,7 +193,7 @@ static int
 s_decide (service_t **registry, approval_t *self, appr_kind_t kind, const char *id,
           appr_action_t action, const char *reason, const char *by,
           const char *code_hash, const char **status, char tool_id [APPR_ID_LEN + 1],
-          char server_id [APPR_ID_LEN + 1], appr_err_t *err)
+          char server_id [APPR_ID_LEN + 1], bus_err_t *err)
 {
     tool_id [0] = server_id [0] = 0;
     if (kind == APPR_KIND_TOOL) {
@@ -211,7 +211,7 @@ s_review (service_t *service, msg_t *request, msgw_t **reply, approval_t *self,
           appr_action_t action)
 {
     const msgpack_object *root = msg_root (request);
-    appr_err_t err = { 0 };
+    bus_err_t err = { 0 };
     appr_kind_t kind;
     char id [APPR_ID_LEN + 1], by [APPR_WHO_MAX + 1], reason [APPR_TEXT_MAX + 1];
     char hash [APPR_HASH_LEN + 1], tool_id [APPR_ID_LEN + 1], server_id [APPR_ID_LEN + 1];
@@ -273,7 +273,7 @@ s_review_bulk (service_t *service, msg_t *request, msgw_t **reply, void *state)
 {
     approval_t *self = state;
     const msgpack_object *root = msg_root (request);
-    appr_err_t err = { 0 };
+    bus_err_t err = { 0 };
     appr_kind_t kind;
     appr_action_t action = APPR_APPROVE;
     char verb [16], by [APPR_WHO_MAX + 1], reason [APPR_TEXT_MAX + 1];
@@ -318,12 +318,12 @@ s_review_bulk (service_t *service, msg_t *request, msgw_t **reply, void *state)
         const msgpack_object *item = &ids->via.array.ptr [i];
         char id [APPR_ID_LEN + 1], tool_id [APPR_ID_LEN + 1], server_id [APPR_ID_LEN + 1];
         const char *status = NULL;
-        appr_err_t one = { 0 };
+        bus_err_t one = { 0 };
         bool valid = item->type == MSGPACK_OBJECT_STR
-                  && appr_uuid_parse (item->via.str.ptr, item->via.str.size, id);
+                  && ids_uuid_parse (item->via.str.ptr, item->via.str.size, id);
         int rc = -1;
         if (!valid)
-            appr_fail (&one, BUS_ERR_BAD_REQUEST, "ids[%u]: must be a UUID", i);
+            bus_err_set (&one, BUS_ERR_BAD_REQUEST, "ids[%u]: must be a UUID", i);
         else
         if (appr_savepoint (self, &one) == 0) {
             rc = s_decide (&registry, self, kind, id, action, reason, by, NULL,
@@ -433,7 +433,7 @@ s_request_activity (service_t *service, const request_in_t *in, msgw_t *created)
 //  Create a request described by `in` (fields already checked) and reply.
 static void
 s_create (service_t *service, approval_t *self, request_in_t *in, msgw_t **reply,
-          appr_err_t *err)
+          bus_err_t *err)
 {
     msgw_t *created = msgw_new ();
     if (!created || appr_begin (self, err)) {
@@ -456,7 +456,7 @@ s_module_request (service_t *service, msg_t *request, msgw_t **reply, void *stat
 {
     approval_t *self = state;
     const msgpack_object *root = msg_root (request);
-    appr_err_t err = { 0 };
+    bus_err_t err = { 0 };
     char tool_id [APPR_ID_LEN + 1], module [MODULES_NAME_MAX + 1];
     char why [APPR_TEXT_MAX + 1], by [APPR_WHO_MAX + 1];
     tool_ref_t tool;
@@ -480,7 +480,7 @@ s_network_request (service_t *service, msg_t *request, msgw_t **reply, void *sta
 {
     approval_t *self = state;
     const msgpack_object *root = msg_root (request);
-    appr_err_t err = { 0 };
+    bus_err_t err = { 0 };
     char tool_id [APPR_ID_LEN + 1], host [HOSTS_MAX + 1];
     char why [APPR_TEXT_MAX + 1], by [APPR_WHO_MAX + 1];
     int port = 0;
@@ -506,7 +506,7 @@ s_admin_add_module (service_t *service, msg_t *request, msgw_t **reply, void *st
 {
     approval_t *self = state;
     const msgpack_object *root = msg_root (request);
-    appr_err_t err = { 0 };
+    bus_err_t err = { 0 };
     char server_id [APPR_ID_LEN + 1], module [MODULES_NAME_MAX + 1];
     char why [APPR_TEXT_MAX + 1], by [APPR_WHO_MAX + 1];
     int why_absent = 0;
@@ -531,7 +531,7 @@ s_admin_add_host (service_t *service, msg_t *request, msgw_t **reply, void *stat
 {
     approval_t *self = state;
     const msgpack_object *root = msg_root (request);
-    appr_err_t err = { 0 };
+    bus_err_t err = { 0 };
     char server_id [APPR_ID_LEN + 1], host [HOSTS_MAX + 1];
     char why [APPR_TEXT_MAX + 1], by [APPR_WHO_MAX + 1];
     int port = 0, why_absent = 0;
@@ -560,7 +560,7 @@ s_pending_list (service_t *service, msg_t *request, msgw_t **reply, void *state)
     (void) service;
     (void) request;
     approval_t *self = state;
-    appr_err_t err = { 0 };
+    bus_err_t err = { 0 };
     size_t tools = 0, modules = 0, network = 0;
     msgw_t *w = msgw_new ();
     if (!w)
@@ -600,7 +600,7 @@ s_requests_list (service_t *service, msg_t *request, msgw_t **reply, void *state
     (void) service;
     approval_t *self = state;
     const msgpack_object *root = msg_root (request);
-    appr_err_t err = { 0 };
+    bus_err_t err = { 0 };
     appr_kind_t kind;
     char status [24], server_id [APPR_ID_LEN + 1], tool_id [APPR_ID_LEN + 1];
     bool has_server = msg_map_get (root, "server_id") != NULL;
@@ -667,7 +667,7 @@ s_effective (service_t *service, msg_t *request, msgw_t **reply, void *state)
     (void) request;
     approval_t *self = state;
     if (self->stale) {
-        appr_err_t err = { 0 };
+        bus_err_t err = { 0 };
         if (effective_rebuild (self->effective, self->db, &self->policy,
                                self->revision, &err) == 0)
             self->stale = false;
@@ -692,7 +692,7 @@ s_policy_set (service_t *service, msg_t *request, msgw_t **reply, void *state)
 {
     approval_t *self = state;
     const msgpack_object *root = msg_root (request);
-    appr_err_t err = { 0 };
+    bus_err_t err = { 0 };
     char name [40], value [POLICY_VALUE_MAX], by [APPR_WHO_MAX + 1], now [APPR_TIME_LEN + 1];
     if (fields_text (root, "key", true, sizeof name - 1, true, name, &err)
     ||  fields_who (root, "changed_by", NULL, by, &err)) {
@@ -702,17 +702,17 @@ s_policy_set (service_t *service, msg_t *request, msgw_t **reply, void *state)
     int key = policy_key (name);
     const msgpack_object *given = msg_map_get (root, "value");
     if (key < 0)
-        appr_fail (&err, BUS_ERR_BAD_REQUEST, "key: unknown setting '%s'", name);
+        bus_err_set (&err, BUS_ERR_BAD_REQUEST, "key: unknown setting '%s'", name);
     else
     if (!given)
-        appr_fail (&err, BUS_ERR_BAD_REQUEST, "value: required");
+        bus_err_set (&err, BUS_ERR_BAD_REQUEST, "value: required");
     if (key < 0 || !given
     ||  policy_parse_value (key, given, value, &err)
     ||  appr_begin (self, &err)) {
         s_error (reply, &err);
         return;
     }
-    appr_now (now);
+    ids_now_iso (now);
     if (s_end (service, self, policy_store (self->db, key, value, by, now, &err),
                NULL, NULL, &err)) {
         s_error (reply, &err);
@@ -731,7 +731,7 @@ s_policy_profile (service_t *service, msg_t *request, msgw_t **reply, void *stat
 {
     approval_t *self = state;
     const msgpack_object *root = msg_root (request);
-    appr_err_t err = { 0 };
+    bus_err_t err = { 0 };
     char name [24], by [APPR_WHO_MAX + 1], now [APPR_TIME_LEN + 1];
     policy_t wanted = self->policy;
     if (fields_text (root, "name", true, sizeof name - 1, true, name, &err)
@@ -741,7 +741,7 @@ s_policy_profile (service_t *service, msg_t *request, msgw_t **reply, void *stat
         s_error (reply, &err);
         return;
     }
-    appr_now (now);
+    ids_now_iso (now);
     int rc = 0;
     json_t *changed = json_object ();
     for (int key = 0; key < POLICY_COUNT && rc == 0; key++)

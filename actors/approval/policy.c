@@ -146,7 +146,7 @@ s_check_text (int key, const char *text, size_t len)
 
 int
 policy_parse_value (int key, const msgpack_object *value, char *out,
-                    appr_err_t *err)
+                    bus_err_t *err)
 {
     const setting_def_t *def = &s_settings [key];
     if (s_is_int (key)) {
@@ -157,11 +157,11 @@ policy_parse_value (int key, const msgpack_object *value, char *out,
         if (value->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
             n = value->via.i64;
         else
-            return appr_fail (err, BUS_ERR_BAD_REQUEST, "value: %s takes an integer "
+            return bus_err_set (err, BUS_ERR_BAD_REQUEST, "value: %s takes an integer "
                               "from %lld to %lld", def->name, (long long) def->min,
                               (long long) def->max);
         if (n < def->min || n > def->max)
-            return appr_fail (err, BUS_ERR_BAD_REQUEST, "value: %s must be from "
+            return bus_err_set (err, BUS_ERR_BAD_REQUEST, "value: %s must be from "
                               "%lld to %lld", def->name, (long long) def->min,
                               (long long) def->max);
         snprintf (out, POLICY_VALUE_MAX, "%lld", (long long) n);
@@ -169,7 +169,7 @@ policy_parse_value (int key, const msgpack_object *value, char *out,
     }
     if (value->type != MSGPACK_OBJECT_STR
     ||  s_check_text (key, value->via.str.ptr, value->via.str.size))
-        return appr_fail (err, BUS_ERR_BAD_REQUEST, "value: %s must be \"%s\" or \"%s\"",
+        return bus_err_set (err, BUS_ERR_BAD_REQUEST, "value: %s must be \"%s\" or \"%s\"",
                           def->name, def->values [0], def->values [1]);
     memcpy (out, value->via.str.ptr, value->via.str.size);
     out [value->via.str.size] = 0;
@@ -202,7 +202,7 @@ policy_profile_of (const policy_t *self)
 }
 
 int
-policy_profile_apply (const char *name, policy_t *self, appr_err_t *err)
+policy_profile_apply (const char *name, policy_t *self, bus_err_t *err)
 {
     for (size_t p = 0; p < PROFILE_COUNT; p++)
         if (strcmp (s_profiles [p].name, name) == 0) {
@@ -211,7 +211,7 @@ policy_profile_apply (const char *name, policy_t *self, appr_err_t *err)
                           s_profiles [p].values [i]);
             return 0;
         }
-    return appr_fail (err, BUS_ERR_BAD_REQUEST,
+    return bus_err_set (err, BUS_ERR_BAD_REQUEST,
                       "name: must be strict, balanced or permissive");
 }
 
@@ -229,14 +229,14 @@ policy_encode (const policy_t *self, msgw_t *w)
 }
 
 int
-policy_load (sqlite3 *db, policy_t *self, appr_err_t *err)
+policy_load (sqlite3 *db, policy_t *self, bus_err_t *err)
 {
     policy_defaults (self);
     sqlite3_stmt *stmt = NULL;
     if (sqlite3_prepare_v2 (db, "SELECT key, value FROM settings", -1, &stmt,
                             NULL) != SQLITE_OK) {
         sqlite3_finalize (stmt);
-        return appr_fail (err, BUS_ERR_INTERNAL, "settings: %s", sqlite3_errmsg (db));
+        return bus_err_set (err, BUS_ERR_INTERNAL, "settings: %s", sqlite3_errmsg (db));
     }
     int rc;
     while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
@@ -255,13 +255,13 @@ policy_load (sqlite3 *db, policy_t *self, appr_err_t *err)
     }
     sqlite3_finalize (stmt);
     if (rc != SQLITE_DONE)
-        return appr_fail (err, BUS_ERR_INTERNAL, "settings: %s", sqlite3_errmsg (db));
+        return bus_err_set (err, BUS_ERR_INTERNAL, "settings: %s", sqlite3_errmsg (db));
     return 0;
 }
 
 int
 policy_store (sqlite3 *db, int key, const char *value, const char *changed_by,
-              const char *now, appr_err_t *err)
+              const char *now, bus_err_t *err)
 {
     sqlite3_stmt *stmt = NULL;
     int rc = sqlite3_prepare_v2 (db,
@@ -279,7 +279,7 @@ policy_store (sqlite3 *db, int key, const char *value, const char *changed_by,
     sqlite3_finalize (stmt);
     if (rc != SQLITE_DONE) {
         log_error ("settings: storing %s: %s", s_settings [key].name, sqlite3_errmsg (db));
-        return appr_fail (err, BUS_ERR_INTERNAL, "database error");
+        return bus_err_set (err, BUS_ERR_INTERNAL, "database error");
     }
     return 0;
 }

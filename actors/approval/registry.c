@@ -42,14 +42,14 @@ s_field (const msgpack_object *tool, const char *key, char *out, size_t outsize)
 
 int
 registry_tool_get (service_t *service, const char *tool_id, tool_ref_t *tool,
-                   appr_err_t *err)
+                   bus_err_t *err)
 {
     bus_client_t *client = service_client (service);
     if (!client)
-        return appr_fail (err, BUS_ERR_UNAVAILABLE, "registry unavailable: no bus client");
+        return bus_err_set (err, BUS_ERR_UNAVAILABLE, "registry unavailable: no bus client");
     msgw_t *request = msgw_new ();
     if (!request)
-        return appr_fail (err, BUS_ERR_INTERNAL, "out of memory");
+        return bus_err_set (err, BUS_ERR_INTERNAL, "out of memory");
     msgw_map (request, 2);
     msgw_kv_str (request, "op", "tool.get");
     msgw_kv_str (request, "tool_id", tool_id);
@@ -57,25 +57,25 @@ registry_tool_get (service_t *service, const char *tool_id, tool_ref_t *tool,
                                        msgw_size (request), registry_timeout_ms ());
     msgw_destroy (&request);
     if (!reply)
-        return appr_fail (err, BUS_ERR_UNAVAILABLE, "registry unavailable");
+        return bus_err_set (err, BUS_ERR_UNAVAILABLE, "registry unavailable");
     const char *why = NULL;
     msg_t *body = bus_reply_decode (reply, &why);
     bus_reply_destroy (&reply);
     if (!body) {
         log_warn ("registry: malformed tool.get reply: %s", why ? why : "?");
-        return appr_fail (err, BUS_ERR_INTERNAL, "registry sent a malformed reply");
+        return bus_err_set (err, BUS_ERR_INTERNAL, "registry sent a malformed reply");
     }
     int result = 0;
     bus_error_t code = msg_error_code (body);
     if (code == BUS_ERR_NOT_FOUND)
-        result = appr_fail (err, BUS_ERR_NOT_FOUND, "tool %s not found", tool_id);
+        result = bus_err_set (err, BUS_ERR_NOT_FOUND, "tool %s not found", tool_id);
     else
     if (code == BUS_ERR_BAD_REQUEST)
-        result = appr_fail (err, BUS_ERR_BAD_REQUEST, "registry: %.200s",
+        result = bus_err_set (err, BUS_ERR_BAD_REQUEST, "registry: %.200s",
                             msg_error_message (body));
     else
     if (code != BUS_ERR_NONE)
-        result = appr_fail (err, BUS_ERR_UNAVAILABLE, "registry unavailable (%s)",
+        result = bus_err_set (err, BUS_ERR_UNAVAILABLE, "registry unavailable (%s)",
                             bus_error_name (code));
     else {
         const msgpack_object *map = NULL;
@@ -86,16 +86,16 @@ registry_tool_get (service_t *service, const char *tool_id, tool_ref_t *tool,
         memset (tool, 0, sizeof *tool);
         if (msg_get_map (msg_root (body), "tool", &map) != MSG_FIELD_OK
         ||  !s_field (map, "id", id, sizeof id)
-        ||  !appr_uuid_parse (id, strlen (id), tool->id)
+        ||  !ids_uuid_parse (id, strlen (id), tool->id)
         ||  strcmp (tool->id, tool_id) != 0
         ||  !s_field (map, "server_id", server_id, sizeof server_id)
-        ||  !appr_uuid_parse (server_id, strlen (server_id), tool->server_id)
+        ||  !ids_uuid_parse (server_id, strlen (server_id), tool->server_id)
         ||  !s_field (map, "name", tool->name, sizeof tool->name)
         ||  msg_get_str (map, "code_hash", &hash, &hash_len) != MSG_FIELD_OK
         ||  !s_hex64 (hash, hash_len)) {
             log_warn ("registry: tool.get reply for %s lacks id, server_id, name "
                       "or a SHA-256 code_hash", tool_id);
-            result = appr_fail (err, BUS_ERR_INTERNAL,
+            result = bus_err_set (err, BUS_ERR_INTERNAL,
                                 "registry sent an incomplete tool record");
         }
         else

@@ -44,7 +44,7 @@ s_noun (appr_kind_t kind)
 //  resource (module or host), ?3 port or NULL. 1 yes, 0 no, -1 + err.
 static int
 s_exists (approval_t *self, const char *sql, const char *who,
-          const char *resource, int port, appr_err_t *err)
+          const char *resource, int port, bus_err_t *err)
 {
     sqlite3_stmt *stmt = appr_prepare (self, sql, err);
     if (!stmt)
@@ -67,19 +67,19 @@ s_exists (approval_t *self, const char *sql, const char *who,
 }
 
 static int
-s_refusals_module (approval_t *self, const request_in_t *in, appr_err_t *err)
+s_refusals_module (approval_t *self, const request_in_t *in, bus_err_t *err)
 {
     if (modules_is_forbidden (in->module))
-        return appr_fail (err, BUS_ERR_FORBIDDEN, "module %s is forbidden: it can "
+        return bus_err_set (err, BUS_ERR_FORBIDDEN, "module %s is forbidden: it can "
                           "never be imported by a tool", in->module);
     if (modules_is_default (in->module))
-        return appr_fail (err, BUS_ERR_CONFLICT, "module %s is allowed by default",
+        return bus_err_set (err, BUS_ERR_CONFLICT, "module %s is allowed by default",
                           in->module);
     int hit = s_exists (self, "SELECT 1 FROM module_requests WHERE server_id = ?1"
                         " AND module_name = ?2 AND status = 'approved'",
                         in->server_id, in->module, 0, err);
     if (hit)
-        return hit < 0 ? -1 : appr_fail (err, BUS_ERR_CONFLICT, "module %s is "
+        return hit < 0 ? -1 : bus_err_set (err, BUS_ERR_CONFLICT, "module %s is "
                                          "already allowed for this server", in->module);
     if (!in->tool_id)
         return 0;
@@ -87,19 +87,19 @@ s_refusals_module (approval_t *self, const request_in_t *in, appr_err_t *err)
                     " AND module_name = ?2 AND status = 'pending'",
                     in->tool_id, in->module, 0, err);
     if (hit)
-        return hit < 0 ? -1 : appr_fail (err, BUS_ERR_CONFLICT, "module %s is "
+        return hit < 0 ? -1 : bus_err_set (err, BUS_ERR_CONFLICT, "module %s is "
                                          "already pending for this tool", in->module);
     hit = s_exists (self, "SELECT 1 FROM module_requests WHERE tool_id = ?1"
                     " AND module_name = ?2 AND status = 'rejected'",
                     in->tool_id, in->module, 0, err);
     if (hit)
-        return hit < 0 ? -1 : appr_fail (err, BUS_ERR_CONFLICT, "module %s was "
+        return hit < 0 ? -1 : bus_err_set (err, BUS_ERR_CONFLICT, "module %s was "
                                          "rejected for this tool before", in->module);
     return 0;
 }
 
 static int
-s_refusals_network (approval_t *self, const request_in_t *in, appr_err_t *err)
+s_refusals_network (approval_t *self, const request_in_t *in, bus_err_t *err)
 {
     char entry [HOSTS_ENTRY_MAX];
     hosts_entry (in->host, in->port, entry, sizeof entry);
@@ -108,7 +108,7 @@ s_refusals_network (approval_t *self, const request_in_t *in, appr_err_t *err)
                         " AND (port IS NULL OR port IS ?3)",
                         in->server_id, in->host, in->port, err);
     if (hit)
-        return hit < 0 ? -1 : appr_fail (err, BUS_ERR_CONFLICT, "%s is already "
+        return hit < 0 ? -1 : bus_err_set (err, BUS_ERR_CONFLICT, "%s is already "
                                          "allowed for this server", entry);
     if (!in->tool_id)
         return 0;
@@ -116,14 +116,14 @@ s_refusals_network (approval_t *self, const request_in_t *in, appr_err_t *err)
                     " AND host = ?2 AND port IS ?3 AND status = 'pending'",
                     in->tool_id, in->host, in->port, err);
     if (hit)
-        return hit < 0 ? -1 : appr_fail (err, BUS_ERR_CONFLICT, "%s is already "
+        return hit < 0 ? -1 : bus_err_set (err, BUS_ERR_CONFLICT, "%s is already "
                                          "pending for this tool", entry);
     hit = s_exists (self, "SELECT 1 FROM network_requests WHERE tool_id = ?1"
                     " AND host = ?2 AND status = 'rejected'"
                     " AND (port IS NULL OR port IS ?3)",
                     in->tool_id, in->host, in->port, err);
     if (hit)
-        return hit < 0 ? -1 : appr_fail (err, BUS_ERR_CONFLICT, "%s was rejected "
+        return hit < 0 ? -1 : bus_err_set (err, BUS_ERR_CONFLICT, "%s was rejected "
                                          "for this tool before", entry);
     return 0;
 }
@@ -131,7 +131,7 @@ s_refusals_network (approval_t *self, const request_in_t *in, appr_err_t *err)
 //  Encode the row with `id` as a map appended to w.
 static int
 s_row (approval_t *self, appr_kind_t kind, const char *id, msgw_t *w,
-       appr_err_t *err)
+       bus_err_t *err)
 {
     sqlite3_stmt *stmt = appr_prepare (self, kind == APPR_KIND_MODULE
         ? "SELECT id, tool_id, server_id, module_name, justification, requested_by,"
@@ -152,7 +152,7 @@ s_row (approval_t *self, appr_kind_t kind, const char *id, msgw_t *w,
 
 int
 requests_create (approval_t *self, const request_in_t *in, msgw_t *w,
-                 appr_err_t *err)
+                 bus_err_t *err)
 {
     bool module = in->kind == APPR_KIND_MODULE;
     if ((module ? s_refusals_module : s_refusals_network) (self, in, err))
@@ -169,8 +169,8 @@ requests_create (approval_t *self, const request_in_t *in, msgw_t *w,
         reviewed_by = "auto_approve";
     }
     char id [APPR_ID_LEN + 1], now [APPR_TIME_LEN + 1];
-    appr_uuid (id);
-    appr_now (now);
+    ids_uuid4 (id);
+    ids_now_iso (now);
     sqlite3_stmt *stmt = appr_prepare (self, module
         ? "INSERT INTO module_requests (id, tool_id, server_id, module_name,"
           " justification, requested_by, status, reviewed_at, reviewed_by, created_at)"
@@ -199,7 +199,7 @@ requests_create (approval_t *self, const request_in_t *in, msgw_t *w,
     int rc = sqlite3_step (stmt);
     sqlite3_finalize (stmt);
     if (rc == SQLITE_CONSTRAINT_UNIQUE)
-        return appr_fail (err, BUS_ERR_CONFLICT, "already pending for this tool");
+        return bus_err_set (err, BUS_ERR_CONFLICT, "already pending for this tool");
     if (rc != SQLITE_DONE)
         return appr_db_fail (self, err, "request insert");
     return s_row (self, in->kind, id, w, err);
@@ -209,7 +209,7 @@ int
 requests_decide (approval_t *self, appr_kind_t kind, const char *id,
                  appr_action_t action, const char *reason,
                  const char *reviewed_by, const char **status,
-                 char server_id [APPR_ID_LEN + 1], appr_err_t *err)
+                 char server_id [APPR_ID_LEN + 1], bus_err_t *err)
 {
     bool module = kind == APPR_KIND_MODULE;
     char sql [256];
@@ -228,24 +228,24 @@ requests_decide (approval_t *self, appr_kind_t kind, const char *id,
     }
     sqlite3_finalize (stmt);
     if (rc == SQLITE_DONE)
-        return appr_fail (err, BUS_ERR_NOT_FOUND, "%s %s not found", s_noun (kind), id);
+        return bus_err_set (err, BUS_ERR_NOT_FOUND, "%s %s not found", s_noun (kind), id);
     if (rc != SQLITE_ROW)
         return appr_db_fail (self, err, "request lookup");
 
     const char *from = action == APPR_REVOKE ? "approved" : "pending";
     if (strcmp (current, from) != 0) {
         if (action == APPR_APPROVE && strcmp (current, "approved") == 0)
-            return appr_fail (err, BUS_ERR_CONFLICT, "%s %s is already approved",
+            return bus_err_set (err, BUS_ERR_CONFLICT, "%s %s is already approved",
                               s_noun (kind), id);
-        return appr_fail (err, BUS_ERR_CONFLICT, "%s %s is not %s (it is %s)",
+        return bus_err_set (err, BUS_ERR_CONFLICT, "%s %s is not %s (it is %s)",
                           s_noun (kind), id, from, current);
     }
     if (action == APPR_APPROVE && module && modules_is_forbidden (resource))
-        return appr_fail (err, BUS_ERR_FORBIDDEN, "module %s is forbidden: it can "
+        return bus_err_set (err, BUS_ERR_FORBIDDEN, "module %s is forbidden: it can "
                           "never be imported by a tool", resource);
 
     char now [APPR_TIME_LEN + 1];
-    appr_now (now);
+    ids_now_iso (now);
     const char *set =
         action == APPR_APPROVE
         ? "status = 'approved', reviewed_at = ?1, reviewed_by = ?2, rejection_reason = NULL"
@@ -268,7 +268,7 @@ requests_decide (approval_t *self, appr_kind_t kind, const char *id,
     rc = sqlite3_step (stmt);
     sqlite3_finalize (stmt);
     if (rc == SQLITE_CONSTRAINT_UNIQUE)
-        return appr_fail (err, BUS_ERR_CONFLICT, "%s %s: the same tool already has "
+        return bus_err_set (err, BUS_ERR_CONFLICT, "%s %s: the same tool already has "
                           "this pending", s_noun (kind), id);
     if (rc != SQLITE_DONE)
         return appr_db_fail (self, err, "request update");
@@ -280,7 +280,7 @@ requests_decide (approval_t *self, appr_kind_t kind, const char *id,
 int
 requests_list (approval_t *self, appr_kind_t kind, const char *status,
                const char *server_id, const char *tool_id, int limit,
-               msgw_t *w, size_t *count, appr_err_t *err)
+               msgw_t *w, size_t *count, bus_err_t *err)
 {
     char sql [640];
     snprintf (sql, sizeof sql,

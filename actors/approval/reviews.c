@@ -38,7 +38,7 @@
 //  1 found (copied into out), 0 none, -1 + err.
 static int
 s_lookup (approval_t *self, const char *sql, const char *tool_id,
-          const char *code_hash, char *out, size_t outsize, appr_err_t *err)
+          const char *code_hash, char *out, size_t outsize, bus_err_t *err)
 {
     sqlite3_stmt *stmt = appr_prepare (self, sql, err);
     if (!stmt)
@@ -63,7 +63,7 @@ s_lookup (approval_t *self, const char *sql, const char *tool_id,
 //  Run a statement whose parameters are all texts (NULL binds NULL).
 static int
 s_exec (approval_t *self, const char *sql, const char *const *params,
-        int count, appr_err_t *err)
+        int count, bus_err_t *err)
 {
     sqlite3_stmt *stmt = appr_prepare (self, sql, err);
     if (!stmt)
@@ -80,7 +80,7 @@ s_exec (approval_t *self, const char *sql, const char *const *params,
 int
 reviews_publish (approval_t *self, const tool_ref_t *tool, const char *notes,
                  const char *requested_by, const char **status,
-                 const char **message, appr_err_t *err)
+                 const char **message, bus_err_t *err)
 {
     char current [32];
     int found = s_lookup (self, "SELECT status FROM tool_reviews"
@@ -89,10 +89,10 @@ reviews_publish (approval_t *self, const tool_ref_t *tool, const char *notes,
     if (found < 0)
         return -1;
     if (found && strcmp (current, "pending_review") == 0)
-        return appr_fail (err, BUS_ERR_CONFLICT, "tool %s is already pending review",
+        return bus_err_set (err, BUS_ERR_CONFLICT, "tool %s is already pending review",
                           tool->name);
     if (found && strcmp (current, "approved") == 0)
-        return appr_fail (err, BUS_ERR_CONFLICT, "tool %s is already approved",
+        return bus_err_set (err, BUS_ERR_CONFLICT, "tool %s is already approved",
                           tool->name);
 
     //  draft or rejected: an older pending review of other code is superseded
@@ -104,8 +104,8 @@ reviews_publish (approval_t *self, const tool_ref_t *tool, const char *notes,
 
     bool automatic = policy_is (&self->policy, POLICY_TOOL_APPROVAL_MODE, "auto_approve");
     char id [APPR_ID_LEN + 1], now [APPR_TIME_LEN + 1];
-    appr_uuid (id);
-    appr_now (now);
+    ids_uuid4 (id);
+    ids_now_iso (now);
     const char *params [] = {
         id, tool->id, tool->server_id, tool->name, tool->code_hash,
         automatic ? "approved" : "pending_review", notes, requested_by, now,
@@ -134,7 +134,7 @@ reviews_publish (approval_t *self, const tool_ref_t *tool, const char *notes,
 
 static int
 s_not_pending (approval_t *self, const char *tool_id, appr_action_t action,
-               appr_err_t *err)
+               bus_err_t *err)
 {
     char any [8];
     int reviewed = s_lookup (self, "SELECT 'yes' FROM tool_reviews WHERE tool_id = ?",
@@ -142,7 +142,7 @@ s_not_pending (approval_t *self, const char *tool_id, appr_action_t action,
     if (reviewed < 0)
         return -1;
     if (!reviewed)      //  a draft or an unknown id: ops.c asks the registry
-        return appr_fail (err, BUS_ERR_NOT_FOUND, "tool %s has no review on record",
+        return bus_err_set (err, BUS_ERR_NOT_FOUND, "tool %s has no review on record",
                           tool_id);
     //  the newest review says where the tool stands; an older approval of
     //  other code does not make the current code "already approved"
@@ -153,14 +153,14 @@ s_not_pending (approval_t *self, const char *tool_id, appr_action_t action,
     if (approved < 0)
         return -1;
     if (approved && action == APPR_APPROVE)
-        return appr_fail (err, BUS_ERR_CONFLICT, "tool %s is already approved "
+        return bus_err_set (err, BUS_ERR_CONFLICT, "tool %s is already approved "
                           "(if its code changed since, the new code must be submitted first)", tool_id);
-    return appr_fail (err, BUS_ERR_CONFLICT, "tool %s is not pending review", tool_id);
+    return bus_err_set (err, BUS_ERR_CONFLICT, "tool %s is not pending review", tool_id);
 }
 
 static int
 s_revoke (approval_t *self, const char *tool_id, const char *reviewed_by,
-          const char *code_hash, const char **status, appr_err_t *err)
+          const char *code_hash, const char **status, bus_err_t *err)
 {
     char target [APPR_ID_LEN + 1], pending [APPR_ID_LEN + 1];
     int found = code_hash
@@ -174,7 +174,7 @@ s_revoke (approval_t *self, const char *tool_id, const char *reviewed_by,
     if (found < 0)
         return -1;
     if (!found)
-        return appr_fail (err, BUS_ERR_CONFLICT, code_hash
+        return bus_err_set (err, BUS_ERR_CONFLICT, code_hash
                           ? "tool %s is not approved for that code"
                           : "tool %s is not approved", tool_id);
     int has_pending = s_lookup (self, "SELECT id FROM tool_reviews WHERE tool_id = ?"
@@ -183,7 +183,7 @@ s_revoke (approval_t *self, const char *tool_id, const char *reviewed_by,
     if (has_pending < 0)
         return -1;
     char now [APPR_TIME_LEN + 1];
-    appr_now (now);
+    ids_now_iso (now);
     //  older approvals of the tool lose theirs too (revoking the tool)
     if (!code_hash) {
         const char *others [] = { now, reviewed_by, REVOKED_REASON, tool_id, target };
@@ -215,7 +215,7 @@ s_revoke (approval_t *self, const char *tool_id, const char *reviewed_by,
 int
 reviews_decide (approval_t *self, const char *tool_id, appr_action_t action,
                 const char *reason, const char *reviewed_by,
-                const char *code_hash, const char **status, appr_err_t *err)
+                const char *code_hash, const char **status, bus_err_t *err)
 {
     if (action == APPR_REVOKE)
         return s_revoke (self, tool_id, reviewed_by, code_hash, status, err);
@@ -229,11 +229,11 @@ reviews_decide (approval_t *self, const char *tool_id, appr_action_t action,
     if (!found)
         return s_not_pending (self, tool_id, action, err);
     if (code_hash && strcmp (code_hash, pending_hash) != 0)
-        return appr_fail (err, BUS_ERR_CONFLICT, "tool %s: the code under review "
+        return bus_err_set (err, BUS_ERR_CONFLICT, "tool %s: the code under review "
                           "(%.12s...) is not the code_hash given (%.12s...)", tool_id,
                           pending_hash, code_hash);
     char now [APPR_TIME_LEN + 1];
-    appr_now (now);
+    ids_now_iso (now);
     if (action == APPR_APPROVE) {
         const char *params [] = { now, reviewed_by, tool_id };
         *status = "approved";
@@ -252,7 +252,7 @@ reviews_decide (approval_t *self, const char *tool_id, appr_action_t action,
 
 int
 reviews_tool_of_review (approval_t *self, const char *review_id,
-                        char tool_id [APPR_ID_LEN + 1], appr_err_t *err)
+                        char tool_id [APPR_ID_LEN + 1], bus_err_t *err)
 {
     return s_lookup (self, "SELECT tool_id FROM tool_reviews WHERE id = ?", review_id,
                      NULL, tool_id, APPR_ID_LEN + 1, err);
@@ -260,7 +260,7 @@ reviews_tool_of_review (approval_t *self, const char *review_id,
 
 int
 reviews_status (approval_t *self, const tool_ref_t *tool, msgw_t *reply,
-                appr_err_t *err)
+                bus_err_t *err)
 {
     static const char *fields [] = {
         "requested_at", "requested_by", "approved_at", "approved_by",
@@ -305,7 +305,7 @@ reviews_status (approval_t *self, const tool_ref_t *tool, msgw_t *reply,
 int
 reviews_list (approval_t *self, const char *status, const char *server_id,
               const char *tool_id, int limit, msgw_t *w, size_t *count,
-              appr_err_t *err)
+              bus_err_t *err)
 {
     sqlite3_stmt *stmt = appr_prepare (self,
         "SELECT id, tool_id, server_id, tool_name AS name, code_hash, status,"

@@ -26,75 +26,14 @@
 #include "migrate.h"
 
 int
-appr_fail (appr_err_t *err, bus_error_t code, const char *fmt, ...)
-{
-    err->code = code;
-    va_list args;
-    va_start (args, fmt);
-    vsnprintf (err->message, sizeof err->message, fmt, args);
-    va_end (args);
-    return -1;
-}
-
-int
-appr_db_fail (approval_t *self, appr_err_t *err, const char *what)
+appr_db_fail (approval_t *self, bus_err_t *err, const char *what)
 {
     log_error ("database: %s: %s", what, sqlite3_errmsg (self->db));
-    return appr_fail (err, BUS_ERR_INTERNAL, "database error");
-}
-
-void
-appr_now (char buf [APPR_TIME_LEN + 1])
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_REALTIME, &ts);
-    struct tm tm;
-    gmtime_r (&ts.tv_sec, &tm);
-    char seconds [32];
-    if (strftime (seconds, sizeof seconds, "%Y-%m-%dT%H:%M:%S", &tm) != 19)
-        snprintf (seconds, sizeof seconds, "1970-01-01T00:00:00");
-    snprintf (buf, APPR_TIME_LEN + 1, "%.19s.%03uZ", seconds,
-              (unsigned) (ts.tv_nsec / 1000000) % 1000u);
-}
-
-void
-appr_uuid (char buf [APPR_ID_LEN + 1])
-{
-    uint8_t b [16];
-    randombytes_buf (b, sizeof b);
-    b [6] = (uint8_t) ((b [6] & 0x0f) | 0x40);     //  version 4
-    b [8] = (uint8_t) ((b [8] & 0x3f) | 0x80);     //  RFC 4122 variant
-    snprintf (buf, APPR_ID_LEN + 1,
-              "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-              b [0], b [1], b [2], b [3], b [4], b [5], b [6], b [7],
-              b [8], b [9], b [10], b [11], b [12], b [13], b [14], b [15]);
-}
-
-bool
-appr_uuid_parse (const char *text, size_t len, char out [APPR_ID_LEN + 1])
-{
-    if (len != APPR_ID_LEN)
-        return false;
-    for (size_t i = 0; i < len; i++) {
-        char c = text [i];
-        if (i == 8 || i == 13 || i == 18 || i == 23) {
-            if (c != '-')
-                return false;
-        }
-        else
-        if (c >= 'A' && c <= 'F')
-            c = (char) (c - 'A' + 'a');
-        else
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-            return false;
-        out [i] = c;
-    }
-    out [len] = 0;
-    return true;
+    return bus_err_set (err, BUS_ERR_INTERNAL, "database error");
 }
 
 sqlite3_stmt *
-appr_prepare (approval_t *self, const char *sql, appr_err_t *err)
+appr_prepare (approval_t *self, const char *sql, bus_err_t *err)
 {
     sqlite3_stmt *stmt = NULL;
     if (sqlite3_prepare_v2 (self->db, sql, -1, &stmt, NULL) != SQLITE_OK) {
@@ -144,11 +83,11 @@ appr_row_map (sqlite3_stmt *stmt, msgw_t *w)
 
 int
 appr_rows (approval_t *self, sqlite3_stmt *stmt, msgw_t *w, size_t *count,
-           appr_err_t *err)
+           bus_err_t *err)
 {
     msgw_t *items = msgw_new ();
     if (!items)
-        return appr_fail (err, BUS_ERR_INTERNAL, "out of memory");
+        return bus_err_set (err, BUS_ERR_INTERNAL, "out of memory");
     size_t n = 0;
     int rc;
     while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
@@ -168,7 +107,7 @@ appr_rows (approval_t *self, sqlite3_stmt *stmt, msgw_t *w, size_t *count,
 }
 
 static int
-s_exec (approval_t *self, const char *sql, appr_err_t *err)
+s_exec (approval_t *self, const char *sql, bus_err_t *err)
 {
     if (sqlite3_exec (self->db, sql, NULL, NULL, NULL) != SQLITE_OK)
         return appr_db_fail (self, err, sql);
@@ -176,7 +115,7 @@ s_exec (approval_t *self, const char *sql, appr_err_t *err)
 }
 
 int
-appr_begin (approval_t *self, appr_err_t *err)
+appr_begin (approval_t *self, bus_err_t *err)
 {
     if (s_exec (self, "BEGIN IMMEDIATE", err))
         return -1;
@@ -193,7 +132,7 @@ appr_rollback (approval_t *self)
 }
 
 int
-appr_savepoint (approval_t *self, appr_err_t *err)
+appr_savepoint (approval_t *self, bus_err_t *err)
 {
     return s_exec (self, "SAVEPOINT one", err);
 }
@@ -210,7 +149,7 @@ appr_release (approval_t *self, bool keep)
 static void
 s_refresh (approval_t *self)
 {
-    appr_err_t err;
+    bus_err_t err;
     policy_t policy;
     if (policy_load (self->db, &policy, &err) == 0)
         self->policy = policy;
@@ -226,7 +165,7 @@ s_refresh (approval_t *self)
 }
 
 int
-appr_commit (approval_t *self, appr_err_t *err)
+appr_commit (approval_t *self, bus_err_t *err)
 {
     sqlite3_stmt *stmt = appr_prepare (self,
         "UPDATE approval_revision SET revision = revision + 1 WHERE id = 1"
@@ -323,7 +262,7 @@ approval_new (const char *db_path, char *err, size_t errlen)
         log_info ("database %s: applied %d migration(s)", db_path, applied);
     if (s_check_schema (self, err, errlen))
         goto fail;
-    appr_err_t e;
+    bus_err_t e;
     if (policy_load (self->db, &self->policy, &e)) {
         snprintf (err, errlen, "loading the policy: %s", e.message);
         goto fail;

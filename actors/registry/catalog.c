@@ -79,11 +79,11 @@ catalog_destroy (catalog_t **self_p)
 }
 
 int
-catalog_rebuild (catalog_t *self, sqlite3 *db, int64_t revision, reg_err_t *err)
+catalog_rebuild (catalog_t *self, sqlite3 *db, int64_t revision, bus_err_t *err)
 {
     sqlite3_stmt *stmt = NULL;
     if (sqlite3_prepare_v2 (db, s_sql_catalog, -1, &stmt, NULL) != SQLITE_OK)
-        return reg_fail (err, BUS_ERR_INTERNAL, "catalog: %s", sqlite3_errmsg (db));
+        return bus_err_set (err, BUS_ERR_INTERNAL, "catalog: %s", sqlite3_errmsg (db));
     msgw_t *items = msgw_new ();
     size_t count = 0;
     int rc;
@@ -113,7 +113,7 @@ catalog_rebuild (catalog_t *self, sqlite3 *db, int64_t revision, reg_err_t *err)
         count++;
     }
     if (rc != SQLITE_DONE) {
-        reg_fail (err, BUS_ERR_INTERNAL, "catalog: %s", sqlite3_errmsg (db));
+        bus_err_set (err, BUS_ERR_INTERNAL, "catalog: %s", sqlite3_errmsg (db));
         sqlite3_finalize (stmt);
         msgw_destroy (&items);
         return -1;

@@ -49,7 +49,7 @@ static const char *const s_change_sources [] = { "llm", "manual", "import", NULL
 //  --- helpers -----------------------------------------------------------------
 
 static void
-s_error (msgw_t **reply, const reg_err_t *err)
+s_error (msgw_t **reply, const bus_err_t *err)
 {
     *reply = msgw_error_new (err->code, err->message);
 }
@@ -102,7 +102,7 @@ s_server_create (service_t *service, msg_t *request, msgw_t **reply, void *state
 {
     registry_t *reg = state;
     const msgpack_object *root = msg_root (request);
-    reg_err_t err;
+    bus_err_t err;
     const char *name, *description;
     size_t name_len, description_len;
     int64_t timeout = REG_TIMEOUT_DEFAULT_MS;
@@ -120,10 +120,10 @@ s_server_create (service_t *service, msg_t *request, msgw_t **reply, void *state
     memcpy (server.name, name, name_len);
     server.description = s_ndup (description, description_len);
     snprintf (server.status, sizeof server.status, "ready");
-    store_now (server.created_at);
+    ids_now_iso (server.created_at);
     memcpy (server.updated_at, server.created_at, sizeof server.updated_at);
     if (ids_uuid4 (server.id))
-        reg_fail (&err, BUS_ERR_INTERNAL, "cannot make an id");
+        bus_err_set (&err, BUS_ERR_INTERNAL, "cannot make an id");
     else
     if (store_server_insert (reg, &server, &err) == 0) {
         log_info ("server %s '%s' created", server.id, server.name);
@@ -144,7 +144,7 @@ s_server_get (service_t *service, msg_t *request, msgw_t **reply, void *state)
 {
     (void) service;
     registry_t *reg = state;
-    reg_err_t err;
+    bus_err_t err;
     char id [REG_ID_LEN + 1];
     server_t server = { 0 };
     tool_t *tools = NULL;
@@ -174,7 +174,7 @@ s_server_list (service_t *service, msg_t *request, msgw_t **reply, void *state)
     (void) service;
     registry_t *reg = state;
     const msgpack_object *root = msg_root (request);
-    reg_err_t err;
+    bus_err_t err;
     int64_t page = 1, page_size = REG_PAGE_SIZE_DEFAULT, total = 0;
     server_t *servers = NULL;
     size_t count = 0;
@@ -201,7 +201,7 @@ static void
 s_server_delete (service_t *service, msg_t *request, msgw_t **reply, void *state)
 {
     registry_t *reg = state;
-    reg_err_t err;
+    bus_err_t err;
     char id [REG_ID_LEN + 1];
     int64_t revision = 0;
     server_t gone = { 0 };
@@ -236,7 +236,7 @@ static void
 s_server_set_status (service_t *service, msg_t *request, msgw_t **reply,
                      registry_t *reg, const char *status)
 {
-    reg_err_t err;
+    bus_err_t err;
     char id [REG_ID_LEN + 1];
     bool changed = false;
     int64_t revision = 0, enabled = 0;
@@ -297,7 +297,7 @@ s_server_stop (service_t *service, msg_t *request, msgw_t **reply, void *state)
 //  from: if the row moved on meanwhile, nothing is written (conflict).
 static int
 s_write_change (service_t *service, registry_t *reg, tool_t *next, int64_t seen,
-                const char *summary, const char *source, reg_err_t *err)
+                const char *summary, const char *source, bus_err_t *err)
 {
     if (store_begin (reg, err))
         return -1;
@@ -305,13 +305,13 @@ s_write_change (service_t *service, registry_t *reg, tool_t *next, int64_t seen,
     int64_t revision = 0;
     int rc = store_tool_get (reg, next->id, &now_row, err);
     if (rc == 0 && now_row.current_version != seen)
-        rc = reg_fail (err, BUS_ERR_CONFLICT, "tool %s changed meanwhile (version "
+        rc = bus_err_set (err, BUS_ERR_CONFLICT, "tool %s changed meanwhile (version "
                        "%lld); read it again and retry", next->id,
                        (long long) now_row.current_version);
     tool_clear (&now_row);
     if (rc == 0) {
         next->current_version = seen + 1;
-        store_now (next->updated_at);
+        ids_now_iso (next->updated_at);
         rc = store_tool_update (reg, next, err);
     }
     if (rc == 0)
@@ -335,7 +335,7 @@ s_tool_create (service_t *service, msg_t *request, msgw_t **reply, void *state)
 {
     registry_t *reg = state;
     const msgpack_object *root = msg_root (request);
-    reg_err_t err;
+    bus_err_t err;
     char server_id [REG_ID_LEN + 1];
     const char *name, *description, *code, *summary;
     size_t name_len, description_len, code_len, summary_len;
@@ -359,7 +359,7 @@ s_tool_create (service_t *service, msg_t *request, msgw_t **reply, void *state)
         return;
     }
     if (code_len == 0) {
-        reg_fail (&err, BUS_ERR_BAD_REQUEST, "python_code: must not be empty");
+        bus_err_set (&err, BUS_ERR_BAD_REQUEST, "python_code: must not be empty");
         s_error (reply, &err);
         return;
     }
@@ -378,7 +378,7 @@ s_tool_create (service_t *service, msg_t *request, msgw_t **reply, void *state)
     int taken = store_tool_name_taken (reg, server_id, tool.name, NULL, &err);
     if (taken) {
         if (taken > 0)
-            reg_fail (&err, BUS_ERR_CONFLICT, "a tool named '%s' already exists on "
+            bus_err_set (&err, BUS_ERR_CONFLICT, "a tool named '%s' already exists on "
                       "server '%s'", tool.name, server.name);
         goto done;
     }
@@ -386,7 +386,7 @@ s_tool_create (service_t *service, msg_t *request, msgw_t **reply, void *state)
                              rc_description == 1 ? &docstring : NULL, &err))
         goto done;
     if (ids_uuid4 (tool.id) || ids_code_hash (code, code_len, tool.code_hash)) {
-        reg_fail (&err, BUS_ERR_INTERNAL, "libsodium is not usable");
+        bus_err_set (&err, BUS_ERR_INTERNAL, "libsodium is not usable");
         goto done;
     }
     memcpy (tool.server_id, server.id, sizeof tool.server_id);
@@ -402,7 +402,7 @@ s_tool_create (service_t *service, msg_t *request, msgw_t **reply, void *state)
     tool.python_code = s_ndup (code, code_len);
     tool.code_len = code_len;
     snprintf (tool.created_by, sizeof tool.created_by, "%s", created_by);
-    store_now (tool.created_at);
+    ids_now_iso (tool.created_at);
     memcpy (tool.updated_at, tool.created_at, sizeof tool.updated_at);
 
     if (store_begin (reg, &err))
@@ -440,7 +440,7 @@ s_tool_get (service_t *service, msg_t *request, msgw_t **reply, void *state)
 {
     (void) service;
     registry_t *reg = state;
-    reg_err_t err;
+    bus_err_t err;
     char id [REG_ID_LEN + 1];
     tool_t tool = { 0 };
     if (field_id (msg_root (request), "tool_id", true, id, &err) < 0
@@ -459,7 +459,7 @@ s_tool_list (service_t *service, msg_t *request, msgw_t **reply, void *state)
 {
     (void) service;
     registry_t *reg = state;
-    reg_err_t err;
+    bus_err_t err;
     char id [REG_ID_LEN + 1];
     server_t server = { 0 };
     tool_t *tools = NULL;
@@ -502,7 +502,7 @@ s_tool_update (service_t *service, msg_t *request, msgw_t **reply, void *state)
 {
     registry_t *reg = state;
     const msgpack_object *root = msg_root (request);
-    reg_err_t err;
+    bus_err_t err;
     char id [REG_ID_LEN + 1];
     const char *name, *description, *code, *summary;
     size_t name_len, description_len, code_len, summary_len;
@@ -529,7 +529,7 @@ s_tool_update (service_t *service, msg_t *request, msgw_t **reply, void *state)
         return;
     }
     if (rc_code == 0 && code_len == 0) {
-        reg_fail (&err, BUS_ERR_BAD_REQUEST, "python_code: must not be empty");
+        bus_err_set (&err, BUS_ERR_BAD_REQUEST, "python_code: must not be empty");
         s_error (reply, &err);
         return;
     }
@@ -541,7 +541,7 @@ s_tool_update (service_t *service, msg_t *request, msgw_t **reply, void *state)
     if (store_tool_get (reg, id, &current, &err))
         goto done;
     if (tool_copy (&next, &current)) {
-        reg_fail (&err, BUS_ERR_INTERNAL, "out of memory");
+        bus_err_set (&err, BUS_ERR_INTERNAL, "out of memory");
         goto done;
     }
     if (rc_name == 0 && (strlen (current.name) != name_len
@@ -554,7 +554,7 @@ s_tool_update (service_t *service, msg_t *request, msgw_t **reply, void *state)
         int taken = store_tool_name_taken (reg, current.server_id, next.name, id, &err);
         if (taken) {
             if (taken > 0)
-                reg_fail (&err, BUS_ERR_CONFLICT, "a tool named '%s' already exists on "
+                bus_err_set (&err, BUS_ERR_CONFLICT, "a tool named '%s' already exists on "
                           "server '%s'", next.name, current.server_name);
             goto done;
         }
@@ -578,7 +578,7 @@ s_tool_update (service_t *service, msg_t *request, msgw_t **reply, void *state)
     if (rc_code == 0 && (!current.python_code || current.code_len != code_len
                           || memcmp (current.python_code, code, code_len))) {
         if (strcmp (current.tool_type, "python_code") != 0) {
-            reg_fail (&err, BUS_ERR_BAD_REQUEST, "python_code: tool %s is an %s tool "
+            bus_err_set (&err, BUS_ERR_BAD_REQUEST, "python_code: tool %s is an %s tool "
                       "and has no code", id, current.tool_type);
             goto done;
         }
@@ -591,7 +591,7 @@ s_tool_update (service_t *service, msg_t *request, msgw_t **reply, void *state)
         next.python_code = s_ndup (code, code_len);
         next.code_len = code_len;
         if (ids_code_hash (code, code_len, next.code_hash)) {
-            reg_fail (&err, BUS_ERR_INTERNAL, "libsodium is not usable");
+            bus_err_set (&err, BUS_ERR_INTERNAL, "libsodium is not usable");
             goto done;
         }
         changes [changed++] = "Python code";
@@ -639,7 +639,7 @@ static void
 s_tool_delete (service_t *service, msg_t *request, msgw_t **reply, void *state)
 {
     registry_t *reg = state;
-    reg_err_t err;
+    bus_err_t err;
     char id [REG_ID_LEN + 1];
     tool_t tool = { 0 };
     int64_t revision = 0;
@@ -676,7 +676,7 @@ s_tool_versions (service_t *service, msg_t *request, msgw_t **reply, void *state
 {
     (void) service;
     registry_t *reg = state;
-    reg_err_t err;
+    bus_err_t err;
     char id [REG_ID_LEN + 1];
     tool_t tool = { 0 };
     version_t *versions = NULL;
@@ -708,7 +708,7 @@ s_tool_version (service_t *service, msg_t *request, msgw_t **reply, void *state)
     (void) service;
     registry_t *reg = state;
     const msgpack_object *root = msg_root (request);
-    reg_err_t err;
+    bus_err_t err;
     char id [REG_ID_LEN + 1];
     int64_t number = 0;
     tool_t tool = { 0 };
@@ -733,7 +733,7 @@ s_tool_rollback (service_t *service, msg_t *request, msgw_t **reply, void *state
 {
     registry_t *reg = state;
     const msgpack_object *root = msg_root (request);
-    reg_err_t err;
+    bus_err_t err;
     char id [REG_ID_LEN + 1];
     int64_t number = 0;
     tool_t current = { 0 }, next = { 0 };
@@ -744,7 +744,7 @@ s_tool_rollback (service_t *service, msg_t *request, msgw_t **reply, void *state
     ||  store_version_get (reg, id, number, &version, &err))
         goto done;
     if (tool_copy (&next, &current)) {
-        reg_fail (&err, BUS_ERR_INTERNAL, "out of memory");
+        bus_err_set (&err, BUS_ERR_INTERNAL, "out of memory");
         goto done;
     }
     if (strcmp (version.name, current.name) != 0) {
@@ -756,7 +756,7 @@ s_tool_rollback (service_t *service, msg_t *request, msgw_t **reply, void *state
         int taken = store_tool_name_taken (reg, current.server_id, version.name, id, &err);
         if (taken) {
             if (taken > 0)
-                reg_fail (&err, BUS_ERR_CONFLICT, "version %lld is named '%s', which "
+                bus_err_set (&err, BUS_ERR_CONFLICT, "version %lld is named '%s', which "
                           "another tool of server '%s' now has", (long long) number,
                           version.name, current.server_name);
             goto done;

@@ -39,7 +39,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sqlite3.h>
+#include "ids.h"
 #include "service.h"
+#include "utf8.h"
 
 #define REG_SCHEMA_VERSION      2           //  migration 0002 makes our tables
 #define REG_ID_LEN              36          //  UUID text
@@ -61,16 +63,7 @@
 #define REG_PAGE_SIZE_MAX       100
 #define REG_SANDBOX_TIMEOUT_MS  2500        //  validate: covers an executor restart, fails fast with none
 
-//  An error travelling as a value: a code from the closed set and a message
-//  for the caller.
-typedef struct {
-    bus_error_t code;
-    char        message [256];
-} reg_err_t;
-
-//  Fill *err; returns -1 so that `return reg_fail (...)` reads well.
-int reg_fail (reg_err_t *err, bus_error_t code, const char *fmt, ...)
-    __attribute__ ((format (printf, 3, 4)));
+//  Errors travel as bus_err_t values, filled with bus_err_set (proto/bus_errors.h).
 
 //  --- records ---------------------------------------------------------------
 
@@ -133,34 +126,31 @@ void version_clear (version_t *self);
 //  a bad_request naming the field otherwise. Strings must be UTF-8 without
 //  NUL; the pointers they return point into the request.
 
-bool   validate_utf8 (const char *text, size_t len);    //  also refuses NUL
 size_t validate_chars (const char *text, size_t len);   //  code points
 int    validate_server_name (const char *key, const char *text, size_t len,
-                             reg_err_t *err);
+                             bus_err_t *err);
 int    validate_tool_name (const char *key, const char *text, size_t len,
-                           reg_err_t *err);
+                           bus_err_t *err);
 //  "{server}__{tool}" fits in REG_FULL_NAME_MAX, or a bad_request on key.
 int    validate_full_name (const char *key, const char *server, size_t server_len,
-                           size_t tool_len, reg_err_t *err);
+                           size_t tool_len, bus_err_t *err);
 //  8-4-4-4-12 hex, any case; out gets the lower-case form.
-bool   validate_uuid (const char *text, size_t len, char out [REG_ID_LEN + 1]);
 
 int field_str  (const msgpack_object *root, const char *key, bool required,
                 size_t max_bytes, size_t max_chars, const char **ptr,
-                size_t *len, reg_err_t *err);
+                size_t *len, bus_err_t *err);
 int field_id   (const msgpack_object *root, const char *key, bool required,
-                char out [REG_ID_LEN + 1], reg_err_t *err);
+                char out [REG_ID_LEN + 1], bus_err_t *err);
 int field_int  (const msgpack_object *root, const char *key, bool required,
-                int64_t min, int64_t max, int64_t *out, reg_err_t *err);
+                int64_t min, int64_t max, int64_t *out, bus_err_t *err);
 int field_bool (const msgpack_object *root, const char *key, bool *out,
-                reg_err_t *err);
+                bus_err_t *err);
 //  One of `choices` (NULL-terminated); *out is the matching static string.
 int field_enum (const msgpack_object *root, const char *key,
-                const char *const *choices, const char **out, reg_err_t *err);
+                const char *const *choices, const char **out, bus_err_t *err);
 
 //  --- ids.c -------------------------------------------------------------------
 //  A fresh random UUID v4, lower-case. 0, or -1 if libsodium cannot start.
-int  ids_uuid4 (char out [REG_ID_LEN + 1]);
 //  Lower-case hex SHA-256 of the bytes. 0 or -1.
 int  ids_code_hash (const char *code, size_t len, char out [REG_HASH_LEN + 1]);
 
@@ -172,7 +162,7 @@ void       catalog_destroy (catalog_t **self_p);
 //  Rebuild from the database: enabled tools of running servers. The
 //  previous catalog stays on failure.
 int        catalog_rebuild (catalog_t *self, sqlite3 *db, int64_t revision,
-                            reg_err_t *err);
+                            bus_err_t *err);
 //  A complete `catalog` reply (a copy of the cached encoding).
 msgw_t    *catalog_reply (catalog_t *self);
 int64_t    catalog_revision (catalog_t *self);
@@ -196,69 +186,68 @@ void        registry_close (registry_t **self_p);
 
 //  A prepared statement for `sql` (a string with static storage: cached by
 //  its address), reset and unbound. NULL + err (internal).
-sqlite3_stmt *store_stmt (registry_t *self, const char *sql, reg_err_t *err);
+sqlite3_stmt *store_stmt (registry_t *self, const char *sql, bus_err_t *err);
 //  sqlite3_reset, so that no statement keeps a read transaction open.
 void store_done (sqlite3_stmt *stmt);
 //  An internal error naming what failed, with SQLite's message in the log.
-int  store_fail (registry_t *self, reg_err_t *err, const char *what);
+int  store_fail (registry_t *self, bus_err_t *err, const char *what);
 
-int  store_begin (registry_t *self, reg_err_t *err);    //  BEGIN IMMEDIATE
-int  store_commit (registry_t *self, reg_err_t *err);   //  rolls back on failure
+int  store_begin (registry_t *self, bus_err_t *err);    //  BEGIN IMMEDIATE
+int  store_commit (registry_t *self, bus_err_t *err);   //  rolls back on failure
 void store_rollback (registry_t *self);
 //  Inside a transaction: revision + 1, returned in *revision.
-int  store_bump_revision (registry_t *self, int64_t *revision, reg_err_t *err);
+int  store_bump_revision (registry_t *self, int64_t *revision, bus_err_t *err);
 //  Rebuild the catalog after a commit (marks stale on failure).
 void store_refresh_catalog (registry_t *self);
 //  Now as "2026-11-29T05:40:00.123Z".
-void store_now (char buf [REG_TIME_LEN + 8]);
 //  Copy a text column into a fixed buffer / a fresh heap string.
 void  store_col_copy (sqlite3_stmt *stmt, int col, char *buf, size_t size);
 char *store_col_dup (sqlite3_stmt *stmt, int col, size_t *len);    //  NULL for NULL
 char *store_col_text (sqlite3_stmt *stmt, int col);                 //  "" for NULL
 
 //  --- store_servers.c ---------------------------------------------------------
-int store_server_insert (registry_t *self, const server_t *server, reg_err_t *err);
+int store_server_insert (registry_t *self, const server_t *server, bus_err_t *err);
 //  not_found when missing. Fills tool_count.
 int store_server_get (registry_t *self, const char *id, server_t *out,
-                      reg_err_t *err);
+                      bus_err_t *err);
 //  A page, ordered by creation; *items (caller frees with server_clear each
 //  and free) and *total.
 int store_server_list (registry_t *self, int64_t page, int64_t page_size,
                        server_t **items, size_t *count, int64_t *total,
-                       reg_err_t *err);
+                       bus_err_t *err);
 //  *changed false when the status already was `status`.
 int store_server_set_status (registry_t *self, const char *id,
-                             const char *status, bool *changed, reg_err_t *err);
-int store_server_delete (registry_t *self, const char *id, reg_err_t *err);
+                             const char *status, bool *changed, bus_err_t *err);
+int store_server_delete (registry_t *self, const char *id, bus_err_t *err);
 //  Enabled tools of a server (for start's reply).
 int store_server_enabled_tools (registry_t *self, const char *id,
-                                int64_t *count, reg_err_t *err);
+                                int64_t *count, bus_err_t *err);
 
 //  --- store_tools.c -----------------------------------------------------------
 //  not_found when missing.
-int store_tool_get (registry_t *self, const char *id, tool_t *out, reg_err_t *err);
+int store_tool_get (registry_t *self, const char *id, tool_t *out, bus_err_t *err);
 //  conflict when the name is taken on that server.
-int store_tool_insert (registry_t *self, const tool_t *tool, reg_err_t *err);
+int store_tool_insert (registry_t *self, const tool_t *tool, bus_err_t *err);
 //  Write every mutable field of the tool row; conflict on a name clash.
-int store_tool_update (registry_t *self, const tool_t *tool, reg_err_t *err);
-int store_tool_delete (registry_t *self, const char *id, reg_err_t *err);
+int store_tool_update (registry_t *self, const tool_t *tool, bus_err_t *err);
+int store_tool_delete (registry_t *self, const char *id, bus_err_t *err);
 //  1 when a tool of that name exists on the server (other than except_id).
 int store_tool_name_taken (registry_t *self, const char *server_id,
                            const char *name, const char *except_id,
-                           reg_err_t *err);
+                           bus_err_t *err);
 //  A server's tools without their code, ordered by creation.
 int store_tool_list (registry_t *self, const char *server_id, tool_t **items,
-                     size_t *count, reg_err_t *err);
+                     size_t *count, bus_err_t *err);
 //  Snapshot the tool as its current_version.
 int store_version_insert (registry_t *self, const tool_t *tool,
                           const char *summary, const char *source,
-                          reg_err_t *err);
+                          bus_err_t *err);
 //  One version with code and schema; not_found when missing.
 int store_version_get (registry_t *self, const char *tool_id, int64_t version,
-                       version_t *out, reg_err_t *err);
+                       version_t *out, bus_err_t *err);
 //  Every version without code and schema, newest first.
 int store_version_list (registry_t *self, const char *tool_id,
-                        version_t **items, size_t *count, reg_err_t *err);
+                        version_t **items, size_t *count, bus_err_t *err);
 
 //  --- encode.c ----------------------------------------------------------------
 //  Each writes one map of the record's fields plus `extra` more pairs that
@@ -280,7 +269,7 @@ void encode_schema (msgw_t *w, const char *json_text);
 //  validation message when the code is refused; unavailable when no
 //  executor answers.
 int schema_from_sandbox (service_t *service, const char *code, size_t len,
-                         char **schema_json, char **docstring, reg_err_t *err);
+                         char **schema_json, char **docstring, bus_err_t *err);
 //  How long a validate request may wait (service_call keeps us registered).
 int schema_timeout_ms (void);
 

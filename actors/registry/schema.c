@@ -40,7 +40,7 @@ schema_timeout_ms (void)
 
 //  The validation failure as one line: "message (line N)".
 static int
-s_invalid (const msgpack_object *root, reg_err_t *err)
+s_invalid (const msgpack_object *root, bus_err_t *err)
 {
     const msgpack_object *error = NULL;
     const char *message = NULL;
@@ -54,9 +54,9 @@ s_invalid (const msgpack_object *root, reg_err_t *err)
     if (len > 200)
         len = 200;
     if (error && msg_get_int (error, "line", &line) == MSG_FIELD_OK && line > 0)
-        return reg_fail (err, BUS_ERR_BAD_REQUEST, "python_code: %.*s (line %lld)",
+        return bus_err_set (err, BUS_ERR_BAD_REQUEST, "python_code: %.*s (line %lld)",
                          (int) len, message, (long long) line);
-    return reg_fail (err, BUS_ERR_BAD_REQUEST, "python_code: %.*s", (int) len, message);
+    return bus_err_set (err, BUS_ERR_BAD_REQUEST, "python_code: %.*s", (int) len, message);
 }
 
 //  The docstring, cut to REG_DESCRIPTION_MAX characters; NULL if none.
@@ -66,7 +66,7 @@ s_docstring (const msgpack_object *root)
     const char *text = NULL;
     size_t len = 0;
     if (msg_get_str (root, "description", &text, &len) != MSG_FIELD_OK || len == 0
-    ||  !validate_utf8 (text, len))
+    ||  !utf8_valid (text, len))
         return NULL;
     size_t chars = 0, cut = 0;
     while (cut < len) {
@@ -83,7 +83,7 @@ s_docstring (const msgpack_object *root)
 }
 
 static int
-s_schema (const msgpack_object *root, char **schema_json, reg_err_t *err)
+s_schema (const msgpack_object *root, char **schema_json, bus_err_t *err)
 {
     const msgpack_object *map = NULL;
     if (msg_get_map (root, "input_schema", &map) != MSG_FIELD_OK) {
@@ -97,7 +97,7 @@ s_schema (const msgpack_object *root, char **schema_json, reg_err_t *err)
     json_decref (schema);
     if (!text) {
         log_warn ("sandbox: validate sent an input_schema JSON cannot hold");
-        return reg_fail (err, BUS_ERR_INTERNAL, "the sandbox sent an unusable schema");
+        return bus_err_set (err, BUS_ERR_INTERNAL, "the sandbox sent an unusable schema");
     }
     *schema_json = text;
     return 0;
@@ -105,14 +105,14 @@ s_schema (const msgpack_object *root, char **schema_json, reg_err_t *err)
 
 int
 schema_from_sandbox (service_t *service, const char *code, size_t len,
-                     char **schema_json, char **docstring, reg_err_t *err)
+                     char **schema_json, char **docstring, bus_err_t *err)
 {
     *schema_json = NULL;
     if (docstring)
         *docstring = NULL;
     bus_client_t *client = service_client (service);
     if (!client)
-        return reg_fail (err, BUS_ERR_UNAVAILABLE, "sandbox unavailable: no bus client");
+        return bus_err_set (err, BUS_ERR_UNAVAILABLE, "sandbox unavailable: no bus client");
     msgw_t *request = msgw_new ();
     msgw_map (request, 2);
     msgw_kv_str (request, "op", "validate");
@@ -122,25 +122,25 @@ schema_from_sandbox (service_t *service, const char *code, size_t len,
                                        msgw_size (request), schema_timeout_ms ());
     msgw_destroy (&request);
     if (!reply)
-        return reg_fail (err, BUS_ERR_UNAVAILABLE, "sandbox unavailable");
+        return bus_err_set (err, BUS_ERR_UNAVAILABLE, "sandbox unavailable");
     const char *why = NULL;
     msg_t *body = bus_reply_decode (reply, &why);
     bus_reply_destroy (&reply);
     if (!body) {
         log_warn ("sandbox: malformed validate reply: %s", why ? why : "?");
-        return reg_fail (err, BUS_ERR_UNAVAILABLE, "the sandbox sent a malformed reply");
+        return bus_err_set (err, BUS_ERR_UNAVAILABLE, "the sandbox sent a malformed reply");
     }
     int result = 0;
     bool valid = false;
     bus_error_t code_ = msg_error_code (body);
     if (code_ == BUS_ERR_BAD_REQUEST || code_ == BUS_ERR_TOO_LARGE)
-        result = reg_fail (err, BUS_ERR_BAD_REQUEST, "python_code: %.200s",
+        result = bus_err_set (err, BUS_ERR_BAD_REQUEST, "python_code: %.200s",
                            msg_error_message (body));
     else
     if (code_ != BUS_ERR_NONE) {
         log_warn ("sandbox: validate failed: %s: %s", bus_error_name (code_),
                   msg_error_message (body));
-        result = reg_fail (err, BUS_ERR_UNAVAILABLE, "no sandbox executor could "
+        result = bus_err_set (err, BUS_ERR_UNAVAILABLE, "no sandbox executor could "
                            "validate the code (%s); try again", bus_error_name (code_));
     }
     else

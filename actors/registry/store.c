@@ -133,33 +133,20 @@ store_col_text (sqlite3_stmt *stmt, int col)
     return text;
 }
 
-void
-store_now (char buf [REG_TIME_LEN + 8])
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_REALTIME, &ts);
-    struct tm tm;
-    gmtime_r (&ts.tv_sec, &tm);
-    char seconds [32];
-    strftime (seconds, sizeof seconds, "%Y-%m-%dT%H:%M:%S", &tm);
-    unsigned millis = (unsigned) (ts.tv_nsec / 1000000L) % 1000u;
-    snprintf (buf, REG_TIME_LEN + 8, "%.19s.%03uZ", seconds, millis);
-}
-
 //  --- statements and transactions -------------------------------------------
 
 int
-store_fail (registry_t *self, reg_err_t *err, const char *what)
+store_fail (registry_t *self, bus_err_t *err, const char *what)
 {
     int code = sqlite3_extended_errcode (self->db);
     log_error ("database: %s: %s (%d)", what, sqlite3_errmsg (self->db), code);
     if ((code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED)
-        return reg_fail (err, BUS_ERR_UNAVAILABLE, "database busy: %s", what);
-    return reg_fail (err, BUS_ERR_INTERNAL, "database error: %s", what);
+        return bus_err_set (err, BUS_ERR_UNAVAILABLE, "database busy: %s", what);
+    return bus_err_set (err, BUS_ERR_INTERNAL, "database error: %s", what);
 }
 
 sqlite3_stmt *
-store_stmt (registry_t *self, const char *sql, reg_err_t *err)
+store_stmt (registry_t *self, const char *sql, bus_err_t *err)
 {
     stmt_cache_t *cache = self->stmts;
     for (size_t i = 0; i < cache->count; i++)
@@ -198,7 +185,7 @@ store_done (sqlite3_stmt *stmt)
 }
 
 static int
-s_exec (registry_t *self, const char *sql, reg_err_t *err)
+s_exec (registry_t *self, const char *sql, bus_err_t *err)
 {
     if (sqlite3_exec (self->db, sql, NULL, NULL, NULL) != SQLITE_OK)
         return store_fail (self, err, sql);
@@ -206,7 +193,7 @@ s_exec (registry_t *self, const char *sql, reg_err_t *err)
 }
 
 int
-store_begin (registry_t *self, reg_err_t *err)
+store_begin (registry_t *self, bus_err_t *err)
 {
     return s_exec (self, "BEGIN IMMEDIATE", err);
 }
@@ -220,7 +207,7 @@ store_rollback (registry_t *self)
 }
 
 int
-store_commit (registry_t *self, reg_err_t *err)
+store_commit (registry_t *self, bus_err_t *err)
 {
     if (s_exec (self, "COMMIT", err)) {
         store_rollback (self);
@@ -234,7 +221,7 @@ static const char s_sql_bump [] =
     " RETURNING revision";
 
 int
-store_bump_revision (registry_t *self, int64_t *revision, reg_err_t *err)
+store_bump_revision (registry_t *self, int64_t *revision, bus_err_t *err)
 {
     sqlite3_stmt *stmt = store_stmt (self, s_sql_bump, err);
     if (!stmt)
@@ -256,7 +243,7 @@ store_bump_revision (registry_t *self, int64_t *revision, reg_err_t *err)
 void
 store_refresh_catalog (registry_t *self)
 {
-    reg_err_t err;
+    bus_err_t err;
     if (catalog_rebuild (self->catalog, self->db, self->revision, &err) == 0)
         self->stale = false;
     else {
@@ -332,7 +319,7 @@ registry_open (const char *db_path, char *err, size_t errlen)
     ||  s_load_revision (self->db, &self->revision, err, errlen))
         goto fail;
     self->catalog = catalog_new ();
-    reg_err_t rerr;
+    bus_err_t rerr;
     if (catalog_rebuild (self->catalog, self->db, self->revision, &rerr)) {
         snprintf (err, errlen, "cannot build the catalog: %s", rerr.message);
         goto fail;

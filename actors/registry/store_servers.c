@@ -46,7 +46,7 @@ s_row (sqlite3_stmt *stmt, server_t *out)
 }
 
 int
-store_server_insert (registry_t *self, const server_t *server, reg_err_t *err)
+store_server_insert (registry_t *self, const server_t *server, bus_err_t *err)
 {
     sqlite3_stmt *stmt = store_stmt (self, s_sql_insert, err);
     if (!stmt)
@@ -63,13 +63,13 @@ store_server_insert (registry_t *self, const server_t *server, reg_err_t *err)
     if (rc == SQLITE_DONE)
         return 0;
     if (sqlite3_extended_errcode (self->db) == SQLITE_CONSTRAINT_UNIQUE)
-        return reg_fail (err, BUS_ERR_CONFLICT, "a server named '%s' already exists",
+        return bus_err_set (err, BUS_ERR_CONFLICT, "a server named '%s' already exists",
                          server->name);
     return store_fail (self, err, "insert server");
 }
 
 int
-store_server_get (registry_t *self, const char *id, server_t *out, reg_err_t *err)
+store_server_get (registry_t *self, const char *id, server_t *out, bus_err_t *err)
 {
     sqlite3_stmt *stmt = store_stmt (self, s_sql_get, err);
     if (!stmt)
@@ -82,13 +82,13 @@ store_server_get (registry_t *self, const char *id, server_t *out, reg_err_t *er
     if (rc == SQLITE_ROW)
         return 0;
     if (rc == SQLITE_DONE)
-        return reg_fail (err, BUS_ERR_NOT_FOUND, "server %s not found", id);
+        return bus_err_set (err, BUS_ERR_NOT_FOUND, "server %s not found", id);
     return store_fail (self, err, "read server");
 }
 
 int
 store_server_list (registry_t *self, int64_t page, int64_t page_size,
-                   server_t **items, size_t *count, int64_t *total, reg_err_t *err)
+                   server_t **items, size_t *count, int64_t *total, bus_err_t *err)
 {
     *items = NULL;
     *count = 0;
@@ -105,7 +105,7 @@ store_server_list (registry_t *self, int64_t page, int64_t page_size,
 
     server_t *list = calloc ((size_t) page_size, sizeof *list);
     if (!list)
-        return reg_fail (err, BUS_ERR_INTERNAL, "out of memory");
+        return bus_err_set (err, BUS_ERR_INTERNAL, "out of memory");
     if (!(stmt = store_stmt (self, s_sql_page, err))) {
         free (list);
         return -1;
@@ -128,7 +128,7 @@ store_server_list (registry_t *self, int64_t page, int64_t page_size,
 }
 
 static int
-s_exists (registry_t *self, const char *id, reg_err_t *err)
+s_exists (registry_t *self, const char *id, bus_err_t *err)
 {
     sqlite3_stmt *stmt = store_stmt (self, s_sql_exists, err);
     if (!stmt)
@@ -139,17 +139,17 @@ s_exists (registry_t *self, const char *id, reg_err_t *err)
     if (rc == SQLITE_ROW)
         return 0;
     if (rc == SQLITE_DONE)
-        return reg_fail (err, BUS_ERR_NOT_FOUND, "server %s not found", id);
+        return bus_err_set (err, BUS_ERR_NOT_FOUND, "server %s not found", id);
     return store_fail (self, err, "read server");
 }
 
 int
 store_server_set_status (registry_t *self, const char *id, const char *status,
-                         bool *changed, reg_err_t *err)
+                         bool *changed, bus_err_t *err)
 {
     *changed = false;
     char now [REG_TIME_LEN + 8];
-    store_now (now);
+    ids_now_iso (now);
     sqlite3_stmt *stmt = store_stmt (self, s_sql_status, err);
     if (!stmt)
         return -1;
@@ -169,7 +169,7 @@ store_server_set_status (registry_t *self, const char *id, const char *status,
 }
 
 int
-store_server_delete (registry_t *self, const char *id, reg_err_t *err)
+store_server_delete (registry_t *self, const char *id, bus_err_t *err)
 {
     sqlite3_stmt *stmt = store_stmt (self, s_sql_delete, err);
     if (!stmt)
@@ -180,13 +180,13 @@ store_server_delete (registry_t *self, const char *id, reg_err_t *err)
     if (rc != SQLITE_DONE)
         return store_fail (self, err, "delete server");
     if (sqlite3_changes (self->db) == 0)
-        return reg_fail (err, BUS_ERR_NOT_FOUND, "server %s not found", id);
+        return bus_err_set (err, BUS_ERR_NOT_FOUND, "server %s not found", id);
     return 0;
 }
 
 int
 store_server_enabled_tools (registry_t *self, const char *id, int64_t *count,
-                            reg_err_t *err)
+                            bus_err_t *err)
 {
     sqlite3_stmt *stmt = store_stmt (self, s_sql_enabled, err);
     if (!stmt)

@@ -74,7 +74,7 @@ s_tool_row (sqlite3_stmt *stmt, tool_t *out)
 }
 
 int
-store_tool_get (registry_t *self, const char *id, tool_t *out, reg_err_t *err)
+store_tool_get (registry_t *self, const char *id, tool_t *out, bus_err_t *err)
 {
     sqlite3_stmt *stmt = store_stmt (self, s_sql_get, err);
     if (!stmt)
@@ -87,25 +87,25 @@ store_tool_get (registry_t *self, const char *id, tool_t *out, reg_err_t *err)
     if (rc == SQLITE_ROW)
         return 0;
     if (rc == SQLITE_DONE)
-        return reg_fail (err, BUS_ERR_NOT_FOUND, "tool %s not found", id);
+        return bus_err_set (err, BUS_ERR_NOT_FOUND, "tool %s not found", id);
     return store_fail (self, err, "read tool");
 }
 
 //  A failed INSERT/UPDATE of a tool row, as the caller should see it.
 static int
-s_write_failed (registry_t *self, const tool_t *tool, const char *what, reg_err_t *err)
+s_write_failed (registry_t *self, const tool_t *tool, const char *what, bus_err_t *err)
 {
     int code = sqlite3_extended_errcode (self->db);
     if (code == SQLITE_CONSTRAINT_UNIQUE)
-        return reg_fail (err, BUS_ERR_CONFLICT, "a tool named '%s' already exists "
+        return bus_err_set (err, BUS_ERR_CONFLICT, "a tool named '%s' already exists "
                          "on this server", tool->name);
     if (code == SQLITE_CONSTRAINT_FOREIGNKEY)
-        return reg_fail (err, BUS_ERR_NOT_FOUND, "server %s not found", tool->server_id);
+        return bus_err_set (err, BUS_ERR_NOT_FOUND, "server %s not found", tool->server_id);
     return store_fail (self, err, what);
 }
 
 int
-store_tool_insert (registry_t *self, const tool_t *tool, reg_err_t *err)
+store_tool_insert (registry_t *self, const tool_t *tool, bus_err_t *err)
 {
     sqlite3_stmt *stmt = store_stmt (self, s_sql_insert, err);
     if (!stmt)
@@ -131,7 +131,7 @@ store_tool_insert (registry_t *self, const tool_t *tool, reg_err_t *err)
 }
 
 int
-store_tool_update (registry_t *self, const tool_t *tool, reg_err_t *err)
+store_tool_update (registry_t *self, const tool_t *tool, bus_err_t *err)
 {
     sqlite3_stmt *stmt = store_stmt (self, s_sql_update, err);
     if (!stmt)
@@ -152,12 +152,12 @@ store_tool_update (registry_t *self, const tool_t *tool, reg_err_t *err)
     if (rc != SQLITE_DONE)
         return s_write_failed (self, tool, "update tool", err);
     if (sqlite3_changes (self->db) == 0)
-        return reg_fail (err, BUS_ERR_NOT_FOUND, "tool %s not found", tool->id);
+        return bus_err_set (err, BUS_ERR_NOT_FOUND, "tool %s not found", tool->id);
     return 0;
 }
 
 int
-store_tool_delete (registry_t *self, const char *id, reg_err_t *err)
+store_tool_delete (registry_t *self, const char *id, bus_err_t *err)
 {
     sqlite3_stmt *stmt = store_stmt (self, s_sql_delete, err);
     if (!stmt)
@@ -168,13 +168,13 @@ store_tool_delete (registry_t *self, const char *id, reg_err_t *err)
     if (rc != SQLITE_DONE)
         return store_fail (self, err, "delete tool");
     if (sqlite3_changes (self->db) == 0)
-        return reg_fail (err, BUS_ERR_NOT_FOUND, "tool %s not found", id);
+        return bus_err_set (err, BUS_ERR_NOT_FOUND, "tool %s not found", id);
     return 0;
 }
 
 int
 store_tool_name_taken (registry_t *self, const char *server_id, const char *name,
-                       const char *except_id, reg_err_t *err)
+                       const char *except_id, bus_err_t *err)
 {
     sqlite3_stmt *stmt = store_stmt (self, s_sql_taken, err);
     if (!stmt)
@@ -193,7 +193,7 @@ store_tool_name_taken (registry_t *self, const char *server_id, const char *name
 
 int
 store_tool_list (registry_t *self, const char *server_id, tool_t **items,
-                 size_t *count, reg_err_t *err)
+                 size_t *count, bus_err_t *err)
 {
     *items = NULL;
     *count = 0;
@@ -240,7 +240,7 @@ store_tool_list (registry_t *self, const char *server_id, tool_t **items,
 
 int
 store_version_insert (registry_t *self, const tool_t *tool, const char *summary,
-                      const char *source, reg_err_t *err)
+                      const char *source, bus_err_t *err)
 {
     sqlite3_stmt *stmt = store_stmt (self, s_sql_version_insert, err);
     if (!stmt)
@@ -263,14 +263,14 @@ store_version_insert (registry_t *self, const tool_t *tool, const char *summary,
     if (rc == SQLITE_DONE)
         return 0;
     if (sqlite3_extended_errcode (self->db) == SQLITE_CONSTRAINT_PRIMARYKEY)
-        return reg_fail (err, BUS_ERR_CONFLICT, "version %lld of tool %s already "
+        return bus_err_set (err, BUS_ERR_CONFLICT, "version %lld of tool %s already "
                          "exists", (long long) tool->current_version, tool->id);
     return store_fail (self, err, "insert tool version");
 }
 
 int
 store_version_get (registry_t *self, const char *tool_id, int64_t version,
-                   version_t *out, reg_err_t *err)
+                   version_t *out, bus_err_t *err)
 {
     sqlite3_stmt *stmt = store_stmt (self, s_sql_version_get, err);
     if (!stmt)
@@ -296,14 +296,14 @@ store_version_get (registry_t *self, const char *tool_id, int64_t version,
     if (rc == SQLITE_ROW)
         return 0;
     if (rc == SQLITE_DONE)
-        return reg_fail (err, BUS_ERR_NOT_FOUND, "tool %s has no version %lld",
+        return bus_err_set (err, BUS_ERR_NOT_FOUND, "tool %s has no version %lld",
                          tool_id, (long long) version);
     return store_fail (self, err, "read tool version");
 }
 
 int
 store_version_list (registry_t *self, const char *tool_id, version_t **items,
-                    size_t *count, reg_err_t *err)
+                    size_t *count, bus_err_t *err)
 {
     *items = NULL;
     *count = 0;

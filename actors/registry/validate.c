@@ -22,57 +22,6 @@
 #include <string.h>
 #include "registry.h"
 
-int
-reg_fail (reg_err_t *err, bus_error_t code, const char *fmt, ...)
-{
-    if (err) {
-        err->code = code;
-        va_list args;
-        va_start (args, fmt);
-        vsnprintf (err->message, sizeof err->message, fmt, args);
-        va_end (args);
-    }
-    return -1;
-}
-
-bool
-validate_utf8 (const char *text, size_t len)
-{
-    const unsigned char *s = (const unsigned char *) text;
-    size_t i = 0;
-    while (i < len) {
-        unsigned char c = s [i];
-        if (c == 0)
-            return false;
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t extra;
-        uint32_t cp;
-        if ((c & 0xe0) == 0xc0) { extra = 1; cp = c & 0x1f; }
-        else
-        if ((c & 0xf0) == 0xe0) { extra = 2; cp = c & 0x0f; }
-        else
-        if ((c & 0xf8) == 0xf0) { extra = 3; cp = c & 0x07; }
-        else
-            return false;
-        if (extra >= len - i)
-            return false;
-        for (size_t k = 1; k <= extra; k++) {
-            if ((s [i + k] & 0xc0) != 0x80)
-                return false;
-            cp = (cp << 6) | (s [i + k] & 0x3f);
-        }
-        if ((extra == 1 && cp < 0x80) || (extra == 2 && cp < 0x800)
-        ||  (extra == 3 && cp < 0x10000) || cp > 0x10ffff
-        ||  (cp >= 0xd800 && cp <= 0xdfff))
-            return false;
-        i += extra + 1;
-    }
-    return true;
-}
-
 size_t
 validate_chars (const char *text, size_t len)
 {
@@ -86,12 +35,12 @@ validate_chars (const char *text, size_t len)
 //  ^[a-z][a-z0-9_]*$ of 1..max bytes.
 static int
 s_identifier (const char *key, const char *text, size_t len, size_t max,
-              reg_err_t *err)
+              bus_err_t *err)
 {
     if (len == 0)
-        return reg_fail (err, BUS_ERR_BAD_REQUEST, "%s: must not be empty", key);
+        return bus_err_set (err, BUS_ERR_BAD_REQUEST, "%s: must not be empty", key);
     if (len > max)
-        return reg_fail (err, BUS_ERR_BAD_REQUEST, "%s: at most %zu characters "
+        return bus_err_set (err, BUS_ERR_BAD_REQUEST, "%s: at most %zu characters "
                          "(so that {server}__{tool} fits in the %d characters MCP "
                          "clients accept)", key, max, REG_FULL_NAME_MAX);
     bool ok = text [0] >= 'a' && text [0] <= 'z';
@@ -99,70 +48,45 @@ s_identifier (const char *key, const char *text, size_t len, size_t max,
         ok = (text [i] >= 'a' && text [i] <= 'z')
           || (text [i] >= '0' && text [i] <= '9') || text [i] == '_';
     if (!ok)
-        return reg_fail (err, BUS_ERR_BAD_REQUEST,
+        return bus_err_set (err, BUS_ERR_BAD_REQUEST,
                          "%s: must match ^[a-z][a-z0-9_]*$ (lower-case letter first, "
                          "then lower-case letters, digits, underscores)", key);
     return 0;
 }
 
 int
-validate_server_name (const char *key, const char *text, size_t len, reg_err_t *err)
+validate_server_name (const char *key, const char *text, size_t len, bus_err_t *err)
 {
     if (s_identifier (key, text, len, REG_NEW_NAME_MAX, err))
         return -1;
     for (size_t i = 0; i + 1 < len; i++)
         if (text [i] == '_' && text [i + 1] == '_')
-            return reg_fail (err, BUS_ERR_BAD_REQUEST,
+            return bus_err_set (err, BUS_ERR_BAD_REQUEST,
                              "%s: must not contain \"__\" (it separates server and "
                              "tool in tool names)", key);
     return 0;
 }
 
 int
-validate_tool_name (const char *key, const char *text, size_t len, reg_err_t *err)
+validate_tool_name (const char *key, const char *text, size_t len, bus_err_t *err)
 {
     return s_identifier (key, text, len, REG_NEW_NAME_MAX, err);
 }
 
 int
 validate_full_name (const char *key, const char *server, size_t server_len,
-                    size_t tool_len, reg_err_t *err)
+                    size_t tool_len, bus_err_t *err)
 {
     size_t full = server_len + 2 + tool_len;
     if (full <= REG_FULL_NAME_MAX)
         return 0;
     size_t room = server_len + 3 <= REG_FULL_NAME_MAX
                 ? REG_FULL_NAME_MAX - 2 - server_len : 0;
-    return reg_fail (err, BUS_ERR_BAD_REQUEST,
+    return bus_err_set (err, BUS_ERR_BAD_REQUEST,
                      "%s: the full tool name {server}__{tool} would be %zu characters; "
                      "MCP clients accept at most %d, so on server '%.*s' a tool name "
                      "may have at most %zu", key, full, REG_FULL_NAME_MAX,
                      (int) server_len, server, room);
-}
-
-static int
-s_hex (char c)
-{
-    if (c >= '0' && c <= '9')
-        return 1;
-    if ((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))
-        return 1;
-    return 0;
-}
-
-bool
-validate_uuid (const char *text, size_t len, char out [REG_ID_LEN + 1])
-{
-    if (len != REG_ID_LEN)
-        return false;
-    for (size_t i = 0; i < len; i++) {
-        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-        if (dash ? text [i] != '-' : !s_hex (text [i]))
-            return false;
-        out [i] = (text [i] >= 'A' && text [i] <= 'F') ? (char) (text [i] + 32) : text [i];
-    }
-    out [len] = 0;
-    return true;
 }
 
 //  The value under key, or NULL when absent or nil.
@@ -174,17 +98,17 @@ s_value (const msgpack_object *root, const char *key)
 }
 
 static int
-s_absent (const char *key, bool required, reg_err_t *err)
+s_absent (const char *key, bool required, bus_err_t *err)
 {
     if (required)
-        return reg_fail (err, BUS_ERR_BAD_REQUEST, "%s: required", key);
+        return bus_err_set (err, BUS_ERR_BAD_REQUEST, "%s: required", key);
     return 1;
 }
 
 int
 field_str (const msgpack_object *root, const char *key, bool required,
            size_t max_bytes, size_t max_chars, const char **ptr, size_t *len,
-           reg_err_t *err)
+           bus_err_t *err)
 {
     *ptr = "";
     *len = 0;
@@ -193,15 +117,15 @@ field_str (const msgpack_object *root, const char *key, bool required,
     const char *text = NULL;
     size_t size = 0;
     if (msg_get_str (root, key, &text, &size) != MSG_FIELD_OK)
-        return reg_fail (err, BUS_ERR_BAD_REQUEST, "%s: must be a string", key);
+        return bus_err_set (err, BUS_ERR_BAD_REQUEST, "%s: must be a string", key);
     if (max_bytes && size > max_bytes)
-        return reg_fail (err, BUS_ERR_BAD_REQUEST, "%s: at most %zu bytes (got %zu)",
+        return bus_err_set (err, BUS_ERR_BAD_REQUEST, "%s: at most %zu bytes (got %zu)",
                          key, max_bytes, size);
-    if (!validate_utf8 (text, size))
-        return reg_fail (err, BUS_ERR_BAD_REQUEST,
+    if (!utf8_valid (text, size))
+        return bus_err_set (err, BUS_ERR_BAD_REQUEST,
                          "%s: must be UTF-8 text without NUL", key);
     if (max_chars && validate_chars (text, size) > max_chars)
-        return reg_fail (err, BUS_ERR_BAD_REQUEST, "%s: at most %zu characters",
+        return bus_err_set (err, BUS_ERR_BAD_REQUEST, "%s: at most %zu characters",
                          key, max_chars);
     *ptr = text;
     *len = size;
@@ -210,7 +134,7 @@ field_str (const msgpack_object *root, const char *key, bool required,
 
 int
 field_id (const msgpack_object *root, const char *key, bool required,
-          char out [REG_ID_LEN + 1], reg_err_t *err)
+          char out [REG_ID_LEN + 1], bus_err_t *err)
 {
     out [0] = 0;
     if (!s_value (root, key))
@@ -218,16 +142,16 @@ field_id (const msgpack_object *root, const char *key, bool required,
     const char *text = NULL;
     size_t size = 0;
     if (msg_get_str (root, key, &text, &size) != MSG_FIELD_OK)
-        return reg_fail (err, BUS_ERR_BAD_REQUEST, "%s: must be a string", key);
-    if (!validate_uuid (text, size, out))
-        return reg_fail (err, BUS_ERR_BAD_REQUEST,
+        return bus_err_set (err, BUS_ERR_BAD_REQUEST, "%s: must be a string", key);
+    if (!ids_uuid_parse (text, size, out))
+        return bus_err_set (err, BUS_ERR_BAD_REQUEST,
                          "%s: must be a UUID (8-4-4-4-12 hex digits)", key);
     return 0;
 }
 
 int
 field_int (const msgpack_object *root, const char *key, bool required,
-           int64_t min, int64_t max, int64_t *out, reg_err_t *err)
+           int64_t min, int64_t max, int64_t *out, bus_err_t *err)
 {
     if (!s_value (root, key))
         return s_absent (key, required, err);
@@ -237,34 +161,34 @@ field_int (const msgpack_object *root, const char *key, bool required,
         value = INT64_MAX;          //  a huge positive number: out of range
     else
     if (rc != MSG_FIELD_OK)
-        return reg_fail (err, BUS_ERR_BAD_REQUEST, "%s: must be an integer", key);
+        return bus_err_set (err, BUS_ERR_BAD_REQUEST, "%s: must be an integer", key);
     if (value < min || value > max)
-        return reg_fail (err, BUS_ERR_BAD_REQUEST, "%s: must be between %lld and %lld",
+        return bus_err_set (err, BUS_ERR_BAD_REQUEST, "%s: must be between %lld and %lld",
                          key, (long long) min, (long long) max);
     *out = value;
     return 0;
 }
 
 int
-field_bool (const msgpack_object *root, const char *key, bool *out, reg_err_t *err)
+field_bool (const msgpack_object *root, const char *key, bool *out, bus_err_t *err)
 {
     if (!s_value (root, key))
         return 1;
     if (msg_get_bool (root, key, out) != MSG_FIELD_OK)
-        return reg_fail (err, BUS_ERR_BAD_REQUEST, "%s: must be true or false", key);
+        return bus_err_set (err, BUS_ERR_BAD_REQUEST, "%s: must be true or false", key);
     return 0;
 }
 
 int
 field_enum (const msgpack_object *root, const char *key,
-            const char *const *choices, const char **out, reg_err_t *err)
+            const char *const *choices, const char **out, bus_err_t *err)
 {
     if (!s_value (root, key))
         return 1;
     const char *text = NULL;
     size_t size = 0;
     if (msg_get_str (root, key, &text, &size) != MSG_FIELD_OK)
-        return reg_fail (err, BUS_ERR_BAD_REQUEST, "%s: must be a string", key);
+        return bus_err_set (err, BUS_ERR_BAD_REQUEST, "%s: must be a string", key);
     char list [160] = "";
     size_t used = 0;
     for (size_t i = 0; choices [i]; i++) {
@@ -277,5 +201,5 @@ field_enum (const msgpack_object *root, const char *key,
         if (n > 0 && (size_t) n < sizeof list - used)
             used += (size_t) n;
     }
-    return reg_fail (err, BUS_ERR_BAD_REQUEST, "%s: must be one of %s", key, list);
+    return bus_err_set (err, BUS_ERR_BAD_REQUEST, "%s: must be one of %s", key, list);
 }

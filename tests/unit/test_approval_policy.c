@@ -4,8 +4,7 @@
     settings together and are recognised again, anything else is "custom",
     and settings survive a round trip through the settings table.
 
-    policy.c is compiled into this test directly, with a local appr_fail
-    (store.c's), so the test needs nothing from the tests' link line.
+    Linked against approval_core, as the actor is.
 */
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,22 +13,11 @@
 #include <cmocka.h>
 #include <stdio.h>
 #include <string.h>
-#include "../../actors/approval/policy.c"
-
-int
-appr_fail (appr_err_t *err, bus_error_t code, const char *fmt, ...)
-{
-    err->code = code;
-    va_list args;
-    va_start (args, fmt);
-    vsnprintf (err->message, sizeof err->message, fmt, args);
-    va_end (args);
-    return -1;
-}
+#include "approval.h"
 
 //  Parse a value given as msgpack object built by hand.
 static int
-s_parse_str (int key, const char *text, char *out, appr_err_t *err)
+s_parse_str (int key, const char *text, char *out, bus_err_t *err)
 {
     msgpack_object value = { .type = MSGPACK_OBJECT_STR };
     value.via.str.ptr = text;
@@ -38,7 +26,7 @@ s_parse_str (int key, const char *text, char *out, appr_err_t *err)
 }
 
 static int
-s_parse_int (int key, int64_t n, char *out, appr_err_t *err)
+s_parse_int (int key, int64_t n, char *out, bus_err_t *err)
 {
     msgpack_object value;
     if (n >= 0) {
@@ -85,7 +73,7 @@ test_values (void **state)
 {
     (void) state;
     char out [POLICY_VALUE_MAX];
-    appr_err_t err;
+    bus_err_t err;
     assert_int_equal (s_parse_str (POLICY_TOOL_APPROVAL_MODE, "auto_approve", out, &err), 0);
     assert_string_equal (out, "auto_approve");
     assert_int_equal (s_parse_str (POLICY_NETWORK_ACCESS_POLICY, "allow_all_public", out, &err), 0);
@@ -121,7 +109,7 @@ test_profiles (void **state)
 {
     (void) state;
     policy_t policy;
-    appr_err_t err;
+    bus_err_t err;
     policy_defaults (&policy);
     snprintf (policy.value [POLICY_LOG_RETENTION_DAYS], POLICY_VALUE_MAX, "90");
 
@@ -165,7 +153,7 @@ test_table_round_trip (void **state)
                                     " updated_by TEXT NOT NULL)", NULL, NULL, NULL),
                       SQLITE_OK);
     policy_t policy;
-    appr_err_t err;
+    bus_err_t err;
     assert_int_equal (policy_load (db, &policy, &err), 0);
     assert_string_equal (policy_profile_of (&policy), "strict");
 

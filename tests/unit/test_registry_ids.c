@@ -33,7 +33,7 @@ test_uuid4 (void **state)
         const char *id = ids [i];
         assert_int_equal (strlen (id), REG_ID_LEN);
         char parsed [REG_ID_LEN + 1];
-        assert_true (validate_uuid (id, REG_ID_LEN, parsed));
+        assert_true (ids_uuid_parse (id, REG_ID_LEN, parsed));
         assert_string_equal (parsed, id);           //  already lower-case
         assert_int_equal (id [14], '4');            //  version
         assert_non_null (strchr ("89ab", id [19])); //  variant 10xx

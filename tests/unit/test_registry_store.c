@@ -87,9 +87,9 @@ s_server (registry_t *reg, const char *name, server_t *out)
     out->description = strdup ("");
     snprintf (out->status, sizeof out->status, "ready");
     out->default_timeout_ms = 30000;
-    store_now (out->created_at);
+    ids_now_iso (out->created_at);
     memcpy (out->updated_at, out->created_at, sizeof out->updated_at);
-    reg_err_t err;
+    bus_err_t err;
     assert_int_equal (store_server_insert (reg, out, &err), 0);
 }
 
@@ -112,9 +112,9 @@ s_tool (registry_t *reg, const server_t *server, const char *name, tool_t *out)
     assert_int_equal (ids_code_hash (CODE, out->code_len, out->code_hash), 0);
     out->current_version = 1;
     snprintf (out->created_by, sizeof out->created_by, "llm");
-    store_now (out->created_at);
+    ids_now_iso (out->created_at);
     memcpy (out->updated_at, out->created_at, sizeof out->updated_at);
-    reg_err_t err;
+    bus_err_t err;
     int64_t revision = 0;
     assert_int_equal (store_begin (reg, &err), 0);
     assert_int_equal (store_tool_insert (reg, out, &err), 0);
@@ -158,7 +158,7 @@ test_servers (void **state)
 {
     fixture_t *self = *state;
     registry_t *reg = self->reg;
-    reg_err_t err;
+    bus_err_t err;
     server_t a, b, dup, got;
     s_server (reg, "alpha", &a);
     s_server (reg, "beta", &b);
@@ -168,8 +168,8 @@ test_servers (void **state)
     dup.description = strdup ("");
     snprintf (dup.status, sizeof dup.status, "ready");
     dup.default_timeout_ms = 30000;
-    store_now (dup.created_at);
-    store_now (dup.updated_at);
+    ids_now_iso (dup.created_at);
+    ids_now_iso (dup.updated_at);
     assert_int_equal (store_server_insert (reg, &dup, &err), -1);
     assert_int_equal (err.code, BUS_ERR_CONFLICT);
 
@@ -214,7 +214,7 @@ test_tools_versions_and_cascade (void **state)
 {
     fixture_t *self = *state;
     registry_t *reg = self->reg;
-    reg_err_t err;
+    bus_err_t err;
     server_t server;
     tool_t tool, got, clash;
     s_server (reg, "alpha", &server);
@@ -241,7 +241,7 @@ test_tools_versions_and_cascade (void **state)
     //  a change and its version in one transaction; a rolled back one leaves nothing
     tool.current_version = 2;
     snprintf (tool.name, sizeof tool.name, "plus");
-    store_now (tool.updated_at);
+    ids_now_iso (tool.updated_at);
     assert_int_equal (store_begin (reg, &err), 0);
     assert_int_equal (store_tool_update (reg, &tool, &err), 0);
     assert_int_equal (store_version_insert (reg, &tool, "Updated name", "manual", &err), 0);
@@ -323,7 +323,7 @@ test_catalog (void **state)
 {
     fixture_t *self = *state;
     registry_t *reg = self->reg;
-    reg_err_t err;
+    bus_err_t err;
     char names [1024];
     int64_t revision = -1;
     s_catalog_names (reg, names, sizeof names, &revision);
