@@ -495,7 +495,7 @@ class F(float):
 
 class D(dict):
     def items(self):
-        return [("k", N(int(secrets["pin"])))]
+        return [("x", N(int(secrets["pin"])))]
 
 async def main():
     v = int(secrets["pin"])
@@ -506,3 +506,4 @@ async def main():
     assert result.rc == 0 and result.success, result
     assert pin not in result.everything(), result
     assert result.result["n"] == "[REDACTED]" and result.result["l"] == ["[REDACTED]"]
+    assert result.result["d"] == {"x": "[REDACTED]"}
