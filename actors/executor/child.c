@@ -42,6 +42,47 @@ s_fail (const char *message)
     _exit (3);
 }
 
+//  --- MCPBOX_CHILD_PROFILE builds (benchmarks only): per-phase CPU ------
+//  Each mark records this process's CPU time and minor faults so far; at
+//  the end one line goes to the executor's stderr, which such a build keeps
+//  as the child's fd 2. bench/README.md has the resulting table.
+#ifdef MCPBOX_CHILD_PROFILE
+#   include <time.h>
+#   define PHASES 6
+static const char *s_phase_names [PHASES] = { "start", "spare_ready", "job_read", "prepared",
+                                               "sandboxed", "executed" };
+static struct { double cpu_us, wall_us; long minflt; } s_marks [PHASES];
+static void
+s_mark (int phase)
+{
+    struct timespec cpu, wall;
+    struct rusage usage;
+    clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &cpu);
+    clock_gettime (CLOCK_MONOTONIC, &wall);
+    getrusage (RUSAGE_SELF, &usage);
+    s_marks [phase].cpu_us = (double) cpu.tv_sec * 1e6 + (double) cpu.tv_nsec / 1e3;
+    s_marks [phase].wall_us = (double) wall.tv_sec * 1e6 + (double) wall.tv_nsec / 1e3;
+    s_marks [phase].minflt = usage.ru_minflt;
+}
+static void
+s_report (void)
+{
+    char line [512];
+    int n = snprintf (line, sizeof line, "mcpbox-child-profile");
+    for (int i = 0; i < PHASES; i++)
+        n += snprintf (line + n, sizeof line - (size_t) n, " %s=%.0f/%ld", s_phase_names [i],
+                       s_marks [i].cpu_us - (i ? s_marks [i - 1].cpu_us : 0),
+                       s_marks [i].minflt - (i ? s_marks [i - 1].minflt : 0));
+    n += snprintf (line + n, sizeof line - (size_t) n, " job_to_result_wall=%.0f\n",
+                   s_marks [PHASES - 1].wall_us - s_marks [2].wall_us);
+    if (write (2, line, (size_t) n) < 0)
+        return;
+}
+#   define MARK(phase) s_mark (phase)
+#else
+#   define MARK(phase) ((void) 0)
+#endif
+
 //  Keep down/up as fds 3/4 and nothing else beyond stdio.
 static void
 s_arrange_fds (int down, int up)
@@ -57,7 +98,9 @@ s_arrange_fds (int down, int up)
     if (null >= 0) {
         dup2 (null, 0);
         dup2 (null, 1);
+#ifndef MCPBOX_CHILD_PROFILE
         dup2 (null, 2);
+#endif
     }
     syscall (SYS_close_range, CHILD_UP_FD + 1, ~0U, 0);
 }
@@ -112,6 +155,7 @@ void
 child_main (PyObject *harness, const seccomp_filter_t *filter, size_t base_vm,
             pid_t parent, int down, int up)
 {
+    MARK (0);
     prctl (PR_SET_NAME, "mcpbox-sandbox");
     prctl (PR_SET_PDEATHSIG, SIGKILL);
     if (getppid () != parent)
@@ -124,10 +168,12 @@ child_main (PyObject *harness, const seccomp_filter_t *filter, size_t base_vm,
         s_fail ("cannot drop privileges");
 
     //  the warm spare waits here
+    MARK (1);
     size_t size = 0;
     char *job = frame_read (CHILD_DOWN_FD, JOB_MAX, &size);
     if (!job)
         _exit (0);
+    MARK (2);
     //  prepare() answers the job's timeout in ms
     PyObject *prepared = PyObject_CallMethod (harness, "prepare", "s#", job, (Py_ssize_t) size);
     free (job);
@@ -135,12 +181,14 @@ child_main (PyObject *harness, const seccomp_filter_t *filter, size_t base_vm,
     Py_XDECREF (prepared);
     if (timeout_ms <= 0 || timeout_ms > 300000)
         s_fail ("the job could not be decoded");
+    MARK (3);
 
     if (s_apply_limits (base_vm, timeout_ms) != 0)
         s_fail ("cannot set resource limits");
     prctl (PR_SET_DUMPABLE, 0);
     if (seccomp_filter_load (filter) != 0)
         s_fail ("cannot load the seccomp filter");
+    MARK (4);
 
     //  from here on: no files, no sockets, no processes
     PyObject *result = PyObject_CallMethod (harness, "execute", "((ii))",
@@ -152,6 +200,10 @@ child_main (PyObject *harness, const seccomp_filter_t *filter, size_t base_vm,
     if (!PyBytes_Check (result) || PyBytes_AsStringAndSize (result, &text, &length) != 0)
         s_fail ("the result could not be encoded");
     frame_write (CHILD_UP_FD, text, (size_t) length);
+    MARK (5);
+#ifdef MCPBOX_CHILD_PROFILE
+    s_report ();            //  before the parent, seeing EOF, kills us
+#endif
     //  end of the call for the parent: it needs EOF to know no second
     //  frame follows, and need not wait for our teardown
     close (CHILD_UP_FD);

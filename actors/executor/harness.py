@@ -1435,7 +1435,7 @@ def _frame_bytes(text):
 def _jsonable(value):
     try:
         return _dumps_value(_wide_ints_as_text(value))
-    except (TypeError, ValueError, RecursionError, OverflowError):
+    except Exception:       # a tool's own items()/__iter__ may raise anything
         return None
 
 

@@ -203,6 +203,9 @@ s_zygote_main (int sock, pid_t executor)
     signal (SIGPIPE, SIG_IGN);
     signal (SIGINT, SIG_IGN);       //  the executor stops us; a ^C is its business
     signal (SIGTERM, SIG_DFL);
+    //  the executor's environment is not the tools' business, and the
+    //  harness would otherwise clear it again in every child
+    clearenv ();
     warm_t warm = { .executor = executor };
     char err [512] = "";
     if (s_warm_up (&warm, err, sizeof err) != 0) {
