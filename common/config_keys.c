@@ -51,5 +51,12 @@ const char *const config_known_keys [] = {
     "log_prune_every_s",
     "log_prune_batch",
     "log_policy_refresh_s",
+    //  mcpbox-credentials (actors/credentials/main.c).
+    "access_ttl_s",
+    "refresh_ttl_s",
+    "login_window_s",
+    "login_max_failures",
+    "pwhash_ops",
+    "pwhash_mem_mib",
     NULL
 };

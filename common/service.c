@@ -15,9 +15,11 @@
     bus body limit is replaced by too_large, so the client never waits for
     a reply that was never sent.
 
-    Not here: asynchronous handlers (an actor that must hold several
-    requests at once runs its own loop over bus_worker_*).
+    A handler may defer its request (service_defer) and answer it later
+    (service_reply), e.g. from on_wake when a worker thread finished; the
+    loop then polls the bus worker's socket and def->wake_fd together.
 */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -40,7 +42,20 @@ struct _service_t {
     bus_client_t        *client;    //  lazily made
     bus_pub_t           *pub;       //  events, or NULL
     logspool_t          *spool;     //  log records to logkeeper, lazily made
+    bus_request_t      **current;   //  the request a handler is running for
+    bool                 deferred;  //  that handler took it
 };
+
+bus_request_t *
+service_defer (service_t *self)
+{
+    if (!self->current || !*self->current || self->deferred)
+        return NULL;
+    bus_request_t *request = *self->current;
+    *self->current = NULL;
+    self->deferred = true;
+    return request;
+}
 
 logspool_t *
 service_spool (service_t *self)
@@ -215,6 +230,9 @@ s_dispatch (service_t *self, const void *body, size_t size, char *op_shown,
         else
         if ((handler = s_lookup (self->def, op))) {
             handler (self, request, &reply, self->def->state);
+            if (self->deferred)
+                msgw_destroy (&reply);
+            else
             if (!reply) {
                 log_error ("handler for '%s' produced no reply", op_shown);
                 reply = msgw_error_new (BUS_ERR_INTERNAL, "internal error");
@@ -230,20 +248,20 @@ s_dispatch (service_t *self, const void *body, size_t size, char *op_shown,
     return reply;
 }
 
+//  Send one reply (a NULL or oversized one becomes an error reply).
 static void
-s_answer (service_t *self, bus_request_t **request_p)
+s_send (service_t *self, bus_request_t **request_p, msgw_t **reply_p,
+        const char *op_shown)
 {
-    int64_t start = zclock_usecs ();
-    size_t size = 0;
-    const void *body = bus_request_body (*request_p, &size);
-    char op_shown [SERVICE_OP_SHOWN + 4];
-    msgw_t *reply = s_dispatch (self, body, size, op_shown, sizeof op_shown);
+    msgw_t *reply = *reply_p;
     if (reply && msgw_size (reply) > BUS_BODY_MAX) {
         log_warn ("reply to '%s' is %zu bytes, over the bus limit", op_shown,
                   msgw_size (reply));
         msgw_destroy (&reply);
         reply = msgw_error_new (BUS_ERR_TOO_LARGE, "reply too large");
     }
+    if (!reply)
+        reply = msgw_error_new (BUS_ERR_INTERNAL, "internal error");
     if (!reply) {
         log_error ("out of memory answering '%s'", op_shown);
         bus_request_destroy (request_p);
@@ -255,9 +273,54 @@ s_answer (service_t *self, bus_request_t **request_p)
     if (*request_p)
         bus_request_destroy (request_p);
     self->handled++;
+    *reply_p = reply;
+}
+
+void
+service_reply (service_t *self, bus_request_t **request_p, msgw_t **reply_p)
+{
+    if (!request_p || !*request_p) {
+        msgw_destroy (reply_p);
+        return;
+    }
+    msgw_t *reply = *reply_p;
+    *reply_p = NULL;
+    s_send (self, request_p, &reply, "(deferred)");
+    msgw_destroy (&reply);
+}
+
+void
+service_reply_raw (service_t *self, bus_request_t **request_p,
+                   const void *body, size_t size)
+{
+    if (!request_p || !*request_p)
+        return;
+    if (bus_worker_reply (self->worker, request_p, body, size))
+        log_warn ("could not send a deferred reply");
+    if (*request_p)
+        bus_request_destroy (request_p);
+    self->handled++;
+}
+
+static void
+s_answer (service_t *self, bus_request_t **request_p)
+{
+    int64_t start = zclock_usecs ();
+    size_t size = 0;
+    const void *body = bus_request_body (*request_p, &size);
+    char op_shown [SERVICE_OP_SHOWN + 4];
+    self->current = request_p;
+    self->deferred = false;
+    msgw_t *reply = s_dispatch (self, body, size, op_shown, sizeof op_shown);
+    self->current = NULL;
+    if (self->deferred) {
+        msgw_destroy (&reply);
+        return;             //  answered later with service_reply
+    }
+    s_send (self, request_p, &reply, op_shown);
     if (log_enabled (LOG_DEBUG))
         log_debug ("op '%s': %zu-byte request, %zu-byte reply, %lld us",
-                   op_shown, size, msgw_size (reply),
+                   op_shown, size, reply ? msgw_size (reply) : 0,
                    (long long) (zclock_usecs () - start));
     msgw_destroy (&reply);
 }
@@ -288,6 +351,19 @@ service_run (const service_def_t *def, const char *endpoint,
         if (def->tick) {
             int64_t left = tick_at - zclock_mono ();
             wait = left < 0 ? 0 : left < wait ? (int) left : wait;
+        }
+        int wake = def->wake_fd && def->on_wake ? def->wake_fd (def->state) : -1;
+        if (wake >= 0) {
+            zmq_pollitem_t items [2] = {
+                { zsock_resolve (bus_worker_sock (self.worker)), 0, ZMQ_POLLIN, 0 },
+                { NULL, wake, ZMQ_POLLIN, 0 },
+            };
+            int hb = bus_heartbeat_ms ();
+            if (zmq_poll (items, 2, wait < hb ? wait : hb) < 0 && errno != EINTR)
+                break;
+            if (items [1].revents & ZMQ_POLLIN)
+                def->on_wake (&self, def->state);
+            wait = 0;
         }
         bus_request_t *request = bus_worker_recv (self.worker, wait);
         if (request)

@@ -7,6 +7,14 @@
     routes other ops through the table, answers unknown ops with
     `unknown_op` and malformed bodies with `bad_request`, and returns when
     SIGINT or SIGTERM arrives. Handlers run one at a time.
+
+    A handler that must not block the loop (a password hash, a call to
+    another service) may take its request with service_defer() and answer
+    it later with service_reply(); meanwhile the loop serves other
+    requests, up to the worker's credit. Work finished on another thread
+    comes back through def->wake_fd: when that descriptor is readable the
+    loop calls def->on_wake on its own thread, which answers with
+    service_reply().
 */
 #ifndef MCPBOX_SERVICE_H
 #define MCPBOX_SERVICE_H
@@ -38,13 +46,33 @@ typedef struct {
 
     //  Optional hooks. open() runs once before serving (actor_main passes
     //  the paths; open the database here) and its *state_p replaces
-    //  `state`; close() runs after. tick() runs every tick_ms.
+    //  `state` (it returns 0, -1 on failure, or 2 for a configuration
+    //  error: the process then exits with status 2); close() runs after. tick() runs every tick_ms.
     int               (*open)  (const paths_t *paths, void **state_p,
                                 char *err, size_t errlen);
     void              (*close) (void *state);
     void              (*tick)  (service_t *service, void *state);
     int                 tick_ms;
+    //  Optional: a descriptor polled beside the bus (a pipe another thread
+    //  writes to), read from state after open(); -1 or NULL: none. on_wake
+    //  runs on the loop's thread whenever it is readable.
+    int               (*wake_fd) (void *state);
+    void              (*on_wake) (service_t *service, void *state);
 } service_def_t;
+
+//  Inside a handler: take the request being handled, to answer it later
+//  with service_reply (the handler leaves *reply NULL). NULL outside a
+//  handler or when already taken.
+bus_request_t *service_defer (service_t *self);
+
+//  Answer a deferred request (consumes *request_p and reply; a NULL reply
+//  answers `internal`). Replies over the bus limit become too_large.
+void service_reply (service_t *self, bus_request_t **request_p, msgw_t **reply_p);
+
+//  Answer a deferred request with an encoded body the caller owns (and
+//  may wipe afterwards, for replies that carry secrets).
+void service_reply_raw (service_t *self, bus_request_t **request_p,
+                        const void *body, size_t size);
 
 //  A client of the same broker, for handlers that ask other services
 //  (bus_client_call). Created on first use.

@@ -246,9 +246,10 @@ startup_serve (startup_t *self, const service_def_t *def)
     else
     if (strncmp (self->endpoint, "tcp://", 6) == 0)
         log_warn ("joining %s without CURVE: loopback only", self->endpoint);
-    if (run.open && run.open (&self->paths, &run.state, err, sizeof err) != 0) {
+    int opened = run.open ? run.open (&self->paths, &run.state, err, sizeof err) : 0;
+    if (opened != 0) {
         log_error ("%s", err);
-        return 1;
+        return opened == 2 ? 2 : 1;     //  2: a configuration error
     }
     //  events only on this machine: a remote actor has no local event socket
     const char *events = strncmp (self->endpoint, "ipc://", 6) == 0

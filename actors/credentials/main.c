@@ -1,29 +1,88 @@
 /*  mcpbox-credentials — admin accounts and sessions, encrypted server
-    secrets, OAuth state and tokens for external sources.
+    secrets (OAuth state and tokens for external sources come later).
 
-    Wires the process: configuration, logging, the bus worker for service
-    "credentials", and the request loop (common/actor_main.c). The ops table is
-    the actor's whole interface; for now it answers `health` only.
+    Wires the process: the master key leaves the environment first (before
+    anything could copy it), then configuration, logging and the request
+    loop (common/actor_main.c) with the hash pool's pipe polled beside the
+    bus. creds.h says how the rest of this folder fits together.
 */
+#include <stdio.h>
 #include "actor_main.h"
+#include "creds.h"
 
 static const char *s_owns [] = {
-    "admin_users", "sessions", "server_secrets", "oauth_tokens", NULL
+    "admin_users", "sessions", "login_failures", "server_secrets", NULL
 };
 
-//  op name -> handler; `health` is answered by the service loop.
-static const service_op_t s_ops [] = {
-    { NULL, NULL }
+static const config_option_t s_options [] = {
+    { "credit", CONFIG_INT, "16", 1, 256, "requests held at once (password hashing runs beside)" },
+    { "access_ttl_s", CONFIG_INT, "900", 1, 86400, "lifetime of an access token, seconds" },
+    { "refresh_ttl_s", CONFIG_INT, "604800", 1, 31536000, "lifetime of a refresh token, seconds" },
+    { "login_window_s", CONFIG_INT, "60", 1, 86400, "window of the failed-login limit, seconds" },
+    { "login_max_failures", CONFIG_INT, "5", 1, 1000, "failed logins per window per address and per username" },
+    { "pwhash_ops", CONFIG_INT, "2", 2, 64, "Argon2id passes (at least libsodium's interactive 2)" },
+    { "pwhash_mem_mib", CONFIG_INT, "64", 64, 4096, "Argon2id memory, MiB (at least the interactive 64)" },
+    { NULL, CONFIG_STR, NULL, 0, 0, NULL }
 };
+
+static int
+s_open (const paths_t *paths, void **state_p, char *err, size_t errlen)
+{
+    creds_t *self = NULL;
+    int rc = creds_open (paths, &self, err, errlen);
+    *state_p = self;
+    return rc;
+}
+
+static void
+s_close (void *state)
+{
+    creds_t *self = state;
+    creds_close (&self);
+}
+
+static int
+s_limits (int argc, char **argv)
+{
+    config_t *config = config_new (s_options);
+    char err [256];
+    if (!config || config_load (config, argc, argv, err, sizeof err) != 0) {
+        config_destroy (&config);
+        return -1;          //  actor_main reports it
+    }
+    creds_configured_limits = (creds_limits_t) {
+        .access_ttl_s       = config_int (config, "access_ttl_s"),
+        .refresh_ttl_s      = config_int (config, "refresh_ttl_s"),
+        .login_window_s     = config_int (config, "login_window_s"),
+        .login_max_failures = config_int (config, "login_max_failures"),
+        .hash_ops           = config_int (config, "pwhash_ops"),
+        .hash_mem           = config_int (config, "pwhash_mem_mib") << 20,
+    };
+    config_destroy (&config);
+    return 0;
+}
 
 int
 main (int argc, char **argv)
 {
+    bool found;
+    char err [256];
+    if (sodium_init () < 0 || master_key_take_env (&found, err, sizeof err) != 0) {
+        fprintf (stderr, "mcpbox-credentials: %s\n", found ? err : "libsodium failed");
+        return 2;
+    }
+    s_limits (argc, argv);
     const service_def_t def = {
         .service = "credentials",
         .process = "mcpbox-credentials",
         .owns    = s_owns,
-        .ops     = s_ops,
+        .ops     = creds_ops (),
+        .open    = s_open,
+        .close   = s_close,
+        .tick    = creds_tick,
+        .tick_ms = 60000,
+        .wake_fd = creds_wake_fd,
+        .on_wake = creds_on_wake,
     };
-    return actor_main (argc, argv, &def, NULL);
+    return actor_main (argc, argv, &def, s_options);
 }

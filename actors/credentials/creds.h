@@ -1,0 +1,83 @@
+/*  creds.h — how the credentials actor's files fit together.
+
+    main.c           wiring: options, open/close, the op table, the wake fd
+    master_key.c     the master key (environment, file, rotation files)
+    secret_box.c     seal/open one value (XChaCha20-Poly1305, AD per row)
+    secrets_store.c  the server_secrets table, job secrets, key rotation
+    hash_pool.c      Argon2id on worker threads, off the bus loop
+    users.c          admin accounts: names, passwords, setup/create/reset
+    sessions.c       tokens (stored as hashes), refresh rotation, revocation
+    login_limits.c   failed-login counting per address and per username
+    ops.c            the bus ops (docs/BUS_OPS.md, credentials)
+
+    Everything runs on the service loop's thread except the hashing in
+    hash_pool.c, which sees only copies of the passwords and hashes it is
+    given and hands its results back through a pipe.
+*/
+#ifndef MCPBOX_CREDS_H
+#define MCPBOX_CREDS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sqlite3.h>
+#include "master_key.h"
+#include "service.h"
+
+#define CREDS_USERNAME_MIN   3
+#define CREDS_USERNAME_MAX   50
+#define CREDS_PASSWORD_MIN   12
+#define CREDS_PASSWORD_MAX   128
+#define CREDS_SECRET_KEY_MAX 128
+#define CREDS_DESC_MAX       2000
+#define CREDS_SERVER_ID_MAX  64
+#define CREDS_CLIENT_MAX     256
+#define CREDS_TOKEN_BYTES    32          //  256-bit tokens
+#define CREDS_TOKEN_TEXT     43          //  base64url without padding
+#define CREDS_HASH_BYTES     32
+
+typedef struct _hash_pool_t hash_pool_t;
+
+typedef struct {
+    int64_t access_ttl_s;           //  900
+    int64_t refresh_ttl_s;          //  604800
+    int64_t login_window_s;         //  60
+    int64_t login_max_failures;     //  5
+    int64_t hash_ops;               //  crypto_pwhash opslimit
+    int64_t hash_mem;               //  crypto_pwhash memlimit, bytes
+} creds_limits_t;
+
+typedef struct {
+    sqlite3        *db;
+    master_key_t   *key;
+    hash_pool_t    *pool;
+    creds_limits_t  limits;
+    char            dummy_hash [128];   //  verified for unknown users
+} creds_t;
+
+extern creds_limits_t creds_configured_limits;   //  main.c fills it
+
+//  Open: database (schema checked), master key, rotation recovery, pool.
+//  0, -1, or 2 (configuration error) with a message.
+int  creds_open (const paths_t *paths, creds_t **self_p, char *err, size_t errlen);
+void creds_close (creds_t **self_p);
+
+int64_t creds_now (void);               //  unix seconds
+
+//  --- secrets_store.c --------------------------------------------------------
+bool creds_secret_key_valid (const char *key);
+//  Start-up: finish or discard an interrupted rotation, refuse values
+//  sealed by a key that is not loaded. 0, or -1/2 + err.
+int  secrets_recover (creds_t *self, char *err, size_t errlen);
+//  Re-encrypt every value under a fresh key in one transaction, then
+//  promote the key. *count gets the values re-encrypted. 0 or -1 + err.
+int  secrets_rotate (creds_t *self, int64_t *count, char *err, size_t errlen);
+
+//  --- ops.c ---------------------------------------------------------------
+//  The whole op table (secret ops and auth ops).
+const service_op_t *creds_ops (void);
+void creds_tick (service_t *service, void *state);
+//  The hash pool's wake-up: finish the requests whose hashing is done.
+void creds_on_wake (service_t *service, void *state);
+int  creds_wake_fd (void *state);
+
+#endif
