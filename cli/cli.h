@@ -53,6 +53,9 @@ extern const cli_command_t cli_cmd_policy;
 extern const cli_command_t cli_cmd_servers;
 extern const cli_command_t cli_cmd_tools;
 extern const cli_command_t cli_cmd_logs;
+extern const cli_command_t cli_cmd_admin;
+extern const cli_command_t cli_cmd_secrets;
+extern const cli_command_t cli_cmd_credentials;
 
 //  --- cmd_migrate.c --------------------------------------------------------
 //  Open the database at paths->db_path and apply the embedded migrations.
@@ -147,6 +150,16 @@ int64_t     cli_jint (const json_t *object, const char *key, int64_t fallback);
 //  Every server, all pages of registry server.list, as a JSON array (caller
 //  decrefs); NULL when a page failed, with that call in *failed (reset it).
 json_t     *cli_servers_all (cli_bus_t *bus, int timeout_ms, cli_call_t *failed);
+
+//  --- secret_input.c ------------------------------------------------------------
+//  A password or secret value from standard input: a terminal gets `prompt`
+//  with echo off (confirm: asked twice, must match); a pipe is read to its
+//  end. One trailing newline is dropped. 0, or -1 (too long for buf, or the
+//  two entries differ; buf wiped).
+int         cli_read_secret (const char *prompt, bool confirm, char *buf,
+                             size_t size, size_t *len);
+//  Zero an encoded request that carried a secret, then free it.
+void        cli_msgw_wipe (msgw_t **body_p);
 
 //  --- table.c ---------------------------------------------------------------
 //  Text for people. Everything shown comes from the services, and much of

@@ -389,6 +389,33 @@ s_add_broker (s_up_t *up)
     return s_add (up, "mcpbox-broker", "mcpbox-broker", extra);
 }
 
+//  MCPBOX_ENCRYPTION_KEY, taken out of our environment at start (s_run):
+//  "MCPBOX_ENCRYPTION_KEY=<hex>" for the credentials actor only, or "".
+static char s_key_entry [160];
+
+//  Take the master key out of the environment (wiping the whole entry,
+//  which /proc/PID/environ would show) so that no child but credentials
+//  gets it.
+static void
+s_take_master_key (void)
+{
+    static const char name [] = "MCPBOX_ENCRYPTION_KEY=";
+    extern char **environ;
+    char *value = NULL;
+    for (char **entry = environ; entry && *entry && !value; entry++)
+        if (strncmp (*entry, name, sizeof name - 1) == 0)
+            value = *entry + sizeof name - 1;
+    if (!value)
+        return;
+    size_t len = strlen (value);
+    //  a malformed key is passed on as it is: credentials refuses to start
+    //  and says why
+    snprintf (s_key_entry, sizeof s_key_entry, "MCPBOX_ENCRYPTION_KEY=%.*s",
+              (int) (len < 128 ? len : 128), value);
+    unsetenv ("MCPBOX_ENCRYPTION_KEY");     //  out of environ first, then the bytes
+    explicit_bzero (value - (sizeof name - 1), len + sizeof name - 1);
+}
+
 //  Everything after the broker, in the constellation's order.
 static int
 s_add_actors (s_up_t *up)
@@ -417,8 +444,14 @@ s_add_actors (s_up_t *up)
                 snprintf (name, sizeof name, "%s", row->process);
             if (s_add (up, name, row->process, extra) == -1)
                 return -1;
+            if (*s_key_entry && strcmp (row->process, "mcpbox-credentials") == 0
+            &&  supervisor_set_env (up->supervisor,
+                                    (int) supervisor_size (up->supervisor) - 1,
+                                    s_key_entry) == -1)
+                return -1;
         }
     }
+    explicit_bzero (s_key_entry, sizeof s_key_entry);
     return 0;
 }
 
@@ -612,6 +645,7 @@ static int
 s_run (config_t *config)
 {
     s_up_t up = { .config = config, .lock_fd = -1, .signal_fd = -1 };
+    s_take_master_key ();
 
     if (!s_host_valid (config_str (config, "http_host"))) {
         fprintf (stderr, "mcpbox up: --http-host must be a host name or "

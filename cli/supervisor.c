@@ -57,7 +57,10 @@ typedef struct {
     int      last_status;        //  raw wait status of the last exit, -1 none
     int      restarts;           //  starts after the first one
     bool     started;            //  started at least once
+    char    *env_extra;          //  "KEY=value" for this child only, or NULL
 } s_child_t;
+
+extern char **environ;
 
 struct _supervisor_t {
     supervisor_config_t config;                           //  backoff policy
@@ -114,7 +117,7 @@ s_describe_status (int status, char *buf, size_t size)
 
 //  The child side of fork(): async-signal-safe calls only.
 static void __attribute__ ((noreturn))
-s_child_exec (s_child_t *child, pid_t parent, int report_fd)
+s_child_exec (s_child_t *child, pid_t parent, int report_fd, char **envp)
 {
     sigset_t none;
     sigemptyset (&none);
@@ -131,7 +134,10 @@ s_child_exec (s_child_t *child, pid_t parent, int report_fd)
     if (prctl (PR_SET_PDEATHSIG, SIGTERM) == -1 || getppid () != parent)
         _exit (0);      //  our parent is already gone: nothing to serve
 
-    execv (child->argv [0], child->argv);
+    if (envp)
+        execve (child->argv [0], child->argv, envp);
+    else
+        execv (child->argv [0], child->argv);
     int err = errno;
     ssize_t rc = write (report_fd, &err, sizeof err);
     (void) rc;
@@ -146,8 +152,26 @@ s_spawn (s_child_t *child)
     if (pipe2 (report, O_CLOEXEC) == -1)
         return -1;
 
+    //  the environment with the child's extra entry, built before fork
+    char **envp = NULL;
+    if (child->env_extra) {
+        size_t count = 0;
+        while (environ [count])
+            count++;
+        envp = calloc (count + 2, sizeof *envp);
+        if (!envp) {
+            close (report [0]);
+            close (report [1]);
+            errno = ENOMEM;
+            return -1;
+        }
+        memcpy (envp, environ, count * sizeof *envp);
+        envp [count] = child->env_extra;
+    }
     pid_t parent = getpid ();
     pid_t pid = fork ();
+    if (pid != 0)
+        free (envp);
     if (pid == -1) {
         int err = errno;
         close (report [0]);
@@ -157,7 +181,7 @@ s_spawn (s_child_t *child)
     }
     if (pid == 0) {
         close (report [0]);
-        s_child_exec (child, parent, report [1]);
+        s_child_exec (child, parent, report [1], envp);
     }
     close (report [1]);
 
@@ -250,9 +274,14 @@ supervisor_destroy (supervisor_t **self_p)
         return;
     supervisor_t *self = *self_p;
     supervisor_stop_all (self, 2000);
-    for (size_t i = 0; i < self->size; i++)
+    for (size_t i = 0; i < self->size; i++) {
         for (size_t a = 0; self->children [i].argv [a]; a++)
             free (self->children [i].argv [a]);
+        if (self->children [i].env_extra) {
+            explicit_bzero (self->children [i].env_extra, strlen (self->children [i].env_extra));
+            free (self->children [i].env_extra);
+        }
+    }
     free (self);
     *self_p = NULL;
 }
@@ -287,6 +316,23 @@ supervisor_add (supervisor_t *self, const char *name, const char *const *argv)
     child->last_status   = -1;
     child->next_delay_ms = self->config.backoff_min_ms;
     return (int) self->size++;
+}
+
+int
+supervisor_set_env (supervisor_t *self, int index, const char *entry)
+{
+    if (!self || index < 0 || (size_t) index >= self->size || !entry || !strchr (entry, '='))
+        return -1;
+    s_child_t *child = &self->children [index];
+    char *copy = strdup (entry);
+    if (!copy)
+        return -1;
+    if (child->env_extra) {
+        explicit_bzero (child->env_extra, strlen (child->env_extra));
+        free (child->env_extra);
+    }
+    child->env_extra = copy;
+    return 0;
 }
 
 int

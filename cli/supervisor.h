@@ -59,6 +59,12 @@ void          supervisor_destroy (supervisor_t **self_p);
 int   supervisor_add (supervisor_t *self, const char *name,
                       const char *const *argv);
 
+//  Give child `index` one more environment entry ("KEY=value", copied)
+//  beside the inherited environment: a value only that child may see
+//  (the master key for the credentials actor). Wiped when destroyed.
+//  0, or -1 (bad index, memory).
+int   supervisor_set_env (supervisor_t *self, int index, const char *entry);
+
 //  Start every child added and never started yet, in order of adding.
 //  Returns 0, or -1 if one could not be started (fork or exec failed; the
 //  reason is logged and errno set); children started before it keep running.

@@ -788,7 +788,8 @@ MANAGEMENT = ["mcpbox_list_servers", "mcpbox_get_server", "mcpbox_create_server"
               "mcpbox_get_server_modules", "mcpbox_list_tools", "mcpbox_get_tool",
               "mcpbox_create_tool", "mcpbox_update_tool", "mcpbox_delete_tool",
               "mcpbox_list_tool_versions", "mcpbox_rollback_tool", "mcpbox_test_code",
-              "mcpbox_validate_code", "mcpbox_request_publish", "mcpbox_request_module",
+              "mcpbox_validate_code", "mcpbox_create_server_secret",
+              "mcpbox_list_server_secrets", "mcpbox_request_publish", "mcpbox_request_module",
               "mcpbox_request_network_access", "mcpbox_get_tool_status",
               "mcpbox_list_pending_requests", "mcpbox_get_tool_logs"]
 

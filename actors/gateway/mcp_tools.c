@@ -217,6 +217,29 @@ static const mcp_tool_def_t s_tools [] = {
       "\"required\":[\"code\"],\"additionalProperties\":false}",
       mcp_tool_validate_code },
 
+    //  --- secrets (the admin sets the values) ----------------------------------------
+    { "mcpbox_create_server_secret",
+      "Declare a secret a server's tools need (an API key, a token): a "
+      "placeholder with a key and a description, has_value false. Only the "
+      "admin can set its value; tools read it as secrets[\"KEY\"], and "
+      "it is never shown to you.",
+      "{\"type\":\"object\",\"properties\":{"
+        "\"server_id\":" ID_PROP ("The server's id.") ","
+        "\"key\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":128,"
+          "\"pattern\":\"^[A-Z][A-Z0-9_]*$\","
+          "\"description\":\"Secret name: upper-case letters, digits and '_', "
+          "starting with a letter.\"},"
+        "\"description\":{\"type\":\"string\",\"maxLength\":2000,"
+          "\"description\":\"What the secret is for, for the admin.\"}},"
+      "\"required\":[\"server_id\",\"key\"],\"additionalProperties\":false}",
+      mcp_tool_create_server_secret },
+
+    { "mcpbox_list_server_secrets",
+      "List a server's secrets: key, description and has_value (whether the "
+      "admin has set it). Values are never returned.",
+      SERVER_ONLY,
+      mcp_tool_list_server_secrets },
+
     //  --- approval requests (a human decides) ----------------------------------------
     { "mcpbox_request_publish",
       "Ask the admin to review a tool's current code for publishing. From draft "

@@ -87,6 +87,9 @@ void mcp_tool_list_tool_versions (mcp_call_t *call, json_t *args);
 void mcp_tool_rollback_tool (mcp_call_t *call, json_t *args);
 void mcp_tool_test_code (mcp_call_t *call, json_t *args);
 void mcp_tool_validate_code (mcp_call_t *call, json_t *args);
+//  mcp_tools_secrets.c
+void mcp_tool_create_server_secret (mcp_call_t *call, json_t *args);
+void mcp_tool_list_server_secrets (mcp_call_t *call, json_t *args);
 void mcp_tool_request_publish (mcp_call_t *call, json_t *args);
 void mcp_tool_request_module (mcp_call_t *call, json_t *args);
 void mcp_tool_request_network_access (mcp_call_t *call, json_t *args);

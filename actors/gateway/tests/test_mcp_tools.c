@@ -1,6 +1,6 @@
 /*  test_mcp_tools.c — the management tool table.
 
-    The 22 tools this gateway serves, each once, named mcpbox_*, with a
+    The 24 tools this gateway serves, each once, named mcpbox_*, with a
     description, a closed object schema that parses and whose required
     names are declared properties, and a handler; none of them decides
     an approval. Rendering gives what tools/list needs.
@@ -20,7 +20,8 @@ static const char *s_expected [] = {
     "mcpbox_get_server_modules", "mcpbox_list_tools", "mcpbox_get_tool",
     "mcpbox_create_tool", "mcpbox_update_tool", "mcpbox_delete_tool",
     "mcpbox_list_tool_versions", "mcpbox_rollback_tool", "mcpbox_test_code",
-    "mcpbox_validate_code", "mcpbox_request_publish", "mcpbox_request_module",
+    "mcpbox_validate_code", "mcpbox_create_server_secret",
+    "mcpbox_list_server_secrets", "mcpbox_request_publish", "mcpbox_request_module",
     "mcpbox_request_network_access", "mcpbox_get_tool_status",
     "mcpbox_list_pending_requests", "mcpbox_get_tool_logs",
 };

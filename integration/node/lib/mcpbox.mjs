@@ -31,8 +31,8 @@ export function freePort() {
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** Run `mcpbox ARGS...` synchronously; returns {status, stdout, stderr}. */
-export function mcpbox(args, { timeout = 30000 } = {}) {
-  const r = spawnSync(MCPBOX, args, { encoding: 'utf8', timeout, env: childEnv() });
+export function mcpbox(args, { timeout = 30000, input } = {}) {
+  const r = spawnSync(MCPBOX, args, { encoding: 'utf8', timeout, env: childEnv(), input });
   return { status: r.status, stdout: r.stdout || '', stderr: r.stderr || '', error: r.error };
 }
 

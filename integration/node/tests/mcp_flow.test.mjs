@@ -106,6 +106,27 @@ test('create, validate, test, publish, approve with the CLI, start, list, call; 
   const serverId = server.id;
   assert.match(serverId, /^[0-9a-f-]{36}$/);
   const tool = await manage('mcpbox_create_tool', { server_id: serverId, name: 'greet', python_code: CODE_V1 });
+
+  // --- secrets: the LLM declares a placeholder, only the admin sets the value --------------
+  const secret = await manage('mcpbox_create_server_secret',
+    { server_id: serverId, key: 'API_KEY', description: 'the greeting service key' });
+  assert.deepEqual({ ...secret, message: undefined }, {
+    success: true, server_id: serverId, key: 'API_KEY', description: 'the greeting service key',
+    has_value: false, message: undefined });
+  assert.match(await manageFails('mcpbox_create_server_secret', { server_id: serverId, key: 'API_KEY' }),
+    /already exists/);
+  assert.match(await manageFails('mcpbox_create_server_secret', { server_id: serverId, key: 'lower' }),
+    /A-Z/);
+  assert.match(await manageFails('mcpbox_list_server_secrets',
+    { server_id: '00000000-0000-4000-8000-000000000000' }), /not found|no server/i);
+  let secrets = await manage('mcpbox_list_server_secrets', { server_id: serverId });
+  assert.deepEqual(secrets.secrets, [{ key: 'API_KEY', description: 'the greeting service key', has_value: false }]);
+  const setByAdmin = mcpbox(['secrets', 'set', 'greeter', 'API_KEY', '--data-dir', up.dataDir],
+    { input: 'node-e2e-secret-value\n' });
+  assert.equal(setByAdmin.status, 0, `secrets set failed: ${setByAdmin.stdout}${setByAdmin.stderr}`);
+  secrets = await manage('mcpbox_list_server_secrets', { server_id: serverId });
+  assert.deepEqual(secrets.secrets, [{ key: 'API_KEY', description: 'the greeting service key', has_value: true }]);
+  assert.ok(!JSON.stringify(secrets).includes('node-e2e-secret-value'));
   const toolId = tool.id;
   const full = 'greeter__greet';
 
@@ -243,7 +264,7 @@ test('create, validate, test, publish, approve with the CLI, start, list, call; 
   await assertUncallable(full, { name: 'x' });
   // the management tools are all still there
   const names = (await allTools()).map((t) => t.name);
-  assert.equal(names.filter((n) => n.startsWith('mcpbox_')).length, 22);
+  assert.equal(names.filter((n) => n.startsWith('mcpbox_')).length, 24);
 
   // --- the tool's execution log over MCP: newest first, the reference's fields -------
   // runs so far: test ada, calls bob, cy, dee, eve (the schema-refused calls never ran)
