@@ -176,10 +176,18 @@ def gw(procs, tmpdir_short):
 
 @pytest.fixture
 def system(procs, tmpdir_short):
-    """Broker, the real executor, the registry/approval stand-ins, gateway."""
+    """Broker, the real executor and credentials (executors fetch a job's secrets
+    from it), the registry/approval stand-ins, gateway."""
+    import subprocess
+    migrate = subprocess.run([bin_path("mcpbox"), "migrate", "--data-dir", tmpdir_short],
+                             capture_output=True, text=True, timeout=30)
+    assert migrate.returncode == 0, migrate.stderr
     start_broker(procs, tmpdir_short)
     procs.start([bin_path("mcpbox-executor"), "--data-dir", tmpdir_short], name="executor")
+    procs.start([bin_path("mcpbox-credentials"), "--data-dir", tmpdir_short], name="credentials")
     fakes = StandIns(tmpdir_short)
+    wait_for(lambda: fakes.bus.call("credentials", {"op": "health"}, 500).get("ok"),
+             timeout=30, what="credentials")
     # the executor is up when it validates
     wait_for(lambda: fakes.bus.call("sandbox", {"op": "validate",
                                                 "code": "async def main():\n    return 1\n"},
@@ -1111,7 +1119,7 @@ def real_system(procs, tmpdir_short):
     if migrate.returncode != 0:
         pytest.skip(f"mcpbox migrate failed: {migrate.stderr[-300:]}")
     start_broker(procs, tmpdir_short)
-    for name in ("mcpbox-registry", "mcpbox-approval", "mcpbox-executor"):
+    for name in ("mcpbox-registry", "mcpbox-approval", "mcpbox-executor", "mcpbox-credentials"):
         procs.start([bin_path(name), "--data-dir", tmpdir_short], name=name)
     bus = BusClient("ipc://" + os.path.join(tmpdir_short, "run", "bus"))
     for service, op in (("registry", "catalog"), ("approval", "effective")):

@@ -38,7 +38,11 @@ int
 master_key_take_env (bool *found, char *err, size_t errlen)
 {
     *found = false;
-    char *value = getenv (S_ENV);
+    char *value = NULL;
+    extern char **environ;
+    for (char **entry = environ; entry && *entry && !value; entry++)
+        if (strncmp (*entry, S_ENV "=", sizeof S_ENV) == 0)
+            value = *entry + sizeof S_ENV;
     if (!value)
         return 0;
     *found = true;
@@ -59,8 +63,9 @@ master_key_take_env (bool *found, char *err, size_t errlen)
     }
     //  the string lives in the process's initial environment block, which
     //  /proc/PID/environ shows: zero it in place, then drop the variable
-    sodium_memzero (value, len);
-    unsetenv (S_ENV);
+    //  (name included: the entry is "NAME=value", value points after '=')
+    unsetenv (S_ENV);       //  out of environ first, then the bytes
+    sodium_memzero (value - (sizeof S_ENV), len + sizeof S_ENV);
     return rc;
 }
 

@@ -192,7 +192,7 @@ s_created (void *service, void *state, hash_job_t *job)
     int rc = sqlite3_step (stmt);
     sqlite3_finalize (stmt);
     msgw_t *reply;
-    if (rc == SQLITE_CONSTRAINT)
+    if ((rc & 0xff) == SQLITE_CONSTRAINT)
         reply = msgw_error_new (BUS_ERR_CONFLICT, "an admin with that username exists");
     else
     if (rc != SQLITE_DONE)
@@ -204,6 +204,10 @@ s_created (void *service, void *state, hash_job_t *job)
         int64_t id = sqlite3_last_insert_rowid (self->db);
         log_info ("admin %s created (%s, hash %lld ms)", job->username,
                   first_only ? "setup" : "cli", (long long) (job->took_us / 1000));
+        char message [200];
+        snprintf (message, sizeof message, "admin %s created (%s)", job->username,
+                  first_only ? "first-run setup" : "command line");
+        service_activity (service, "auth.admin_created", "info", NULL, message, NULL);
         reply = s_user_reply (id, job->username, 0);
     }
     s_finish (service, job, reply);
@@ -280,6 +284,10 @@ s_password_set (void *service, void *state, hash_job_t *job)
         login_limits_clear_user (self, job->username);
     log_info ("password of admin %s changed (%s); every session of it revoked",
               job->username, job->kind == HASH_MAKE ? "reset by the operator" : "by the admin");
+    char message [300];
+    snprintf (message, sizeof message, "password of admin %s %s; every session revoked",
+              job->username, job->kind == HASH_MAKE ? "reset by the operator" : "changed");
+    service_activity (service, "auth.password_changed", "info", NULL, message, NULL);
     s_finish (service, job, s_user_reply (job->user_id, job->username, 0));
 }
 
@@ -363,6 +371,10 @@ s_logged_in (void *service, void *state, hash_job_t *job)
     if (!job->verified || job->user_id <= 0) {
         login_limits_fail (self, job->client, job->username);
         log_warn ("failed login for '%s' from %s", job->username, job->client);
+        char message [400];
+        snprintf (message, sizeof message, "failed login for '%s' from %s", job->username,
+                  job->client);
+        service_activity (service, "auth.login_failed", "warning", NULL, message, NULL);
         s_finish (service, job, msgw_error_new (BUS_ERR_UNAUTHORIZED,
                                                 "invalid username or password"));
         return;
@@ -374,6 +386,9 @@ s_logged_in (void *service, void *state, hash_job_t *job)
     }
     log_info ("admin %s logged in from %s (hash check %lld ms)", job->username, job->client,
               (long long) (job->took_us / 1000));
+    char message [400];
+    snprintf (message, sizeof message, "admin %s logged in from %s", job->username, job->client);
+    service_activity (service, "auth.login", "info", NULL, message, NULL);
     s_finish (service, job, s_tokens_reply (job->user_id, job->username, &tokens));
     sodium_memzero (&tokens, sizeof tokens);
 }
@@ -401,6 +416,10 @@ s_login (service_t *service, msg_t *request, msgw_t **reply, void *state)
             *reply = ops_db_error (self->db, "login");
         else {
             log_warn ("login for '%s' from %s refused: too many failures", username, client);
+            char message [400];
+            snprintf (message, sizeof message, "login for '%s' from %s refused: too many "
+                      "failed logins (retry in %lld s)", username, client, (long long) wait);
+            service_activity (service, "auth.locked_out", "warning", NULL, message, NULL);
             *reply = ops_rate_limited (wait, "too many failed logins; retry later");
         }
         return;
@@ -428,7 +447,6 @@ s_login (service_t *service, msg_t *request, msgw_t **reply, void *state)
 static void
 s_refresh (service_t *service, msg_t *request, msgw_t **reply, void *state)
 {
-    (void) service;
     creds_t *self = state;
     char token [CREDS_TOKEN_TEXT + 2] = "";
     ops_cstr (msg_root (request), "refresh_token", token, sizeof token, true);
@@ -439,9 +457,14 @@ s_refresh (service_t *service, msg_t *request, msgw_t **reply, void *state)
     if (rc == 0)
         *reply = s_tokens_reply (user_id, username, &tokens);
     else
-    if (rc == 2)
+    if (rc == 2) {
+        char message [200];
+        snprintf (message, sizeof message, "refresh token of admin %s reused: every session "
+                  "of that login revoked", username);
+        service_activity (service, "auth.refresh_reuse", "warning", NULL, message, NULL);
         *reply = msgw_error_new (BUS_ERR_UNAUTHORIZED, "refresh token reused: every session "
                                  "of this login was revoked");
+    }
     else
     if (rc == 1)
         *reply = msgw_error_new (BUS_ERR_UNAUTHORIZED, "refresh token invalid or expired");

@@ -54,7 +54,6 @@ s_ids (msg_t *request, char *server_id, char *key, bool want_key)
 static void
 s_secret_create (service_t *service, msg_t *request, msgw_t **reply, void *state)
 {
-    (void) service;
     creds_t *self = state;
     char server_id [CREDS_SERVER_ID_MAX + 1], key [CREDS_SECRET_KEY_MAX + 1];
     char description [CREDS_DESC_MAX + 1] = "";
@@ -75,7 +74,7 @@ s_secret_create (service_t *service, msg_t *request, msgw_t **reply, void *state
     sqlite3_bind_int64 (stmt, 4, now);
     int rc = sqlite3_step (stmt);
     sqlite3_finalize (stmt);
-    if (rc == SQLITE_CONSTRAINT) {
+    if ((rc & 0xff) == SQLITE_CONSTRAINT) {
         char message [200];
         snprintf (message, sizeof message, "secret %s already exists on this server", key);
         *reply = msgw_error_new (BUS_ERR_CONFLICT, message);
@@ -86,6 +85,9 @@ s_secret_create (service_t *service, msg_t *request, msgw_t **reply, void *state
         return;
     }
     log_info ("secret placeholder %s created for server %s", key, server_id);
+    char message [300];
+    snprintf (message, sizeof message, "secret placeholder %s created", key);
+    service_activity (service, "secret.created", "info", server_id, message, NULL);
     msgw_t *w = msgw_new ();
     msgw_map (w, 5);
     msgw_kv_bool (w, "ok", true);
@@ -183,6 +185,9 @@ s_secret_set (service_t *service, msg_t *request, msgw_t **reply, void *state)
         return;
     }
     log_info ("secret %s of server %s set (%zu bytes)", key, server_id, size);
+    char message [300];
+    snprintf (message, sizeof message, "value of secret %s set by the admin", key);
+    service_activity (service, "secret.value_set", "info", server_id, message, NULL);
     msgw_t *w = msgw_new ();
     msgw_map (w, 4);
     msgw_kv_bool (w, "ok", true);
@@ -195,7 +200,6 @@ s_secret_set (service_t *service, msg_t *request, msgw_t **reply, void *state)
 static void
 s_secret_delete (service_t *service, msg_t *request, msgw_t **reply, void *state)
 {
-    (void) service;
     creds_t *self = state;
     char server_id [CREDS_SERVER_ID_MAX + 1], key [CREDS_SECRET_KEY_MAX + 1];
     if ((*reply = s_ids (request, server_id, key, true)))
@@ -216,6 +220,9 @@ s_secret_delete (service_t *service, msg_t *request, msgw_t **reply, void *state
         return;
     }
     log_info ("secret %s of server %s deleted", key, server_id);
+    char message [300];
+    snprintf (message, sizeof message, "secret %s deleted", key);
+    service_activity (service, "secret.deleted", "info", server_id, message, NULL);
     msgw_t *w = msgw_new ();
     msgw_map (w, 3);
     msgw_kv_bool (w, "ok", true);
@@ -298,7 +305,6 @@ s_job_secrets (service_t *service, msg_t *request, msgw_t **reply, void *state)
 static void
 s_rotate_key (service_t *service, msg_t *request, msgw_t **reply, void *state)
 {
-    (void) service;
     (void) request;
     creds_t *self = state;
     int64_t count = 0;
@@ -311,6 +317,10 @@ s_rotate_key (service_t *service, msg_t *request, msgw_t **reply, void *state)
     }
     log_info ("master key rotated: %lld values re-encrypted in %lld ms", (long long) count,
               (long long) ((zclock_usecs () - start) / 1000));
+    char message [200];
+    snprintf (message, sizeof message, "master key rotated; %lld secret values re-encrypted",
+              (long long) count);
+    service_activity (service, "secret.key_rotated", "info", NULL, message, NULL);
     msgw_t *w = msgw_new ();
     msgw_map (w, 2);
     msgw_kv_bool (w, "ok", true);

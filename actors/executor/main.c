@@ -23,6 +23,7 @@
 #include <unistd.h>
 #include "bus.h"
 #include "call_pool.h"
+#include "job_secrets.h"
 #include "json_msgpack.h"
 #include "startup.h"
 #include "zygote.h"
@@ -77,7 +78,8 @@ s_reply (bus_worker_t *worker, bus_request_t **request, msgw_t **w)
 
 //  A request from the bus: answered now (health, errors) or started.
 static void
-s_request (bus_worker_t *worker, call_pool_t *pool, bus_request_t *request, int64_t started)
+s_request (bus_worker_t *worker, call_pool_t *pool, job_secrets_t *secrets,
+           bus_request_t *request, int64_t started)
 {
     size_t size;
     const void *body = bus_request_body (request, &size);
@@ -93,7 +95,10 @@ s_request (bus_worker_t *worker, call_pool_t *pool, bus_request_t *request, int6
         job_spec_t spec;
         bus_error_t code;
         char err [256];
-        int parsed = job_spec_from_request (msg_root (msg), &spec, &code, err, sizeof err);
+        //  the server's secrets join the job here, and only here (job_secrets.h)
+        int parsed = job_secrets_attach (secrets, &msg, size, &code, err, sizeof err);
+        if (parsed == 0)
+            parsed = job_spec_from_request (msg_root (msg), &spec, &code, err, sizeof err);
         bus_request_wipe_body (request);     //  the job (and its secrets) is in spec now
         if (parsed != 0)
             w = msgw_error_new (code, err);
@@ -123,6 +128,7 @@ s_serve (startup_t *startup, zygote_t *zygote)
     }
     call_pool_t *pool = call_pool_new (zygote, (size_t) config_int (config, "credit"));
     call_pool_refill (pool);
+    job_secrets_t *secrets = job_secrets_new (endpoint);
     int64_t started = zclock_mono ();
     log_info ("serving 'sandbox' at %s with credit %d", endpoint, (int) config_int (config, "credit"));
     int rc = 0;
@@ -148,7 +154,7 @@ s_serve (startup_t *startup, zygote_t *zygote)
         bus_request_t *request;
         //  receive while we have room; the broker respects our credit anyway
         while ((request = bus_worker_recv (worker, 0)))
-            s_request (worker, pool, request, started);
+            s_request (worker, pool, secrets, request, started);
         //  a cancelled call: its child dies now, and its reply (dropped by
         //  the broker) frees the credit
         while ((request = bus_worker_take_cancelled (worker)))
@@ -162,6 +168,7 @@ s_serve (startup_t *startup, zygote_t *zygote)
     }
     log_info ("stopping");
     call_pool_destroy (&pool);
+    job_secrets_destroy (&secrets);
     bus_worker_destroy (&worker);
     return rc;
 }

@@ -259,6 +259,9 @@ s_test_run (mcp_call_t *call, bool ok)
     exec_log_run_init (&self->run, bus_json_str (self->tool, "id"),
                        bus_json_str (self->tool, "name"), server_id,
                        bus_json_str (self->tool, "server_name"), true);
+    //  the executor fetches this server's secrets itself (job_secrets.h)
+    if (server_id)
+        json_object_set_new (job, "server_id", json_string (server_id));
     mcp_call_set_backstop (call, (int) timeout + 20000);
     mcp_call_bus (call, "sandbox", "test", job, (int) timeout + 5000, s_tested, 0);
     json_decref (job);

@@ -118,6 +118,8 @@ s_resolved (mcp_call_t *call, bool ok)
                            tool->server_name, false);
         mcp_call_set_ctx (call, run, free);
     }
+    //  the executor fetches this server's secrets itself (job_secrets.h)
+    json_object_set_new (job, "server_id", json_string (tool->server_id));
     int timeout = (int) tool->timeout_ms + RUN_GRACE_MS;
     mcp_call_set_backstop (call, timeout + BACKSTOP_GRACE_MS);
     if (mcp_call_bus (call, "sandbox", "run", job, timeout, s_ran, 0) == 0)

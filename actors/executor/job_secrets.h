@@ -1,0 +1,35 @@
+/*  job_secrets.h — a job's server secrets, fetched by the executor itself.
+
+    A run or test job from the gateway names its server ("server_id") but
+    carries no secret: DESIGN §4 keeps decrypted secrets out of the
+    gateway. Just before the job is parsed and handed to a sandbox child,
+    the executor asks credentials (`job_secrets {server_id}`) over the
+    local bus and merges the values into the job's "secrets" map, so they
+    reach only this trusted parent, which redacts them from what comes
+    back. Every buffer that held them (the reply, the merged body) is
+    zeroed before it is freed.
+
+    Remote executors (a tcp:// broker) cannot ask: the broker accepts no
+    requests over tcp, and secrets never leave the machine that holds the
+    key. Their jobs run with the secrets the job itself carries (none from
+    the gateway), and a warning says so.
+*/
+#ifndef MCPBOX_JOB_SECRETS_H
+#define MCPBOX_JOB_SECRETS_H
+
+#include "bus.h"
+
+typedef struct _job_secrets_t job_secrets_t;
+
+//  endpoint: the broker's; a tcp:// one disables fetching (see above).
+job_secrets_t *job_secrets_new (const char *endpoint);
+void           job_secrets_destroy (job_secrets_t **self_p);
+
+//  If *msg_p is a job naming a server_id, replace it with the same job
+//  whose "secrets" hold that server's values (the old message is
+//  destroyed); job_size is its encoded size. 0 (also when there is nothing to do), or -1 with *code and
+//  a message (credentials unavailable, malformed answer).
+int job_secrets_attach (job_secrets_t *self, msg_t **msg_p, size_t job_size,
+                        bus_error_t *code, char *err, size_t errlen);
+
+#endif
