@@ -39,6 +39,7 @@ const char *const config_known_keys [] = {
     "mcp_session_idle_s",
     "mcp_sessions_max",
     "mcp_keepalive_s",
+    "api_allow_remote",
     //  mcpbox up (cli/cmd_up.c).
     "executors",
     //  CURVE for a tcp:// broker (common/startup.c): actors, executor.

@@ -6,7 +6,7 @@
       admin_create          {username, password}      the CLI (local operator)
       admin_reset_password  {username, password}      the CLI; revokes sessions
       login                 {username, password, client}
-      refresh               {refresh_token}
+      refresh               {refresh_token, csrf_token?}  (csrf checked when given)
       validate              {access_token, csrf_token?}
       logout                {token}                   revokes its family
       password_change       {access_token, current_password, new_password}
@@ -448,12 +448,16 @@ static void
 s_refresh (service_t *service, msg_t *request, msgw_t **reply, void *state)
 {
     creds_t *self = state;
-    char token [CREDS_TOKEN_TEXT + 2] = "";
-    ops_cstr (msg_root (request), "refresh_token", token, sizeof token, true);
+    char token [CREDS_TOKEN_TEXT + 2] = "", csrf [CREDS_TOKEN_TEXT + 2] = "";
+    const msgpack_object *root = msg_root (request);
+    ops_cstr (root, "refresh_token", token, sizeof token, true);
+    bool with_csrf = msg_map_get (root, "csrf_token") != NULL;
+    if (with_csrf)
+        ops_cstr (root, "csrf_token", csrf, sizeof csrf, true);
     session_tokens_t tokens;
     int64_t user_id = 0;
     char username [CREDS_USERNAME_MAX + 1] = "";
-    int rc = session_refresh (self, token, &tokens, &user_id, username);
+    int rc = session_refresh (self, token, with_csrf ? csrf : NULL, &tokens, &user_id, username);
     if (rc == 0)
         *reply = s_tokens_reply (user_id, username, &tokens);
     else
@@ -468,6 +472,9 @@ s_refresh (service_t *service, msg_t *request, msgw_t **reply, void *state)
     else
     if (rc == 1)
         *reply = msgw_error_new (BUS_ERR_UNAUTHORIZED, "refresh token invalid or expired");
+    else
+    if (rc == 3)
+        *reply = msgw_error_new (BUS_ERR_FORBIDDEN, "CSRF token missing or not this session's");
     else
         *reply = ops_db_error (self->db, "refresh");
     sodium_memzero (&tokens, sizeof tokens);

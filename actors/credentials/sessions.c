@@ -108,8 +108,8 @@ s_exec_blob (creds_t *self, const char *sql, const void *blob, int size)
 }
 
 int
-session_refresh (creds_t *self, const char *refresh, session_tokens_t *out,
-                 int64_t *user_id, char *username)
+session_refresh (creds_t *self, const char *refresh, const char *csrf,
+                 session_tokens_t *out, int64_t *user_id, char *username)
 {
     uint8_t hash [CREDS_HASH_BYTES];
     if (session_token_hash (refresh, hash) != 0)
@@ -118,7 +118,7 @@ session_refresh (creds_t *self, const char *refresh, session_tokens_t *out,
         return -1;
     sqlite3_stmt *stmt = NULL;
     sqlite3_prepare_v2 (self->db, "SELECT s.id, s.family, s.user_id, s.rotated, s.revoked, "
-                        "s.refresh_expires, u.username FROM sessions s JOIN admin_users u "
+                        "s.refresh_expires, u.username, s.csrf_hash FROM sessions s JOIN admin_users u "
                         "ON u.id = s.user_id WHERE s.refresh_hash = ?1", -1, &stmt, NULL);
     sqlite3_bind_blob (stmt, 1, hash, CREDS_HASH_BYTES, SQLITE_STATIC);
     int step = sqlite3_step (stmt);
@@ -133,8 +133,18 @@ session_refresh (creds_t *self, const char *refresh, session_tokens_t *out,
         int64_t expires = sqlite3_column_int64 (stmt, 5);
         snprintf (username, CREDS_USERNAME_MAX + 1, "%s",
                   (const char *) sqlite3_column_text (stmt, 6));
+        uint8_t csrf_hash [CREDS_HASH_BYTES], given [CREDS_HASH_BYTES];
+        bool csrf_ok = !csrf;
+        if (csrf && sqlite3_column_bytes (stmt, 7) == CREDS_HASH_BYTES
+        &&  session_token_hash (csrf, given) == 0) {
+            memcpy (csrf_hash, sqlite3_column_blob (stmt, 7), CREDS_HASH_BYTES);
+            csrf_ok = sodium_memcmp (csrf_hash, given, CREDS_HASH_BYTES) == 0;
+        }
         sqlite3_finalize (stmt);
         stmt = NULL;
+        if (!csrf_ok)
+            rc = 3;
+        else
         if (rotated) {
             //  a refresh token used twice: whoever holds the family is suspect
             rc = s_exec_blob (self, "UPDATE sessions SET revoked = 1 WHERE family = ?1",

@@ -38,9 +38,10 @@ int  session_create (creds_t *self, int64_t user_id, const uint8_t *family,
 int  session_lookup (creds_t *self, const char *access, session_info_t *info);
 
 //  Refresh: 0 with new tokens (*user_id, *username set); 1 unknown or
-//  expired; 2 reuse detected (family revoked); -1 database error.
-int  session_refresh (creds_t *self, const char *refresh, session_tokens_t *out,
-                      int64_t *user_id, char *username);
+//  expired; 2 reuse detected (family revoked); 3 csrf given (not NULL)
+//  and not the session's (nothing changed); -1 database error.
+int  session_refresh (creds_t *self, const char *refresh, const char *csrf,
+                      session_tokens_t *out, int64_t *user_id, char *username);
 
 //  Revoke the family of an access or refresh token (1: no such token).
 int  session_revoke_family (creds_t *self, const char *token);

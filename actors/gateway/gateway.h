@@ -27,6 +27,7 @@ typedef struct {
     int64_t             started_ms;      //  monotonic, for uptime_s
     atomic_bool         stop;            //  set by the signal thread
     logspool_t         *spool;           //  log records to logkeeper (thread-safe)
+    bool                api_allow_remote;//  /api answers peers off loopback
 } gateway_t;
 
 //  Monotonic clock, milliseconds.

@@ -44,6 +44,7 @@
 #include <strings.h>
 
 #include "log.h"
+#include "api.h"
 #include "http_req.h"
 #include "http_health.h"
 #include "http_server.h"
@@ -68,15 +69,20 @@ typedef struct {
 static const route_t s_routes [] = {
     { "/health",    "GET",      http_health_start },
     { "/mcp",       NULL,       mcp_endpoint_start },
+    { "/api/",      NULL,       api_router_start },     //  a prefix (ends in '/')
     { NULL,         NULL,       NULL }
 };
 
 static const route_t *
 s_route_find (const char *path, size_t len)
 {
-    for (const route_t *route = s_routes; route->path; route++)
-        if (strlen (route->path) == len && memcmp (route->path, path, len) == 0)
+    for (const route_t *route = s_routes; route->path; route++) {
+        size_t route_len = strlen (route->path);
+        bool prefix = route->path [route_len - 1] == '/';
+        if ((route_len == len || (prefix && len > route_len))
+        &&  memcmp (route->path, path, route_len) == 0)
             return route;
+    }
     return NULL;
 }
 

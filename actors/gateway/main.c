@@ -61,6 +61,8 @@ static const config_option_t s_options [] = {
       "/mcp: sessions at most (the least recently used goes)" },
     { "mcp_keepalive_s", CONFIG_INT, "15", 1, 300,
       "/mcp: seconds between SSE keepalive comments" },
+    { "api_allow_remote", CONFIG_BOOL, "false", 0, 0,
+      "/api: answer peers that are not on loopback (default: loopback only)" },
     { NULL, 0, NULL, 0, 0, NULL, false }
 };
 
@@ -198,6 +200,7 @@ s_run (startup_t *startup)
     gateway.started_ms = gateway_now_ms ();
     gateway.requests = idmap_new (NULL);
     atomic_init (&gateway.stop, false);
+    gateway.api_allow_remote = config_bool (config, "api_allow_remote");
 
     lws_set_log_level (LLL_ERR | LLL_WARN
                        | (log_enabled (LOG_DEBUG) ? LLL_NOTICE : 0), s_lws_log);
