@@ -119,12 +119,22 @@ job_secrets_attach (job_secrets_t *self, msg_t **msg_p, size_t job_size,
     msgw_kv_str (ask, "server_id", server_id);
     //  kept short: this loop serves other calls' pipes and heartbeats
     int timeout = 2 * bus_heartbeat_ms ();
-    bus_reply_t *reply = bus_client_call (self->client, "credentials", msgw_data (ask),
-                                          msgw_size (ask), timeout);
+    bus_reply_t *reply = NULL;
+    msg_t *answer = NULL;
+    //  a read: asked once more when the worker it reached had died (a
+    //  credentials restart leaves the dead one registered until it is silent)
+    for (int attempt = 0; attempt < 2; attempt++) {
+        msg_destroy (&answer);
+        bus_reply_destroy (&reply);
+        reply = bus_client_call (self->client, "credentials", msgw_data (ask),
+                                 msgw_size (ask), timeout);
+        answer = reply ? bus_reply_decode (reply, NULL) : NULL;
+        if (!answer || msg_is_ok (answer) || msg_error_code (answer) != BUS_ERR_WORKER_LOST)
+            break;
+    }
     msgw_destroy (&ask);
     size_t size = 0;
     const void *body = reply ? bus_reply_body (reply, &size) : NULL;
-    msg_t *answer = reply ? bus_reply_decode (reply, NULL) : NULL;
     int rc = -1;
     const msgpack_object *secrets = NULL;
     if (!answer || !msg_is_ok (answer)) {
