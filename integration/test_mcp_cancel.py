@@ -10,6 +10,7 @@ executor answers quickly.
 """
 import json
 import os
+import subprocess
 import threading
 import time
 
@@ -55,10 +56,17 @@ def cpu_busy(executor_pid, window=0.3):
 
 @pytest.fixture
 def cancellable(procs, tmpdir_short):
+    migrate = subprocess.run([bin_path("mcpbox"), "migrate", "--data-dir", tmpdir_short],
+                             capture_output=True, text=True, timeout=30)
+    assert migrate.returncode == 0, migrate.stderr
     start_broker(procs, tmpdir_short)
     executor = procs.start([bin_path("mcpbox-executor"), "--data-dir", tmpdir_short,
                             "--credit", "1"], name="executor")
+    # executors fetch a job's server secrets from the real credentials actor
+    procs.start([bin_path("mcpbox-credentials"), "--data-dir", tmpdir_short], name="credentials")
     fakes = StandIns(tmpdir_short)
+    wait_for(lambda: fakes.bus.call("credentials", {"op": "health"}, 500).get("ok"),
+             timeout=30, what="credentials")
     wait_for(lambda: fakes.bus.call("sandbox", {"op": "validate", "code": QUICK},
                                     2000).get("ok"), timeout=30, what="executor")
     sid = fakes.registry.add_server("demo")
