@@ -557,8 +557,8 @@ s_print_urls (s_up_t *up)
     char base [S_HOST_MAX + 32];
     snprintf (base, sizeof base, "http://%s%s%s:%lld", v6? "[": "", host,
               v6? "]": "", (long long) config_int (up->config, "http_port"));
-    printf ("MCPbox is up: MCP endpoint %s/mcp, dashboard %s/, health %s/health\n",
-            base, base, base);
+    //  only what answers: the dashboard's URL joins when it is served
+    printf ("MCPbox is up: MCP endpoint %s/mcp, health %s/health\n", base, base);
     printf ("data dir: %s\n", up->paths.data_dir);
     const char *tcp = config_str (up->config, "tcp_endpoint");
     if (*tcp)

@@ -26,6 +26,7 @@ import stat
 import subprocess
 import tempfile
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -349,8 +350,17 @@ def test_up_supervises_and_stops(data_dir, start_up):
     up = start_up(data_dir)
     doc = up.wait_all_ok(STARTUP_S)
     base = f"http://127.0.0.1:{up.port}"
-    assert (f"MCPbox is up: MCP endpoint {base}/mcp, dashboard {base}/, "
-            f"health {base}/health") in up.stdout()
+    assert (f"MCPbox is up: MCP endpoint {base}/mcp, health {base}/health") in up.stdout()
+    # every URL it prints answers (an MCP endpoint refuses a bare GET, but
+    # it is there: not a 404)
+    printed = re.findall(r"https?://[^\s,]+", up.stdout())
+    assert printed
+    for url in printed:
+        try:
+            status = urllib.request.urlopen(url, timeout=5).status
+        except urllib.error.HTTPError as e:
+            status = e.code
+        assert status != 404 and status < 500, (url, status)
     assert f"data dir: {os.path.realpath(data_dir)}" in up.stdout()
 
     # Everything runs, each process once (executors: as asked).
