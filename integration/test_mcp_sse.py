@@ -6,7 +6,10 @@ The tool list is changed through the registry / approval stand-ins of
 mcp_fakes.py (approve, then revoke, one tool): each change is one
 approval.changed event, one catalog refresh and one list_changed.
 """
+import json
 import time
+import urllib.error
+import urllib.request
 
 import pytest
 
@@ -167,6 +170,13 @@ def test_resume_from_an_id_not_kept_gets_one_fresh_list_changed(listing):
     listing.change()
     assert int(next_event(stream)["id"]) == newest + 1
     stream.close()
+    # the gap is counted where an operator looks
+    try:       # 503 here: the stand-ins are not every service
+        body = urllib.request.urlopen(f"http://127.0.0.1:{listing.port}/health", timeout=10).read()
+    except urllib.error.HTTPError as e:
+        body = e.read()
+    health = json.loads(body)
+    assert health["gateway"]["sse_replay_gaps"] == 1, health["gateway"]
     log = stop_cleanly(listing.proc)
     assert "not among the 256 events kept" in log
 

@@ -12,6 +12,7 @@
 #include "logspool.h"
 #include "msg.h"
 #include "http_health.h"
+#include "mcp.h"
 
 //  The services asked: every row of the constellation with a service,
 //  in start order. Slots are kept per row (rows without a service stay
@@ -135,13 +136,17 @@ s_finish (http_req_t *req, health_t *self, const char *missing)
               + json_integer_value (json_object_get (spool, "rejected"));
         json_object_set (services, constellation [i].service, slot->entry);
     }
-    json_t *answer = json_pack ("{s:s, s:o, s:{s:s, s:I, s:o}, s:I}",
+    //  SSE resumes that asked for an event no longer kept (answered with
+    //  one fresh list_changed, the complete recovery) are counted here too
+    json_int_t gaps = gateway->mcp ? (json_int_t) mcp_events_gaps (gateway->mcp->events) : 0;
+    json_t *answer = json_pack ("{s:s, s:o, s:{s:s, s:I, s:o, s:I}, s:I}",
         "status",   all_ok ? "ok" : "degraded",
         "services", services,
         "gateway",
             "version",  MCPBOX_VERSION,
             "uptime_s", (json_int_t) ((gateway_now_ms () - gateway->started_ms) / 1000),
             "log_spool", own,
+            "sse_replay_gaps", gaps,
         "log_records_lost", lost);
     http_req_respond_json (req, all_ok ? HTTP_STATUS_OK
                                        : HTTP_STATUS_SERVICE_UNAVAILABLE, answer);
