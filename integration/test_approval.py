@@ -1,6 +1,7 @@
 """The approval actor (service `approval`) over the real bus: the real
 mcpbox-broker and mcpbox-approval processes, against the contract in
-docs/BUS_OPS.md (section approval) and the state machines of REFERENCE.md.
+docs/BUS_OPS.md (section approval) and the state machines of docs/DESIGN.md
+(section 11) and actors/approval/approval.h.
 
 The registry here is a STAND-IN. FakeRegistry below is a Python worker that
 registers as service "registry" and answers {"op": "tool.get"} from a dict

@@ -21,7 +21,7 @@
     rebuilt, and ops.c publishes `approval.changed`. A refusal changes
     nothing and publishes nothing.
 
-    State machines (REFERENCE.md, Approval):
+    State machines (docs/DESIGN.md, section 11; docs/BUS_OPS.md, approval):
 
       tool review (per tool_id + code_hash; none = draft)
         draft | rejected  --publish-->  pending_review

@@ -1,14 +1,16 @@
 /*  creds.h — how the credentials actor's files fit together.
 
     main.c           wiring: options, open/close, the op table, the wake fd
+    creds.c          open/close, the joined op table, the minute tick
     master_key.c     the master key (environment, file, rotation files)
     secret_box.c     seal/open one value (XChaCha20-Poly1305, AD per row)
     secrets_store.c  the server_secrets table, job secrets, key rotation
     hash_pool.c      Argon2id on worker threads, off the bus loop
-    users.c          admin accounts: names, passwords, setup/create/reset
     sessions.c       tokens (stored as hashes), refresh rotation, revocation
     login_limits.c   failed-login counting per address and per username
-    ops.c            the bus ops (docs/BUS_OPS.md, credentials)
+    ops_auth.c       the account and session ops (docs/BUS_OPS.md, credentials)
+    ops_secrets.c    the secret ops and rotate_key
+    ops_util.c       field readers, error replies, wiping request fields
 
     Everything runs on the service loop's thread except the hashing in
     hash_pool.c, which sees only copies of the passwords and hashes it is
@@ -72,7 +74,7 @@ int  secrets_recover (creds_t *self, char *err, size_t errlen);
 //  promote the key. *count gets the values re-encrypted. 0 or -1 + err.
 int  secrets_rotate (creds_t *self, int64_t *count, char *err, size_t errlen);
 
-//  --- ops.c ---------------------------------------------------------------
+//  --- ops_auth.c, ops_secrets.c ---------------------------------------------------------------
 //  The whole op table (secret ops and auth ops).
 const service_op_t *creds_ops (void);
 void creds_tick (service_t *service, void *state);

@@ -1,13 +1,13 @@
 /*  job_secrets.h — a job's server secrets, fetched by the executor itself.
 
     A run or test job from the gateway names its server ("server_id") but
-    carries no secret: DESIGN §4 keeps decrypted secrets out of the
-    gateway. Just before the job is parsed and handed to a sandbox child,
-    the executor asks credentials (`job_secrets {server_id}`) over the
-    local bus and merges the values into the job's "secrets" map, so they
-    reach only this trusted parent, which redacts them from what comes
-    back. Every buffer that held them (the reply, the merged body) is
-    zeroed before it is freed.
+    carries no secret: decrypted secrets stay out of the gateway
+    (docs/DESIGN.md, section 5, says why). Just before the job is parsed
+    and handed to a sandbox child, the executor asks credentials
+    (`job_secrets {server_id}`) over the local bus and merges the values
+    into the job's "secrets" map, so they reach only this trusted parent,
+    which redacts them from what comes back. Every buffer that held them
+    (the reply, the merged body) is zeroed before it is freed.
 
     Remote executors (a tcp:// broker) cannot ask: the broker accepts no
     requests over tcp, and secrets never leave the machine that holds the

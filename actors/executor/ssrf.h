@@ -1,7 +1,7 @@
 /*  ssrf.h — which hosts and addresses a tool's HTTP request may reach.
 
     The executor parent performs every HTTP request a sandboxed tool makes
-    (DESIGN.md §5 layer 4). Before it connects it asks four questions,
+    (docs/SECURITY.md, layer 4). Before it connects it asks four questions,
     all answered here:
 
       1. Is this host in the server's admin-approved allowed hosts (or is

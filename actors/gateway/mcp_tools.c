@@ -1,7 +1,7 @@
 /*  mcp_tools.c — the table of management tools. See mcp_tools.h.
 
-    Names, inputs and outputs follow the reference MCPbox (shared/
-    REFERENCE.md), so prompts written for it carry over. Each schema is
+    Names, inputs and outputs follow the reference MCPbox's management
+    tools, so prompts written for it carry over. Each schema is
     closed (additionalProperties false): a misspelt argument is reported
     to the LLM rather than ignored.
 */

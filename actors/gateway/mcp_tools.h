@@ -67,7 +67,7 @@ json_t *mcp_pick (const json_t *from, ...) __attribute__ ((sentinel));
 //  mcp_pick on each object of an array (non-objects skipped); [] if not
 //  an array.
 json_t *mcp_pick_each (const json_t *array, ...) __attribute__ ((sentinel));
-//  The default module allowlist (DESIGN.md §7), as a new array.
+//  The default module allowlist (docs/DESIGN.md, section 11), as a new array.
 json_t *mcp_default_modules (void);
 
 //  --- handlers ----------------------------------------------------------------

@@ -5,7 +5,7 @@
     {"op": "validate", "code": ...}; an executor checks the code exactly as
     it would before running it (AST rules, `async def main`) and derives the
     JSON schema from main's signature. One implementation inspects user
-    code: the sandbox's (DESIGN.md §5).
+    code: the sandbox's (docs/DESIGN.md, section 3).
 
         sandbox reply                       registry answers
         ok, valid, input_schema {...},      (stored as compact JSON text;
