@@ -34,7 +34,7 @@ s_read_harness (void)
     if (source && *source)
         snprintf (path, sizeof path, "%s/actors/executor/harness.py", source);
     else {
-        //  __FILE__ is .../tests/unit/test_approval_modules.c
+        //  __FILE__ is .../tests/unit/approval/test_approval_modules.c
         snprintf (path, sizeof path, "%s", __FILE__);
         char *cut = strstr (path, "tests/unit/");
         assert_non_null (cut);
