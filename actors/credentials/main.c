@@ -65,7 +65,7 @@ s_limits (int argc, char **argv)
 int
 main (int argc, char **argv)
 {
-    bool found;
+    bool found = false;
     char err [256];
     if (sodium_init () < 0 || master_key_take_env (&found, err, sizeof err) != 0) {
         fprintf (stderr, "mcpbox-credentials: %s\n", found ? err : "libsodium failed");
