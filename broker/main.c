@@ -10,11 +10,15 @@
 #include "startup.h"
 
 static const config_option_t s_options [] = {
-    { "tcp_endpoint", CONFIG_STR, "", 0, 0, "tcp:// endpoint for remote executors (CURVE)" },
-    { "curve_secret", CONFIG_STR, "", 0, 0, "broker certificate (secret zcert file); default DATA/keys/broker_secret" },
-    { "curve_allow",  CONFIG_STR, "", 0, 0, "directory of allowed executor public certificates; default DATA/keys/allowed" },
-    { "heartbeat_ms", CONFIG_INT, "0", 0, 60000, "heartbeat interval (0: MCPBOX_HEARTBEAT_MS or 1000)" },
-    { NULL, CONFIG_STR, NULL, 0, 0, NULL, false }
+    { .key = "tcp_endpoint", .type = CONFIG_STR, .default_value = "",
+      .help = "tcp:// endpoint for remote executors (CURVE)" },
+    { .key = "curve_secret", .type = CONFIG_STR, .default_value = "",
+      .help = "broker certificate (secret zcert file); default DATA/keys/broker_secret" },
+    { .key = "curve_allow", .type = CONFIG_STR, .default_value = "",
+      .help = "directory of allowed executor public certificates; default DATA/keys/allowed" },
+    { .key = "heartbeat_ms", .type = CONFIG_INT, .default_value = "0", .max = 60000,
+      .help = "heartbeat interval (0: MCPBOX_HEARTBEAT_MS or 1000)" },
+    { .key = NULL }
 };
 
 static char s_secret [PATHS_MAX + 32];

@@ -72,9 +72,11 @@ s_run (config_t *config)
 }
 
 static const config_option_t s_options [] = {
-    { "username", CONFIG_STR, "", 0, 0, "the admin's username", true },
-    { "json", CONFIG_BOOL, NULL, 0, 0, "print the service's reply as JSON", true },
-    { NULL, CONFIG_STR, NULL, 0, 0, NULL }
+    { .key = "username", .type = CONFIG_STR, .default_value = "",
+      .help = "the admin's username", .flag_only = true },
+    { .key = "json", .type = CONFIG_BOOL,
+      .help = "print the service's reply as JSON", .flag_only = true },
+    { .key = NULL }
 };
 
 const cli_command_t cli_cmd_admin = {

@@ -457,11 +457,15 @@ s_run (config_t *config)
 }
 
 static const config_option_t s_options [] = {
-    { "kind",   CONFIG_STR,  "", 0, 0, "list: only tool, module or network", true },
-    { "status", CONFIG_STR,  "", 0, 0, "list: pending, approved or rejected (none: pending)", true },
-    { "reason", CONFIG_STR,  "", 0, 0, "why (required by reject)", true },
-    { "json",   CONFIG_BOOL, NULL, 0, 0, "print one JSON object instead of a table", true },
-    { NULL, CONFIG_STR, NULL, 0, 0, NULL }
+    { .key = "kind", .type = CONFIG_STR, .default_value = "",
+      .help = "list: only tool, module or network", .flag_only = true },
+    { .key = "status", .type = CONFIG_STR, .default_value = "",
+      .help = "list: pending, approved or rejected (none: pending)", .flag_only = true },
+    { .key = "reason", .type = CONFIG_STR, .default_value = "",
+      .help = "why (required by reject)", .flag_only = true },
+    { .key = "json", .type = CONFIG_BOOL,
+      .help = "print one JSON object instead of a table", .flag_only = true },
+    { .key = NULL }
 };
 
 const cli_command_t cli_cmd_approvals = {

@@ -224,13 +224,13 @@ s_run (config_t *config)
 }
 
 static const config_option_t s_options [] = {
-    { "out",   CONFIG_STR,  "",         0, 0,
-      "write PATH and PATH_secret instead of DATA/keys/NAME", true },
-    { "name",  CONFIG_STR,  "executor", 0, 0,
-      "certificate name under DATA/keys when --out is not given", true },
-    { "force", CONFIG_BOOL, NULL,       0, 0,
-      "replace existing certificate files", true },
-    { NULL, CONFIG_STR, NULL, 0, 0, NULL }
+    { .key = "out", .type = CONFIG_STR, .default_value = "",
+      .help = "write PATH and PATH_secret instead of DATA/keys/NAME", .flag_only = true },
+    { .key = "name", .type = CONFIG_STR, .default_value = "executor",
+      .help = "certificate name under DATA/keys when --out is not given", .flag_only = true },
+    { .key = "force", .type = CONFIG_BOOL,
+      .help = "replace existing certificate files", .flag_only = true },
+    { .key = NULL }
 };
 
 const cli_command_t cli_cmd_keygen = {

@@ -50,7 +50,7 @@ s_run (config_t *config)
 }
 
 static const config_option_t s_options [] = {
-    { NULL, CONFIG_STR, NULL, 0, 0, NULL }
+    { .key = NULL }
 };
 
 const cli_command_t cli_cmd_migrate = {

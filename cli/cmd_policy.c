@@ -165,8 +165,9 @@ s_run (config_t *config)
 }
 
 static const config_option_t s_options [] = {
-    { "json", CONFIG_BOOL, NULL, 0, 0, "print one JSON object instead of a table", true },
-    { NULL, CONFIG_STR, NULL, 0, 0, NULL }
+    { .key = "json", .type = CONFIG_BOOL,
+      .help = "print one JSON object instead of a table", .flag_only = true },
+    { .key = NULL }
 };
 
 const cli_command_t cli_cmd_policy = {

@@ -675,15 +675,15 @@ s_run (config_t *config)
 }
 
 static const config_option_t s_options [] = {
-    { "executors",    CONFIG_INT, "2",         1, 32,
-      "sandbox executor processes to run" },
-    { "http_port",    CONFIG_INT, "8000",      1, 65535,
-      "gateway HTTP port" },
-    { "http_host",    CONFIG_STR, "127.0.0.1", 0, 0,
-      "gateway HTTP address to listen on" },
-    { "tcp_endpoint", CONFIG_STR, "",          0, 0,
-      "also accept remote executors on tcp://HOST:PORT (CURVE)" },
-    { NULL, CONFIG_STR, NULL, 0, 0, NULL }
+    { .key = "executors", .type = CONFIG_INT, .default_value = "2", .min = 1, .max = 32,
+      .help = "sandbox executor processes to run" },
+    { .key = "http_port", .type = CONFIG_INT, .default_value = "8000", .min = 1, .max = 65535,
+      .help = "gateway HTTP port" },
+    { .key = "http_host", .type = CONFIG_STR, .default_value = "127.0.0.1",
+      .help = "gateway HTTP address to listen on" },
+    { .key = "tcp_endpoint", .type = CONFIG_STR, .default_value = "",
+      .help = "also accept remote executors on tcp://HOST:PORT (CURVE)" },
+    { .key = NULL }
 };
 
 const cli_command_t cli_cmd_up = {

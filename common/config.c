@@ -62,11 +62,14 @@
 
 //  The options every program has without declaring them.
 static const config_option_t s_common_options [] = {
-    { "data_dir",  CONFIG_STR,  "./data", 0, 0, "data directory (database, sockets, keys)" },
-    { "log_level", CONFIG_STR,  "info",   0, 0, "debug, info, warn or error" },
-    { "config",    CONFIG_STR,  "",       0, 0, "config file; none: DATA_DIR/" CONFIG_FILE_NAME " if present" },
-    { "help",      CONFIG_BOOL, NULL,     0, 0, "print this help and exit", true },
-    { NULL, CONFIG_STR, NULL, 0, 0, NULL, false }
+    { .key = "data_dir", .type = CONFIG_STR, .default_value = "./data",
+      .help = "data directory (database, sockets, keys)" },
+    { .key = "log_level", .type = CONFIG_STR, .default_value = "info",
+      .help = "debug, info, warn or error" },
+    { .key = "config", .type = CONFIG_STR, .default_value = "",
+      .help = "config file; none: DATA_DIR/" CONFIG_FILE_NAME " if present" },
+    { .key = "help", .type = CONFIG_BOOL, .help = "print this help and exit", .flag_only = true },
+    { .key = NULL }
 };
 
 typedef struct {

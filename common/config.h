@@ -42,11 +42,12 @@
 
 typedef enum { CONFIG_STR, CONFIG_INT, CONFIG_BOOL } config_type_t;
 
-//  Tables are written positionally and most leave out flag_only, the last
-//  member, which then is false as C guarantees. -Wextra would call every
-//  such entry a missing initializer, so that warning is off where this
-//  header is included.
-#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+//  Tables use designated initializers and name only what they set:
+//    { .key = "http_port", .type = CONFIG_INT, .default_value = "8000",
+//      .min = 1, .max = 65535, .help = "HTTP port" },
+//    { .key = "force", .type = CONFIG_BOOL, .help = "overwrite", .flag_only = true },
+//    { .key = NULL }                          //  ends the table
+//  (tests/unit/common/test_config.c reads every table in this form).
 
 typedef struct {
     const char    *key;            //  lower_snake_case; NULL ends the table
@@ -55,7 +56,7 @@ typedef struct {
     int64_t        min, max;       //  CONFIG_INT bounds (inclusive)
     const char    *help;           //  one line for --help
     bool           flag_only;      //  true: flags only, never the file or
-                                   //  the environment (keep it last)
+                                   //  the environment
 } config_option_t;
 
 //  Every key some MCPbox program reads from the config file (declared

@@ -14,23 +14,23 @@
 #include "startup.h"
 
 static const config_option_t s_bus_options [] = {
-    { "broker", CONFIG_STR, "", 0, 0,
-      "broker endpoint (ipc:// or tcp://); empty: DATA_DIR/run/bus" },
-    { NULL, CONFIG_STR, NULL, 0, 0, NULL, false }
+    { .key = "broker", .type = CONFIG_STR, .default_value = "",
+      .help = "broker endpoint (ipc:// or tcp://); empty: DATA_DIR/run/bus" },
+    { .key = NULL }
 };
 
 static const config_option_t s_curve_options [] = {
-    { "broker_key", CONFIG_STR, "", 0, 0,
-      "the broker's public certificate (zcert), for a tcp:// broker" },
-    { "cert", CONFIG_STR, "", 0, 0,
-      "this process's secret certificate (zcert), for a tcp:// broker" },
-    { NULL, CONFIG_STR, NULL, 0, 0, NULL, false }
+    { .key = "broker_key", .type = CONFIG_STR, .default_value = "",
+      .help = "the broker's public certificate (zcert), for a tcp:// broker" },
+    { .key = "cert", .type = CONFIG_STR, .default_value = "",
+      .help = "this process's secret certificate (zcert), for a tcp:// broker" },
+    { .key = NULL }
 };
 
 static const config_option_t s_events_options [] = {
-    { "events", CONFIG_STR, "", 0, 0,
-      "broker event output (XPUB); empty: DATA_DIR/run/ev-out" },
-    { NULL, CONFIG_STR, NULL, 0, 0, NULL, false }
+    { .key = "events", .type = CONFIG_STR, .default_value = "",
+      .help = "broker event output (XPUB); empty: DATA_DIR/run/ev-out" },
+    { .key = NULL }
 };
 
 static size_t

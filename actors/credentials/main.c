@@ -15,14 +15,21 @@ static const char *s_owns [] = {
 };
 
 static const config_option_t s_options [] = {
-    { "credit", CONFIG_INT, "16", 1, 256, "requests held at once (password hashing runs beside)" },
-    { "access_ttl_s", CONFIG_INT, "900", 1, 86400, "lifetime of an access token, seconds" },
-    { "refresh_ttl_s", CONFIG_INT, "604800", 1, 31536000, "lifetime of a refresh token, seconds" },
-    { "login_window_s", CONFIG_INT, "60", 1, 86400, "window of the failed-login limit, seconds" },
-    { "login_max_failures", CONFIG_INT, "5", 1, 1000, "failed logins per window per address and per username" },
-    { "pwhash_ops", CONFIG_INT, "2", 2, 64, "Argon2id passes (at least libsodium's interactive 2)" },
-    { "pwhash_mem_mib", CONFIG_INT, "64", 64, 4096, "Argon2id memory, MiB (at least the interactive 64)" },
-    { NULL, CONFIG_STR, NULL, 0, 0, NULL }
+    { .key = "credit", .type = CONFIG_INT, .default_value = "16", .min = 1, .max = 256,
+      .help = "requests held at once (password hashing runs beside)" },
+    { .key = "access_ttl_s", .type = CONFIG_INT, .default_value = "900", .min = 1, .max = 86400,
+      .help = "lifetime of an access token, seconds" },
+    { .key = "refresh_ttl_s", .type = CONFIG_INT, .default_value = "604800", .min = 1, .max = 31536000,
+      .help = "lifetime of a refresh token, seconds" },
+    { .key = "login_window_s", .type = CONFIG_INT, .default_value = "60", .min = 1, .max = 86400,
+      .help = "window of the failed-login limit, seconds" },
+    { .key = "login_max_failures", .type = CONFIG_INT, .default_value = "5", .min = 1, .max = 1000,
+      .help = "failed logins per window per address and per username" },
+    { .key = "pwhash_ops", .type = CONFIG_INT, .default_value = "2", .min = 2, .max = 64,
+      .help = "Argon2id passes (at least libsodium's interactive 2)" },
+    { .key = "pwhash_mem_mib", .type = CONFIG_INT, .default_value = "64", .min = 64, .max = 4096,
+      .help = "Argon2id memory, MiB (at least the interactive 64)" },
+    { .key = NULL }
 };
 
 static int

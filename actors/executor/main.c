@@ -40,9 +40,11 @@ static const service_def_t s_def = {
 };
 
 static const config_option_t s_options [] = {
-    { "credit",     CONFIG_INT,  "4", 1, 64, "tool calls this executor runs at once" },
-    { "oneshot",    CONFIG_BOOL, NULL, 0, 0, "run one request read as JSON on stdin, print the result", true },
-    { NULL, CONFIG_STR, NULL, 0, 0, NULL }
+    { .key = "credit", .type = CONFIG_INT, .default_value = "4", .min = 1, .max = 64,
+      .help = "tool calls this executor runs at once" },
+    { .key = "oneshot", .type = CONFIG_BOOL,
+      .help = "run one request read as JSON on stdin, print the result", .flag_only = true },
+    { .key = NULL }
 };
 
 //  Jansson's free: jobs, results and secrets pass through jansson values,

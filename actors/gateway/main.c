@@ -45,25 +45,25 @@
 #define HTTP_KEEPALIVE_S    5
 
 static const config_option_t s_options [] = {
-    { "http_host", CONFIG_STR, "127.0.0.1", 0, 0,
-      "IP address (or interface name) the HTTP server listens on" },
-    { "http_port", CONFIG_INT, "8000", 1, 65535,
-      "TCP port the HTTP server listens on" },
-    { "allowed_hosts", CONFIG_STR, "", 0, 0,
-      "/mcp: Host values allowed besides localhost, 127.0.0.1, [::1] "
+    { .key = "http_host", .type = CONFIG_STR, .default_value = "127.0.0.1",
+      .help = "IP address (or interface name) the HTTP server listens on" },
+    { .key = "http_port", .type = CONFIG_INT, .default_value = "8000", .min = 1, .max = 65535,
+      .help = "TCP port the HTTP server listens on" },
+    { .key = "allowed_hosts", .type = CONFIG_STR, .default_value = "",
+      .help = "/mcp: Host values allowed besides localhost, 127.0.0.1, [::1] "
       "(comma-separated name or name:port; * for any)" },
-    { "allowed_origins", CONFIG_STR, "", 0, 0,
-      "/mcp: browser Origins allowed besides those of allowed hosts "
+    { .key = "allowed_origins", .type = CONFIG_STR, .default_value = "",
+      .help = "/mcp: browser Origins allowed besides those of allowed hosts "
       "(comma-separated http[s]://host[:port]; * for any)" },
-    { "mcp_session_idle_s", CONFIG_INT, "3600", 1, 86400,
-      "/mcp: a session idle this long ends" },
-    { "mcp_sessions_max", CONFIG_INT, "10000", 1, 1000000,
-      "/mcp: sessions at most (the least recently used goes)" },
-    { "mcp_keepalive_s", CONFIG_INT, "15", 1, 300,
-      "/mcp: seconds between SSE keepalive comments" },
-    { "api_allow_remote", CONFIG_BOOL, "false", 0, 0,
-      "/api: answer peers that are not on loopback (default: loopback only)" },
-    { NULL, 0, NULL, 0, 0, NULL, false }
+    { .key = "mcp_session_idle_s", .type = CONFIG_INT, .default_value = "3600", .min = 1, .max = 86400,
+      .help = "/mcp: a session idle this long ends" },
+    { .key = "mcp_sessions_max", .type = CONFIG_INT, .default_value = "10000", .min = 1, .max = 1000000,
+      .help = "/mcp: sessions at most (the least recently used goes)" },
+    { .key = "mcp_keepalive_s", .type = CONFIG_INT, .default_value = "15", .min = 1, .max = 300,
+      .help = "/mcp: seconds between SSE keepalive comments" },
+    { .key = "api_allow_remote", .type = CONFIG_BOOL, .default_value = "false",
+      .help = "/api: answer peers that are not on loopback (default: loopback only)" },
+    { .key = NULL }
 };
 
 //  --- lws log lines into ours ---------------------------------------------

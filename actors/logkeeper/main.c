@@ -16,15 +16,15 @@
 static const char *s_owns [] = { "execution_logs", "activity_log", NULL };
 
 static const config_option_t s_options [] = {
-    { "log_prune_first_s",    CONFIG_INT, "60",   0, 86400,
-      "seconds after start before the first retention prune" },
-    { "log_prune_every_s",    CONFIG_INT, "3600", 1, 604800,
-      "seconds between retention prunes" },
-    { "log_prune_batch",      CONFIG_INT, "1000", 1, 1000,
-      "rows deleted per transaction while pruning" },
-    { "log_policy_refresh_s", CONFIG_INT, "300",  1, 86400,
-      "ask approval for log_retention_days at least this often" },
-    { NULL, CONFIG_STR, NULL, 0, 0, NULL }
+    { .key = "log_prune_first_s", .type = CONFIG_INT, .default_value = "60", .max = 86400,
+      .help = "seconds after start before the first retention prune" },
+    { .key = "log_prune_every_s", .type = CONFIG_INT, .default_value = "3600", .min = 1, .max = 604800,
+      .help = "seconds between retention prunes" },
+    { .key = "log_prune_batch", .type = CONFIG_INT, .default_value = "1000", .min = 1, .max = 1000,
+      .help = "rows deleted per transaction while pruning" },
+    { .key = "log_policy_refresh_s", .type = CONFIG_INT, .default_value = "300", .min = 1, .max = 86400,
+      .help = "ask approval for log_retention_days at least this often" },
+    { .key = NULL }
 };
 
 static lk_config_t s_config;        //  read by configure, used by open

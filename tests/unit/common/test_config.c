@@ -18,11 +18,12 @@
 #include "config.h"
 
 static const config_option_t s_options [] = {
-    { "http_port", CONFIG_INT,  "8000", 1, 65535, "HTTP port" },
-    { "name",      CONFIG_STR,  "anon", 0, 0,     "a name" },
-    { "verbose",   CONFIG_BOOL, NULL,   0, 0,     "say more" },
-    { "offset",    CONFIG_INT,  NULL,   0, 0,     "unbounded int" },
-    { NULL, CONFIG_STR, NULL, 0, 0, NULL }
+    { .key = "http_port", .type = CONFIG_INT, .default_value = "8000", .min = 1, .max = 65535,
+      .help = "HTTP port" },
+    { .key = "name", .type = CONFIG_STR, .default_value = "anon", .help = "a name" },
+    { .key = "verbose", .type = CONFIG_BOOL, .help = "say more" },
+    { .key = "offset", .type = CONFIG_INT, .help = "unbounded int" },
+    { .key = NULL }
 };
 
 static const char *s_env [] = {
@@ -36,17 +37,20 @@ static const char *s_env [] = {
 //  --force and --out), plus an ordinary one, plus a flag-only key that
 //  another program reads from the file.
 static const config_option_t s_flag_options [] = {
-    { "force",        CONFIG_BOOL, NULL,   0, 0,     "overwrite", true },
-    { "out",          CONFIG_STR,  "",     0, 0,     "where to write", true },
-    { "http_port",    CONFIG_INT,  "8000", 1, 65535, "HTTP port", false },
-    { "tcp_endpoint", CONFIG_STR,  "",     0, 0,     "endpoint", true },
-    { NULL, CONFIG_STR, NULL, 0, 0, NULL, false }
+    { .key = "force", .type = CONFIG_BOOL, .help = "overwrite", .flag_only = true },
+    { .key = "out", .type = CONFIG_STR, .default_value = "",
+      .help = "where to write", .flag_only = true },
+    { .key = "http_port", .type = CONFIG_INT, .default_value = "8000", .min = 1, .max = 65535,
+      .help = "HTTP port" },
+    { .key = "tcp_endpoint", .type = CONFIG_STR, .default_value = "",
+      .help = "endpoint", .flag_only = true },
+    { .key = NULL }
 };
 
 //  Like `mcpbox status`: one flag-only option, nothing else of its own.
 static const config_option_t s_status_options [] = {
-    { "json", CONFIG_BOOL, NULL, 0, 0, "print JSON", true },
-    { NULL, CONFIG_STR, NULL, 0, 0, NULL, false }
+    { .key = "json", .type = CONFIG_BOOL, .help = "print JSON", .flag_only = true },
+    { .key = NULL }
 };
 
 typedef struct {
@@ -700,31 +704,42 @@ s_skip_space (const char *p)
     return p;
 }
 
-//  Entries `{ "key", CONFIG_...` and whether their 7th field is `true`
-//  (or `.flag_only = true`).
+//  Entries `{ .key = "key", .type = CONFIG_...` and whether they say
+//  `.flag_only = true`. An entry written positionally (`{ "key", CONFIG_`)
+//  fails the test: every table uses designated initializers (config.h).
 static void
 s_scan_text (const char *text, const char *file)
 {
     for (const char *p = text; (p = strchr (p, '{')) != NULL; p++) {
         const char *q = s_skip_space (p + 1);
-        if (*q != '"')
+        if (*q == '"') {
+            const char *r = strchr (q + 1, '"');
+            if (r && r - q < 66) {
+                r = s_skip_space (r + 1);
+                if (*r == ',' && strncmp (s_skip_space (r + 1), "CONFIG_", 7) == 0)
+                    fail_msg ("%s: option entry '%.*s' is positional; write "
+                              "{ .key = ..., .type = ... } (common/config.h)",
+                              file, (int) (strchr (q + 1, '"') - q - 1), q + 1);
+            }
             continue;
+        }
+        if (strncmp (q, ".key", 4) != 0)
+            continue;
+        q = s_skip_space (q + 4);
+        if (*q != '=')
+            continue;
+        q = s_skip_space (q + 1);
+        if (*q != '"')
+            continue;               //  `.key = NULL` ends a table
         const char *key = q + 1, *key_end = key;
         while (*key_end && *key_end != '"' && *key_end != '\n')
             key_end++;
         if (*key_end != '"' || key_end == key || key_end - key > 64)
             continue;
-        q = s_skip_space (key_end + 1);
-        if (*q != ',')
-            continue;
-        q = s_skip_space (q + 1);
-        if (strncmp (q, "CONFIG_", 7) != 0)
-            continue;
-        //  Walk the entry to its `}`, fields split by top-level commas.
+        //  Walk the entry to its `}`, skipping strings and nested braces.
         bool flag_only = false, in_string = false;
-        int depth = 0, field = 0;
-        const char *field_start = p + 1;
-        for (q = p + 1; *q; q++) {
+        int depth = 0;
+        for (q = key_end + 1; *q; q++) {
             if (in_string) {
                 if (*q == '\\' && q [1])
                     q++;
@@ -742,23 +757,13 @@ s_scan_text (const char *text, const char *file)
             if ((*q == ')' || *q == '}') && depth > 0)
                 depth--;
             else
-            if (*q == ',' || *q == '}') {
-                char value [64];
-                const char *start = s_skip_space (field_start);
-                size_t len = (size_t) (q - start);
-                while (len && strchr (" \t\r\n", start [len - 1]))
-                    len--;
-                if (len >= sizeof value)
-                    len = sizeof value - 1;
-                memcpy (value, start, len);
-                value [len] = 0;
-                if ((field == 6 && strcmp (value, "true") == 0)
-                ||  (strstr (value, ".flag_only") && strstr (value, "true")))
+            if (*q == '}')
+                break;
+            else
+            if (strncmp (q, ".flag_only", 10) == 0) {
+                const char *v = s_skip_space (q + 10);
+                if (*v == '=' && strncmp (s_skip_space (v + 1), "true", 4) == 0)
                     flag_only = true;
-                if (*q == '}')
-                    break;
-                field++;
-                field_start = q + 1;
             }
         }
         if (s_ndeclared == S_SCAN_MAX)

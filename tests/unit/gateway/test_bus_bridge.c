@@ -244,7 +244,7 @@ test_in_flight_is_bounded (void **state)
                                     msgw_size (w), 100, 1) == 0);
     assert_int_equal (bus_bridge_in_flight (bridge), BUS_BRIDGE_MAX_IN_FLIGHT);
 
-    //  every one completes (no_worker), and then there is room again
+    //  every one completes (no_worker or timeout), and then there is room again
     size_t taken = 0;
     int64_t until = zclock_mono () + 10000;
     while (taken < BUS_BRIDGE_MAX_IN_FLIGHT && zclock_mono () < until) {
@@ -253,7 +253,11 @@ test_in_flight_is_bounded (void **state)
             zclock_sleep (5);
             continue;
         }
-        assert_int_equal (s_error_of (result), BUS_ERR_NO_WORKER);
+        //  the broker's no_worker at the deadline, or, on a loaded
+        //  machine, the bridge's own timeout just before it: either way
+        //  the request completed and left the in-flight table
+        int error = s_error_of (result);
+        assert_true (error == BUS_ERR_NO_WORKER || error == BUS_ERR_TIMEOUT);
         bus_bridge_result_destroy (&result);
         taken++;
     }
