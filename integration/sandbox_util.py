@@ -192,10 +192,10 @@ def trap(tmpdir_short):
 class BusExecutor:
     """mcpbox-broker + one mcpbox-executor on an ipc:// socket, and a client."""
 
-    def __init__(self, data_dir, logdir):
+    def __init__(self, data_dir, logdir, extra_env=None):
         self.procs = Procs(logdir)
         self.data_dir = data_dir
-        env = _env({"MCPBOX_HEARTBEAT_MS": "250"})
+        env = _env({"MCPBOX_HEARTBEAT_MS": "250", **(extra_env or {})})
         self.broker = self.procs.start([bin_path("mcpbox-broker"), "--data-dir", data_dir],
                                        name="broker", env=env)
         sock = os.path.join(data_dir, "run", "bus")

@@ -7,11 +7,13 @@ secret's bytes. One real broker and one long-lived executor."""
 import json
 import os
 import secrets as pysecrets
+import shutil
+import tempfile
 import time
 
 import pytest
 
-from sandbox_util import bus_executor_fixture, run_injected
+from sandbox_util import BusExecutor, bus_executor_fixture, run_injected
 
 bus = bus_executor_fixture()
 
@@ -125,6 +127,34 @@ def test_many_calls_leave_nothing(bus):
     for pid in [zygote] + spares + [executor]:
         held = _memory_holds(pid, set(planted))
         assert not held, f"process {pid} ({_comm(pid)}) still holds {len(held)} secrets"
+
+
+def test_the_check_finds_a_secret_left_where_a_later_call_runs():
+    """The two tests above can fail. A test build's executor run with
+    MCPBOX_TEST_ZYGOTE_SEES_JOBS=1 hands the zygote a copy of every job (a
+    deliberate leak that exists only in MCPBOX_TEST_HOOKS builds): the same
+    check must then find the secret in the zygote and in the spares forked
+    after it, while a normal executor (the `bus` fixture) holds none."""
+    root = tempfile.mkdtemp(prefix="mb", dir="/tmp")
+    leaky = BusExecutor(root, root, extra_env={"MCPBOX_TEST_ZYGOTE_SEES_JOBS": "1"})
+    try:
+        secret = "sk-leak-" + pysecrets.token_hex(20)
+        reply, _ = leaky.run(SECRET_TOOL, secrets={"api": secret}, arguments={"token": "x"})
+        assert reply.get("ok") and reply.get("success"), reply
+        assert secret not in json.dumps(reply)
+        # a spare forked after the zygote kept the job: wait for the refill
+        deadline = time.monotonic() + 10
+        while True:
+            executor, zygote, spares = _processes_for_later_calls(leaky)
+            fresh = [pid for pid in spares if _memory_holds(pid, {secret.encode()})]
+            if fresh or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        assert _memory_holds(zygote, {secret.encode()}), "the check missed the leaked secret"
+        assert fresh, "the check missed the secret in a spare forked after the leak"
+    finally:
+        leaky.close()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def test_spares_wait_at_any_concurrency_and_are_the_executors_children(bus):

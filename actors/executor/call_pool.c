@@ -187,6 +187,10 @@ call_pool_start (call_pool_t *self, job_spec_t *spec, void *token,
     call->deadline = zclock_mono () + call->spec.timeout_ms + DEADLINE_SLACK_MS;
     frame_reader_init (&call->reader, FRAME_MAX);
     int written = frame_write (call->child.down, call->spec.job_json, call->spec.job_size);
+#ifdef MCPBOX_TEST_HOOKS
+    if (getenv ("MCPBOX_TEST_ZYGOTE_SEES_JOBS"))
+        zygote_test_show_job (self->zygote, call->spec.job_json, call->spec.job_size);
+#endif
     //  the child has the job; keep no copy of its code, arguments or secrets
     //  in this process, which later children are forked from
     explicit_bzero (call->spec.job_json, call->spec.job_size);

@@ -875,22 +875,25 @@ def _checked_names(names):
 
 
 _hardened = False
+# (owner, attribute, real value, safe value) for every library patch
+_PATCHES = []
+
+
+def _set_patches(index):
+    """index 2: the real library functions; 3: the hardened ones."""
+    for patch in _PATCHES:
+        setattr(patch[0], patch[1], patch[index])
 
 
 def _harden_library():
-    """In the child, before the tool runs: patch what library code would
-    otherwise reach on the tool's behalf. Once per process."""
+    """Once, in the zygote (zygote_init), so no child pays for it: patch
+    what library code would otherwise reach on the tool's behalf. prepare()
+    puts the real functions back only while it imports a job's extra
+    modules, before the sandbox closes and before any tool code exists."""
     global _hardened
     if _hardened:
         return
     _hardened = True
-    functools.update_wrapper = _safe_update_wrapper
-    functools.wraps = _safe_wraps
-    typing.ForwardRef._evaluate = _refuse_forward_ref
-    collections.UserString.format = \
-        lambda self, *args, **kwargs: _safe_str_format(str(self.data), *args, **kwargs)
-    collections.UserString.format_map = \
-        lambda self, mapping: _safe_str_format_map(str(self.data), mapping)
 
     # Enum('E', [('__match_args__', ...)]) sets any dunder on the new class
     real_create = enum.EnumType._create_
@@ -904,7 +907,6 @@ def _harden_library():
         if issubclass(made, str):
             _install_safe_format(made)
         return made
-    enum.EnumType._create_ = create
 
     # dataclasses exec() source text built from the field names: a field
     # name from TypedDict('T', {"a if print(...) else 0": int}) is code
@@ -917,10 +919,35 @@ def _harden_library():
                     or keyword.iskeyword(key):
                 raise TypeError(f"dataclass field name {key!r} is not allowed")
         return real_process(cls, *args, **kwargs)
-    dataclasses._process_class = process_class
+
+    _PATCHES[:] = [
+        (functools, "update_wrapper", functools.update_wrapper, _safe_update_wrapper),
+        (functools, "wraps", functools.wraps, _safe_wraps),
+        (typing.ForwardRef, "_evaluate", typing.ForwardRef._evaluate, _refuse_forward_ref),
+        (collections.UserString, "format", collections.UserString.format,
+         lambda self, *args, **kwargs: _safe_str_format(str(self.data), *args, **kwargs)),
+        (collections.UserString, "format_map", collections.UserString.format_map,
+         lambda self, mapping: _safe_str_format_map(str(self.data), mapping)),
+        (enum.EnumType, "_create_", real_create, create),
+        (dataclasses, "_process_class", real_process, process_class),
+    ]
+    _set_patches(3)
 
     # the tool cannot read the executor's environment, whatever it reaches
+    # (the zygote cleared its own before Python started: this is the proof)
     os.environ.clear()
+
+
+# what a tool's builtins are: built once in the zygote (zygote_init); each
+# child is a fresh process, so it uses this dict itself, not a copy
+_SAFE_BUILTINS = None
+
+
+def _make_safe_builtins():
+    safe = {name: getattr(builtins, name) for name in SAFE_BUILTIN_NAMES
+            if hasattr(builtins, name)}
+    safe["__build_class__"] = _safe_build_class(builtins.__build_class__)
+    return safe
 
 
 _MISSING = object()
@@ -1446,18 +1473,31 @@ def prepare(job_json):
     """Before the sandbox closes: decode the job and import the extra
     modules it allows (imports need to open files; later nothing can)."""
     global _job
-    job = json.loads(job_json)
-    allowed = set(job.get("allowed_modules") or DEFAULT_MODULES)
-    allowed |= set(job.get("extra_modules") or ())
-    allowed -= FORBIDDEN_MODULES
+    # the job is the trusted parent's compact JSON: the scanner made at
+    # import reads it without json.loads's layers (each first touch of a
+    # page the zygote shares costs this child a page fault)
+    job, end = _scan_json(job_json, 0)
+    if end != len(job_json) or type(job) is not dict:
+        raise ValueError("the job is not one JSON object")
+    allowed = {name for name in (job.get("allowed_modules") or DEFAULT_MODULES)
+               if name not in FORBIDDEN_MODULES}
+    allowed |= {name for name in (job.get("extra_modules") or ())
+                if name not in FORBIDDEN_MODULES}
     # validate never runs the code: nothing to import
-    for name in sorted(allowed) if job.get("mode") != "validate" else ():
-        if name not in sys.modules and all(p.isidentifier() and not p.startswith("_")
-                                           for p in name.split(".")):
-            try:
-                __import__(name)
-            except Exception:
-                pass            # reported when the tool imports it
+    missing = [name for name in sorted(allowed) if name not in sys.modules
+               and all(p.isidentifier() and not p.startswith("_") for p in name.split("."))]
+    if missing and job.get("mode") != "validate":
+        # a library imports as it would anywhere: with the real functions
+        # that _harden_library replaced (no tool code exists yet)
+        _set_patches(2)
+        try:
+            for name in missing:
+                try:
+                    __import__(name)
+                except Exception:
+                    pass            # reported when the tool imports it
+        finally:
+            _set_patches(3)
     job["allowed"] = allowed
     _job = job
     timeout = job.get("timeout_ms", 30000)
@@ -1519,9 +1559,7 @@ def _execute(channel_fds):
         arguments = {}
     allowed = job["allowed"]
 
-    safe_builtins = {name: getattr(builtins, name) for name in SAFE_BUILTIN_NAMES
-                     if hasattr(builtins, name)}
-    safe_builtins["__build_class__"] = _safe_build_class(builtins.__build_class__)
+    safe_builtins = _SAFE_BUILTINS if _SAFE_BUILTINS is not None else _make_safe_builtins()
     user_globals = {
         "__name__": "tool",
         "__builtins__": safe_builtins,
@@ -1632,6 +1670,10 @@ def zygote_init():
     "{0}".format(1)
     json.loads(json.dumps({"a": [1.5, "b"]}))
     re.compile(r"\w+").findall("warm up")
+    # last: the warm-up above runs with the real library
+    _harden_library()
+    global _SAFE_BUILTINS
+    _SAFE_BUILTINS = _make_safe_builtins()
     gc.collect()
     gc.freeze()
 

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "child.h"
+#include "log.h"
 #include "seccomp_filter.h"
 #include "zygote.h"
 
@@ -193,6 +194,27 @@ s_make_child (warm_t *warm, int sock)
     close (up [0]);
 }
 
+#ifdef MCPBOX_TEST_HOOKS
+//  Test builds only: the deliberate leak that proves the memory test can
+//  fail. A job the executor shows us (zygote_test_show_job) is kept, never
+//  zeroed, in this process and so in every child forked after it.
+#define ZYGOTE_TEST_JOB_MAX (64 * 1024)
+static char *s_test_jobs [8];
+static size_t s_test_job_count;
+
+static void
+s_test_keep_job (const char *job, size_t size)
+{
+    char *copy = malloc (size + 1);
+    if (!copy)
+        return;
+    memcpy (copy, job, size);
+    copy [size] = 0;
+    free (s_test_jobs [s_test_job_count % 8]);
+    s_test_jobs [s_test_job_count++ % 8] = copy;
+}
+#endif
+
 static void __attribute__ ((noreturn))
 s_zygote_main (int sock, pid_t executor)
 {
@@ -214,10 +236,20 @@ s_zygote_main (int sock, pid_t executor)
     }
     s_send (sock, 0, getpid (), NULL, NULL);
     while (true) {
+#ifdef MCPBOX_TEST_HOOKS
+        static char wants [ZYGOTE_TEST_JOB_MAX];
+#else
         char wants [64];
+#endif
         ssize_t n = recv (sock, wants, sizeof wants, 0);
         if (n == 0 || (n < 0 && errno != EINTR))
             _exit (0);          //  the executor is gone or closed us
+#ifdef MCPBOX_TEST_HOOKS
+        if (n > 0 && wants [0] == 'J') {
+            s_test_keep_job (wants + 1, (size_t) n - 1);
+            continue;
+        }
+#endif
         for (ssize_t i = 0; i < n; i++)
             s_make_child (&warm, sock);
     }
@@ -406,3 +438,20 @@ sandbox_child_close (sandbox_child_t *child)
         close (child->pidfd);
     child->down = child->up = child->pidfd = -1;
 }
+
+#ifdef MCPBOX_TEST_HOOKS
+void
+zygote_test_show_job (zygote_t *self, const char *job, size_t size)
+{
+    char *message = malloc (size + 1);
+    if (!message || size + 1 > ZYGOTE_TEST_JOB_MAX) {
+        free (message);
+        return;
+    }
+    message [0] = 'J';
+    memcpy (message + 1, job, size);
+    if (send (self->sock, message, size + 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+        log_warn ("test hook: cannot show the zygote a job: %s", strerror (errno));
+    free (message);
+}
+#endif

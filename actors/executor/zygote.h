@@ -57,6 +57,14 @@ bool      zygote_alive (zygote_t *self);
 //  The zygote's pid (tests and benchmarks read its memory and CPU time).
 pid_t     zygote_pid (zygote_t *self);
 
+#ifdef MCPBOX_TEST_HOOKS
+//  Test builds only, and only when the executor runs with
+//  MCPBOX_TEST_ZYGOTE_SEES_JOBS=1: hand the zygote a copy of a job, which
+//  it keeps. A deliberate leak, so integration/test_sandbox_memory.py can
+//  show that its check finds a secret where one is left.
+void      zygote_test_show_job (zygote_t *self, const char *job, size_t size);
+#endif
+
 //  Close the parent's ends of a child's pipes and its pidfd.
 void      sandbox_child_close (sandbox_child_t *child);
 
