@@ -40,6 +40,7 @@ const char *const config_known_keys [] = {
     "mcp_sessions_max",
     "mcp_keepalive_s",
     "api_allow_remote",
+    "execution_logs",
     //  mcpbox up (cli/cmd_up.c).
     "executors",
     //  CURVE for a tcp:// broker (common/startup.c): actors, executor.

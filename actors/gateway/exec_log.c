@@ -4,6 +4,8 @@
     text), error {type, message, line}, stdout, args_redacted. A bus
     error (no executor, timeout...) is logged as a failed run with the
     text the caller saw. Nothing here waits: logspool_exec only queues.
+    With the gateway's execution_logs setting off, only the activity
+    record is spooled (the operator's switch; the benchmark's baseline).
 */
 #include <stdio.h>
 #include <string.h>
@@ -88,7 +90,8 @@ exec_log_spool (mcp_call_t *call, const exec_log_run_t *run, const bus_json_t *r
         .is_test     = run->is_test,
         .executed_by = executed_by,
     };
-    logspool_exec (spool, &record);
+    if (call->mcp->gateway->execution_logs)
+        logspool_exec (spool, &record);
 
     char message [700];
     snprintf (message, sizeof message, "%s %s__%s %s in %lld ms (%s)",

@@ -31,8 +31,10 @@ typedef struct {
 void exec_log_run_init (exec_log_run_t *run, const char *tool_id, const char *tool_name,
                         const char *server_id, const char *server_name, bool is_test);
 
-//  Spool the records for a finished run. reply: the sandbox's answer
-//  (ok or a bus error). args: the arguments as sent.
+//  Spool the records for a finished run: the execution record only when
+//  the gateway's execution_logs is on, the activity record always.
+//  reply: the sandbox's answer (ok or a bus error). args: the arguments
+//  as sent.
 void exec_log_spool (mcp_call_t *call, const exec_log_run_t *run,
                      const bus_json_t *reply, const json_t *args);
 

@@ -28,6 +28,9 @@ typedef struct {
     atomic_bool         stop;            //  set by the signal thread
     logspool_t         *spool;           //  log records to logkeeper (thread-safe)
     bool                api_allow_remote;//  /api answers peers off loopback
+    bool                execution_logs;  //  spool an execution record per run
+                                         //  (config execution_logs; activity
+                                         //  records are spooled either way)
 } gateway_t;
 
 //  Monotonic clock, milliseconds.

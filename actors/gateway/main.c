@@ -63,6 +63,8 @@ static const config_option_t s_options [] = {
       .help = "/mcp: seconds between SSE keepalive comments" },
     { .key = "api_allow_remote", .type = CONFIG_BOOL, .default_value = "false",
       .help = "/api: answer peers that are not on loopback (default: loopback only)" },
+    { .key = "execution_logs", .type = CONFIG_BOOL, .default_value = "true",
+      .help = "write an execution log record per tool run (off: activity only)" },
     { .key = NULL }
 };
 
@@ -201,6 +203,7 @@ s_run (startup_t *startup)
     gateway.requests = idmap_new (NULL);
     atomic_init (&gateway.stop, false);
     gateway.api_allow_remote = config_bool (config, "api_allow_remote");
+    gateway.execution_logs = config_bool (config, "execution_logs");
 
     lws_set_log_level (LLL_ERR | LLL_WARN
                        | (log_enabled (LOG_DEBUG) ? LLL_NOTICE : 0), s_lws_log);
@@ -223,6 +226,9 @@ s_run (startup_t *startup)
     gateway.spool = logspool_new (broker, PROCESS_NAME, NULL);
     if (!gateway.spool)
         log_error ("cannot start the log spool: tool runs will not be logged");
+    if (!gateway.execution_logs)
+        log_warn ("execution_logs is off: tool runs are not written to the execution log "
+                  "(their tool.called activity still is)");
     gateway.mcp = mcp_new (&gateway, &settings, err, sizeof err);
     if (!gateway.mcp) {
         log_error ("cannot start /mcp: %s", err);
