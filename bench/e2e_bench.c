@@ -29,8 +29,17 @@
     bench), and the ratios gateway/direct. Every reply is checked
     (y == x + 1, JSON-RPC id); any wrong reply fails the run.
 
+    --logs measures what the execution log costs instead: two more
+    gateways on the same system (broker, executors, logkeeper), started by
+    this bench, one with execution_logs on and one with it off, and the
+    gateway path through each, interleaved within every round (the order
+    alternating by round). It reports both, the ratio on/off, logkeeper's
+    CPU per call, and checks in the database file that the execution log
+    holds exactly one row per call through the "on" gateway and none
+    through the "off" one.
+
     usage: e2e_bench [--calls N] [--warmup N] [--rounds R] [--conc N]...
-                     [--port P] [--json] [--check] [--keep]
+                     [--port P] [--logs] [--json] [--check] [--keep]
 */
 #include <czmq.h>
 #include <jansson.h>
@@ -47,6 +56,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <sqlite3.h>
 #include "bus.h"
 #include "msg.h"
 
@@ -63,11 +73,17 @@ static int s_port;
 static char s_session [128];
 static bool s_keep;
 static bus_client_t *s_client;
+//  --logs: the two extra gateways, [0] execution_logs on, [1] off
+static pid_t s_gw_pid [2];
+static int s_gw_port [2];
+static char s_gw_session [2][128];
 
-typedef struct { double p50_us, p99_us, per_s; double cpu_us [6]; } figures_t;
 //  CPU columns
-enum { CPU_GATEWAY, CPU_BROKER, CPU_EXECUTORS, CPU_OTHERS, CPU_BENCH, CPU_TOTAL, CPU_N };
-static const char *s_cpu_names [CPU_N] = { "gateway", "broker", "executors", "others", "bench", "total" };
+enum { CPU_GATEWAY, CPU_BROKER, CPU_EXECUTORS, CPU_LOGKEEPER, CPU_OTHERS, CPU_BENCH, CPU_TOTAL,
+       CPU_N };
+static const char *s_cpu_names [CPU_N] = { "gateway", "broker", "executors", "logkeeper",
+                                           "others", "bench", "total" };
+typedef struct { double p50_us, p99_us, per_s; double cpu_us [CPU_N]; } figures_t;
 
 //  --- small things --------------------------------------------------------------
 
@@ -97,6 +113,22 @@ static void
 s_cleanup (void)
 {
     bus_client_destroy (&s_client);
+    for (int i = 0; i < 2; i++)
+        if (s_gw_pid [i] > 0) {
+            kill (s_gw_pid [i], SIGTERM);
+            int status;
+            bool gone = false;
+            for (int j = 0; j < 200 && !gone; j++)      //  10 s
+                if (waitpid (s_gw_pid [i], &status, WNOHANG) == s_gw_pid [i])
+                    gone = true;
+                else
+                    usleep (50000);
+            if (!gone) {
+                kill (s_gw_pid [i], SIGKILL);
+                waitpid (s_gw_pid [i], &status, 0);
+            }
+            s_gw_pid [i] = 0;
+        }
     if (s_up_pid > 0) {
         kill (s_up_pid, SIGTERM);
         int status;
@@ -148,6 +180,9 @@ static void
 s_on_signal (int sig)
 {
     (void) sig;
+    for (int i = 0; i < 2; i++)
+        if (s_gw_pid [i] > 0)
+            kill (s_gw_pid [i], SIGTERM);
     if (s_up_pid > 0)
         kill (-s_up_pid, SIGTERM);
     _exit (1);
@@ -185,9 +220,9 @@ s_mcpbox (const char *const *args)
 
 typedef struct { pid_t pid, ppid; char comm [32]; double ticks; } proc_t;
 
-//  Every descendant of the `up` process (and up itself): live time plus
-//  the time of reaped children, so a finished sandbox child is counted
-//  once, in its reaper.
+//  Every descendant of the `up` process (and up itself), and the extra
+//  gateways of --logs: live time plus the time of reaped children, so a
+//  finished sandbox child is counted once, in its reaper.
 static void
 s_cpu_sample (double out [CPU_N])
 {
@@ -238,7 +273,8 @@ s_cpu_sample (double out [CPU_N])
         proc_t *p = &procs [i], *top = NULL;
         bool ours = p->pid == s_up_pid;
         for (int hops = 0; !ours && hops < 16; hops++) {
-            if (p->ppid == s_up_pid) {
+            if (p->ppid == s_up_pid
+            ||  (p->pid > 0 && (p->pid == s_gw_pid [0] || p->pid == s_gw_pid [1]))) {
                 ours = true;
                 top = p;
                 break;
@@ -263,6 +299,9 @@ s_cpu_sample (double out [CPU_N])
         else
         if (top && strncmp (top->comm, "mcpbox-executor", 15) == 0)
             column = CPU_EXECUTORS;
+        else
+        if (top && strncmp (top->comm, "mcpbox-logkeeper", 15) == 0)
+            column = CPU_LOGKEEPER;
         out [column] += us;
         out [CPU_TOTAL] += us;
     }
@@ -277,6 +316,8 @@ s_cpu_sample (double out [CPU_N])
 
 typedef struct {
     int     fd;
+    int     port;                   //  the gateway's
+    const char *session;            //  Mcp-Session-Id ("" before initialize)
     char   *buf;
     size_t  len, cap;
     int     status;
@@ -286,14 +327,16 @@ typedef struct {
 } conn_t;
 
 static void
-s_conn_open (conn_t *c)
+s_conn_open (conn_t *c, int port, const char *session)
 {
     memset (c, 0, sizeof *c);
+    c->port = port;
+    c->session = session;
     c->fd = socket (AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons ((uint16_t) s_port) };
+    struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons ((uint16_t) port) };
     addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
     if (c->fd < 0 || connect (c->fd, (struct sockaddr *) &addr, sizeof addr) != 0)
-        s_die ("cannot connect to 127.0.0.1:%d: %s", s_port, strerror (errno));
+        s_die ("cannot connect to 127.0.0.1:%d: %s", port, strerror (errno));
     int one = 1;
     setsockopt (c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     c->cap = 65536;
@@ -321,9 +364,9 @@ s_conn_send (conn_t *c, const char *body)
         "Accept: application/json, text/event-stream\r\n"
         "Content-Type: application/json\r\n"
         "%s%s%s"
-        "Content-Length: %zu\r\n\r\n", s_port,
-        *s_session ? "Mcp-Session-Id: " : "", s_session,
-        *s_session ? "\r\nMCP-Protocol-Version: 2025-11-25\r\n" : "", body_len);
+        "Content-Length: %zu\r\n\r\n", c->port,
+        *c->session ? "Mcp-Session-Id: " : "", c->session,
+        *c->session ? "\r\nMCP-Protocol-Version: 2025-11-25\r\n" : "", body_len);
     //  one write: headers and body in one segment
     size_t total = (size_t) head_len + body_len;
     char *out = malloc (total);
@@ -552,24 +595,33 @@ s_listed (conn_t *c, const char *name)
     return false;
 }
 
+//  An MCP session on the gateway at port: initialize (session id into
+//  session), notifications/initialized. c is left open on it.
+static void
+s_session_open (conn_t *c, int port, char *session, size_t size)
+{
+    *session = 0;
+    s_conn_open (c, port, session);
+    int status;
+    json_t *reply = s_post (c, json_pack ("{s:s, s:i, s:s, s:{s:s, s:{}, s:{s:s, s:s}}}",
+        "jsonrpc", "2.0", "id", 1, "method", "initialize", "params",
+        "protocolVersion", "2025-11-25", "capabilities", "clientInfo", "name", "e2e_bench",
+        "version", "1"), &status, session, size);
+    if (status != 200 || !*session)
+        s_die ("initialize on port %d: HTTP %d, no session", port, status);
+    json_decref (reply);
+    reply = s_post (c, json_pack ("{s:s, s:s}", "jsonrpc", "2.0", "method",
+                                  "notifications/initialized"), &status, NULL, 0);
+    json_decref (reply);
+    if (status != 202)
+        s_die ("notifications/initialized: HTTP %d", status);
+}
+
 static void
 s_setup_tool (void)
 {
     conn_t c;
-    s_conn_open (&c);
-    int status;
-    json_t *reply = s_post (&c, json_pack ("{s:s, s:i, s:s, s:{s:s, s:{}, s:{s:s, s:s}}}",
-        "jsonrpc", "2.0", "id", 1, "method", "initialize", "params",
-        "protocolVersion", "2025-11-25", "capabilities", "clientInfo", "name", "e2e_bench",
-        "version", "1"), &status, s_session, sizeof s_session);
-    if (status != 200 || !*s_session)
-        s_die ("initialize: HTTP %d, no session", status);
-    json_decref (reply);
-    reply = s_post (&c, json_pack ("{s:s, s:s}", "jsonrpc", "2.0", "method",
-                                   "notifications/initialized"), &status, NULL, 0);
-    json_decref (reply);
-    if (status != 202)
-        s_die ("notifications/initialized: HTTP %d", status);
+    s_session_open (&c, s_port, s_session, sizeof s_session);
 
     json_t *r1, *r2, *r3, *r4;
     json_t *server = s_manage (&c, "mcpbox_create_server", json_pack ("{s:s}", "name", "bench"), &r1);
@@ -598,6 +650,94 @@ s_setup_tool (void)
         usleep (100000);
     }
     s_conn_close (&c);
+}
+
+//  --- --logs: two more gateways, execution_logs on and off --------------------------
+
+//  mcpbox-gateway --data-dir D --http-port P --execution-logs=on|off, a
+//  child of this bench, output in D/gateway-on|off.log; waits until it
+//  answers initialize and bench__add is listed.
+static void
+s_gateway_start (int which)
+{
+    const char *mode = which ? "off" : "on";
+    char path [1100], port [16], log [128], flag [32];
+    snprintf (path, sizeof path, "%s/mcpbox-gateway", s_bin_dir);
+    snprintf (flag, sizeof flag, "--execution-logs=%s", mode);
+    s_gw_port [which] = s_free_port ();
+    snprintf (port, sizeof port, "%d", s_gw_port [which]);
+    snprintf (log, sizeof log, "%s/gateway-%s.log", s_data_dir, mode);
+    char *argv [] = { path, "--data-dir", s_data_dir, "--http-port", port,
+                      flag, NULL };
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init (&fa);
+    posix_spawn_file_actions_addopen (&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen (&fa, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_adddup2 (&fa, 1, 2);
+    int rc = posix_spawn (&s_gw_pid [which], path, &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy (&fa);
+    if (rc != 0) {
+        s_gw_pid [which] = 0;
+        s_die ("cannot start %s: %s", path, strerror (rc));
+    }
+    int64_t deadline = s_now_us () + 30 * 1000000LL;
+    for (;;) {
+        if (waitpid (s_gw_pid [which], NULL, WNOHANG) == s_gw_pid [which]) {
+            s_gw_pid [which] = 0;
+            s_die ("the execution_logs=%s gateway exited (see %s)", mode, log);
+        }
+        int fd = socket (AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in addr = { .sin_family = AF_INET,
+                                    .sin_port = htons ((uint16_t) s_gw_port [which]) };
+        addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+        bool listening = fd >= 0 && connect (fd, (struct sockaddr *) &addr, sizeof addr) == 0;
+        if (fd >= 0)
+            close (fd);
+        if (listening)
+            break;
+        if (s_now_us () > deadline)
+            s_die ("the execution_logs=%s gateway does not listen after 30 s", mode);
+        usleep (100000);
+    }
+    conn_t c;
+    s_session_open (&c, s_gw_port [which], s_gw_session [which], sizeof s_gw_session [which]);
+    while (!s_listed (&c, "bench__add")) {
+        if (s_now_us () > deadline)
+            s_die ("bench__add not listed by the execution_logs=%s gateway", mode);
+        usleep (100000);
+    }
+    s_conn_close (&c);
+}
+
+//  Rows in the execution log of each session (on, off), read from the
+//  database file once logkeeper has written what the spools held: waits
+//  up to 30 s for the "on" count to reach expected.
+static void
+s_logged_rows (int64_t expected, int64_t counts [2])
+{
+    char path [128];
+    snprintf (path, sizeof path, "%s/mcpbox.db", s_data_dir);
+    sqlite3 *db = NULL;
+    if (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+        s_die ("cannot open %s", path);
+    sqlite3_busy_timeout (db, 5000);
+    int64_t deadline = s_now_us () + 30 * 1000000LL;
+    for (;;) {
+        for (int i = 0; i < 2; i++) {
+            sqlite3_stmt *stmt = NULL;
+            counts [i] = -1;
+            if (sqlite3_prepare_v2 (db, "SELECT count(*) FROM execution_logs WHERE session_id = ?",
+                                    -1, &stmt, NULL) == SQLITE_OK
+            &&  sqlite3_bind_text (stmt, 1, s_gw_session [i], -1, SQLITE_STATIC) == SQLITE_OK
+            &&  sqlite3_step (stmt) == SQLITE_ROW)
+                counts [i] = sqlite3_column_int64 (stmt, 0);
+            sqlite3_finalize (stmt);
+        }
+        if (counts [0] >= expected || s_now_us () > deadline)
+            break;
+        usleep (200000);
+    }
+    sqlite3_close (db);
 }
 
 //  --- the gateway path ------------------------------------------------------------------
@@ -643,11 +783,11 @@ s_call_check (conn_t *c, bool ping)
 //  connection idle for 5 s (HTTP_KEEPALIVE_S), as other runs take longer.
 //  Connecting is part of the warm-up, not measured.
 static figures_t
-s_gateway (int conc, int calls, int warmup, bool ping)
+s_gateway (int port, const char *session, int conc, int calls, int warmup, bool ping)
 {
     conn_t conns [CONC_MAX];
     for (int i = 0; i < conc; i++)
-        s_conn_open (&conns [i]);
+        s_conn_open (&conns [i], port, session);
     double *lat = calloc ((size_t) calls, sizeof *lat);
     struct pollfd pfds [CONC_MAX];
     double cpu0 [CPU_N], cpu1 [CPU_N];
@@ -821,8 +961,115 @@ static void
 s_usage (void)
 {
     fprintf (stderr, "usage: e2e_bench [--calls N] [--warmup N] [--rounds R] [--conc N]... "
-                     "[--port P] [--json] [--check] [--keep]\n");
+                     "[--port P] [--logs] [--json] [--check] [--keep]\n");
     exit (2);
+}
+
+//  CPU per call of the processes a log record goes through: the gateway
+//  (its spool thread), the broker and logkeeper. The executors' share is
+//  the same work on and off, and dominates the total with its noise.
+static double
+s_log_path_cpu (const figures_t *f)
+{
+    return f->cpu_us [CPU_GATEWAY] + f->cpu_us [CPU_BROKER] + f->cpu_us [CPU_LOGKEEPER];
+}
+
+//  --logs: gateway path through the execution_logs=on and =off gateways,
+//  interleaved (on first in even rounds, off first in odd ones); then the
+//  rows check and the report. Exit status: 1 when the rows are wrong.
+static int
+s_logs_run (int calls, int warmup, int rounds, const int *concs, int nconc, bool json,
+            double setup_s)
+{
+    s_gateway_start (0);
+    s_gateway_start (1);
+    static figures_t samples [2][8][32];    //  on/off, conc, round
+    for (int r = 0; r < rounds; r++)
+        for (int k = 0; k < nconc; k++)
+            for (int j = 0; j < 2; j++) {
+                int which = (r % 2) ? 1 - j : j;
+                samples [which][k][r] = s_gateway (s_gw_port [which], s_gw_session [which],
+                                                   concs [k], calls, warmup, false);
+            }
+    figures_t med [2][8];
+    for (int p = 0; p < 2; p++)
+        for (int k = 0; k < nconc; k++)
+            med [p][k] = s_median_of (samples [p][k], rounds);
+    double load [3] = { 0 };
+    if (getloadavg (load, 3) < 0)
+        load [0] = load [1] = load [2] = -1;
+    int64_t expected = (int64_t) rounds * nconc * (calls + warmup);
+    int64_t rows [2];
+    s_logged_rows (expected, rows);
+    bool rows_ok = rows [0] == expected && rows [1] == 0;
+    s_cleanup ();
+
+    const char *paths [2] = { "logs-on", "logs-off" };
+    if (json) {
+        printf ("{\"mode\":\"logs\",\"calls\":%d,\"warmup\":%d,\"rounds\":%d,"
+                "\"setup_s\":%.1f,\"loadavg\":[%.2f,%.2f,%.2f],\"execution_log_rows\":"
+                "{\"on\":%lld,\"off\":%lld,\"expected_on\":%lld},\"runs\":[",
+                calls, warmup, rounds, setup_s, load [0], load [1], load [2],
+                (long long) rows [0], (long long) rows [1], (long long) expected);
+        for (int p = 0; p < 2; p++)
+            for (int k = 0; k < nconc; k++) {
+                figures_t *f = &med [p][k];
+                printf ("%s{\"path\":\"%s\",\"concurrency\":%d,\"p50_us\":%.0f,"
+                        "\"p99_us\":%.0f,\"calls_per_s\":%.0f,\"cpu_us_per_call\":{",
+                        p || k ? "," : "", paths [p], concs [k], f->p50_us, f->p99_us, f->per_s);
+                for (int c = 0; c < CPU_N; c++)
+                    printf ("%s\"%s\":%.0f", c ? "," : "", s_cpu_names [c], f->cpu_us [c]);
+                printf ("}}");
+            }
+        printf ("],\"ratios_on_off\":[");
+        for (int k = 0; k < nconc; k++)
+            printf ("%s{\"concurrency\":%d,\"p50\":%.3f,\"p99\":%.3f,\"calls_per_s\":%.3f,"
+                    "\"cpu_total\":%.3f,\"added_cpu_us_per_call\":%.0f,"
+                    "\"log_path_cpu_us\":{\"on\":%.0f,\"off\":%.0f}}",
+                    k ? "," : "", concs [k], med [0][k].p50_us / med [1][k].p50_us,
+                    med [0][k].p99_us / med [1][k].p99_us, med [0][k].per_s / med [1][k].per_s,
+                    med [0][k].cpu_us [CPU_TOTAL] / med [1][k].cpu_us [CPU_TOTAL],
+                    med [0][k].cpu_us [CPU_TOTAL] - med [1][k].cpu_us [CPU_TOTAL],
+                    s_log_path_cpu (&med [0][k]), s_log_path_cpu (&med [1][k]));
+        printf ("],\"rows_ok\":%s}\n", rows_ok ? "true" : "false");
+    }
+    else {
+        printf ("tools/call bench__add with execution logs on and off: %d calls per run "
+                "(+%d warm-up), median of %d rounds, interleaved; setup %.1f s\n\n",
+                calls, warmup, rounds, setup_s);
+        printf ("%-8s %5s %9s %9s %9s | cpu us/call: %7s %6s %9s %9s %6s %6s %6s\n", "path",
+                "conc", "p50", "p99", "calls/s", "gateway", "broker", "executors", "logkeeper",
+                "others", "bench", "total");
+        for (int p = 0; p < 2; p++)
+            for (int k = 0; k < nconc; k++) {
+                figures_t *f = &med [p][k];
+                printf ("%-8s %5d %7.0fus %7.0fus %9.0f | %19.0f %6.0f %9.0f %9.0f %6.0f %6.0f "
+                        "%6.0f\n", paths [p], concs [k], f->p50_us, f->p99_us, f->per_s,
+                        f->cpu_us [CPU_GATEWAY], f->cpu_us [CPU_BROKER], f->cpu_us [CPU_EXECUTORS],
+                        f->cpu_us [CPU_LOGKEEPER], f->cpu_us [CPU_OTHERS], f->cpu_us [CPU_BENCH],
+                        f->cpu_us [CPU_TOTAL]);
+            }
+        printf ("\non/off:\n");
+        for (int k = 0; k < nconc; k++)
+            printf ("  conc %2d: p50 %.3fx, p99 %.3fx, calls/s %.3fx, CPU per call %.3fx "
+                    "(%+.0f us); gateway+broker+logkeeper %.0f us on, %.0f us off (%+.0f us: "
+                    "gateway %+.0f, broker %+.0f, logkeeper %+.0f)\n", concs [k],
+                    med [0][k].p50_us / med [1][k].p50_us, med [0][k].p99_us / med [1][k].p99_us,
+                    med [0][k].per_s / med [1][k].per_s,
+                    med [0][k].cpu_us [CPU_TOTAL] / med [1][k].cpu_us [CPU_TOTAL],
+                    med [0][k].cpu_us [CPU_TOTAL] - med [1][k].cpu_us [CPU_TOTAL],
+                    s_log_path_cpu (&med [0][k]), s_log_path_cpu (&med [1][k]),
+                    s_log_path_cpu (&med [0][k]) - s_log_path_cpu (&med [1][k]),
+                    med [0][k].cpu_us [CPU_GATEWAY] - med [1][k].cpu_us [CPU_GATEWAY],
+                    med [0][k].cpu_us [CPU_BROKER] - med [1][k].cpu_us [CPU_BROKER],
+                    med [0][k].cpu_us [CPU_LOGKEEPER] - med [1][k].cpu_us [CPU_LOGKEEPER]);
+        printf ("execution log rows: %lld through the on gateway (expected %lld), %lld through "
+                "the off gateway (expected 0): %s\n", (long long) rows [0], (long long) expected,
+                (long long) rows [1], rows_ok ? "ok" : "WRONG");
+        printf ("load average at the end: %.2f %.2f %.2f (%ld cores)\n", load [0], load [1],
+                load [2], sysconf (_SC_NPROCESSORS_ONLN));
+    }
+    return rows_ok ? 0 : 1;
 }
 
 int
@@ -830,7 +1077,7 @@ main (int argc, char **argv)
 {
     int calls = 2000, warmup = 200, rounds = 3;
     int concs [8], nconc = 0;
-    bool json = false, check = false;
+    bool json = false, check = false, logs = false;
     for (int i = 1; i < argc; i++) {
         if (streq (argv [i], "--calls") && i + 1 < argc)
             calls = atoi (argv [++i]);
@@ -844,6 +1091,8 @@ main (int argc, char **argv)
             s_port = atoi (argv [++i]);
         else if (streq (argv [i], "--json"))
             json = true;
+        else if (streq (argv [i], "--logs"))
+            logs = true;
         else if (streq (argv [i], "--check"))
             check = true;
         else if (streq (argv [i], "--keep"))
@@ -882,6 +1131,8 @@ main (int argc, char **argv)
 
     char endpoint [128];
     snprintf (endpoint, sizeof endpoint, "ipc://%s/run/bus", s_data_dir);
+    if (logs)
+        return s_logs_run (calls, warmup, rounds, concs, nconc, json, setup_s);
     bus_client_t *client = s_client = bus_client_new (endpoint);
     if (!client)
         s_die ("cannot connect to %s", endpoint);
@@ -889,9 +1140,9 @@ main (int argc, char **argv)
     static figures_t samples [3][8][32];    //  path, conc, round
     for (int r = 0; r < rounds; r++)
         for (int k = 0; k < nconc; k++) {
-            samples [0][k][r] = s_gateway (concs [k], calls, warmup, false);
+            samples [0][k][r] = s_gateway (s_port, s_session, concs [k], calls, warmup, false);
             samples [1][k][r] = s_direct (client, concs [k], calls, warmup);
-            samples [2][k][r] = s_gateway (concs [k], calls, warmup, true);
+            samples [2][k][r] = s_gateway (s_port, s_session, concs [k], calls, warmup, true);
         }
     figures_t med [3][8];
     for (int p = 0; p < 3; p++)
@@ -942,15 +1193,17 @@ main (int argc, char **argv)
     else {
         printf ("tools/call bench__add end to end: %d calls per run (+%d warm-up), "
                 "median of %d rounds; setup %.1f s\n\n", calls, warmup, rounds, setup_s);
-        printf ("%-8s %5s %9s %9s %9s | cpu us/call: %7s %6s %9s %6s %6s %6s\n", "path", "conc",
-                "p50", "p99", "calls/s", "gateway", "broker", "executors", "others", "bench", "total");
+        printf ("%-8s %5s %9s %9s %9s | cpu us/call: %7s %6s %9s %9s %6s %6s %6s\n", "path",
+                "conc", "p50", "p99", "calls/s", "gateway", "broker", "executors", "logkeeper",
+                "others", "bench", "total");
         for (int p = 0; p < 3; p++)
             for (int k = 0; k < nconc; k++) {
                 figures_t *f = &med [p][k];
-                printf ("%-8s %5d %7.0fus %7.0fus %9.0f | %19.0f %6.0f %9.0f %6.0f %6.0f %6.0f\n",
-                        paths [p], concs [k], f->p50_us, f->p99_us, f->per_s,
+                printf ("%-8s %5d %7.0fus %7.0fus %9.0f | %19.0f %6.0f %9.0f %9.0f %6.0f %6.0f "
+                        "%6.0f\n", paths [p], concs [k], f->p50_us, f->p99_us, f->per_s,
                         f->cpu_us [CPU_GATEWAY], f->cpu_us [CPU_BROKER], f->cpu_us [CPU_EXECUTORS],
-                        f->cpu_us [CPU_OTHERS], f->cpu_us [CPU_BENCH], f->cpu_us [CPU_TOTAL]);
+                        f->cpu_us [CPU_LOGKEEPER], f->cpu_us [CPU_OTHERS], f->cpu_us [CPU_BENCH],
+                        f->cpu_us [CPU_TOTAL]);
             }
         printf ("\n(ping: the same HTTP connections and session, JSON-RPC ping: the "
                 "gateway's HTTP floor, no bus)\n\ngateway/direct:\n");

@@ -4,12 +4,22 @@
 # a first argument naming another one picks it. Other arguments go to the
 # benchmark, e.g.  bench/run.sh --json   bench/run.sh --rounds 5
 #                  bench/run.sh e2e --calls 1000   bench/run.sh sandbox
+# `logs` runs two: log_bench (ingest rate; ARGS go to it), then
+# e2e_bench --logs (tools/call with execution logs on vs off, defaults;
+# run `bench/run.sh e2e --logs ARGS` for other arguments).
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 build="${BUILD_DIR:-$root/build-bench}"
 bench=bus_bench
 case "${1:-}" in
     bus|sandbox|e2e) bench="$1_bench"; shift ;;
+    logs)
+        shift
+        cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DMCPBOX_SANITIZE=OFF >/dev/null
+        cmake --build "$build" -j"$(nproc)" --target log_bench e2e_bench >/dev/null
+        "$build/bin/log_bench" "$@"
+        echo
+        exec "$build/bin/e2e_bench" --logs ;;
 esac
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DMCPBOX_SANITIZE=OFF >/dev/null
 cmake --build "$build" -j"$(nproc)" --target "$bench" >/dev/null
