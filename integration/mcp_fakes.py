@@ -26,13 +26,7 @@ import uuid
 import msgpack
 import zmq
 
-DEFAULT_MODULES = [
-    "json", "base64", "binascii", "html", "datetime", "calendar", "zoneinfo",
-    "math", "cmath", "decimal", "fractions", "statistics", "re", "string",
-    "textwrap", "difflib", "urllib.parse", "collections", "collections.abc",
-    "itertools", "functools", "typing", "dataclasses", "enum", "uuid", "copy",
-    "hashlib", "hmac",
-]
+from python_modules import DEFAULT_MODULES, FORBIDDEN_MODULES  # common/python_modules.txt
 
 
 def pack(obj):
@@ -453,7 +447,8 @@ class StandInApproval:
         if not tool:
             return error("not_found", "no such tool")
         value = body.get(field)
-        if field == "module_name" and value in ("os", "sys", "subprocess", "socket"):
+        if field == "module_name" and any(value == f or value.startswith(f + ".")
+                                          for f in FORBIDDEN_MODULES):
             return error("forbidden", f"module '{value}' can never be allowed")
         if field == "host":
             value = value.strip().lower().rstrip(".")

@@ -2,12 +2,11 @@
     is concerned: the default allowlist every server gets, and the modules
     that are never importable whatever anyone approves.
 
-    THESE LISTS MIRROR actors/executor/harness.py (DEFAULT_MODULES and
-    FORBIDDEN_MODULES). The sandbox enforces its own copy; this copy lets
-    approval refuse a request for a forbidden module before an admin ever
-    sees it, and report the defaults in `effective`. Change both together:
-    tests/unit/test_approval_modules.c parses harness.py and fails when the
-    two differ.
+    Both lists come from common/python_modules.txt, the one source, through
+    the generated python_modules.h (the sandbox's harness.py is generated
+    from the same file). Approval uses them to refuse a request for a
+    forbidden module before an admin ever sees it, and to report the
+    defaults in `effective`.
 
     A name is forbidden when it, or any dotted parent of it ("os" for
     "os.path"), is in the forbidden list, or when any part begins with "_"
@@ -19,29 +18,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "python_modules.h"
+
 #define MODULES_NAME_MAX 128        //  bytes of a dotted module name
-
-//  harness.py DEFAULT_MODULES, same order.
-#define MODULES_DEFAULT_LIST                                                  \
-    "json", "base64", "binascii", "html", "datetime", "calendar", "zoneinfo", \
-    "math", "cmath", "decimal", "fractions", "statistics", "re", "string",   \
-    "textwrap", "difflib", "urllib.parse", "collections", "collections.abc", \
-    "itertools", "functools", "typing", "dataclasses", "enum", "uuid", "copy",\
-    "hashlib", "hmac"
-
-//  harness.py FORBIDDEN_MODULES, same order.
-#define MODULES_FORBIDDEN_LIST                                                \
-    "os", "sys", "subprocess", "socket", "ctypes", "gc", "inspect",          \
-    "importlib", "builtins", "pickle", "marshal", "asyncio",                 \
-    "asyncio.subprocess", "operator", "threading", "multiprocessing",        \
-    "_thread", "signal", "posix", "pty", "shutil", "io", "code", "codeop",   \
-    "runpy", "pathlib", "tempfile", "mmap", "resource", "select",            \
-    "selectors", "ssl", "fcntl", "termios", "traceback", "types", "weakref", \
-    "linecache", "tokenize", "ast", "dis", "pdb", "faulthandler",            \
-    "sysconfig", "site", "shelve", "dbm", "sqlite3", "copyreg", "atexit",    \
-    "urllib.request", "http", "http.client", "ftplib", "smtplib",            \
-    "telnetlib", "xmlrpc", "webbrowser", "zipimport", "pkgutil", "glob",     \
-    "fnmatch"
 
 typedef enum {
     MODULE_OK = 0,
@@ -49,7 +28,7 @@ typedef enum {
     MODULE_FORBIDDEN,               //  never importable
 } module_check_t;
 
-//  The default allowlist, in harness.py's order, and its length.
+//  The default allowlist, in python_modules.txt's order, and its length.
 extern const char *const modules_default [];
 extern const size_t      modules_default_count;
 

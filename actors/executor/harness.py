@@ -44,26 +44,10 @@ MAX_AST_DEPTH = 100
 MAX_RESULT_BYTES = 4 * 1024 * 1024
 MAX_HTTP_BODY = 10 * 1024 * 1024
 
-DEFAULT_MODULES = (
-    "json", "base64", "binascii", "html", "datetime", "calendar", "zoneinfo",
-    "math", "cmath", "decimal", "fractions", "statistics", "re", "string",
-    "textwrap", "difflib", "urllib.parse", "collections", "collections.abc",
-    "itertools", "functools", "typing", "dataclasses", "enum", "uuid", "copy",
-    "hashlib", "hmac",
-)
+DEFAULT_MODULES = None  # @MCPBOX_DEFAULT_MODULES@: the build writes common/python_modules.txt [default] here
 
 # Never importable by a tool, whatever an admin approves.
-FORBIDDEN_MODULES = frozenset((
-    "os", "sys", "subprocess", "socket", "ctypes", "gc", "inspect", "importlib",
-    "builtins", "pickle", "marshal", "asyncio", "asyncio.subprocess", "operator",
-    "threading", "multiprocessing", "_thread", "signal", "posix", "pty", "shutil",
-    "io", "code", "codeop", "runpy", "pathlib", "tempfile", "mmap", "resource",
-    "select", "selectors", "ssl", "fcntl", "termios", "traceback", "types",
-    "weakref", "linecache", "tokenize", "ast", "dis", "pdb", "faulthandler",
-    "sysconfig", "site", "shelve", "dbm", "sqlite3", "copyreg", "atexit",
-    "urllib.request", "http", "http.client", "ftplib", "smtplib", "telnetlib",
-    "xmlrpc", "webbrowser", "zipimport", "pkgutil", "glob", "fnmatch",
-))
+FORBIDDEN_MODULES = None  # @MCPBOX_FORBIDDEN_MODULES@: the build writes common/python_modules.txt [forbidden] here
 
 # Attributes that lead to frames, code objects or globals without a dunder.
 BLOCKED_ATTRS = frozenset((

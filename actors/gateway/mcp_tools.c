@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "mcp_tools.h"
+#include "python_modules.h"
 
 #define ID_PROP(what) \
     "{\"type\":\"string\",\"minLength\":1,\"maxLength\":64,\"description\":\"" what "\"}"
@@ -100,10 +101,7 @@ static const mcp_tool_def_t s_tools [] = {
       "Sandbox rules (checked before the code runs; mcpbox_validate_code lists every "
       "problem with its line): no files, processes or sockets (no open/eval/exec/"
       "compile/getattr/setattr/hasattr/type/globals/vars/dir); only the server's "
-      "allowed modules can be imported (by default json, base64, binascii, html, "
-      "datetime, calendar, zoneinfo, math, cmath, decimal, fractions, statistics, re, "
-      "string, textwrap, difflib, urllib.parse, collections, itertools, functools, "
-      "typing, dataclasses, enum, uuid, copy, hashlib, hmac; os, sys, subprocess, "
+      "allowed modules can be imported (by default " MODULES_DEFAULT_TEXT "; os, sys, subprocess, "
       "socket, io, pathlib, importlib, asyncio, threading, pickle... are never "
       "available); HTTP only through `await http.get/post/put/patch/delete(url, "
       "params=, headers=, json=, data=, timeout=)` to hosts the admin allowed. "
@@ -191,10 +189,7 @@ static const mcp_tool_def_t s_tools [] = {
       "Sandbox rules (checked before the code runs; mcpbox_validate_code lists every "
       "problem with its line): no files, processes or sockets (no open/eval/exec/"
       "compile/getattr/setattr/hasattr/type/globals/vars/dir); only the server's "
-      "allowed modules can be imported (by default json, base64, binascii, html, "
-      "datetime, calendar, zoneinfo, math, cmath, decimal, fractions, statistics, re, "
-      "string, textwrap, difflib, urllib.parse, collections, itertools, functools, "
-      "typing, dataclasses, enum, uuid, copy, hashlib, hmac; os, sys, subprocess, "
+      "allowed modules can be imported (by default " MODULES_DEFAULT_TEXT "; os, sys, subprocess, "
       "socket, io, pathlib, importlib, asyncio, threading, pickle... are never "
       "available); HTTP only through `await http.get/post/put/patch/delete(url, "
       "params=, headers=, json=, data=, timeout=)` to hosts the admin allowed. "
@@ -439,13 +434,7 @@ mcp_pick_each (const json_t *array, ...)
 json_t *
 mcp_default_modules (void)
 {
-    static const char *modules [] = {
-        "json", "base64", "binascii", "html", "datetime", "calendar", "zoneinfo",
-        "math", "cmath", "decimal", "fractions", "statistics", "re", "string",
-        "textwrap", "difflib", "urllib.parse", "collections", "collections.abc",
-        "itertools", "functools", "typing", "dataclasses", "enum", "uuid", "copy",
-        "hashlib", "hmac", NULL
-    };
+    static const char *modules [] = { MODULES_DEFAULT_LIST, NULL };
     json_t *list = json_array ();
     for (int i = 0; modules [i]; i++)
         json_array_append_new (list, json_string (modules [i]));

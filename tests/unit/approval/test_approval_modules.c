@@ -1,15 +1,18 @@
 /*  test_approval_modules.c — the approval actor's module lists and names
     (actors/approval/modules.h, modules.c).
 
-    The default and forbidden lists are copies of DEFAULT_MODULES and
-    FORBIDDEN_MODULES in actors/executor/harness.py; this test parses
-    harness.py and fails when the copies differ (same names, same order),
-    so the two cannot drift apart. It also checks module-name syntax and
-    the forbidden rules (dotted parents, private names).
+    The lists reach approval through the header the build generates from
+    common/python_modules.txt; this test reads that file itself and fails
+    when what approval holds differs from it (same names, same order), so a
+    stale or hand-edited generated header cannot pass. It also checks
+    module-name syntax and the forbidden rules (dotted parents, private
+    names). integration/test_python_modules.py checks the other outputs (the
+    harness, the gateway's answer) and that no copy appears elsewhere.
 
     Linked against approval_core, as the actor is.
 */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
@@ -27,18 +30,18 @@ typedef struct {
 } name_list_t;
 
 static char *
-s_read_harness (void)
+s_read_list_file (void)
 {
     char path [4096];
     const char *source = getenv ("MCPBOX_SOURCE_DIR");
     if (source && *source)
-        snprintf (path, sizeof path, "%s/actors/executor/harness.py", source);
+        snprintf (path, sizeof path, "%s/common/python_modules.txt", source);
     else {
         //  __FILE__ is .../tests/unit/approval/test_approval_modules.c
         snprintf (path, sizeof path, "%s", __FILE__);
         char *cut = strstr (path, "tests/unit/");
         assert_non_null (cut);
-        snprintf (cut, sizeof path - (size_t) (cut - path), "actors/executor/harness.py");
+        snprintf (cut, sizeof path - (size_t) (cut - path), "common/python_modules.txt");
     }
     FILE *file = fopen (path, "rb");
     if (!file)
@@ -54,49 +57,37 @@ s_read_harness (void)
     return text;
 }
 
-//  The string literals of the Python assignment that starts with `marker`
-//  at the start of a line, up to the line that closes it (a line starting
-//  with ')'). Comments are skipped.
+//  The names under `[section]` in python_modules.txt's format: one a line,
+//  '#' comments, blank lines, up to the next `[...]`.
 static void
-s_parse_list (const char *text, const char *marker, name_list_t *list)
+s_parse_list (const char *text, const char *section, name_list_t *list)
 {
-    memset (list, 0, sizeof *list);
-    const char *p = text;
-    size_t mlen = strlen (marker);
-    while ((p = strstr (p, marker)) && p != text && p [-1] != '\n')
-        p += mlen;
-    if (!p)
-        fail_msg ("harness.py: '%s' not found", marker);
-    p += mlen;
-    bool line_start = false;
-    while (*p) {
-        if (line_start && *p == ')')
-            return;
-        line_start = false;
-        if (*p == '\n') {
-            line_start = true;
-            p++;
+    list->count = 0;
+    bool inside = false;
+    const char *line = text;
+    while (*line) {
+        const char *end = strchr (line, '\n');
+        size_t len = end ? (size_t) (end - line) : strlen (line);
+        const char *hash = memchr (line, '#', len);
+        if (hash)
+            len = (size_t) (hash - line);
+        while (len && strchr (" \t\r", line [len - 1]))
+            len--;
+        while (len && (*line == ' ' || *line == '\t')) {
+            line++;
+            len--;
         }
+        if (len && line [0] == '[')
+            inside = len == strlen (section) && memcmp (line, section, len) == 0;
         else
-        if (*p == '#') {
-            while (*p && *p != '\n')
-                p++;
-        }
-        else
-        if (*p == '"' || *p == '\'') {
-            char quote = *p++;
-            const char *start = p;
-            while (*p && *p != quote && *p != '\n')
-                p++;
-            assert_true (*p == quote);
+        if (len && inside) {
             assert_true (list->count < MAX_NAMES);
-            list->names [list->count++] = strndup (start, (size_t) (p - start));
-            p++;
+            list->names [list->count++] = strndup (line, len);
         }
-        else
-            p++;
+        if (!end)
+            break;
+        line = end + 1;
     }
-    fail_msg ("harness.py: '%s' is not closed", marker);
 }
 
 static void
@@ -107,33 +98,36 @@ s_free_list (name_list_t *list)
 }
 
 static void
-s_assert_same (const name_list_t *python, const char *const *ours, size_t count,
+s_assert_same (const name_list_t *source, const char *const *ours, size_t count,
                const char *what)
 {
-    for (size_t i = 0; i < python->count && i < count; i++)
-        if (strcmp (python->names [i], ours [i]) != 0)
-            fail_msg ("%s differs at entry %zu: harness.py has '%s', modules.h has "
-                      "'%s'", what, i, python->names [i], ours [i]);
-    if (python->count != count)
-        fail_msg ("%s: harness.py has %zu names, modules.h has %zu", what,
-                  python->count, count);
+    for (size_t i = 0; i < source->count && i < count; i++)
+        if (strcmp (source->names [i], ours [i]) != 0)
+            fail_msg ("%s differs at entry %zu: python_modules.txt has '%s', "
+                      "approval has '%s'", what, i, source->names [i], ours [i]);
+    if (source->count != count)
+        fail_msg ("%s: python_modules.txt has %zu names, approval has %zu", what,
+                  source->count, count);
 }
 
 static void
-test_lists_mirror_harness (void **state)
+test_lists_come_from_the_list_file (void **state)
 {
     (void) state;
-    char *text = s_read_harness ();
+    char *text = s_read_list_file ();
     name_list_t defaults, forbidden;
-    s_parse_list (text, "DEFAULT_MODULES = (", &defaults);
-    s_parse_list (text, "FORBIDDEN_MODULES = frozenset((", &forbidden);
+    s_parse_list (text, "[default]", &defaults);
+    s_parse_list (text, "[forbidden]", &forbidden);
     assert_true (defaults.count >= 20);
     assert_true (forbidden.count >= 20);
 
-    s_assert_same (&defaults, modules_default, modules_default_count, "DEFAULT_MODULES");
+    s_assert_same (&defaults, modules_default, modules_default_count, "[default]");
+    assert_int_equal (modules_default_count, MODULES_DEFAULT_COUNT);
     static const char *const ours_forbidden [] = { MODULES_FORBIDDEN_LIST };
     s_assert_same (&forbidden, ours_forbidden,
-                   sizeof ours_forbidden / sizeof ours_forbidden [0], "FORBIDDEN_MODULES");
+                   sizeof ours_forbidden / sizeof ours_forbidden [0], "[forbidden]");
+    for (size_t i = 0; i < forbidden.count; i++)
+        assert_true (modules_is_forbidden (forbidden.names [i]));
 
     //  and no module is both
     for (size_t i = 0; i < defaults.count; i++)
@@ -147,13 +141,17 @@ static void
 test_parser_sees_a_difference (void **state)
 {
     (void) state;
-    //  the comparison is not vacuous: a list with one name changed fails
-    const char *text = "x = 1\nDEFAULT_MODULES = (\n    \"json\", # c\n  'math',\n)\n";
+    //  the comparison is not vacuous: the parser reads sections, not all lines
+    const char *text = "# c\n[default]\n json # c\n\nmath\n[forbidden]\nos\n";
     name_list_t list;
-    s_parse_list (text, "DEFAULT_MODULES = (", &list);
+    s_parse_list (text, "[default]", &list);
     assert_int_equal (list.count, 2);
     assert_string_equal (list.names [0], "json");
     assert_string_equal (list.names [1], "math");
+    s_free_list (&list);
+    s_parse_list (text, "[forbidden]", &list);
+    assert_int_equal (list.count, 1);
+    assert_string_equal (list.names [0], "os");
     s_free_list (&list);
 }
 
@@ -223,7 +221,7 @@ int
 main (void)
 {
     const struct CMUnitTest tests [] = {
-        cmocka_unit_test (test_lists_mirror_harness),
+        cmocka_unit_test (test_lists_come_from_the_list_file),
         cmocka_unit_test (test_parser_sees_a_difference),
         cmocka_unit_test (test_defaults_and_forbidden),
         cmocka_unit_test (test_names),
