@@ -7,7 +7,7 @@
         main.c       process wiring (config, database, the service loop)
         ops.c        the op table — the whole interface — and its handlers
         fields.c     reading and checking request fields
-        registry.c   the one question asked of another actor: tool.get
+        registry_client.c   the one question asked of another actor: tool.get
         store.c      the connection, transactions, ids, times, row encoding
         reviews.c    the tool review state machine
         requests.c   module and network-access requests
@@ -184,7 +184,7 @@ void activity_decision (service_t *service, appr_kind_t kind, appr_action_t acti
                         const char *id, const char *server_id, const char *status,
                         const char *by, const char *reason, bool bulk);
 
-//  --- registry.c ------------------------------------------------------------
+//  --- registry_client.c ------------------------------------------------------------
 //  What approval needs to know about a tool, as the registry says now.
 typedef struct {
     char id        [APPR_ID_LEN + 1];

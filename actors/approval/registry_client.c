@@ -1,4 +1,4 @@
-/*  registry.c — the one question approval asks another actor: "what is
+/*  registry_client.c — the one question approval asks another actor: "what is
     tool X now?" ({"op": "tool.get", "tool_id"} to service `registry`).
 
     Approval never reads the registry's tables; an approval is bound to the
