@@ -791,7 +791,10 @@ def test_gateway_with_open_streams_stops_cleanly(gw):
 
 # --- tools/list and tools/call with the stand-ins and the real executor ---------------------
 
-MANAGEMENT = ["mcpbox_list_servers", "mcpbox_get_server", "mcpbox_create_server",
+# the management tools that must be there (the reference's names); the list a
+# test counts with is the server's own (management()), so adding a tool does
+# not touch this file
+REQUIRED_MANAGEMENT = ["mcpbox_list_servers", "mcpbox_get_server", "mcpbox_create_server",
               "mcpbox_delete_server", "mcpbox_start_server", "mcpbox_stop_server",
               "mcpbox_get_server_modules", "mcpbox_list_tools", "mcpbox_get_tool",
               "mcpbox_create_tool", "mcpbox_update_tool", "mcpbox_delete_tool",
@@ -800,6 +803,12 @@ MANAGEMENT = ["mcpbox_list_servers", "mcpbox_get_server", "mcpbox_create_server"
               "mcpbox_list_server_secrets", "mcpbox_request_publish", "mcpbox_request_module",
               "mcpbox_request_network_access", "mcpbox_get_tool_status",
               "mcpbox_list_pending_requests", "mcpbox_get_tool_logs"]
+
+
+def management(system, session):
+    """The management tools the gateway lists (mcpbox_*, never a server__tool)."""
+    return [t["name"] for t in system.list_all(session)
+            if t["name"].startswith("mcpbox_") and "__" not in t["name"]]
 
 ADD_CODE = '''async def main(a: int, b: int = 2) -> dict:
     """Add two numbers."""
@@ -818,7 +827,9 @@ def test_tools_list_management_tools(system):
     session = system.initialize()
     tools = system.list_all(session)
     names = [t["name"] for t in tools]
-    assert names == MANAGEMENT
+    assert names == management(system, session)       # nothing else listed yet
+    assert len(set(names)) == len(names)
+    assert set(REQUIRED_MANAGEMENT) <= set(names), set(REQUIRED_MANAGEMENT) - set(names)
     for tool in tools:
         schema = tool["inputSchema"]
         assert schema["type"] == "object" and schema["additionalProperties"] is False
@@ -840,6 +851,7 @@ def test_tools_list_pagination_and_cursors(system):
     appr.admin_approve(reg.add_tool_unchecked(stopped, "x", "async def main():\n    return 0\n"),
                        event=False)
     session = system.initialize()
+    MANAGEMENT = management(system, session)
     first = system.rpc(session, "tools/list")["result"]
     assert len(first["tools"]) == 100
     cursor = first["nextCursor"]
@@ -1024,6 +1036,7 @@ def test_user_tool_failures_and_text_results(system):
     appr.admin_approve(fail)
     appr.admin_approve(text)
     session = system.initialize()
+    MANAGEMENT = management(system, session)
     wait_for(lambda: len(system.list_all(session)) == len(MANAGEMENT) + 2, what="tools listed")
     result = system.call(session, "demo__fail", {"x": "zz"})
     assert result["isError"] is True
@@ -1056,6 +1069,7 @@ def test_many_calls_in_flight(system):
     checked = system.fakes.bus.call("sandbox", {"op": "validate", "code": code})
     appr.admin_approve(reg.add_tool_unchecked(sid, "echo", code, checked["input_schema"]))
     session = system.initialize()
+    MANAGEMENT = management(system, session)
     wait_for(lambda: len(system.list_all(session)) == len(MANAGEMENT) + 1, what="tool listed")
     results = {}
 
@@ -1078,8 +1092,9 @@ def test_internal_errors_do_not_leak(system):
     assert "/secret/path" not in text
     assert reply["result"]["isError"] is True
     # tools/list still answers (with what it has: the management tools)
-    assert len(system.list_all(session)) == len(MANAGEMENT)
+    listed = [t["name"] for t in system.list_all(session)]
     system.fakes.registry.fail_catalog = False
+    assert listed == management(system, session)
 
 
 def test_validate_code_tool(system):
