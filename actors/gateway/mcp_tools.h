@@ -7,8 +7,10 @@
       mcp_tools_registry.c   servers and tools (registry), get_server's
                              approval details, get_server_modules
       mcp_tools_approval.c   publish / module / network requests and their
-                             status (approval); test_code and
-                             validate_code (sandbox)
+                             status (approval)
+      mcp_tools_sandbox.c    test_code and validate_code (sandbox)
+      mcp_tools_secrets.c    secret placeholders (credentials)
+      mcp_tools_logs.c       a tool's execution logs (logs)
 
     A handler gets arguments already checked against the schema, sends
     bus requests through mcp_call_bus, and answers with mcp_call_tool_ok

@@ -19,7 +19,7 @@ static const char *s_owns [] = {
 static int
 s_open (const paths_t *paths, void **state_p, char *err, size_t errlen)
 {
-    registry_t *reg = registry_open (paths->db_path, err, errlen);
+    registry_t *reg = registry_new (paths->db_path, err, errlen);
     if (!reg)
         return -1;
     *state_p = reg;
@@ -30,7 +30,7 @@ static void
 s_close (void *state)
 {
     registry_t *reg = state;
-    registry_close (&reg);
+    registry_destroy (&reg);
 }
 
 //  A catalog that failed to rebuild after a commit is retried here, so it

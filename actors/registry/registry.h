@@ -181,8 +181,8 @@ typedef struct {
 
 //  Open the database, check its schema is new enough, load the revision
 //  and build the catalog. NULL + err.
-registry_t *registry_open (const char *db_path, char *err, size_t errlen);
-void        registry_close (registry_t **self_p);
+registry_t *registry_new (const char *db_path, char *err, size_t errlen);
+void        registry_destroy (registry_t **self_p);
 
 //  A prepared statement for `sql` (a string with static storage: cached by
 //  its address), reset and unbound. NULL + err (internal).

@@ -305,7 +305,7 @@ s_load_revision (sqlite3 *db, int64_t *revision, char *err, size_t errlen)
 }
 
 registry_t *
-registry_open (const char *db_path, char *err, size_t errlen)
+registry_new (const char *db_path, char *err, size_t errlen)
 {
     registry_t *self = calloc (1, sizeof *self);
     if (!self || !(self->stmts = calloc (1, sizeof *self->stmts))) {
@@ -328,12 +328,12 @@ registry_open (const char *db_path, char *err, size_t errlen)
               catalog_count (self->catalog));
     return self;
 fail:
-    registry_close (&self);
+    registry_destroy (&self);
     return NULL;
 }
 
 void
-registry_close (registry_t **self_p)
+registry_destroy (registry_t **self_p)
 {
     if (!self_p || !*self_p)
         return;

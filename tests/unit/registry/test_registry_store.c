@@ -61,9 +61,9 @@ setup (void **state)
     snprintf (self->path, sizeof self->path, "%s/mcpbox.db", self->dir);
     s_migrate (self->path);
     char err [512] = "";
-    self->reg = registry_open (self->path, err, sizeof err);
+    self->reg = registry_new (self->path, err, sizeof err);
     if (!self->reg)
-        fail_msg ("registry_open: %s", err);
+        fail_msg ("registry_new: %s", err);
     *state = self;
     return 0;
 }
@@ -72,7 +72,7 @@ static int
 teardown (void **state)
 {
     fixture_t *self = *state;
-    registry_close (&self->reg);
+    registry_destroy (&self->reg);
     nftw (self->dir, s_rm, 8, FTW_DEPTH | FTW_PHYS);
     free (self);
     return 0;
@@ -130,7 +130,7 @@ test_open_refuses_an_old_schema (void **state)
     fixture_t *self = *state;
     char path [PATH_MAX + 32], err [512] = "";
     snprintf (path, sizeof path, "%s/empty.db", self->dir);
-    registry_t *reg = registry_open (path, err, sizeof err);
+    registry_t *reg = registry_new (path, err, sizeof err);
     assert_null (reg);
     assert_non_null (strstr (err, "mcpbox migrate"));
 
@@ -148,7 +148,7 @@ test_open_refuses_an_old_schema (void **state)
     int applied = 0;
     assert_int_equal (migrate_apply (db, others, count, &applied, err, sizeof err), 0);
     db_close (&db);
-    reg = registry_open (path, err, sizeof err);
+    reg = registry_new (path, err, sizeof err);
     assert_null (reg);
     assert_non_null (strstr (err, "lacks migration 0002"));
 }
@@ -360,9 +360,9 @@ test_catalog (void **state)
 
     //  a reopened registry builds the same catalog from the database
     int64_t before = reg->revision;
-    registry_close (&self->reg);
+    registry_destroy (&self->reg);
     char errbuf [512] = "";
-    self->reg = reg = registry_open (self->path, errbuf, sizeof errbuf);
+    self->reg = reg = registry_new (self->path, errbuf, sizeof errbuf);
     assert_non_null (reg);
     assert_int_equal (reg->revision, before);
     s_catalog_names (reg, names, sizeof names, &revision);

@@ -1,4 +1,4 @@
-/*  bus_common.c — what client, worker and broker share: the heartbeat
+/*  bus_rules.c — the rules client, worker and broker share: the heartbeat
     interval, service-name rules and big-endian integer frames. */
 #include <stdlib.h>
 #include "bus.h"
