@@ -63,16 +63,20 @@ api_cookie_token (const char *header, size_t len, const char *name,
         const char *eq = memchr (header + start, '=', stop - start);
         if (eq && (size_t) (eq - (header + start)) == name_len
         &&  memcmp (header + start, name, name_len) == 0) {
-            if (found)
-                return -1;          //  twice: ambiguous, trust neither
+            if (found) {
+                *out = 0;           //  twice: ambiguous, trust neither
+                return -1;
+            }
             const char *value = eq + 1;
             size_t value_len = (size_t) (header + stop - value);
             if (value_len >= 2 && value [0] == '"' && value [value_len - 1] == '"') {
                 value++;
                 value_len -= 2;
             }
-            if (s_copy (value, value_len, out) < 0)
+            if (s_copy (value, value_len, out) < 0) {
+                *out = 0;
                 return -1;
+            }
             found = 1;
         }
         at = end + 1;

@@ -256,23 +256,27 @@ s_loopback (const char *address)
 }
 
 //  Read who is calling; false when a credential header is malformed.
+//  The header copy is wiped on every path: it holds tokens.
 static bool
 s_read_credentials (api_call_t *call, struct lws *wsi)
 {
     static char text [API_HEADER_MAX + 1];
+    bool ok = false;
     int len = s_header (wsi, WSI_TOKEN_HTTP_AUTHORIZATION, text, sizeof text);
     if (len < 0 || (len > 0 && api_bearer_token (text, (size_t) len, call->bearer) != 1))
-        return false;
+        goto done;
     len = s_header (wsi, WSI_TOKEN_HTTP_COOKIE, text, sizeof text);
     if (len < 0
     ||  api_cookie_token (text, len > 0 ? (size_t) len : 0, API_COOKIE_SESSION, call->session) < 0
     ||  api_cookie_token (text, len > 0 ? (size_t) len : 0, API_COOKIE_REFRESH, call->refresh) < 0)
-        return false;
+        goto done;
     len = s_custom (wsi, "x-csrf-token:", text, sizeof text);
     if (len < 0 || (len > 0 && api_plain_token (text, (size_t) len, call->csrf) != 1))
-        return false;
+        goto done;
+    ok = true;
+done:
     explicit_bzero (text, sizeof text);
-    return true;
+    return ok;
 }
 
 void
