@@ -2,25 +2,18 @@
 mcpbox-broker, with the registry and the approval service played by
 STAND-INS.
 
-StandInRegistry and StandInApproval below are NOT the actors in
+StandInRegistry (integration/standin.py, checked against the real actor by
+test_standin_contract.py) and StandInApproval below are NOT the actors in
 actors/registry and actors/approval. They are small Python workers that
 register as services "registry" and "approval" on the real broker, answer
 the ops of docs/BUS_OPS.md that the CLI uses from data the test controls,
 and record every request they receive, so that a test can check exactly
 what the CLI sent (op, kind, id, reviewed_by, reason, changed_by, ...) as
 well as what it printed and how it exited.
-
-Frames (proto/README.md), every process with MCPBOX_HEARTBEAT_MS=250:
-  worker  out: "MBW1" | 0x01 | service | credit (u32 BE)       READY
-               "MBW1" | 0x03 | job (u64 BE) | body              REPLY
-               "MBW1" | 0x04                                    HEARTBEAT (every 250 ms)
-          in:  "MBW1" | 0x02 | job (u64 BE) | timeout (u32 BE) | body   REQUEST
-               "MBW1" | 0x04 / 0x05                             HEARTBEAT / DISCONNECT
-  client  out: "MBC1" | 0x01 | service | id (u64 BE) | timeout_ms (u32 BE) | body
-          in:  "MBC1" | 0x02 | id (u64 BE) | body
-
 MCPBOX_CLI_WRAPPER="valgrind --error-exitcode=99 --leak-check=full
 --errors-for-leak-kinds=definite" runs every CLI invocation under a checker.
+
+The frames they speak are in integration/standin.py.
 """
 import hashlib
 import json
@@ -28,18 +21,15 @@ import os
 import pwd
 import re
 import socket
-import struct
 import subprocess
-import threading
 import time
 import uuid
 
-import msgpack
 import pytest
-import zmq
 
 from busclient import BusClient
-from conftest import HEARTBEAT_MS, bin_path, proc_env, wait_for
+from conftest import bin_path, proc_env, wait_for
+from standin import StandInRegistry, StandInWorker
 
 REVIEWER = "admin@cli:" + pwd.getpwuid(os.geteuid()).pw_name
 WRAPPER = os.environ.get("MCPBOX_CLI_WRAPPER", "").split()
@@ -62,132 +52,10 @@ def error(code, message):
     return {"ok": False, "error": {"code": code, "message": message}}
 
 
-# --- a stand-in worker -------------------------------------------------------------
+# --- the stand-ins: integration/standin.py ------------------------------------------
 
-class StandIn(threading.Thread):
-    """A worker for one service on the real broker: answers with self.answer
-    and records every request but health in self.requests."""
-
-    service = None
-
-    def __init__(self, data_dir):
-        super().__init__(daemon=True)
-        self.endpoint = "ipc://" + os.path.join(data_dir, "run", "bus")
-        self.lock = threading.Lock()
-        self.halt = threading.Event()
-        self.requests = []
-
-    def ops(self):
-        with self.lock:
-            return [r["op"] for r in self.requests]
-
-    def sent(self, op):
-        with self.lock:
-            return [r for r in self.requests if r["op"] == op]
-
-    def clear(self):
-        with self.lock:
-            self.requests.clear()
-
-    def handle(self, request):
-        if request.get("op") == "health":
-            return {"ok": True, "service": self.service, "stand_in": True}
-        with self.lock:
-            self.requests.append(request)
-        handler = getattr(self, "op_" + request.get("op", "").replace(".", "_"), None)
-        if handler is None:
-            return error("unknown_op", "stand-in: unknown op")
-        return handler(request)
-
-    def run(self):
-        sock = zmq.Context.instance().socket(zmq.DEALER)
-        sock.setsockopt(zmq.LINGER, 0)
-        sock.connect(self.endpoint)
-        ready = [b"MBW1", b"\x01", self.service.encode(), struct.pack(">I", 16)]
-        sock.send_multipart(ready)
-        beat_at = time.monotonic() + HEARTBEAT_MS / 1000
-        while not self.halt.is_set():
-            if sock.poll(50):
-                frames = sock.recv_multipart()
-                if frames[:2] == [b"MBW1", b"\x02"]:
-                    reply = self.handle(msgpack.unpackb(frames[4], raw=False))
-                    sock.send_multipart([b"MBW1", b"\x03", frames[2], msgpack.packb(reply)])
-                elif frames[:2] == [b"MBW1", b"\x05"]:
-                    sock.send_multipart(ready)
-            if time.monotonic() >= beat_at:
-                sock.send_multipart([b"MBW1", b"\x04"])
-                beat_at = time.monotonic() + HEARTBEAT_MS / 1000
-        sock.send_multipart([b"MBW1", b"\x05"])
-        sock.close()
-
-    def stop(self):
-        self.halt.set()
-        self.join(timeout=5)
-
-
-class StandInRegistry(StandIn):
-    """STAND-IN for the registry actor: servers, tools and tool versions."""
-
-    service = "registry"
-
-    def __init__(self, data_dir):
-        super().__init__(data_dir)
-        self.servers = []
-        self.tools = {}          # tool_id -> tool record (tool.get)
-        self.versions = {}       # tool_id -> [version records, with python_code]
-
-    def add_server(self, name, description="", tool_count=0):
-        server = {"id": uid(), "name": name, "description": description, "status": "running",
-                  "default_timeout_ms": 30000, "tool_count": tool_count,
-                  "created_at": iso_ago(7200), "updated_at": iso_ago(60)}
-        self.servers.append(server)
-        return server
-
-    def add_tool(self, server, name, codes):
-        """A tool whose versions 1..n had the given codes (the last is current)."""
-        tool_id = uid()
-        versions = [{"version": n + 1, "name": name, "description": "d", "enabled": True,
-                     "timeout_ms": 30000, "python_code": code, "code_hash": sha(code),
-                     "input_schema": {"type": "object"}, "change_summary": f"change {n + 1}",
-                     "change_source": "llm", "created_at": iso_ago(600 - n)}
-                    for n, code in enumerate(codes)]
-        self.versions[tool_id] = versions
-        self.tools[tool_id] = {
-            "id": tool_id, "server_id": server["id"], "server_name": server["name"], "name": name,
-            "description": "Reads the weather", "enabled": True, "timeout_ms": 30000,
-            "input_schema": {"type": "object"}, "python_code": codes[-1],
-            "code_hash": sha(codes[-1]), "current_version": len(codes), "created_by": "llm",
-            "created_at": iso_ago(600), "updated_at": iso_ago(10)}
-        return self.tools[tool_id]
-
-    def op_server_list(self, request):
-        page, size = request.get("page", 1), request.get("page_size", 50)
-        chunk = self.servers[(page - 1) * size: page * size]
-        return {"ok": True, "servers": chunk, "total": len(self.servers), "page": page,
-                "page_size": size}
-
-    def op_tool_get(self, request):
-        tool = self.tools.get(request.get("tool_id"))
-        if tool is None:
-            return error("not_found", "no tool with this id")
-        return {"ok": True, "tool": tool}
-
-    def op_tool_versions(self, request):
-        tool = self.tools.get(request.get("tool_id"))
-        if tool is None:
-            return error("not_found", "no tool with this id")
-        versions = [{k: v[k] for k in ("version", "code_hash", "change_summary",
-                                        "change_source", "created_at")}
-                    for v in reversed(self.versions[tool["id"]])]
-        return {"ok": True, "tool_id": tool["id"], "tool_name": tool["name"],
-                "current_version": tool["current_version"], "total_versions": len(versions),
-                "versions": versions}
-
-    def op_tool_version(self, request):
-        for v in self.versions.get(request.get("tool_id"), []):
-            if v["version"] == request.get("version"):
-                return {"ok": True, "version": v}
-        return error("not_found", "no such version")
+class StandIn(StandInWorker):
+    """A stand-in worker (standin.py) for this file's approval stand-in."""
 
 
 POLICY = {"remote_tool_editing": "disabled", "tool_approval_mode": "require_approval",
@@ -318,10 +186,10 @@ def pending_fixture(system):
     """Two servers, a pending tool, a pending module and a pending network
     request (whose tool the CLI must look up by id)."""
     reg, appr = system.registry, system.approval
-    weather = reg.add_server("weather", "forecasts")
-    files = reg.add_server("files")
-    fetch = reg.add_tool(weather, "get_forecast", ["async def main():\n    return 1\n"])
-    reader = reg.add_tool(files, "read_nas", ["async def main():\n    return 2\n"])
+    weather = reg.server(reg.add_server("weather", description="forecasts", ago_s=7200))
+    files = reg.server(reg.add_server("files", ago_s=7200))
+    fetch = reg.add_tool(weather["id"], "get_forecast", codes=["async def main():\n    return 1\n"])
+    reader = reg.add_tool(files["id"], "read_nas", codes=["async def main():\n    return 2\n"])
     appr.pending_tools = [{
         "id": uid(), "tool_id": fetch["id"], "server_id": weather["id"], "name": "get_forecast",
         "code_hash": fetch["code_hash"], "status": "pending_review",
@@ -471,8 +339,9 @@ def test_list_empty(system):
 
 def test_list_by_status_and_kind(system):
     appr = system.approval
-    server = system.registry.add_server("weather")
-    tool = system.registry.add_tool(server, "get_forecast", ["async def main():\n    pass\n"])
+    server = system.registry.server(system.registry.add_server("weather"))
+    tool = system.registry.add_tool(server["id"], "get_forecast",
+                                    codes=["async def main():\n    pass\n"])
     appr.lists[("tool", "approved")] = [{
         "id": uid(), "tool_id": tool["id"], "server_id": server["id"], "name": "get_forecast",
         "code_hash": tool["code_hash"], "status": "approved", "publish_notes": "",
@@ -632,7 +501,9 @@ def test_policy_set_and_profile(system):
 def test_servers_list_every_page(system):
     reg = system.registry
     for i in range(230):
-        reg.add_server(f"srv_{i:03d}", f"server number {i}", tool_count=i % 5)
+        sid = reg.add_server(f"srv_{i:03d}", description=f"server number {i}", ago_s=7200)
+        for j in range(i % 5):
+            reg.add_tool_unchecked(sid, f"t{j}", "async def main():\n    pass\n")
     r = system.cli("servers", "list")
     assert r.returncode == 0, r
     assert reg.requests == [{"op": "server.list", "page": p, "page_size": 100} for p in (1, 2, 3)]
@@ -640,12 +511,12 @@ def test_servers_list_every_page(system):
     for i in (0, 99, 100, 229):
         assert f"srv_{i:03d}" in r.stdout
     line = next(l for l in r.stdout.splitlines() if "srv_007" in l)
-    assert line.split()[:5] == [reg.servers[7]["id"], "srv_007", "running", "2", "2h"]
+    assert line.split()[:5] == [list(reg.servers)[7], "srv_007", "running", "2", "2h"]
     reg.clear()
     r = system.cli("servers", "list", "--json")
     out = json.loads(r.stdout)
     assert out["total"] == 230 and [s["name"] for s in out["servers"]] == [
-        s["name"] for s in reg.servers]
+        s["name"] for s in reg.servers.values()]
 
 
 # --- tools show ---------------------------------------------------------------------------
@@ -658,9 +529,9 @@ V3 = ("async def main(city: str):\n"
 
 
 def tools_fixture(system, codes, approved_versions):
-    server = system.registry.add_server("weather")
-    tool = system.registry.add_tool(server, "get_forecast", codes)
-    other = system.registry.add_tool(server, "other", [V2])
+    server = system.registry.server(system.registry.add_server("weather"))
+    tool = system.registry.add_tool(server["id"], "get_forecast", codes=codes)
+    other = system.registry.add_tool(server["id"], "other", codes=[V2])
     system.approval.status[tool["id"]] = {
         "tool_id": tool["id"], "name": "get_forecast", "server_id": server["id"],
         "code_hash": tool["code_hash"], "approval_status": "pending_review",
@@ -748,7 +619,7 @@ def test_tools_show_never_approved(system):
 def test_tools_show_unknown_tool(system):
     r = system.cli("tools", "show", uid())
     assert r.returncode == 1, r
-    assert "no tool with this id (not_found)" in r.stderr
+    assert "(not_found)" in r.stderr
 
 
 def test_help(tmpdir_short):

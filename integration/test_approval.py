@@ -3,27 +3,15 @@ mcpbox-broker and mcpbox-approval processes, against the contract in
 docs/BUS_OPS.md (section approval) and the state machines of docs/DESIGN.md
 (section 11) and actors/approval/approval.h.
 
-The registry here is a STAND-IN. FakeRegistry below is a Python worker that
-registers as service "registry" and answers {"op": "tool.get"} from a dict
-the test controls, so a test can change a tool's code hash at will, make a
-tool vanish, or take the registry away altogether. It is not the registry
-actor and knows nothing else.
-
-Frames spoken here (proto/README.md):
-  client  out: "MBC1" | 0x01 | service | id (u64 BE) | timeout_ms (u32 BE) | body
-          in:  "MBC1" | 0x02 | id (u64 BE) | body
-  worker  out: "MBW1" | 0x01 | service | credit (u32 BE)       READY
-               "MBW1" | 0x03 | job (u64 BE) | body              REPLY
-               "MBW1" | 0x04                                    HEARTBEAT
-          in:  "MBW1" | 0x02 | job (u64 BE) | timeout (u32 BE) | body   REQUEST
-               "MBW1" | 0x04 / 0x05                             HEARTBEAT / DISCONNECT
-  events  SUB on ipc://DATA/run/ev-out: topic | msgpack body
+The registry here is a STAND-IN: the one of integration/standin.py (checked
+against the real actor by test_standin_contract.py). It registers as service
+"registry" and answers from data the test controls, so a test can change a
+tool's code hash at will (set_code), make a tool vanish (remove), or take
+the registry away altogether (stop). The frames it speaks are in
+integration/standin.py.
 """
-import hashlib
 import os
 import signal
-import struct
-import threading
 import time
 import uuid
 
@@ -36,6 +24,7 @@ import zmq
 from conftest import HEARTBEAT_MS, bin_path, wait_for
 
 from python_modules import DEFAULT_MODULES, FORBIDDEN_MODULES  # common/python_modules.txt
+from standin import StandInRegistry
 
 
 # --- a bus client: integration/busclient.py -------------------------------------
@@ -44,91 +33,12 @@ def Bus(data_dir):
     return BusClient("ipc://" + os.path.join(data_dir, "run", "bus"), default_timeout_ms=5000)
 
 
-# --- the registry stand-in --------------------------------------------------------
+# --- the registry stand-in: integration/standin.py -----------------------------------
 
-class FakeRegistry(threading.Thread):
-    """STAND-IN for the registry actor: a worker for service "registry" that
-    answers tool.get from self.tools (tool_id -> tool record) and nothing
-    else. stop() takes it off the bus (DISCONNECT), as a dead registry."""
-
-    def __init__(self, data_dir):
-        super().__init__(daemon=True)
-        self.endpoint = "ipc://" + os.path.join(data_dir, "run", "bus")
-        self.tools = {}
-        self.lock = threading.Lock()
-        self.halt = threading.Event()
-        self.calls = 0
-
-    def add_tool(self, server_id=None, name=None, code="async def main():\n    return 1\n"):
-        tool_id = str(uuid.uuid4())
-        tool = {
-            "id": tool_id,
-            "server_id": server_id or str(uuid.uuid4()),
-            "server_name": "srv",
-            "name": name or "tool_" + tool_id[:8],
-            "description": "a tool",
-            "enabled": True,
-            "timeout_ms": 30000,
-            "input_schema": {"type": "object", "properties": {}, "required": []},
-            "python_code": code,
-            "code_hash": hashlib.sha256(code.encode()).hexdigest(),
-            "current_version": 1,
-            "created_by": "llm",
-            "created_at": "2026-01-01T00:00:00.000Z",
-            "updated_at": "2026-01-01T00:00:00.000Z",
-        }
-        with self.lock:
-            self.tools[tool_id] = tool
-        return tool
-
-    def set_code(self, tool_id, code):
-        with self.lock:
-            tool = self.tools[tool_id]
-            tool["python_code"] = code
-            tool["code_hash"] = hashlib.sha256(code.encode()).hexdigest()
-            tool["current_version"] += 1
-            return tool["code_hash"]
-
-    def remove(self, tool_id):
-        with self.lock:
-            del self.tools[tool_id]
-
-    def answer(self, body):
-        request = msgpack.unpackb(body, raw=False)
-        if request.get("op") != "tool.get":
-            return {"ok": False, "error": {"code": "unknown_op", "message": "stand-in"}}
-        with self.lock:
-            self.calls += 1
-            tool = self.tools.get(request.get("tool_id"))
-            if tool is None:
-                return {"ok": False, "error": {"code": "not_found", "message": "no such tool"}}
-            return {"ok": True, "tool": dict(tool)}
-
-    def run(self):
-        ctx = zmq.Context.instance()
-        sock = ctx.socket(zmq.DEALER)
-        sock.setsockopt(zmq.LINGER, 0)
-        sock.connect(self.endpoint)
-        ready = [b"MBW1", b"\x01", b"registry", struct.pack(">I", 8)]
-        sock.send_multipart(ready)
-        beat_at = time.monotonic() + HEARTBEAT_MS / 1000
-        while not self.halt.is_set():
-            if sock.poll(50):
-                frames = sock.recv_multipart()
-                if frames[:2] == [b"MBW1", b"\x02"]:
-                    reply = self.answer(frames[4])
-                    sock.send_multipart([b"MBW1", b"\x03", frames[2], msgpack.packb(reply)])
-                elif frames[:2] == [b"MBW1", b"\x05"]:
-                    sock.send_multipart(ready)
-            if time.monotonic() >= beat_at:
-                sock.send_multipart([b"MBW1", b"\x04"])
-                beat_at = time.monotonic() + HEARTBEAT_MS / 1000
-        sock.send_multipart([b"MBW1", b"\x05"])
-        sock.close()
-
-    def stop(self):
-        self.halt.set()
-        self.join(timeout=5)
+def FakeRegistry(data_dir):
+    """The one registry stand-in (standin.py), answering no health, as the
+    test's registry always has: only the broker's routing is under test."""
+    return StandInRegistry(data_dir, credit=8, answer_health=False)
 
 
 # --- the system under test ---------------------------------------------------------
@@ -811,7 +721,7 @@ def test_registry_down_is_unavailable_and_approval_stays_up(system):
 
     # the registry comes back
     back = FakeRegistry(system.dir)
-    back.tools = system.registry.tools
+    back.servers, back.tools = system.registry.servers, system.registry.tools
     system.registry = back
     back.start()
     wait_for(lambda: system.call("tool.status", tool_id=tool["id"]).get("ok"),

@@ -913,7 +913,7 @@ def test_the_whole_flow_create_approve_start_call(system):
     assert tool["isError"] is False, tool
     tid = tool["structuredContent"]["id"]
     assert tool["structuredContent"]["status"] == "draft"
-    create_req = [b for op, b in fakes.registry_worker.requests if op == "tool.create"][-1]
+    create_req = fakes.registry_worker.sent("tool.create")[-1]
     assert create_req["created_by"] == "llm" and create_req["change_source"] == "llm"
 
     got = system.call(session, "mcpbox_get_tool", {"tool_id": tid})["structuredContent"]
