@@ -1,0 +1,139 @@
+// page_settings.js — the security policy (each setting's choices, the most
+// restrictive first; every weaker choice carries its warning beside it),
+// the profiles, and the default module allowlist.
+import { h, replace } from './dom.js';
+import { api } from './api.js';
+
+// What the UI knows about each setting; the API's `weaker` texts win when given.
+const SCHEMA = {
+  tool_approval_mode: { label: 'Tool approval', options: ['require_approval', 'auto_approve'],
+    warn: { auto_approve: 'Code written by an LLM runs without anyone reading it first.' } },
+  network_access_policy: { label: 'Network access', options: ['require_approval', 'allow_all_public'],
+    warn: { allow_all_public: 'Tools may send data to any public host without review.' } },
+  module_approval_mode: { label: 'Module requests', options: ['require_approval', 'auto_approve'],
+    warn: { auto_approve: 'Module requests are granted at once (forbidden modules stay refused).' } },
+  remote_tool_editing: { label: 'Remote tool editing', options: ['disabled', 'enabled'],
+    warn: { enabled: 'An MCP client may change tool code remotely.' } },
+  redact_secrets_in_output: { label: 'Redact secrets in output', options: ['enabled', 'disabled'],
+    warn: { disabled: 'Secret values may appear in tool results, errors and logs.' } },
+  log_retention_days: { label: 'Log retention (days)', number: { min: 1, max: 3650 } },
+  mcp_rate_limit_rpm: { label: 'MCP rate limit (requests per minute)', number: { min: 10, max: 10000 } },
+};
+const PROFILES = [
+  ['strict', 'Every tool, module and host is reviewed; remote editing off; redaction on.'],
+  ['balanced', 'Strict, but module requests are granted at once.'],
+  ['permissive', 'Everything automatic: tools, modules and any public host. Weakest.'],
+];
+
+function warnText(weaker, key, value, fallback) {
+  const w = weaker && weaker[key];
+  if (w && typeof w === 'object' && typeof w[value] === 'string') return w[value];
+  if (typeof w === 'string') return w;
+  return fallback;
+}
+
+export async function render(main, _params, { notify }) {
+  const policyEl = h('div', {});
+  const profileEl = h('div', {});
+  const modulesEl = h('div', {});
+  replace(main, h('h1', {}, 'Settings'),
+    h('section', { class: 'panel', 'aria-labelledby': 'h-policy' }, h('h2', { id: 'h-policy' }, 'Security policy'), policyEl),
+    h('section', { class: 'panel', 'aria-labelledby': 'h-profile' }, h('h2', { id: 'h-profile' }, 'Profiles'), profileEl),
+    h('section', { class: 'panel', 'aria-labelledby': 'h-allow' }, h('h2', { id: 'h-allow' }, 'Module allowlist'), modulesEl));
+
+  async function loadPolicy() {
+    const r = await api.get('/api/settings');
+    const settings = r.settings || {};
+    const weaker = r.weaker || {};
+    const keys = [...Object.keys(SCHEMA).filter((k) => k in settings),
+                  ...Object.keys(settings).filter((k) => !(k in SCHEMA))];
+    const form = h('form', { class: 'policy' });
+    for (const key of keys) {
+      const def = SCHEMA[key] || {};
+      const value = settings[key];
+      if (def.options) {
+        form.appendChild(h('fieldset', { class: 'setting' },
+          h('legend', {}, def.label, h('code', { class: 'muted setting-key' }, ` ${key}`)),
+          def.options.map((opt, i) => {
+            const id = `set-${key}-${opt}`;
+            const warning = i > 0 ? warnText(weaker, key, opt, def.warn?.[opt] || 'A weaker choice than the default.') : null;
+            return h('div', { class: 'choice' },
+              h('input', { type: 'radio', id, name: key, value: opt, checked: String(value) === opt,
+                           'aria-describedby': warning ? `${id}-warn` : null }),
+              h('label', { for: id }, opt, i === 0 ? h('span', { class: 'muted' }, ' (default, most restrictive)') : null),
+              warning ? h('span', { id: `${id}-warn`, class: 'warning' }, h('span', { 'aria-hidden': 'true' }, '⚠ '), `Warning: ${warning}`) : null);
+          })));
+      } else {
+        const id = `set-${key}`;
+        form.appendChild(h('div', { class: 'field setting' },
+          h('label', { for: id }, def.label || key),
+          h('input', { id, name: key, type: def.number || typeof value === 'number' ? 'number' : 'text',
+                       min: def.number ? String(def.number.min) : null, max: def.number ? String(def.number.max) : null,
+                       value: String(value ?? '') }),
+          typeof weaker[key] === 'string' ? h('span', { class: 'warning' }, `Warning: ${weaker[key]}`) : null));
+      }
+    }
+    const save = h('button', { type: 'submit', class: 'primary' }, 'Save policy');
+    form.appendChild(save);
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      const changed = {};
+      for (const key of keys) {
+        const el = form.elements[key];
+        if (!el) continue;
+        let v = el.value;
+        if (SCHEMA[key]?.number || typeof settings[key] === 'number') v = Number(v);
+        if (String(v) !== String(settings[key])) changed[key] = v;
+      }
+      if (!Object.keys(changed).length) { notify('Nothing changed.'); return; }
+      save.disabled = true;
+      try {
+        await api.put('/api/settings', changed);
+        notify(`Policy saved (${Object.keys(changed).join(', ')}).`);
+        await Promise.all([loadPolicy(), loadProfile()]);
+      } catch (e) { notify(e.message, 'error'); save.disabled = false; }
+    });
+    replace(policyEl, form);
+    return r;
+  }
+
+  async function loadProfile(known) {
+    const r = known || await api.get('/api/settings');
+    const form = h('form', { class: 'profiles' },
+      h('p', {}, 'Current profile: ', h('strong', {}, String(r.profile || 'custom'))),
+      h('fieldset', {}, h('legend', {}, 'Profile'),
+        PROFILES.map(([name, text]) => h('div', { class: 'choice' },
+          h('input', { type: 'radio', id: `profile-${name}`, name: 'profile', value: name, checked: r.profile === name,
+                       'aria-describedby': `profile-${name}-desc` }),
+          h('label', { for: `profile-${name}` }, name),
+          h('span', { id: `profile-${name}-desc`, class: name === 'strict' ? 'muted' : 'warning' },
+            name === 'strict' ? text : `Warning: ${text}`)))),
+      h('button', { type: 'submit' }, 'Apply profile'));
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      const name = form.elements.profile.value;
+      if (!name) { notify('Choose a profile.', 'error'); return; }
+      try {
+        await api.post('/api/settings/profile', { name });
+        notify(`Profile ${name} applied.`);
+        const again = await loadPolicy();
+        await loadProfile(again);
+      } catch (e) { notify(e.message, 'error'); }
+    });
+    replace(profileEl, form);
+  }
+
+  async function loadModules() {
+    const r = await api.get('/api/settings/modules');
+    const list = (items) => h('ul', { class: 'plain-list tags' }, (Array.isArray(items) ? items : [])
+      .map((m) => h('li', {}, h('code', {}, String(typeof m === 'string' ? m : m.name ?? '')))));
+    replace(modulesEl,
+      h('p', { class: 'hint' }, 'Every server may import these; others need an approved module request.'),
+      h('h3', {}, `Allowed (${(r.allowed || []).length})`), list(r.allowed),
+      h('h3', {}, `Forbidden, whatever is approved (${(r.forbidden || []).length})`), list(r.forbidden));
+  }
+
+  const first = await loadPolicy();
+  await loadProfile(first);
+  await loadModules().catch((e) => replace(modulesEl, h('p', { class: 'notice notice-error' }, e.message)));
+}
