@@ -82,7 +82,9 @@ async function loadSession() {
   } catch { state.user = null; }
 }
 
+let routeSeq = 0;
 async function route() {
+  const seq = ++routeSeq;
   if (cleanup) { try { cleanup(); } catch (e) { console.error(e); } cleanup = null; }
   notify('');
   const p = path();
@@ -112,8 +114,11 @@ async function route() {
   replace(main, h('p', { class: 'muted' }, 'Loading…'));
   try {
     const params = match.m.slice(1).map((x) => decodeURIComponent(x));
-    cleanup = (await match.r.page(main, params, { notify, go, user: state.user })) || null;
+    const done = (await match.r.page(main, params, { notify, go, user: state.user })) || null;
+    if (seq !== routeSeq) { if (done) done(); return; }   // the user moved on meanwhile
+    cleanup = done;
   } catch (e) {
+    if (seq !== routeSeq) return;
     replace(main, h('h1', { tabindex: '-1' }, match.r.title),
       h('p', { class: 'notice notice-error', role: 'alert' }, `Could not load this page: ${e.message}`));
   }

@@ -146,12 +146,19 @@ export async function render(main, _params, { notify }) {
 
   await load();
   let timer = null;
-  const soon = () => { clearTimeout(timer); timer = setTimeout(() => load().catch((e) => notify(e.message, 'error')), 150); };
+  const soon = () => {
+    if (timer) return;
+    timer = setTimeout(() => { timer = null; load().catch((e) => notify(e.message, 'error')); }, 100);
+  };
   const unsub = live.subscribe((m) => {
     if (m.type === 'connected' || m.type === 'dropped') soon();
     else if (m.type === 'log' && RELEVANT.test(m.data?.type ?? '')) soon();
   });
-  // a safety net for when the stream is down: poll while it is not open
-  const poll = setInterval(() => { if (live.state !== 'open') load().catch(() => {}); }, 5000);
+  // a safety net: poll every 5 s while the stream is down, every 30 s otherwise
+  let ticks = 0;
+  const poll = setInterval(() => {
+    ticks += 1;
+    if (live.state !== 'open' || ticks % 6 === 0) load().catch(() => {});
+  }, 5000);
   return () => { unsub(); clearInterval(poll); clearTimeout(timer); };
 }

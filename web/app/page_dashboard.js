@@ -74,9 +74,9 @@ export async function render(main) {
   ]);
 
   let timer = null;
-  const reload = () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => load().catch(() => {}), 500);
+  const reload = () => {      // at most one reload per second under a steady stream
+    if (timer) return;
+    timer = setTimeout(() => { timer = null; load().catch(() => {}); }, 1000);
   };
   const unsub = live.subscribe((msg) => {
     if (msg.type === 'log') { log.add(msg.data); reload(); }

@@ -127,8 +127,8 @@ export async function render(main, [id], { notify }) {
     const d = m.data?.details;
     const mine = d && typeof d === 'object' && (d.tool_id === id || d.id === id);
     if (!mine && !/^approval\./.test(t)) return;
-    clearTimeout(timer);
-    timer = setTimeout(() => refresh().catch(() => {}), 300);
+    if (timer) return;
+    timer = setTimeout(() => { timer = null; refresh().catch(() => {}); }, 300);
   });
   return () => { unsub(); clearTimeout(timer); };
 }
