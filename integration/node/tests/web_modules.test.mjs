@@ -42,3 +42,24 @@ test('diff helpers', () => {
   assert.deepEqual(diffLines('a\nb\nc', 'a\nc\nd').map((l) => l.text), [' a', '-b', ' c', '+d']);
   assert.deepEqual(diffLines('same', 'same').map((l) => l.kind), ['ctx']);
 });
+
+test('web/: no HTML sinks or eval in the app code; no inline script or style in index.html; every module preloaded', async () => {
+  const { readdirSync, readFileSync } = await import('node:fs');
+  const webDir = new URL('../../../web/', import.meta.url);
+  const appDir = new URL('app/', webDir);
+  const modules = readdirSync(appDir).filter((f) => f.endsWith('.js'));
+  assert.ok(modules.length >= 10, modules.join(' '));
+  for (const f of modules) {
+    const src = readFileSync(new URL(f, appDir), 'utf8');
+    for (const sink of [/\.innerHTML\b/, /\.outerHTML\b/, /insertAdjacentHTML/, /document\.write/, /\beval\s*\(/,
+      /new\s+Function\b/, /setTimeout\(\s*['"`]/, /\.setAttribute\(\s*['"]on/i, /createContextualFragment/, /DOMParser/]) {
+      assert.doesNotMatch(src, sink, `${f} uses ${sink}`);
+    }
+  }
+  const html = readFileSync(new URL('index.html', webDir), 'utf8');
+  assert.doesNotMatch(html, /<script(?![^>]*\bsrc=)[^>]*>/i, 'inline <script>');
+  assert.doesNotMatch(html, /<style|\sstyle=|\son[a-z]+=/i, 'inline style or handler');
+  for (const f of modules.filter((m) => m !== 'main.js')) {
+    assert.ok(html.includes(`<link rel="modulepreload" href="/app/${f}">`), `index.html does not preload ${f}`);
+  }
+});
