@@ -423,9 +423,13 @@ s_add_actors (s_up_t *up)
     char port [16];
     snprintf (port, sizeof port, "%lld",
               (long long) config_int (up->config, "http_port"));
+    //  --web-dir only when given: the gateway's own default is its
+    //  source tree's web/
+    const char *web_dir = config_str (up->config, "web_dir");
     const char *gateway_extra [] = {
         "--http-port", port,
         "--http-host", config_str (up->config, "http_host"),
+        *web_dir ? "--web-dir" : NULL, web_dir,
         NULL
     };
     for (size_t i = 0; i < constellation_size (); i++) {
@@ -557,8 +561,9 @@ s_print_urls (s_up_t *up)
     char base [S_HOST_MAX + 32];
     snprintf (base, sizeof base, "http://%s%s%s:%lld", v6? "[": "", host,
               v6? "]": "", (long long) config_int (up->config, "http_port"));
-    //  only what answers: the dashboard's URL joins when it is served
-    printf ("MCPbox is up: MCP endpoint %s/mcp, health %s/health\n", base, base);
+    //  only what answers (integration/test_up.py opens each of them)
+    printf ("MCPbox is up: dashboard %s/, MCP endpoint %s/mcp, health %s/health\n",
+            base, base, base);
     printf ("data dir: %s\n", up->paths.data_dir);
     const char *tcp = config_str (up->config, "tcp_endpoint");
     if (*tcp)
@@ -683,6 +688,8 @@ static const config_option_t s_options [] = {
       .help = "gateway HTTP address to listen on" },
     { .key = "tcp_endpoint", .type = CONFIG_STR, .default_value = "",
       .help = "also accept remote executors on tcp://HOST:PORT (CURVE)" },
+    { .key = "web_dir", .type = CONFIG_STR, .default_value = "",
+      .help = "the dashboard's files (default: the gateway's, the source tree's web/)" },
     { .key = NULL }
 };
 
@@ -690,7 +697,8 @@ const cli_command_t cli_cmd_up = {
     .name    = "up",
     .summary = "start and supervise the broker, the actors and the gateway",
     .usage   = "usage: mcpbox up [--data-dir D] [--executors N] [--http-port P]\n"
-               "                 [--http-host H] [--tcp-endpoint tcp://HOST:PORT]\n\n"
+               "                 [--http-host H] [--tcp-endpoint tcp://HOST:PORT]\n"
+               "                 [--web-dir DIR]\n\n"
                "Migrate the database, start every MCPbox process, restart any\n"
                "that dies (with backoff) and stop them all on SIGINT/SIGTERM.",
     .options = s_options,

@@ -179,7 +179,9 @@ def test_health_names_the_missing_service_and_recovers(system, procs):
 
 
 def test_unknown_path_is_404(system):
-    for path in ("/", "/nope", "/health/", "/healthz", "/health/../x", "/%00", "/" + "a" * 1000):
+    # (/ is the dashboard's page now, and lws reads "/%00" as "/":
+    # integration/test_static.py)
+    for path in ("/nope", "/health/", "/healthz", "/health/../x", "/" + "a" * 1000):
         status, headers, body = request(system["port"], path=path)
         assert status == 404, path
         assert headers["content-type"] == "application/json"

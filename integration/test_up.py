@@ -350,7 +350,8 @@ def test_up_supervises_and_stops(data_dir, start_up):
     up = start_up(data_dir)
     doc = up.wait_all_ok(STARTUP_S)
     base = f"http://127.0.0.1:{up.port}"
-    assert (f"MCPbox is up: MCP endpoint {base}/mcp, health {base}/health") in up.stdout()
+    assert (f"MCPbox is up: dashboard {base}/, MCP endpoint {base}/mcp, "
+            f"health {base}/health") in up.stdout()
     # every URL it prints answers (an MCP endpoint refuses a bare GET, but
     # it is there: not a 404)
     printed = re.findall(r"https?://[^\s,]+", up.stdout())

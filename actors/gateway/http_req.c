@@ -4,7 +4,8 @@
     callback as lws asks: the header block, then the body in chunks of
     HTTP_REQ_CHUNK bytes (the last one marked final). Every response gets
     Content-Length, so keep-alive works; JSON ones also Cache-Control:
-    no-store and X-Content-Type-Options: nosniff. A stream (SSE) writes
+    no-store. Every answer carries the security headers (CSP, nosniff,
+    Referrer-Policy, X-Frame-Options; HTTP_REQ_CSP). A stream (SSE) writes
     its headers without a length, then whatever has been queued on each
     writable callback, until it is ended. See http_req.h.
 */
@@ -171,7 +172,6 @@ http_req_respond_json (http_req_t *self, int status, json_t *json)
         assert (text);
     }
     http_req_add_header (self, "cache-control:", "no-store");
-    http_req_add_header (self, "x-content-type-options:", "nosniff");
     http_req_respond (self, status, "application/json", text, strlen (text));
     free (text);
 }
@@ -273,6 +273,17 @@ http_req_deliver_timer (http_req_t *self)
         self->handler->on_timer (self);
 }
 
+//  On every answer the gateway writes (pages, files, API, errors): the
+//  dashboard's strict policy (no inline script or style, nothing from
+//  elsewhere, never framed), no type sniffing, no Referer leaving.
+static const char *s_security_headers [][2] = {
+    { "content-security-policy:", HTTP_REQ_CSP },
+    { "x-content-type-options:",  "nosniff" },
+    { "referrer-policy:",         "no-referrer" },
+    { "x-frame-options:",         "DENY" },
+    { NULL, NULL }
+};
+
 //  Write the status line and headers.
 static http_req_write_t
 s_write_headers (http_req_t *self)
@@ -286,6 +297,12 @@ s_write_headers (http_req_t *self)
                                      self->streaming ? LWS_ILLEGAL_HTTP_CONTENT_LEN
                                                      : self->size, &p, end))
         return HTTP_REQ_FAILED;
+    for (size_t i = 0; s_security_headers [i][0]; i++)
+        if (lws_add_http_header_by_name (self->wsi,
+                (const unsigned char *) s_security_headers [i][0],
+                (const unsigned char *) s_security_headers [i][1],
+                (int) strlen (s_security_headers [i][1]), &p, end))
+            return HTTP_REQ_FAILED;
     for (size_t i = 0; i < self->extras; i++) {
         header_t *header = &self->extra [i];
         if (lws_add_http_header_by_name (self->wsi,

@@ -39,10 +39,16 @@
 #include "gateway.h"
 
 //  Bounds of what we write.
-#define HTTP_REQ_HEADERS_MAX   2048     //  response header block, bytes
+#define HTTP_REQ_HEADERS_MAX   3072     //  response header block, bytes
 #define HTTP_REQ_EXTRA_MAX     12       //  extra headers per response
 #define HTTP_REQ_CHUNK         4096     //  body bytes per lws_write
 #define HTTP_REQ_STREAM_MAX    (1u << 20) //  queued stream bytes, at most
+
+//  The Content-Security-Policy of every answer (the dashboard's: no inline
+//  script or style, nothing from another origin, never framed).
+#define HTTP_REQ_CSP "default-src 'self'; script-src 'self'; style-src 'self'; " \
+    "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; " \
+    "base-uri 'none'; form-action 'self'"
 
 typedef struct _http_req_t http_req_t;
 

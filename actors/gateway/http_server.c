@@ -47,6 +47,7 @@
 #include "api.h"
 #include "http_req.h"
 #include "http_health.h"
+#include "http_static.h"
 #include "http_server.h"
 #include "mcp.h"
 
@@ -70,6 +71,7 @@ static const route_t s_routes [] = {
     { "/health",    "GET",      http_health_start },
     { "/mcp",       NULL,       mcp_endpoint_start },
     { "/api/",      NULL,       api_router_start },     //  a prefix (ends in '/')
+    { "/",          NULL,       http_static_start },    //  the rest: web/ files
     { NULL,         NULL,       NULL }
 };
 

@@ -35,6 +35,7 @@
 #include "startup.h"
 #include "gateway.h"
 #include "http_server.h"
+#include "http_static.h"
 #include "mcp.h"
 
 #define PROCESS_NAME        "mcpbox-gateway"
@@ -63,6 +64,8 @@ static const config_option_t s_options [] = {
       .help = "/mcp: seconds between SSE keepalive comments" },
     { .key = "api_allow_remote", .type = CONFIG_BOOL, .default_value = "false",
       .help = "/api: answer peers that are not on loopback (default: loopback only)" },
+    { .key = "web_dir", .type = CONFIG_STR, .default_value = MCPBOX_WEB_DIR,
+      .help = "the dashboard's files, served at / (default: the source tree's web/)" },
     { .key = "execution_logs", .type = CONFIG_BOOL, .default_value = "true",
       .help = "write an execution log record per tool run (off: activity only)" },
     { .key = NULL }
@@ -205,12 +208,17 @@ s_run (startup_t *startup)
     gateway.api_allow_remote = config_bool (config, "api_allow_remote");
     gateway.execution_logs = config_bool (config, "execution_logs");
 
+    gateway.web = http_static_new (config_str (config, "web_dir"), err, sizeof err);
+    if (!gateway.web)
+        log_error ("the dashboard is not served: %s", err);
+
     lws_set_log_level (LLL_ERR | LLL_WARN
                        | (log_enabled (LOG_DEBUG) ? LLL_NOTICE : 0), s_lws_log);
     gateway.context = s_context_new (&gateway, host, port);
     if (!gateway.context) {
         log_error ("cannot serve HTTP on %s:%d", host, port);
         idmap_destroy (&gateway.requests);
+        http_static_destroy (&gateway.web);
         return 1;
     }
     gateway.bridge = bus_bridge_new_with_events (broker, events, topics,
@@ -219,6 +227,7 @@ s_run (startup_t *startup)
         log_error ("cannot connect to the broker at %s (events %s)", broker, events);
         lws_context_destroy (gateway.context);
         idmap_destroy (&gateway.requests);
+        http_static_destroy (&gateway.web);
         return 1;
     }
     //  execution logs and activity: queued here, delivered by the spool's
@@ -236,6 +245,7 @@ s_run (startup_t *startup)
         bus_bridge_destroy (&gateway.bridge);
         lws_context_destroy (gateway.context);
         idmap_destroy (&gateway.requests);
+        http_static_destroy (&gateway.web);
         return 1;
     }
     pthread_t signal_thread;
@@ -246,6 +256,7 @@ s_run (startup_t *startup)
         bus_bridge_destroy (&gateway.bridge);
         lws_context_destroy (gateway.context);
         idmap_destroy (&gateway.requests);
+        http_static_destroy (&gateway.web);
         return 1;
     }
     s_ready_write (&startup->paths);
@@ -265,6 +276,7 @@ s_run (startup_t *startup)
     if (idmap_size (gateway.requests))
         log_warn ("%zu requests left at shutdown", idmap_size (gateway.requests));
     idmap_destroy (&gateway.requests);
+    http_static_destroy (&gateway.web);
     unlink (startup->paths.gateway_ready);
     log_info ("stopped");
     return 0;
