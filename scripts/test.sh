@@ -48,20 +48,22 @@ step "end-to-end tests with the official MCP SDK client (node:test, Node 22, pla
   && MCPBOX_BUILD_DIR=$PWD/../../build-test ./node_modules/.bin/node --test --test-concurrency=1 'tests/*.test.mjs') \
   || failed+=("node-e2e")
 
-step "MCP conformance suite (server scenarios, baseline integration/node/conformance-baseline.yml)"
 # The suite prints its own tallies, expected failures included; show them
 # only when it fails, so its "N passed, N failed" lines are not mistaken for
-# this run's result.
-conf_log=$(mktemp)
-if (cd integration/node && MCPBOX_BUILD_DIR=$PWD/../../build-test ./node_modules/.bin/node run-conformance.mjs) \
-     >"$conf_log" 2>&1; then
-  echo "conformance scenarios that pass: $(grep -E '^✓' "$conf_log" | sed -E 's/^✓ ([^:]+):.*/\1/' | tr '\n' ' ')"
-  echo "the others are listed with their reasons in integration/node/conformance-baseline.yml"
-else
-  cat "$conf_log"
-  failed+=("conformance")
-fi
-rm -f "$conf_log"
+# this run's result. One run per protocol generation /mcp serves.
+for rev in 2025-11-25 2026-07-28; do
+  step "MCP conformance suite, requirements $rev (baseline integration/node/conformance-baseline-$rev.yml)"
+  conf_log=$(mktemp)
+  if (cd integration/node && MCPBOX_BUILD_DIR=$PWD/../../build-test ./node_modules/.bin/node run-conformance.mjs "$rev") \
+       >"$conf_log" 2>&1; then
+    echo "conformance scenarios that pass: $(grep -E '^✓' "$conf_log" | sed -E 's/^✓ ([^:]+):.*/\1/' | tr '\n' ' ')"
+    echo "the others are listed with their reasons in integration/node/conformance-baseline-$rev.yml"
+  else
+    cat "$conf_log"
+    failed+=("conformance-$rev")
+  fi
+  rm -f "$conf_log"
+done
 
 step "unit tests under valgrind (plain build)"
 vg_failed=0

@@ -1,14 +1,20 @@
 /*  mcp.h — the MCP endpoint's shared state, and its doors to the rest of
     the gateway.
 
-    /mcp speaks MCP Streamable HTTP (protocol 2025-11-25, also 2025-06-18
-    and 2025-03-26). Its parts, one concern per file:
+    /mcp speaks MCP Streamable HTTP in both protocol generations: the
+    stateless 2026-07-28 (per-request _meta, server/discover,
+    subscriptions/listen) and, with initialize and sessions, 2025-11-25,
+    2025-06-18 and 2025-03-26. mcp_era.h tells them apart. Its parts, one
+    concern per file:
 
       mcp_endpoint.c     HTTP rules of /mcp: Host/Origin, methods, Accept,
                          Content-Type, body framing and limits, sessions
                          and protocol-version headers, DELETE, CORS
+      mcp_era.c          which generation a message speaks; 2026 rules
       mcp_rpc.c          JSON-RPC: message shape, initialize, ping,
                          tools/list (pagination), tools/call routing
+      mcp_modern.c       the 2026 era's methods and server/discover
+      mcp_listen.c       2026 subscriptions/listen streams
       mcp_call.c         one POST in flight: bus requests with callbacks,
                          waiting for the catalog, writing the answer
       mcp_sse.c          GET streams: keepalives, list_changed pushes,
@@ -64,6 +70,8 @@ struct _mcp_t {
     size_t           streams;       //  SSE streams open
     mcp_events_t    *events;        //  numbered SSE events, kept for replay
     zlistx_t        *calls;         //  mcp_call_t with an id, unanswered (borrowed)
+    zlistx_t        *listeners;     //  mcp_call_t of open subscriptions/listen
+                                    //  streams (borrowed; mcp_listen.c)
     json_t          *tool_schemas;  //  management tools' input schemas
 };
 typedef struct _mcp_t mcp_t;
@@ -99,5 +107,9 @@ void   mcp_sse_open (http_req_t *req, mcp_session_t *session, bool resume,
                      uint64_t last_event_id);
 void   mcp_sse_broadcast (mcp_t *self, const char *method);
 void   mcp_sse_close (mcp_t *self, mcp_session_t *session);
+
+//  mcp_listen.c: push a list-changed notification to every 2026
+//  subscriptions/listen stream that asked for it.
+void   mcp_listen_broadcast (mcp_t *self, const char *method);
 
 #endif

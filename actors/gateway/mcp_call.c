@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "mcp_era.h"
 #include "mcp_call.h"
 
 struct mcp_pending {
@@ -180,11 +181,31 @@ s_envelope (mcp_call_t *call)
     return json_pack ("{s:s, s:o}", "jsonrpc", "2.0", "id", id);
 }
 
+//  2026 era: every result says what it is (resultType) and who made it.
+static void
+s_decorate (json_t *result)
+{
+    if (!json_object_get (result, "resultType"))
+        json_object_set_new (result, "resultType", json_string ("complete"));
+    json_t *meta = json_object_get (result, "_meta");
+    if (!json_is_object (meta)) {
+        meta = json_object ();
+        json_object_set_new (result, "_meta", meta);
+    }
+    json_object_set_new (meta, MCP_META_SERVER_INFO,
+                         json_pack ("{s:s, s:s}", "name", MCP_SERVER_NAME,
+                                    "version", MCPBOX_VERSION));
+}
+
 void
 mcp_call_result (mcp_call_t *call, json_t *result)
 {
     json_t *answer = s_envelope (call);
-    json_object_set_new (answer, "result", result ? result : json_object ());
+    if (!result)
+        result = json_object ();
+    if (call->modern)
+        s_decorate (result);
+    json_object_set_new (answer, "result", result);
     http_req_respond_json (call->req, HTTP_STATUS_OK, answer);
 }
 
@@ -200,6 +221,20 @@ mcp_call_error (mcp_call_t *call, int code, const char *message, json_t *data)
     json_t *answer = s_envelope (call);
     json_object_set_new (answer, "error", error);
     http_req_respond_json (call->req, HTTP_STATUS_OK, answer);
+}
+
+void
+mcp_call_refuse (mcp_call_t *call, int status, int code, const char *message,
+                 json_t *data)
+{
+    json_t *error = json_pack ("{s:i, s:s}", "code", code, "message", message);
+    if (!error)
+        error = json_pack ("{s:i, s:s}", "code", code, "message", "error");
+    if (data)
+        json_object_set_new (error, "data", data);
+    json_t *answer = s_envelope (call);
+    json_object_set_new (answer, "error", error);
+    http_req_respond_json (call->req, status, answer);
 }
 
 void
@@ -299,6 +334,10 @@ static void
 s_on_timer (http_req_t *req)
 {
     mcp_call_t *call = http_req_state (req);
+    if (call->on_timer) {
+        call->on_timer (call);
+        return;
+    }
     if (call->method && strcmp (call->method, "tools/call") == 0)
         mcp_call_tool_error (call, "the call took too long and was abandoned");
     else

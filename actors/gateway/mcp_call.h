@@ -63,6 +63,12 @@ struct _mcp_call_t {
     bool            session_header; //  Mcp-Session-Id was present
     char            protocol [40];  //  MCP-Protocol-Version, "" if absent
     bool            protocol_header;
+    char            method_header [64];     //  Mcp-Method, "" if absent
+    bool            has_method_header;
+    char            name_header [1024];     //  Mcp-Name, "" if absent
+    bool            has_name_header;
+    //  the 2026 era (mcp_era.h): stateless, results carry resultType
+    bool            modern;
     //  the message
     json_t         *message;        //  owned
     json_t         *id;             //  borrowed from message
@@ -80,6 +86,9 @@ struct _mcp_call_t {
     void           *ctx;            //  handler state
     void          (*ctx_free) (void *ctx);
     void           *calls_handle;   //  in mcp->calls, or NULL
+    //  replaces the backstop's answer (a subscriptions/listen stream's
+    //  keepalive), or NULL
+    void          (*on_timer) (mcp_call_t *call);
 };
 
 //  The endpoint's handler hooks for a POST (set by mcp_endpoint.c).
@@ -132,6 +141,11 @@ void  mcp_call_tool_bus_error (mcp_call_t *call, const char *service,
 //  The same text, for handlers that build their own result.
 void  mcp_bus_error_text (const char *service, const bus_json_t *reply,
                           char *out, size_t size);
+
+//  A refusal with an HTTP status and the request's id (2026 era: the
+//  status table of mcp_era.h, -32601 with 404); takes data's reference.
+void  mcp_call_refuse (mcp_call_t *call, int status, int code,
+                       const char *message, json_t *data);
 
 //  An HTTP-level refusal with a JSON-RPC error body that has id null
 //  (and the endpoint's common headers). For the endpoint and mcp_rpc.

@@ -64,7 +64,7 @@ s_header (struct lws *wsi, enum lws_token_indexes token, char *buf, size_t size)
 }
 
 //  A custom header by lower-case name with its colon ("mcp-session-id:"),
-//  trailing whitespace trimmed. Same results as s_header.
+//  surrounding whitespace trimmed. Same results as s_header.
 static int
 s_custom_header (struct lws *wsi, const char *name, char *buf, size_t size)
 {
@@ -81,6 +81,10 @@ s_custom_header (struct lws *wsi, const char *name, char *buf, size_t size)
     size_t end = strlen (buf);
     while (end && (buf [end - 1] == ' ' || buf [end - 1] == '\t'))
         buf [--end] = 0;
+    size_t start = 0;
+    while (buf [start] == ' ' || buf [start] == '\t')
+        start++;
+    memmove (buf, buf + start, end - start + 1);
     return 1;
 }
 
@@ -130,7 +134,9 @@ s_accepts (http_req_t *req, const char *type)
         && mcp_accept_lists (accept, type);
 }
 
-//  Read Mcp-Session-Id and MCP-Protocol-Version into the call.
+//  Read Mcp-Session-Id and MCP-Protocol-Version into the call, and the
+//  2026 era's Mcp-Method and Mcp-Name (one too long for its buffer counts
+//  as present with an empty value: it then matches nothing).
 static void
 s_read_session_headers (struct lws *wsi, mcp_call_t *call)
 {
@@ -138,6 +144,10 @@ s_read_session_headers (struct lws *wsi, mcp_call_t *call)
                            call->session_id, sizeof call->session_id) != 0;
     call->protocol_header = s_custom_header (wsi, "mcp-protocol-version:",
                             call->protocol, sizeof call->protocol) != 0;
+    call->has_method_header = s_custom_header (wsi, "mcp-method:",
+                              call->method_header, sizeof call->method_header) != 0;
+    call->has_name_header = s_custom_header (wsi, "mcp-name:",
+                            call->name_header, sizeof call->name_header) != 0;
 }
 
 //  The session rules every non-initialize request follows. The session,
@@ -414,7 +424,8 @@ s_options (http_req_t *req)
                              "GET, POST, DELETE, OPTIONS");
         http_req_add_header (req, "access-control-allow-headers:",
                              "Content-Type, Accept, Authorization, Mcp-Session-Id, "
-                             "Mcp-Protocol-Version, Last-Event-ID");
+                             "Mcp-Protocol-Version, Mcp-Method, Mcp-Name, "
+                             "Last-Event-ID");
         http_req_add_header (req, "access-control-max-age:", "600");
     }
     http_req_respond (req, HTTP_STATUS_NO_CONTENT, NULL, "", 0);
@@ -485,7 +496,9 @@ s_on_catalog_changed (void *arg)
     mcp_t *mcp = arg;
     log_info ("tool list changed (revision %" PRIu64 "), %zu callable user tools",
               catalog_cache_revision (mcp->catalog), catalog_cache_count (mcp->catalog));
+    //  the same event for both eras: 2025 GET streams, 2026 listen streams
     mcp_sse_broadcast (mcp, "notifications/tools/list_changed");
+    mcp_listen_broadcast (mcp, "notifications/tools/list_changed");
 }
 
 mcp_t *
@@ -510,6 +523,7 @@ mcp_new (gateway_t *gateway, const mcp_settings_t *settings, char *err,
                                        s_on_catalog_changed, self);
     self->events = mcp_events_new (MCP_EVENTS_REPLAY);
     self->calls = zlistx_new ();
+    self->listeners = zlistx_new ();
     if (!self->sessions || !self->catalog) {
         snprintf (err, errlen, "cannot initialise libsodium");
         mcp_destroy (&self);
@@ -533,6 +547,7 @@ mcp_destroy (mcp_t **self_p)
     catalog_cache_destroy (&self->catalog);
     mcp_events_destroy (&self->events);
     zlistx_destroy (&self->calls);
+    zlistx_destroy (&self->listeners);
     mcp_allow_destroy (&self->allow);
     json_decref (self->tool_schemas);
     free (self);

@@ -8,6 +8,7 @@
 #include "log.h"
 #include "json_schema_check.h"
 #include "mcp_cursor.h"
+#include "mcp_era.h"
 #include "mcp_tools.h"
 #include "mcp_rpc.h"
 
@@ -41,6 +42,12 @@ s_cancelled (mcp_call_t *call, mcp_session_t *session)
 }
 
 //  --- initialize, ping --------------------------------------------------------
+
+const char *
+mcp_rpc_instructions (void)
+{
+    return MCP_INSTRUCTIONS;
+}
 
 static void
 s_initialize (mcp_call_t *call)
@@ -140,6 +147,12 @@ s_tools_list_render (mcp_call_t *call, bool ok)
         json_array_append_new (tools, entry);
     }
     json_t *result = json_pack ("{s:o}", "tools", tools);
+    if (call->modern) {
+        //  a client may keep the list no longer than we keep the catalog
+        //  before refetching it; private: /mcp may sit behind a credential
+        json_object_set_new (result, "ttlMs", json_integer (MCP_TOOLS_TTL_MS));
+        json_object_set_new (result, "cacheScope", json_string ("private"));
+    }
     if (end < total) {
         char next [MCP_CURSOR_LEN + 1];
         mcp_cursor_encode (revision, end, next);
@@ -148,16 +161,16 @@ s_tools_list_render (mcp_call_t *call, bool ok)
     mcp_call_result (call, result);
 }
 
-static void
-s_tools_list (mcp_call_t *call)
+void
+mcp_rpc_tools_list (mcp_call_t *call)
 {
     mcp_call_need_catalog (call, s_tools_list_render);
 }
 
 //  --- tools/call -----------------------------------------------------------------
 
-static void
-s_tools_call (mcp_call_t *call)
+void
+mcp_rpc_tools_call (mcp_call_t *call)
 {
     json_t *name = json_object_get (call->params, "name");
     json_t *args = json_object_get (call->params, "arguments");
@@ -201,8 +214,8 @@ typedef struct {
 
 static const method_t s_methods [] = {
     { "ping",           s_ping },
-    { "tools/list",     s_tools_list },
-    { "tools/call",     s_tools_call },
+    { "tools/list",     mcp_rpc_tools_list },
+    { "tools/call",     mcp_rpc_tools_call },
     { NULL,             NULL }
 };
 
@@ -258,6 +271,19 @@ mcp_rpc_dispatch (mcp_call_t *call)
         json_object_set_new (message, "params", call->params);
     }
     params = NULL;          //  may be gone: use call->params from here
+
+    //  which generation: a 2026 message is served statelessly
+    mcp_era_headers_t headers = {
+        call->protocol_header ? call->protocol : NULL,
+        call->has_method_header ? call->method_header : NULL,
+        call->has_name_header ? call->name_header : NULL,
+    };
+    mcp_era_t era;
+    mcp_era_classify (message, &headers, &era);
+    if (era.modern || era.status) {
+        mcp_modern_dispatch (call, &era);
+        return;
+    }
 
     bool initialize = call->id && strcmp (call->method, "initialize") == 0;
     if (initialize && call->protocol_header && !mcp_protocol_supported (call->protocol)) {

@@ -28,13 +28,33 @@
                                                the input schema first
                                                (failure: isError result)
       any other method                    200  -32601
+
+    A message of the 2026 era (mcp_era.h) goes to mcp_modern.c instead,
+    after the shape checks above.
 */
 #ifndef MCPBOX_GATEWAY_MCP_RPC_H
 #define MCPBOX_GATEWAY_MCP_RPC_H
 
 #include "mcp_call.h"
 
+#include "mcp_era.h"
+
+//  How long a 2026 client may cache tools/list (ttlMs): the catalog's
+//  own refresh age, so a cached list is never older than ours.
+#define MCP_TOOLS_TTL_MS    CATALOG_CALL_MAX_AGE_MS
+
 //  The body is complete: parse it and handle the message.
 void mcp_rpc_dispatch (mcp_call_t *call);
+
+//  Both eras: the method handlers (call->params set).
+void mcp_rpc_tools_list (mcp_call_t *call);
+void mcp_rpc_tools_call (mcp_call_t *call);
+const char *mcp_rpc_instructions (void);
+
+//  mcp_modern.c: a message classified as 2026 era (or refused by the
+//  classification: era->status set). Takes era->data.
+void mcp_modern_dispatch (mcp_call_t *call, mcp_era_t *era);
+//  mcp_listen.c: subscriptions/listen (a 2026 request, checks done).
+void mcp_listen_open (mcp_call_t *call);
 
 #endif
