@@ -302,6 +302,52 @@ static const mcp_tool_def_t s_tools [] = {
 
 #define TOOL_COUNT (sizeof s_tools / sizeof s_tools [0])
 
+//  What a client shows and uses to decide whether to ask the user first
+//  (MCP tool annotations; index-aligned with s_tools, by name, which the
+//  unit test checks). READ: changes nothing. DESTR: may delete or replace
+//  what exists (code, a server, what is callable). IDEM: repeating the call
+//  changes nothing more. OPEN: reaches outside MCPbox — only test_code,
+//  whose code may use the network hosts its server was allowed.
+#define READ    1
+#define DESTR   2
+#define IDEM    4
+#define OPEN    8
+
+typedef struct {
+    const char *name;
+    const char *title;
+    int         hints;
+} tool_hints_t;
+
+static const tool_hints_t s_hints [] = {
+    { "mcpbox_list_servers",            "List servers",                 READ | IDEM },
+    { "mcpbox_get_server",              "Get a server",                  READ | IDEM },
+    { "mcpbox_create_server",           "Create a server",              0 },
+    { "mcpbox_delete_server",           "Delete a server",              DESTR | IDEM },
+    { "mcpbox_start_server",            "Start a server",               IDEM },
+    { "mcpbox_stop_server",             "Stop a server",                IDEM },
+    { "mcpbox_get_server_modules",      "Allowed Python modules",       READ | IDEM },
+    { "mcpbox_list_tools",              "List a server's tools",        READ | IDEM },
+    { "mcpbox_get_tool",                "Get a tool",                   READ | IDEM },
+    { "mcpbox_create_tool",             "Create a tool",                0 },
+    { "mcpbox_update_tool",             "Update a tool's code",         DESTR },
+    { "mcpbox_delete_tool",             "Delete a tool",                DESTR | IDEM },
+    { "mcpbox_list_tool_versions",      "List a tool's versions",       READ | IDEM },
+    { "mcpbox_rollback_tool",           "Roll a tool back",             DESTR },
+    { "mcpbox_test_code",               "Run a tool in the sandbox",    DESTR | OPEN },
+    { "mcpbox_validate_code",           "Check tool code",              READ | IDEM },
+    { "mcpbox_create_server_secret",    "Declare a secret",             0 },
+    { "mcpbox_list_server_secrets",     "List a server's secrets",      READ | IDEM },
+    { "mcpbox_request_publish",         "Ask for review",               0 },
+    { "mcpbox_request_module",          "Ask for a Python module",      0 },
+    { "mcpbox_request_network_access",  "Ask for network access",       0 },
+    { "mcpbox_get_tool_status",         "Get a tool's review status",   READ | IDEM },
+    { "mcpbox_list_pending_requests",   "List pending requests",        READ | IDEM },
+    { "mcpbox_get_tool_logs",           "Get a tool's execution logs",  READ | IDEM },
+};
+
+#define HINT_COUNT (sizeof s_hints / sizeof s_hints [0])
+
 size_t
 mcp_tools_count (void)
 {
@@ -344,12 +390,33 @@ mcp_tools_schemas (char *err, size_t errlen)
     return schemas;
 }
 
+const char *
+mcp_tools_title (size_t index)
+{
+    if (index >= TOOL_COUNT || index >= HINT_COUNT
+    ||  strcmp (s_hints [index].name, s_tools [index].name) != 0)
+        return NULL;
+    return s_hints [index].title;
+}
+
 json_t *
 mcp_tools_render (size_t index, json_t *schemas)
 {
-    return json_pack ("{s:s, s:s, s:O}", "name", s_tools [index].name,
-                      "description", s_tools [index].description,
-                      "inputSchema", json_array_get (schemas, index));
+    json_t *entry = json_pack ("{s:s, s:s, s:O}", "name", s_tools [index].name,
+                               "description", s_tools [index].description,
+                               "inputSchema", json_array_get (schemas, index));
+    const char *title = mcp_tools_title (index);
+    if (title) {
+        int hints = s_hints [index].hints;
+        json_object_set_new (entry, "title", json_string (title));
+        json_object_set_new (entry, "annotations", json_pack (
+            "{s:s, s:b, s:b, s:b, s:b}", "title", title,
+            "readOnlyHint", (hints & READ) != 0,
+            "destructiveHint", (hints & DESTR) != 0,
+            "idempotentHint", (hints & IDEM) != 0,
+            "openWorldHint", (hints & OPEN) != 0));
+    }
+    return entry;
 }
 
 //  --- helpers -------------------------------------------------------------------

@@ -44,8 +44,13 @@ int                   mcp_tools_find (const char *name);
 //  Parse every schema: a JSON array index-aligned with the table, or NULL
 //  with a message in err (a programming error, caught by the tests).
 json_t               *mcp_tools_schemas (char *err, size_t errlen);
-//  {name, description, inputSchema} for tools/list (new reference).
+//  {name, title, description, inputSchema, annotations} for tools/list
+//  (new reference): annotations are readOnlyHint, destructiveHint,
+//  idempotentHint and openWorldHint, all given explicitly.
 json_t               *mcp_tools_render (size_t index, json_t *schemas);
+//  A tool's display title, or NULL if the hints table does not line up
+//  with the tools table (a programming error, caught by the tests).
+const char           *mcp_tools_title (size_t index);
 
 //  --- helpers for handlers ------------------------------------------------------
 

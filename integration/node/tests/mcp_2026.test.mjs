@@ -97,6 +97,16 @@ test('a 2026 request is stateless and its result says what it is', async () => {
   assert.ok(list.body.result.ttlMs >= 0 && list.body.result.ttlMs <= 1000, JSON.stringify(list.body.result.ttlMs));
   const names = list.body.result.tools.map((t) => t.name);
   assert.ok(names.includes('mcpbox_create_server'));
+  // management tools carry a title and all four hints, on both eras
+  const del = list.body.result.tools.find((t) => t.name === 'mcpbox_delete_server');
+  assert.equal(del.title, 'Delete a server');
+  assert.deepEqual(del.annotations, { title: 'Delete a server', readOnlyHint: false,
+    destructiveHint: true, idempotentHint: true, openWorldHint: false });
+  const legacyList = (await legacy.listTools()).tools;
+  assert.deepEqual(legacyList.find((t) => t.name === 'mcpbox_list_servers').annotations,
+    { title: 'List servers', readOnlyHint: true, destructiveHint: false, idempotentHint: true,
+      openWorldHint: false });
+  assert.equal(legacyList.find((t) => t.name === 'mcpbox_test_code').annotations.openWorldHint, true);
   // the same order every time
   assert.deepEqual((await post('tools/list', { _meta: META })).body.result.tools.map((t) => t.name), names);
 });

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "json_schema_check.h"
@@ -70,6 +71,31 @@ test_schemas (void **state)
         json_t *rendered = mcp_tools_render (i, schemas);
         assert_string_equal (json_string_value (json_object_get (rendered, "name")),
                              s_expected [i]);
+        //  every tool has a title and all four hints, consistent with its name
+        const char *title = mcp_tools_title (i);
+        assert_non_null (title);
+        assert_string_equal (json_string_value (json_object_get (rendered, "title")), title);
+        json_t *notes = json_object_get (rendered, "annotations");
+        assert_true (json_is_object (notes));
+        assert_string_equal (json_string_value (json_object_get (notes, "title")), title);
+        bool read_only = json_is_true (json_object_get (notes, "readOnlyHint"));
+        bool destructive = json_is_true (json_object_get (notes, "destructiveHint"));
+        bool open_world = json_is_true (json_object_get (notes, "openWorldHint"));
+        assert_true (json_is_boolean (json_object_get (notes, "readOnlyHint")));
+        assert_true (json_is_boolean (json_object_get (notes, "destructiveHint")));
+        assert_true (json_is_boolean (json_object_get (notes, "idempotentHint")));
+        assert_true (json_is_boolean (json_object_get (notes, "openWorldHint")));
+        bool reader = strncmp (s_expected [i], "mcpbox_get_", 11) == 0
+                   || strncmp (s_expected [i], "mcpbox_list_", 12) == 0
+                   || strcmp (s_expected [i], "mcpbox_validate_code") == 0;
+        assert_int_equal (read_only, reader);
+        if (read_only)
+            assert_false (destructive);
+        if (strstr (s_expected [i], "_delete_") || strstr (s_expected [i], "_update_")
+        ||  strstr (s_expected [i], "_rollback_"))
+            assert_true (destructive);
+        //  only running code reaches outside MCPbox
+        assert_int_equal (open_world, strcmp (s_expected [i], "mcpbox_test_code") == 0);
         assert_ptr_equal (json_object_get (rendered, "inputSchema"), schema);
         json_decref (rendered);
     }
