@@ -90,7 +90,9 @@ export async function render(main, _params, { notify }) {
         h('label', { for: cbId, class: 'sr-only' }, `Select ${full}`),
         h('h3', { class: 'review-title' }, h('a', { href: `#/tools/${encodeURIComponent(t.tool_id)}` }, full))),
       t.description ? h('p', { class: 'row-desc' }, String(t.description)) : null,
-      h('p', { class: 'muted' }, `Version ${t.current_version ?? '?'} · requested ${when(t.requested_at)}`),
+      h('p', { class: 'muted' }, [t.current_version ? `Version ${t.current_version}` : null,
+        t.requested_at ? `requested ${when(t.requested_at)}` : null,
+        t.requested_by ? `by ${t.requested_by}` : null].filter(Boolean).join(' · ')),
       t.publish_notes ? h('div', { class: 'notes' }, h('strong', {}, 'Publish notes: '), String(t.publish_notes))
         : h('p', { class: 'muted' }, 'No publish notes.'),
       h('div', { class: 'actions' }, toggle),
@@ -104,12 +106,14 @@ export async function render(main, _params, { notify }) {
     const label = `${kind === 'modules' ? 'module' : 'host'} ${what}`;
     return h('li', { class: 'review' },
       h('h3', { class: 'review-title' }, h('code', {}, what),
-        h('span', { class: 'muted' }, ` for ${r.server_name ?? r.server_id ?? '?'}`)),
+        h('span', { class: 'muted' }, ` for ${r.server_name ?? serverNames.get(r.server_id) ?? r.server_id ?? '?'}`)),
       h('div', { class: 'notes' }, h('strong', {}, 'Justification: '), String(r.justification ?? '—')),
-      h('p', { class: 'muted' }, `Requested ${when(r.requested_at ?? r.created_at)}${r.requested_by ? ` by ${r.requested_by}` : ''}`),
+      h('p', { class: 'muted' }, `Requested ${when(r.requested_at ?? r.created_at)}${r.requested_by ? ` by ${r.requested_by}` : ''}`,
+        r.tool_id ? [' for ', h('a', { href: `#/tools/${encodeURIComponent(r.tool_id)}` }, 'this tool')] : null),
       decisionControls({ kind, id: r.id, label, notify, onDone: () => load() }));
   }
 
+  const serverNames = new Map();     // server_id → name, for module and network requests
   let loading = null;
   async function load() {
     if (loading) { loading.again = true; return loading.p; }
@@ -121,6 +125,13 @@ export async function render(main, _params, { notify }) {
         const tools = Array.isArray(r.pending_tools) ? r.pending_tools : [];
         const mods = Array.isArray(r.pending_module_requests) ? r.pending_module_requests : [];
         const nets = Array.isArray(r.pending_network_requests) ? r.pending_network_requests : [];
+        for (const t of tools) if (t.server_id && t.server_name) serverNames.set(t.server_id, t.server_name);
+        if ([...mods, ...nets].some((x) => x.server_id && !serverNames.has(x.server_id))) {
+          try {
+            const sv = await api.get('/api/servers?limit=100');
+            for (const x of sv.servers || []) serverNames.set(x.id, x.name);
+          } catch { /* ids are shown instead */ }
+        }
         for (const idv of [...selected]) if (!tools.some((t) => t.tool_id === idv)) selected.delete(idv);
         renderBulk(tools);
         // keep focus inside an open reject form: do not re-render an item being edited

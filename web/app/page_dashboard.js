@@ -18,19 +18,37 @@ function minuteLabel(iso) {
   return Number.isNaN(d.getTime()) ? String(iso ?? '') : d.toTimeString().slice(0, 5);
 }
 
-function executorsTable(executors) {
-  if (!Array.isArray(executors) || !executors.length) {
-    return h('p', { class: 'muted' }, 'No executor reported.');
-  }
-  const yesNo = (v) => (v === undefined || v === null ? '—' : v ? 'busy' : 'idle');
-  return h('div', { class: 'table-wrap' }, h('table', {},
+const EXEC_COLUMNS = [
+  ['Executor', (x) => x.id ?? (x.pid !== undefined ? `pid ${x.pid}` : undefined)],
+  ['Host', (x) => x.host],
+  ['State', (x) => (x.busy === undefined || x.busy === null ? undefined : x.busy ? 'busy' : 'idle')],
+  ['Credit', (x) => x.credit],
+  ['Calls served', (x) => x.calls],
+  ['Restarts', (x) => x.restarts],
+  ['Version', (x) => x.version],
+  ['Up for', (x) => (x.uptime_s !== undefined ? duration(Number(x.uptime_s))
+    : x.uptime_ms !== undefined ? duration(Number(x.uptime_ms) / 1000) : undefined)],
+];
+
+function duration(seconds) {
+  if (!Number.isFinite(seconds)) return undefined;
+  const s = Math.floor(seconds);
+  if (s < 120) return `${s} s`;
+  if (s < 7200) return `${Math.floor(s / 60)} min`;
+  return `${Math.floor(s / 3600)} h`;
+}
+
+/** The executors the API could tell about: only the columns some executor has a value for. */
+function executorsTable(executors, note) {
+  const list = Array.isArray(executors) ? executors.filter((x) => x && typeof x === 'object') : [];
+  const noteEl = note ? h('p', { class: 'hint' }, String(note)) : null;
+  if (!list.length) return [h('p', { class: 'muted' }, 'No executor answered.'), noteEl];
+  const cols = EXEC_COLUMNS.filter(([, get]) => list.some((x) => get(x) !== undefined && get(x) !== null));
+  return [h('div', { class: 'table-wrap' }, h('table', {},
     h('caption', { class: 'sr-only' }, 'Executor pool'),
-    h('thead', {}, h('tr', {}, ['Executor', 'Host', 'State', 'Credit', 'Calls served', 'Restarts']
-      .map((t) => h('th', { scope: 'col' }, t)))),
-    h('tbody', {}, executors.map((x) => h('tr', {},
-      h('td', {}, String(x.id ?? '')), h('td', {}, String(x.host ?? '—')),
-      h('td', {}, yesNo(x.busy)), h('td', {}, String(x.credit ?? '—')),
-      h('td', {}, String(x.calls ?? '—')), h('td', {}, String(x.restarts ?? '—')))))));
+    h('thead', {}, h('tr', {}, cols.map(([t]) => h('th', { scope: 'col' }, t)))),
+    h('tbody', {}, list.map((x) => h('tr', {}, cols.map(([, get]) => h('td', {}, String(get(x) ?? '—')))))))),
+  noteEl];
 }
 
 export async function render(main) {
@@ -63,7 +81,7 @@ export async function render(main) {
                    points: calls.map((c) => ({ label: minuteLabel(c.minute),
                                                value: c.calls ? (Number(c.errors) || 0) / c.calls : 0 })) })),
       h('section', { 'aria-labelledby': 'h-exec' },
-        h('h2', { id: 'h-exec' }, 'Executor pool'), executorsTable(d.executors)));
+        h('h2', { id: 'h-exec' }, 'Executor pool'), executorsTable(d.executors, d.executors_note)));
   }
 
   await Promise.all([
