@@ -4,6 +4,13 @@ import { h, pill, when, jsonText } from './dom.js';
 
 const LEVELS = ['debug', 'info', 'warning', 'error'];
 
+/** A record's time in ms (created_at: ISO text or unix ms), 0 when unknown. */
+function stamp(a) {
+  const v = a && a.created_at;
+  const t = typeof v === 'number' ? v : Date.parse(v);
+  return Number.isFinite(t) ? t : 0;
+}
+
 export function activityItem(a) {
   const level = LEVELS.includes(a.level) ? a.level : 'info';
   const details = a.details && (typeof a.details !== 'object' || Object.keys(a.details).length)
@@ -39,14 +46,14 @@ export function activityLog({ label, max = 200, filter = () => true }) {
     el,
     seed(items) {
       records.length = 0; seen.clear();
-      for (const a of items) { if (a && !seen.has(a.id)) { seen.add(a.id); records.push(a); } }
+      for (const a of items) { if (a && !seen.has(String(a.id))) { seen.add(String(a.id)); records.push(a); } }
       records.splice(max);
       redraw();
     },
     add(a) {
       if (!a || typeof a !== 'object') return;
-      if (a.id !== undefined && seen.has(a.id)) return;
-      if (a.id !== undefined) seen.add(a.id);
+      if (a.id !== undefined && seen.has(String(a.id))) return;
+      if (a.id !== undefined) seen.add(String(a.id));
       records.unshift(a);
       if (records.length > max) records.pop();
       if (pred(a)) {
@@ -56,6 +63,11 @@ export function activityLog({ label, max = 200, filter = () => true }) {
       empty.hidden = list.childElementCount > 0;
     },
     setFilter(fn) { pred = fn; redraw(); },
+    /** Newer records from a history page (newest first), e.g. when polling without the stream. */
+    merge(items) {
+      const newest = records.reduce((m, r) => Math.max(m, stamp(r)), 0);
+      for (const a of [...items].reverse()) if (a && stamp(a) >= newest) this.add(a);
+    },
     note(text) {
       list.prepend(h('li', { class: 'activity level-warning' }, text));
     },

@@ -7,6 +7,10 @@
 const CSRF_KEY = 'mcpbox.csrf';
 let csrf = sessionStorage.getItem(CSRF_KEY) || '';
 let refreshing = null;
+let generation = 0;          // counts successful refreshes: a 401 to a request sent before
+                             // the latest one is retried without refreshing again (refresh
+                             // tokens are single-use; a second refresh with a spent one would
+                             // revoke the login)
 const unauthorizedHandlers = [];
 
 export class ApiError extends Error {
@@ -48,7 +52,7 @@ async function refresh() {
     refreshing = (async () => {
       try {
         const { res, data } = await send('POST', '/api/auth/refresh', {});
-        if (res.ok && data && data.csrf_token) { setCsrf(data.csrf_token); return true; }
+        if (res.ok && data && data.csrf_token) { setCsrf(data.csrf_token); generation += 1; return true; }
       } catch { /* network: treated as signed out */ }
       return false;
     })().finally(() => { setTimeout(() => { refreshing = null; }, 0); });
@@ -58,9 +62,10 @@ async function refresh() {
 
 /** request('GET', '/api/servers') → parsed JSON; throws ApiError. */
 export async function request(method, path, body, { auth = true } = {}) {
+  const sentAt = generation;
   let { res, data } = await send(method, path, body);
   if (res.status === 401 && auth) {
-    if (await refresh()) ({ res, data } = await send(method, path, body));
+    if (sentAt !== generation || await refresh()) ({ res, data } = await send(method, path, body));
     if (res.status === 401) {
       setCsrf('');
       for (const fn of unauthorizedHandlers) fn();

@@ -63,6 +63,17 @@ export async function render(main) {
     if (m.type === 'log') log.add(m.data);
     if (m.type === 'dropped') log.note(`${m.count} live events were dropped (the browser was slow).`);
   });
-  const unstate = live.onState((st) => { stats.textContent = st === 'open' ? 'Streaming live.' : 'Live stream: reconnecting…'; });
-  return () => { unsub(); unstate(); live.setFilter(null); };
+  const unstate = live.onState((st) => {
+    stats.textContent = st === 'open' ? 'Streaming live.' : 'Live stream unavailable: refreshing every 3 s.';
+  });
+  // without the stream (a proxy that drops websockets…), poll the history instead
+  const poll = setInterval(async () => {
+    if (live.state === 'open') return;
+    const f = current();
+    try {
+      const r = await api.get(withQuery('/api/activity', { limit: 50, server_id: f.server_id, type: f.type, level: f.level }));
+      log.merge(Array.isArray(r.activity) ? r.activity : []);
+    } catch { /* next tick */ }
+  }, 3000);
+  return () => { unsub(); unstate(); clearInterval(poll); live.setFilter(null); };
 }

@@ -100,6 +100,14 @@ export async function render(main) {
     if (msg.type === 'log') { log.add(msg.data); reload(); }
     if (msg.type === 'dropped') log.note(`${msg.count} live events were dropped (the browser was slow).`);
   });
-  const poll = setInterval(() => load().catch(() => {}), 15000);
+  let ticks = 0;
+  const poll = setInterval(() => {
+    ticks += 1;
+    if (live.state !== 'open') {       // no stream: the activity list polls too
+      api.get(withQuery('/api/activity', { limit: 30 }))
+        .then((r) => log.merge(Array.isArray(r.activity) ? r.activity : [])).catch(() => {});
+    }
+    if (ticks % 5 === 0 || live.state !== 'open') load().catch(() => {});
+  }, 3000);
   return () => { unsub(); clearInterval(poll); clearTimeout(timer); };
 }
