@@ -73,6 +73,8 @@ struct _mcp_t {
     zlistx_t        *listeners;     //  mcp_call_t of open subscriptions/listen
                                     //  streams (borrowed; mcp_listen.c)
     json_t          *tool_schemas;  //  management tools' input schemas
+    json_t          *tool_outputs;  //  and their output schemas
+    size_t           output_faults; //  results that broke their output schema
 };
 typedef struct _mcp_t mcp_t;
 

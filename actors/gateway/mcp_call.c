@@ -11,7 +11,9 @@
 #include <string.h>
 
 #include "log.h"
+#include "json_schema_check.h"
 #include "mcp_era.h"
+#include "mcp_tools.h"
 #include "mcp_call.h"
 
 struct mcp_pending {
@@ -237,9 +239,27 @@ mcp_call_refuse (mcp_call_t *call, int status, int code, const char *message,
     http_req_respond_json (call->req, status, answer);
 }
 
+//  A management tool's answer against its own output schema: a mismatch
+//  is our bug; it is logged and counted (the answer still goes out, and a
+//  client that checks outputSchema refuses it, which is the truth).
+static void
+s_check_output (mcp_call_t *call, const json_t *object)
+{
+    int index = mcp_tools_find (call->tool_name);
+    json_t *schema = index < 0 ? NULL
+                   : json_array_get (call->mcp->tool_outputs, (size_t) index);
+    char err [256];
+    if (schema && json_schema_check (schema, object, "structuredContent", err, sizeof err)) {
+        call->mcp->output_faults++;
+        log_error ("%s answered outside its output schema (%zu so far): %s",
+                   call->tool_name, call->mcp->output_faults, err);
+    }
+}
+
 void
 mcp_call_tool_ok (mcp_call_t *call, json_t *object)
 {
+    s_check_output (call, object);
     char *text = json_dumps (object, JSON_COMPACT);
     if (!text) {
         json_decref (object);

@@ -530,7 +530,8 @@ mcp_new (gateway_t *gateway, const mcp_settings_t *settings, char *err,
         return NULL;
     }
     self->tool_schemas = mcp_tools_schemas (err, errlen);
-    if (!self->tool_schemas) {
+    self->tool_outputs = self->tool_schemas ? mcp_tools_outputs (err, errlen) : NULL;
+    if (!self->tool_schemas || !self->tool_outputs) {
         mcp_destroy (&self);
         return NULL;
     }
@@ -550,6 +551,7 @@ mcp_destroy (mcp_t **self_p)
     zlistx_destroy (&self->listeners);
     mcp_allow_destroy (&self->allow);
     json_decref (self->tool_schemas);
+    json_decref (self->tool_outputs);
     free (self);
     *self_p = NULL;
 }

@@ -129,7 +129,8 @@ s_tools_list_render (mcp_call_t *call, bool ok)
     uint64_t end = offset + MCP_PAGE_SIZE < total ? offset + MCP_PAGE_SIZE : total;
     for (uint64_t i = offset; i < end; i++) {
         if (i < own) {
-            json_array_append_new (tools, mcp_tools_render ((size_t) i, mcp->tool_schemas));
+            json_array_append_new (tools, mcp_tools_render ((size_t) i, mcp->tool_schemas,
+                                                                     mcp->tool_outputs));
             continue;
         }
         const catalog_tool_t *tool = catalog_cache_tool (mcp->catalog, (size_t) (i - own));

@@ -313,37 +313,91 @@ static const mcp_tool_def_t s_tools [] = {
 #define IDEM    4
 #define OPEN    8
 
+//  Output schemas: what each tool's structuredContent always has (its
+//  success answer; an isError answer has none). Only what the handler
+//  itself guarantees is typed and required; fields copied from a service's
+//  reply are described but not constrained, and other properties are
+//  allowed, so a service adding a field never breaks a client.
+#define OUT(props, required) \
+    "{\"type\":\"object\",\"properties\":{" props "},\"required\":[" required "]}"
+#define P_BOOL(n)   "\"" n "\":{\"type\":\"boolean\"}"
+#define P_STR(n)    "\"" n "\":{\"type\":\"string\"}"
+#define P_INT(n)    "\"" n "\":{\"type\":\"integer\"}"
+#define P_ARR(n)    "\"" n "\":{\"type\":\"array\",\"items\":{\"type\":\"object\"}}"
+#define P_ANY(n)    "\"" n "\":{}"
+#define OK_MESSAGE  OUT (P_BOOL ("success") "," P_STR ("message"), "\"success\",\"message\"")
+#define OK_ONLY     OUT (P_BOOL ("success"), "\"success\"")
+#define ANY_OBJECT  "{\"type\":\"object\"}"
+
 typedef struct {
     const char *name;
     const char *title;
     int         hints;
+    const char *output;         //  output schema, JSON text
 } tool_hints_t;
 
 static const tool_hints_t s_hints [] = {
-    { "mcpbox_list_servers",            "List servers",                 READ | IDEM },
-    { "mcpbox_get_server",              "Get a server",                  READ | IDEM },
-    { "mcpbox_create_server",           "Create a server",              0 },
-    { "mcpbox_delete_server",           "Delete a server",              DESTR | IDEM },
-    { "mcpbox_start_server",            "Start a server",               IDEM },
-    { "mcpbox_stop_server",             "Stop a server",                IDEM },
-    { "mcpbox_get_server_modules",      "Allowed Python modules",       READ | IDEM },
-    { "mcpbox_list_tools",              "List a server's tools",        READ | IDEM },
-    { "mcpbox_get_tool",                "Get a tool",                   READ | IDEM },
-    { "mcpbox_create_tool",             "Create a tool",                0 },
-    { "mcpbox_update_tool",             "Update a tool's code",         DESTR },
-    { "mcpbox_delete_tool",             "Delete a tool",                DESTR | IDEM },
-    { "mcpbox_list_tool_versions",      "List a tool's versions",       READ | IDEM },
-    { "mcpbox_rollback_tool",           "Roll a tool back",             DESTR },
-    { "mcpbox_test_code",               "Run a tool in the sandbox",    DESTR | OPEN },
-    { "mcpbox_validate_code",           "Check tool code",              READ | IDEM },
-    { "mcpbox_create_server_secret",    "Declare a secret",             0 },
-    { "mcpbox_list_server_secrets",     "List a server's secrets",      READ | IDEM },
-    { "mcpbox_request_publish",         "Ask for review",               0 },
-    { "mcpbox_request_module",          "Ask for a Python module",      0 },
-    { "mcpbox_request_network_access",  "Ask for network access",       0 },
-    { "mcpbox_get_tool_status",         "Get a tool's review status",   READ | IDEM },
-    { "mcpbox_list_pending_requests",   "List pending requests",        READ | IDEM },
-    { "mcpbox_get_tool_logs",           "Get a tool's execution logs",  READ | IDEM },
+    { "mcpbox_list_servers",            "List servers",                 READ | IDEM,
+      OUT (P_ARR ("servers") "," P_ANY ("total") "," P_ANY ("page") "," P_ANY ("page_size"),
+           "\"servers\"") },
+    { "mcpbox_get_server",              "Get a server",                 READ | IDEM,
+      OUT ("\"allowed_hosts\":{\"type\":[\"array\",\"null\"]}," P_ARR ("tools") ","
+           P_INT ("tool_count") ",\"pending_requests\":{\"type\":\"object\",\"properties\":{"
+           P_ARR ("modules") "," P_ARR ("network") "},\"required\":[\"modules\",\"network\"]}",
+           "\"allowed_hosts\",\"tools\",\"tool_count\",\"pending_requests\"") },
+    { "mcpbox_create_server",           "Create a server",              0,
+      OUT (P_BOOL ("success") "," P_STR ("id") "," P_STR ("name") "," P_STR ("message"),
+           "\"success\",\"id\",\"name\",\"message\"") },
+    { "mcpbox_delete_server",           "Delete a server",              DESTR | IDEM, OK_MESSAGE },
+    { "mcpbox_start_server",            "Start a server",               IDEM,
+      OUT (P_BOOL ("success") "," P_STR ("message") "," P_STR ("status") ","
+           "\"registered_tools\":{\"type\":[\"integer\",\"null\"]}",
+           "\"success\",\"message\",\"status\",\"registered_tools\"") },
+    { "mcpbox_stop_server",             "Stop a server",                IDEM,
+      OUT (P_BOOL ("success") "," P_STR ("message") "," P_STR ("status"),
+           "\"success\",\"message\",\"status\"") },
+    { "mcpbox_get_server_modules",      "Allowed Python modules",       READ | IDEM,
+      OUT (P_BOOL ("is_custom_config") ",\"allowed_modules\":{\"type\":\"array\"},"
+           "\"default_modules\":{\"type\":\"array\"}," P_INT ("total_allowed") ","
+           P_STR ("server_id"),
+           "\"is_custom_config\",\"allowed_modules\",\"default_modules\",\"total_allowed\"") },
+    { "mcpbox_list_tools",              "List a server's tools",        READ | IDEM,
+      OUT (P_ARR ("tools") "," P_ANY ("server_id") "," P_ANY ("total"), "\"tools\"") },
+    { "mcpbox_get_tool",                "Get a tool",                   READ | IDEM, ANY_OBJECT },
+    { "mcpbox_create_tool",             "Create a tool",                0,
+      OUT (P_BOOL ("success") "," P_STR ("id") "," P_STR ("name") "," P_STR ("status") ","
+           P_STR ("message"), "\"success\",\"id\",\"name\",\"status\",\"message\"") },
+    { "mcpbox_update_tool",             "Update a tool's code",         DESTR,
+      OUT (P_BOOL ("success") "," P_STR ("id") "," P_STR ("name") "," P_BOOL ("changed") ","
+           P_STR ("message") ",\"approval_status\":{\"type\":[\"string\",\"null\"]}",
+           "\"success\",\"id\",\"name\",\"changed\",\"message\"") },
+    { "mcpbox_delete_tool",             "Delete a tool",                DESTR | IDEM, OK_MESSAGE },
+    { "mcpbox_list_tool_versions",      "List a tool's versions",       READ | IDEM,
+      OUT (P_ARR ("versions") "," P_ANY ("current_version"), "\"versions\"") },
+    { "mcpbox_rollback_tool",           "Roll a tool back",             DESTR,
+      OUT (P_BOOL ("success") "," P_STR ("tool_id") "," P_STR ("name") "," P_STR ("message")
+           ",\"approval_status\":{\"type\":[\"string\",\"null\"]}",
+           "\"success\",\"tool_id\",\"name\",\"message\"") },
+    { "mcpbox_test_code",               "Run a tool in the sandbox",    DESTR | OPEN,
+      OUT (P_BOOL ("success") "," P_ANY ("result") ","
+           "\"error\":{\"type\":[\"object\",\"null\"]}," P_ANY ("stdout") "," P_ANY ("duration_ms"),
+           "\"success\",\"result\",\"error\"") },
+    { "mcpbox_validate_code",           "Check tool code",              READ | IDEM,
+      OUT (P_BOOL ("valid") "," P_BOOL ("has_main") ",\"parameters\":{\"type\":\"array\"},"
+           "\"error\":{\"type\":[\"object\",\"null\"]}," P_ANY ("input_schema"),
+           "\"valid\",\"has_main\",\"parameters\",\"error\"") },
+    { "mcpbox_create_server_secret",    "Declare a secret",             0,
+      OUT (P_BOOL ("success") "," P_BOOL ("has_value") "," P_STR ("message"),
+           "\"success\",\"has_value\",\"message\"") },
+    { "mcpbox_list_server_secrets",     "List a server's secrets",      READ | IDEM,
+      OUT (P_ARR ("secrets"), "\"secrets\"") },
+    { "mcpbox_request_publish",         "Ask for review",               0, OK_ONLY },
+    { "mcpbox_request_module",          "Ask for a Python module",      0, OK_ONLY },
+    { "mcpbox_request_network_access",  "Ask for network access",       0, OK_ONLY },
+    { "mcpbox_get_tool_status",         "Get a tool's review status",   READ | IDEM, ANY_OBJECT },
+    { "mcpbox_list_pending_requests",   "List pending requests",        READ | IDEM, ANY_OBJECT },
+    { "mcpbox_get_tool_logs",           "Get a tool's execution logs",  READ | IDEM,
+      OUT (P_ARR ("logs") "," P_ANY ("total") "," P_ANY ("tool_id"), "\"logs\"") },
 };
 
 #define HINT_COUNT (sizeof s_hints / sizeof s_hints [0])
@@ -400,11 +454,34 @@ mcp_tools_title (size_t index)
 }
 
 json_t *
-mcp_tools_render (size_t index, json_t *schemas)
+mcp_tools_outputs (char *err, size_t errlen)
+{
+    json_t *outputs = json_array ();
+    for (size_t i = 0; i < TOOL_COUNT; i++) {
+        json_error_t error;
+        json_t *schema = mcp_tools_title (i)
+                       ? json_loads (s_hints [i].output, 0, &error) : NULL;
+        if (!json_is_object (schema)) {
+            snprintf (err, errlen, "%s: no output schema, or it does not parse",
+                      s_tools [i].name);
+            json_decref (schema);
+            json_decref (outputs);
+            return NULL;
+        }
+        json_array_append_new (outputs, schema);
+    }
+    return outputs;
+}
+
+json_t *
+mcp_tools_render (size_t index, json_t *schemas, json_t *outputs)
 {
     json_t *entry = json_pack ("{s:s, s:s, s:O}", "name", s_tools [index].name,
                                "description", s_tools [index].description,
                                "inputSchema", json_array_get (schemas, index));
+    json_t *output = json_array_get (outputs, index);
+    if (output)
+        json_object_set (entry, "outputSchema", output);
     const char *title = mcp_tools_title (index);
     if (title) {
         int hints = s_hints [index].hints;

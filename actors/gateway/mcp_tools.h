@@ -47,7 +47,13 @@ json_t               *mcp_tools_schemas (char *err, size_t errlen);
 //  {name, title, description, inputSchema, annotations} for tools/list
 //  (new reference): annotations are readOnlyHint, destructiveHint,
 //  idempotentHint and openWorldHint, all given explicitly.
-json_t               *mcp_tools_render (size_t index, json_t *schemas);
+//  outputSchema too when outputs (from mcp_tools_outputs) is given.
+json_t               *mcp_tools_render (size_t index, json_t *schemas,
+                                        json_t *outputs);
+//  Parse every output schema: a JSON array index-aligned with the table
+//  (what each tool's structuredContent always has), or NULL with a message
+//  in err (a programming error, caught by the tests).
+json_t               *mcp_tools_outputs (char *err, size_t errlen);
 //  A tool's display title, or NULL if the hints table does not line up
 //  with the tools table (a programming error, caught by the tests).
 const char           *mcp_tools_title (size_t index);

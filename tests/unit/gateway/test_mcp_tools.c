@@ -57,6 +57,9 @@ test_schemas (void **state)
     char err [256];
     json_t *schemas = mcp_tools_schemas (err, sizeof err);
     assert_non_null (schemas);
+    json_t *outputs = mcp_tools_outputs (err, sizeof err);
+    assert_non_null (outputs);
+    assert_int_equal (json_array_size (outputs), EXPECTED);
     assert_int_equal (json_array_size (schemas), EXPECTED);
     for (size_t i = 0; i < EXPECTED; i++) {
         json_t *schema = json_array_get (schemas, i);
@@ -68,7 +71,14 @@ test_schemas (void **state)
         json_t *name;
         json_array_foreach (json_object_get (schema, "required"), j, name)
             assert_non_null (json_object_get (properties, json_string_value (name)));
-        json_t *rendered = mcp_tools_render (i, schemas);
+        json_t *rendered = mcp_tools_render (i, schemas, outputs);
+        json_t *output = json_object_get (rendered, "outputSchema");
+        assert_ptr_equal (output, json_array_get (outputs, i));
+        assert_string_equal (json_string_value (json_object_get (output, "type")), "object");
+        //  what an output schema requires, it describes
+        json_array_foreach (json_object_get (output, "required"), j, name)
+            assert_non_null (json_object_get (json_object_get (output, "properties"),
+                                              json_string_value (name)));
         assert_string_equal (json_string_value (json_object_get (rendered, "name")),
                              s_expected [i]);
         //  every tool has a title and all four hints, consistent with its name
@@ -112,6 +122,22 @@ test_schemas (void **state)
     assert_int_equal (json_schema_check (network, args, "arguments", err, sizeof err), -1);
     assert_non_null (strstr (err, "arguments.port"));
     json_decref (args);
+    //  answers as the handlers build them, against their output schemas
+    json_t *started = json_array_get (outputs, (size_t) mcp_tools_find ("mcpbox_start_server"));
+    json_t *answer = json_pack ("{s:b, s:s, s:s, s:n}", "success", 1, "message", "m",
+                                "status", "running", "registered_tools");
+    assert_int_equal (json_schema_check (started, answer, "structuredContent", err, sizeof err), 0);
+    json_object_set_new (answer, "registered_tools", json_integer (2));
+    assert_int_equal (json_schema_check (started, answer, "structuredContent", err, sizeof err), 0);
+    json_object_del (answer, "status");
+    assert_int_equal (json_schema_check (started, answer, "structuredContent", err, sizeof err), -1);
+    json_decref (answer);
+    json_t *tested = json_array_get (outputs, (size_t) mcp_tools_find ("mcpbox_test_code"));
+    answer = json_pack ("{s:b, s:[i], s:n, s:s, s:i}", "success", 1, "result", 3, "error",
+                        "stdout", "", "duration_ms", 4);
+    assert_int_equal (json_schema_check (tested, answer, "structuredContent", err, sizeof err), 0);
+    json_decref (answer);
+    json_decref (outputs);
     json_decref (schemas);
 }
 
