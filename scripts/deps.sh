@@ -10,6 +10,7 @@ PACKAGES=(
 )
 TEST_PACKAGES=(
   libcmocka-dev python3-pytest python3-zmq python3-msgpack clang libclang-rt-14-dev valgrind
+  chromium
 )
 
 want=("${PACKAGES[@]}")
