@@ -56,6 +56,13 @@ struct _api_call_t {
     int64_t         retry_after;        //  from a rate_limited reply, seconds
 };
 
+//  Shared with /ws (live.c), the admin's other door:
+//  the peer may use the admin surfaces (loopback, or api_allow_remote);
+bool    api_peer_allowed (gateway_t *gateway, const char *address);
+//  the fields of the credentials `validate` request for a token (csrf may
+//  be NULL or ""): a new reference.
+json_t *api_validate_fields (const char *access_token, const char *csrf_token);
+
 //  The route table's entry point (http_server.c): any path under /api/.
 void api_router_start (http_req_t *req);
 

@@ -147,6 +147,15 @@ s_validated (api_call_t *call, bus_json_t *reply)
     call->handler (call);
 }
 
+json_t *
+api_validate_fields (const char *access_token, const char *csrf_token)
+{
+    json_t *fields = json_pack ("{s:s}", "access_token", access_token);
+    if (csrf_token && *csrf_token)
+        json_object_set_new (fields, "csrf_token", json_string (csrf_token));
+    return fields;
+}
+
 static void
 s_authenticate (api_call_t *call)
 {
@@ -164,9 +173,7 @@ s_authenticate (api_call_t *call)
                    "Authorization: Bearer)");
         return;
     }
-    json_t *fields = json_pack ("{s:s}", "access_token", call->access);
-    if (call->by_cookie && *call->csrf)
-        json_object_set_new (fields, "csrf_token", json_string (call->csrf));
+    json_t *fields = api_validate_fields (call->access, call->by_cookie ? call->csrf : NULL);
     api_ask (call, "validate", fields, s_validated);
     json_decref (fields);
 }
@@ -248,10 +255,11 @@ s_custom (struct lws *wsi, const char *name, char *buf, size_t size)
     return len;
 }
 
-static bool
-s_loopback (const char *address)
+bool
+api_peer_allowed (gateway_t *gateway, const char *address)
 {
-    return strncmp (address, "127.", 4) == 0 || strcmp (address, "::1") == 0
+    return gateway->api_allow_remote
+        || strncmp (address, "127.", 4) == 0 || strcmp (address, "::1") == 0
         || strncmp (address, "::ffff:127.", 11) == 0;
 }
 
@@ -294,7 +302,7 @@ api_router_start (http_req_t *req)
     http_req_set_handler (req, &s_handler, call);
     lws_get_peer_simple (wsi, call->client, sizeof call->client);
     call->tls = lws_is_ssl (wsi) != 0;
-    if (!gateway->api_allow_remote && !s_loopback (call->client)) {
+    if (!api_peer_allowed (gateway, call->client)) {
         http_req_close_after (req);
         api_error (call, 403, "forbidden", "the admin API answers only on loopback "
                    "(set api_allow_remote to change that)");
