@@ -9,7 +9,7 @@ PACKAGES=(
   libmsgpack-dev libsodium-dev libseccomp-dev libpython3.11-dev libjansson-dev
 )
 TEST_PACKAGES=(
-  libcmocka-dev python3-pytest python3-zmq python3-msgpack clang libclang-rt-14-dev valgrind
+  libcmocka-dev python3-pytest python3-zmq python3-msgpack python3-websocket clang libclang-rt-14-dev valgrind
   chromium
 )
 

@@ -72,6 +72,7 @@ struct _bus_bridge_t {
     bool                stopping;    //  destroy has begun
     zlistx_t           *events;      //  event_t, for the owner
     bool                events_lost; //  some were dropped since last take
+    uint64_t            events_dropped; //  dropped at the bound, ever
 };
 
 //  --- items ----------------------------------------------------------------
@@ -227,6 +228,7 @@ s_collect_events (bus_bridge_t *self)
             event_t *oldest = zlistx_detach (self->events, NULL);
             s_event_free ((void **) &oldest);
             self->events_lost = true;
+            self->events_dropped++;
         }
         zlistx_add_end (self->events, event);
         pthread_mutex_unlock (&self->lock);
@@ -471,6 +473,15 @@ bus_bridge_in_flight (bus_bridge_t *self)
     size_t in_flight = self->in_flight;
     pthread_mutex_unlock (&self->lock);
     return in_flight;
+}
+
+uint64_t
+bus_bridge_events_dropped (bus_bridge_t *self)
+{
+    pthread_mutex_lock (&self->lock);
+    uint64_t dropped = self->events_dropped;
+    pthread_mutex_unlock (&self->lock);
+    return dropped;
 }
 
 int

@@ -45,7 +45,7 @@
 //  Submissions accepted and not yet taken as completions, at most.
 #define BUS_BRIDGE_MAX_IN_FLIGHT  4096
 //  Events received and not yet taken, at most.
-#define BUS_BRIDGE_MAX_EVENTS     256
+#define BUS_BRIDGE_MAX_EVENTS     4096
 
 //  Called on the bus thread when completions are ready. Must be
 //  thread-safe and quick (lws_cancel_service is).
@@ -92,6 +92,9 @@ size_t   bus_bridge_in_flight (bus_bridge_t *self);
 //  when none is waiting. Any thread.
 int      bus_bridge_take_event (bus_bridge_t *self, char **topic_p,
                                 void **body_p, size_t *size_p, bool *lost_p);
+
+//  Events dropped at BUS_BRIDGE_MAX_EVENTS since the bridge began.
+uint64_t bus_bridge_events_dropped (bus_bridge_t *self);
 
 uint64_t    bus_bridge_result_ticket (bus_bridge_result_t *self);
 uint64_t    bus_bridge_result_token (bus_bridge_result_t *self);

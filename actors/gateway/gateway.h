@@ -18,12 +18,14 @@
 
 struct _mcp_t;
 struct _http_static_t;
+struct _live_t;
 
 typedef struct {
     struct lws_context *context;         //  the lws context (service thread)
     bus_bridge_t       *bridge;          //  the bus thread's door
     struct _mcp_t      *mcp;             //  the /mcp endpoint's state
     struct _http_static_t *web;          //  the dashboard's files, or NULL
+    struct _live_t     *live;            //  /ws streams
     idmap_t            *requests;        //  request id -> http_req_t, live ones
     uint64_t            next_request_id; //  last id handed out
     int64_t             started_ms;      //  monotonic, for uptime_s

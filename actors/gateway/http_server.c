@@ -3,7 +3,9 @@
     Request life, per lws connection (wsi) and its per-session data (pss):
 
       HTTP_CONFIRM_UPGRADE         h2c ignored (the request stays HTTP/1.1),
-                                   websocket refused (no /ws yet)
+                                   websocket: /ws only, checked by live.c
+      ESTABLISHED, RECEIVE,        a /ws stream (live.h): pss->live
+      SERVER_WRITEABLE, CLOSED
       LWS_CALLBACK_HTTP            new request: id, http_req_t, route it
       LWS_CALLBACK_HTTP_BODY       a piece of the request body, to the route
       HTTP_BODY_COMPLETION         the body ended (Content-Length framing); a
@@ -48,6 +50,7 @@
 #include "http_req.h"
 #include "http_health.h"
 #include "http_static.h"
+#include "live.h"
 #include "http_server.h"
 #include "mcp.h"
 
@@ -55,6 +58,7 @@
 typedef struct {
     http_req_t *req;        //  the request in flight, or NULL
     bool        body_done;  //  lws said BODY_COMPLETION for this request
+    live_client_t *live;    //  after a /ws upgrade: the stream (live.c)
 } pss_t;
 
 //  --- routes: the gateway's HTTP interface ---------------------------------
@@ -223,6 +227,15 @@ s_on_wake (struct lws *wsi)
     bus_bridge_result_t *result;
     while ((result = bus_bridge_take (gateway->bridge))) {
         uint64_t token = bus_bridge_result_token (result);
+        if (!(token & CATALOG_TOKEN_BIT) && (token & LIVE_TOKEN_BIT)) {
+            if (gateway->live) {
+                size_t size;
+                const void *body = bus_bridge_result_body (result, &size);
+                live_on_completion (gateway->live, token, body, size);
+            }
+            bus_bridge_result_destroy (&result);
+            continue;
+        }
         if ((token & CATALOG_TOKEN_BIT) && gateway->mcp) {
             size_t size;
             const void *body = bus_bridge_result_body (result, &size);
@@ -246,6 +259,8 @@ s_on_wake (struct lws *wsi)
     while (bus_bridge_take_event (gateway->bridge, &topic, &body, &size, &lost) == 0) {
         if (gateway->mcp)
             mcp_on_event (gateway->mcp, topic, lost);
+        if (gateway->live)
+            live_on_event (gateway->live, topic, body, size);
         free (topic);
         free (body);
     }
@@ -297,17 +312,40 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user,
 
         case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
             //  decline h2c by making the token unknown (see the top of
-            //  this file); no websocket endpoint exists yet: hang up
+            //  this file); a websocket only at /ws, checked by live.c
             if (in && strcasecmp (in, "h2c") == 0) {
                 ((char *) in) [0] = 'x';
                 return 0;
             }
+            if (in && strcasecmp (in, "websocket") == 0 && s_gateway (wsi)->live)
+                return live_confirm_upgrade (s_gateway (wsi)->live, wsi);
             return -1;
+
+        case LWS_CALLBACK_ESTABLISHED:
+            if (!pss || !s_gateway (wsi)->live)
+                return -1;
+            pss->req = NULL;
+            pss->live = live_client_open (s_gateway (wsi)->live, wsi);
+            return pss->live ? 0 : -1;
+
+        case LWS_CALLBACK_RECEIVE:
+            return pss && pss->live ? live_client_receive (pss->live, in, len) : -1;
+
+        case LWS_CALLBACK_SERVER_WRITEABLE:
+            return pss && pss->live ? live_client_writeable (pss->live) : -1;
+
+        case LWS_CALLBACK_CLOSED:
+            if (pss && pss->live)
+                live_client_close (s_gateway (wsi)->live, &pss->live);
+            return 0;
 
         case LWS_CALLBACK_HTTP_WRITEABLE:
             return s_on_writeable (wsi, pss);
 
         case LWS_CALLBACK_TIMER:
+            if (pss && pss->live)
+                live_client_timer (pss->live);
+            else
             if (pss && pss->req)
                 http_req_deliver_timer (pss->req);
             return 0;
@@ -316,6 +354,8 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user,
         case LWS_CALLBACK_CLOSED_HTTP:
         case LWS_CALLBACK_WSI_DESTROY:
             s_req_end (s_gateway (wsi), pss);
+            if (pss && pss->live && reason == LWS_CALLBACK_WSI_DESTROY)
+                live_client_close (s_gateway (wsi)->live, &pss->live);
             break;          //  lws_callback_http_dummy may do its part
 
         case LWS_CALLBACK_EVENT_WAIT_CANCELLED:

@@ -36,6 +36,7 @@
 #include "gateway.h"
 #include "http_server.h"
 #include "http_static.h"
+#include "live.h"
 #include "mcp.h"
 
 #define PROCESS_NAME        "mcpbox-gateway"
@@ -66,6 +67,8 @@ static const config_option_t s_options [] = {
       .help = "/api: answer peers that are not on loopback (default: loopback only)" },
     { .key = "web_dir", .type = CONFIG_STR, .default_value = MCPBOX_WEB_DIR,
       .help = "the dashboard's files, served at / (default: the source tree's web/)" },
+    { .key = "live_recheck_s", .type = CONFIG_INT, .default_value = "60", .min = 1, .max = 3600,
+      .help = "/ws: check each stream's session again this often (and on any auth.* activity)" },
     { .key = "execution_logs", .type = CONFIG_BOOL, .default_value = "true",
       .help = "write an execution log record per tool run (off: activity only)" },
     { .key = NULL }
@@ -186,7 +189,7 @@ s_run (startup_t *startup)
     config_t *config = startup->config;
     const char *broker = startup->endpoint;
     const char *events = startup->events;
-    static const char *topics [] = { "tools.changed", "approval.changed", NULL };
+    static const char *topics [] = { "tools.changed", "approval.changed", "activity", NULL };
     mcp_settings_t settings = {
         .allowed_hosts   = config_str (config, "allowed_hosts"),
         .allowed_origins = config_str (config, "allowed_origins"),
@@ -208,6 +211,7 @@ s_run (startup_t *startup)
     gateway.api_allow_remote = config_bool (config, "api_allow_remote");
     gateway.execution_logs = config_bool (config, "execution_logs");
 
+    gateway.live = live_new (&gateway, (int) config_int (config, "live_recheck_s") * 1000);
     gateway.web = http_static_new (config_str (config, "web_dir"), err, sizeof err);
     if (!gateway.web)
         log_error ("the dashboard is not served: %s", err);
@@ -219,6 +223,7 @@ s_run (startup_t *startup)
         log_error ("cannot serve HTTP on %s:%d", host, port);
         idmap_destroy (&gateway.requests);
         http_static_destroy (&gateway.web);
+        live_destroy (&gateway.live);
         return 1;
     }
     gateway.bridge = bus_bridge_new_with_events (broker, events, topics,
@@ -228,6 +233,7 @@ s_run (startup_t *startup)
         lws_context_destroy (gateway.context);
         idmap_destroy (&gateway.requests);
         http_static_destroy (&gateway.web);
+        live_destroy (&gateway.live);
         return 1;
     }
     //  execution logs and activity: queued here, delivered by the spool's
@@ -246,6 +252,7 @@ s_run (startup_t *startup)
         lws_context_destroy (gateway.context);
         idmap_destroy (&gateway.requests);
         http_static_destroy (&gateway.web);
+        live_destroy (&gateway.live);
         return 1;
     }
     pthread_t signal_thread;
@@ -257,6 +264,7 @@ s_run (startup_t *startup)
         lws_context_destroy (gateway.context);
         idmap_destroy (&gateway.requests);
         http_static_destroy (&gateway.web);
+        live_destroy (&gateway.live);
         return 1;
     }
     s_ready_write (&startup->paths);
@@ -277,6 +285,7 @@ s_run (startup_t *startup)
         log_warn ("%zu requests left at shutdown", idmap_size (gateway.requests));
     idmap_destroy (&gateway.requests);
     http_static_destroy (&gateway.web);
+    live_destroy (&gateway.live);
     unlink (startup->paths.gateway_ready);
     log_info ("stopped");
     return 0;
