@@ -155,7 +155,7 @@ api_auth_setup (api_call_t *call)
     static const char *keys [] = { "*username", "*password", NULL };
     if (!s_shape (call, 256, keys))
         return;
-    api_ask (call, "admin_setup", call->body, s_set_up);
+    api_ask (call, "credentials", "admin_setup", call->body, s_set_up);
 }
 
 //  --- login ------------------------------------------------------------------
@@ -182,7 +182,7 @@ api_auth_login (api_call_t *call)
     json_t *fields = json_pack ("{s:s, s:s, s:s}", "username", s_str (call->body, "username"),
                                 "password", s_str (call->body, "password"),
                                 "client", call->client);
-    api_ask (call, "login", fields, bearer ? s_logged_in_bearer : s_logged_in_cookie);
+    api_ask (call, "credentials", "login", fields, bearer ? s_logged_in_bearer : s_logged_in_cookie);
     json_decref (fields);
 }
 
@@ -216,7 +216,7 @@ api_auth_refresh (api_call_t *call)
         api_error (call, 401, "unauthorized", "no refresh token (cookie or body)");
         return;
     }
-    api_ask (call, "refresh", fields, bearer ? s_logged_in_bearer : s_logged_in_cookie);
+    api_ask (call, "credentials", "refresh", fields, bearer ? s_logged_in_bearer : s_logged_in_cookie);
     json_decref (fields);
 }
 
@@ -238,7 +238,7 @@ void
 api_auth_logout (api_call_t *call)
 {
     json_t *fields = json_pack ("{s:s}", "token", call->access);
-    api_ask (call, "logout", fields, s_logged_out);
+    api_ask (call, "credentials", "logout", fields, s_logged_out);
     json_decref (fields);
 }
 
@@ -264,7 +264,7 @@ api_auth_password (api_call_t *call)
                                 "current_password", s_str (call->body, "current_password"),
                                 "new_password", s_str (call->body, "new_password"),
                                 "client", call->client);
-    api_ask (call, "password_change", fields, s_password_changed);
+    api_ask (call, "credentials", "password_change", fields, s_password_changed);
     json_decref (fields);
 }
 
@@ -274,4 +274,27 @@ api_auth_me (api_call_t *call)
     http_req_respond_json (call->req, 200, json_pack ("{s:O, s:s}", "user", call->user,
                                                       "auth", call->by_cookie ? "cookie"
                                                                               : "bearer"));
+}
+
+//  GET /api/auth/status (open): whether first-run setup is still to do.
+static void
+s_status (api_call_t *call, bus_json_t *reply)
+{
+    if (!reply->ok) {
+        api_bus_error (call, reply);
+        return;
+    }
+    json_int_t admins = bus_json_int (reply->body, "admins", -1);
+    if (admins < 0) {
+        api_error (call, 500, "internal", "the credentials service answered in an "
+                   "unexpected form");
+        return;
+    }
+    api_ok (call, 200, json_pack ("{s:b}", "setup_required", admins == 0));
+}
+
+void
+api_auth_status (api_call_t *call)
+{
+    api_ask (call, "credentials", "admin_status", NULL, s_status);
 }

@@ -8,6 +8,7 @@
     record is spooled (the operator's switch; the benchmark's baseline).
 */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "exec_log.h"
@@ -37,7 +38,29 @@ void
 exec_log_spool (mcp_call_t *call, const exec_log_run_t *run, const bus_json_t *reply,
                 const json_t *args)
 {
-    logspool_t *spool = call->mcp->gateway->spool;
+    char request_id [128] = "";
+    if (call->id) {
+        char *text = json_dumps (call->id, JSON_ENCODE_ANY | JSON_COMPACT);
+        snprintf (request_id, sizeof request_id, "%s", text ? text : "");
+        free (text);
+    }
+    const char *client = call->client_name [0] ? call->client_name : NULL;
+    char executed_by [80];
+    snprintf (executed_by, sizeof executed_by, "mcp:%s", client ? client : "unknown");
+    exec_log_origin_t origin = {
+        .request_id  = s_or_null (request_id),
+        .client_name = client,
+        .session_id  = call->session_header ? s_or_null (call->session_id) : NULL,
+        .executed_by = executed_by,
+    };
+    exec_log_spool_as (call->mcp->gateway, &origin, run, reply, args);
+}
+
+void
+exec_log_spool_as (gateway_t *gateway, const exec_log_origin_t *origin,
+                   const exec_log_run_t *run, const bus_json_t *reply, const json_t *args)
+{
+    logspool_t *spool = gateway->spool;
     if (!spool)
         return;
     const json_t *body = reply->ok ? reply->body : NULL;
@@ -63,24 +86,17 @@ exec_log_spool (mcp_call_t *call, const exec_log_run_t *run, const bus_json_t *r
     const json_t *redacted = body ? json_object_get (body, "args_redacted") : NULL;
     const json_t *logged = json_is_object (redacted) ? redacted
                          : json_is_object (args) ? args : NULL;
-    char request_id [128] = "";
-    if (call->id) {
-        char *text = json_dumps (call->id, JSON_ENCODE_ANY | JSON_COMPACT);
-        snprintf (request_id, sizeof request_id, "%s", text ? text : "");
-        free (text);
-    }
-    const char *client = call->client_name [0] ? call->client_name : NULL;
-    char executed_by [80];
-    snprintf (executed_by, sizeof executed_by, "mcp:%s", client ? client : "unknown");
+    const char *client = origin->client_name;
+    const char *executed_by = origin->executed_by ? origin->executed_by : "unknown";
     int64_t duration = gateway_now_ms () - run->started_ms;
     logspool_exec_t record = {
         .tool_id     = s_or_null (run->tool_id),
         .tool_name   = s_or_null (run->tool_name),
         .server_id   = s_or_null (run->server_id),
         .server_name = s_or_null (run->server_name),
-        .request_id  = s_or_null (request_id),
+        .request_id  = origin->request_id,
         .client_name = client,
-        .session_id  = call->session_header ? s_or_null (call->session_id) : NULL,
+        .session_id  = origin->session_id,
         .args        = logged,
         .result      = success ? bus_json_str (body, "result_json") : NULL,
         .stdout_text = body ? bus_json_str (body, "stdout") : NULL,
@@ -90,7 +106,7 @@ exec_log_spool (mcp_call_t *call, const exec_log_run_t *run, const bus_json_t *r
         .is_test     = run->is_test,
         .executed_by = executed_by,
     };
-    if (call->mcp->gateway->execution_logs)
+    if (gateway->execution_logs)
         logspool_exec (spool, &record);
 
     char message [700];

@@ -1,6 +1,6 @@
 /*  exec_log.h — the execution log record and the `tool.called` activity
     of one tool run through /mcp (a user tool's tools/call, or
-    mcpbox_test_code), handed to the gateway's log spool after the answer.
+    mcpbox_test_code) or the admin API's test, handed to the gateway's log spool after the answer.
 
     The gateway knows what the executor does not (the tool, its server,
     the JSON-RPC id, the MCP client and session, the time the caller
@@ -37,5 +37,19 @@ void exec_log_run_init (exec_log_run_t *run, const char *tool_id, const char *to
 //  as sent.
 void exec_log_spool (mcp_call_t *call, const exec_log_run_t *run,
                      const bus_json_t *reply, const json_t *args);
+
+//  Who asked for a run outside /mcp (the admin API's test): each NULL if
+//  unknown; executed_by such as "admin:alice".
+typedef struct {
+    const char *request_id;
+    const char *client_name;
+    const char *session_id;
+    const char *executed_by;
+} exec_log_origin_t;
+
+//  The same records for a run asked for by origin.
+void exec_log_spool_as (gateway_t *gateway, const exec_log_origin_t *origin,
+                        const exec_log_run_t *run, const bus_json_t *reply,
+                        const json_t *args);
 
 #endif

@@ -32,6 +32,7 @@ typedef struct {
     atomic_bool         stop;            //  set by the signal thread
     logspool_t         *spool;           //  log records to logkeeper (thread-safe)
     bool                api_allow_remote;//  /api answers peers off loopback
+    bool                api_docs;        //  GET /api/docs (--enable-docs)
     bool                execution_logs;  //  spool an execution record per run
                                          //  (config execution_logs; activity
                                          //  records are spooled either way)

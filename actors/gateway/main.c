@@ -69,6 +69,8 @@ static const config_option_t s_options [] = {
       .help = "the dashboard's files, served at / (default: the source tree's web/)" },
     { .key = "live_recheck_s", .type = CONFIG_INT, .default_value = "60", .min = 1, .max = 3600,
       .help = "/ws: check each stream's session again this often (and on any auth.* activity)" },
+    { .key = "enable_docs", .type = CONFIG_BOOL, .default_value = "false",
+      .help = "/api: serve GET /api/docs, the route list (signed-in admins only)" },
     { .key = "execution_logs", .type = CONFIG_BOOL, .default_value = "true",
       .help = "write an execution log record per tool run (off: activity only)" },
     { .key = NULL }
@@ -209,6 +211,7 @@ s_run (startup_t *startup)
     gateway.requests = idmap_new (NULL);
     atomic_init (&gateway.stop, false);
     gateway.api_allow_remote = config_bool (config, "api_allow_remote");
+    gateway.api_docs = config_bool (config, "enable_docs");
     gateway.execution_logs = config_bool (config, "execution_logs");
 
     gateway.live = live_new (&gateway, (int) config_int (config, "live_recheck_s") * 1000);

@@ -1,7 +1,8 @@
 /*  mcp_tools_sandbox.c — management tools that run the sandbox:
     validate_code and test_code.
 
-    test_code takes three steps: registry tool.get (the tool's current
+    test_code takes three steps (the job and the answer are tool_test.c's,
+    shared with POST /api/tools/{id}/test): registry tool.get (the tool's current
     code, server and schema), the catalog cache (that server's allowed
     modules, hosts and network policy from approval `effective`), then
     sandbox `test`. It runs unapproved code on purpose — that is what a
@@ -13,8 +14,8 @@
 #include <stdlib.h>
 
 #include "exec_log.h"
-#include "json_schema_check.h"
 #include "mcp_tools.h"
+#include "tool_test.h"
 
 static json_t *
 s_project_validate (const json_t *reply, const json_t *args)
@@ -77,16 +78,6 @@ s_test_free (void *ctx)
     free (self);
 }
 
-//  The value of result_json (the text when it does not parse).
-static json_t *
-s_result_value (const char *text)
-{
-    if (!text)
-        return json_null ();
-    json_t *value = json_loads (text, JSON_DECODE_ANY, NULL);
-    return value ? value : json_string (text);
-}
-
 static void s_tested_answer (mcp_call_t *call, bus_json_t *reply);
 
 static void
@@ -106,20 +97,7 @@ s_tested_answer (mcp_call_t *call, bus_json_t *reply)
         mcp_call_tool_bus_error (call, "sandbox", reply);
         return;
     }
-    const json_t *body = reply->body;
-    bool success = json_is_true (json_object_get (body, "success"));
-    json_t *error = json_object_get (body, "error");
-    json_t *out = json_pack ("{s:b, s:o, s:o}",
-        "success", success,
-        "result", success ? s_result_value (bus_json_str (body, "result_json"))
-                          : json_null (),
-        "error", json_is_object (error)
-                 ? mcp_pick (error, "type", "message", "line", "context", NULL)
-                 : json_null ());
-    json_t *rest = mcp_pick (body, "stdout", "stdout_truncated", "duration_ms", NULL);
-    json_object_update (out, rest);
-    json_decref (rest);
-    mcp_call_tool_ok (call, out);
+    mcp_call_tool_ok (call, tool_test_result (reply->body));
 }
 
 static void
@@ -134,25 +112,12 @@ s_test_run (mcp_call_t *call, bool ok)
         memset (&rules, 0, sizeof rules);
         rules.network_policy = "allowlist";
     }
-    json_t *arguments = json_object_get (call->args, "arguments");
-    json_int_t timeout = bus_json_int (self->tool, "timeout_ms", 30000);
-    if (timeout < 1000 || timeout > 300000)
-        timeout = 30000;
-    json_t *job = json_pack ("{s:s, s:o, s:o, s:s, s:I}",
-        "code", bus_json_str (self->tool, "python_code"),
-        "arguments", arguments ? json_incref (arguments) : json_object (),
-        "allowed_hosts", rules.allowed_hosts ? json_incref (rules.allowed_hosts)
-                                             : json_array (),
-        "network_policy", rules.network_policy,
-        "timeout_ms", timeout);
-    if (rules.allowed_modules)
-        json_object_set (job, "allowed_modules", rules.allowed_modules);
+    json_int_t timeout;
+    json_t *job = tool_test_job (self->tool, &rules,
+                                 json_object_get (call->args, "arguments"), &timeout);
     exec_log_run_init (&self->run, bus_json_str (self->tool, "id"),
                        bus_json_str (self->tool, "name"), server_id,
                        bus_json_str (self->tool, "server_name"), true);
-    //  the executor fetches this server's secrets itself (job_secrets.h)
-    if (server_id)
-        json_object_set_new (job, "server_id", json_string (server_id));
     mcp_call_set_backstop (call, (int) timeout + 20000);
     mcp_call_bus (call, "sandbox", "test", job, (int) timeout + 5000, s_tested, 0);
     json_decref (job);
@@ -173,22 +138,11 @@ s_test_got_tool (mcp_call_t *call, bus_json_t *reply, intptr_t tag)
         return;
     }
     //  the arguments must fit the tool's schema, as for a real call
-    json_t *schema = json_object_get (tool, "input_schema");
-    json_t *arguments = json_object_get (call->args, "arguments");
-    json_t *empty = arguments ? NULL : json_object ();
     char err [512];
-    if (json_is_object (schema)
-    &&  json_schema_check (schema, arguments ? arguments : empty, "arguments",
-                           err, sizeof err)) {
-        json_decref (empty);
-        json_t *out = json_pack ("{s:b, s:n, s:{s:s, s:s, s:n, s:[]}, s:s, s:i}",
-            "success", 0, "result",
-            "error", "type", "ValidationError", "message", err, "line", "context",
-            "stdout", "", "duration_ms", 0);
-        mcp_call_tool_ok (call, out);
+    if (tool_test_check (tool, json_object_get (call->args, "arguments"), err, sizeof err)) {
+        mcp_call_tool_ok (call, tool_test_invalid (err));
         return;
     }
-    json_decref (empty);
     test_t *self = calloc (1, sizeof *self);
     assert (self);
     self->tool = json_incref (tool);
