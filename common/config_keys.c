@@ -41,6 +41,9 @@ const char *const config_known_keys [] = {
     "mcp_keepalive_s",
     "api_allow_remote",
     "execution_logs",
+    "web_dir",          //  also mcpbox up
+    "live_recheck_s",
+    "enable_docs",
     //  mcpbox up (cli/cmd_up.c).
     "executors",
     //  CURVE for a tcp:// broker (common/startup.c): actors, executor.
