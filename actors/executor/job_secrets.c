@@ -11,16 +11,56 @@
 
 struct _job_secrets_t {
     bus_client_t *client;       //  NULL: remote executor, no fetching
+    bus_worker_t *worker;       //  kept registered while we wait
     bool          warned;
 };
 
 job_secrets_t *
-job_secrets_new (const char *endpoint)
+job_secrets_new (const char *endpoint, bus_worker_t *worker)
 {
     job_secrets_t *self = calloc (1, sizeof *self);
     if (self && endpoint && strncmp (endpoint, "ipc://", 6) == 0)
         self->client = bus_client_new (endpoint);
+    if (self)
+        self->worker = worker;
     return self;
+}
+
+//  Drop a reply, zeroing its body first (it may hold another ask's secrets).
+static void
+s_reply_wipe (bus_reply_t **reply_p)
+{
+    size_t size = 0;
+    const void *body = *reply_p ? bus_reply_body (*reply_p, &size) : NULL;
+    if (body)
+        explicit_bzero ((void *) body, size);
+    bus_reply_destroy (reply_p);
+}
+
+//  Ask credentials and wait for that answer, in slices of half a heartbeat
+//  so that the executor's own registration stays alive meanwhile: a slow
+//  credentials (a restart, a loaded machine) must not make the broker
+//  declare this executor lost, and with it every call it holds.
+static bus_reply_t *
+s_ask (job_secrets_t *self, msgw_t *ask, int timeout_ms)
+{
+    uint64_t id = bus_client_send (self->client, "credentials", msgw_data (ask),
+                                   msgw_size (ask), timeout_ms);
+    if (!id)
+        return NULL;
+    int slice = bus_heartbeat_ms () / 2;
+    if (slice < 1)
+        slice = 1;
+    while (true) {
+        bus_reply_t *reply = bus_client_recv (self->client, slice);
+        if (self->worker)
+            bus_worker_keepalive (self->worker);
+        if (reply && bus_reply_id (reply) == id)
+            return reply;
+        s_reply_wipe (&reply);  //  not ours (the client drops late ones)
+        if (bus_client_pending (self->client) == 0)
+            return NULL;        //  nothing left to wait for
+    }
 }
 
 void
@@ -126,8 +166,7 @@ job_secrets_attach (job_secrets_t *self, msg_t **msg_p, size_t job_size,
     for (int attempt = 0; attempt < 2; attempt++) {
         msg_destroy (&answer);
         bus_reply_destroy (&reply);
-        reply = bus_client_call (self->client, "credentials", msgw_data (ask),
-                                 msgw_size (ask), timeout);
+        reply = s_ask (self, ask, timeout);
         answer = reply ? bus_reply_decode (reply, NULL) : NULL;
         if (!answer || msg_is_ok (answer) || msg_error_code (answer) != BUS_ERR_WORKER_LOST)
             break;

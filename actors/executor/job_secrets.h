@@ -22,7 +22,9 @@
 typedef struct _job_secrets_t job_secrets_t;
 
 //  endpoint: the broker's; a tcp:// one disables fetching (see above).
-job_secrets_t *job_secrets_new (const char *endpoint);
+//  worker: this executor's registration, kept alive (heartbeats, requests
+//  queued for later) while an ask waits; may be NULL in tests.
+job_secrets_t *job_secrets_new (const char *endpoint, bus_worker_t *worker);
 void           job_secrets_destroy (job_secrets_t **self_p);
 
 //  If *msg_p is a job naming a server_id, replace it with the same job

@@ -130,7 +130,7 @@ s_serve (startup_t *startup, zygote_t *zygote)
     }
     call_pool_t *pool = call_pool_new (zygote, (size_t) config_int (config, "credit"));
     call_pool_refill (pool);
-    job_secrets_t *secrets = job_secrets_new (endpoint);
+    job_secrets_t *secrets = job_secrets_new (endpoint, worker);
     int64_t started = zclock_mono ();
     log_info ("serving 'sandbox' at %s with credit %d", endpoint, (int) config_int (config, "credit"));
     int rc = 0;
