@@ -91,6 +91,8 @@ struct _job_t {
     worker_t  *worker;          //  while dispatched
     job_t     *prev, *next;     //  in service->waiting, or in worker->held
     size_t     heap_index;      //  slot in broker->heap; HEAP_NONE once answered
+    double     notice_tokens;   //  NOTICEs it may still relay now (bucket)
+    int64_t    notice_at;       //  when the bucket was last filled
     struct {                    //  key in broker->requests while open
         int            origin;
         size_t         size;
@@ -673,6 +675,41 @@ s_worker_reply (broker_t *self, worker_t *worker, broker_msg_t *m, zmq_msg_t *bo
     s_service_dispatch (self, worker->service);
 }
 
+//  [client] | MBC1 | NOTICE | request id | body: a worker's progress or log
+//  line about a job it holds and has not answered, relayed as is (never
+//  decoded). Only the worker holding the job can speak of it, so a worker
+//  cannot reach another job's client; each job has its own token bucket, so
+//  a flooding worker costs its own client at most BUS_NOTICE_RATE a second.
+static void
+s_worker_notice (broker_t *self, worker_t *worker, broker_msg_t *m, zmq_msg_t *body)
+{
+    job_t *job = zhashx_lookup (self->jobs, &m->job);
+    if (!job || job->worker != worker || !s_job_open (job)) {
+        self->stats.notices_dropped++;
+        return;
+    }
+    if (job->notice_at == 0) {
+        job->notice_tokens = BUS_NOTICE_BURST;
+        job->notice_at = self->now;
+    }
+    job->notice_tokens += (double) (self->now - job->notice_at) * BUS_NOTICE_RATE / 1000.0;
+    if (job->notice_tokens > BUS_NOTICE_BURST)
+        job->notice_tokens = BUS_NOTICE_BURST;
+    job->notice_at = self->now;
+    if (job->notice_tokens < 1) {
+        self->stats.notices_dropped++;
+        return;
+    }
+    job->notice_tokens -= 1;
+    uint8_t command = BUS_C_NOTICE, id [8];
+    bus_put_u64 (id, job->request_id);
+    const broker_part_t head [] = {
+        { BUS_CLIENT_PROTO, 4 }, { &command, 1 }, { id, 8 }
+    };
+    s_send (self->handle [job->origin], s_msg_view (&job->client), head, 3, body);
+    self->stats.notices++;
+}
+
 //  --- messages from a router -----------------------------------------------
 
 static void
@@ -796,6 +833,12 @@ s_router_message (broker_t *self, int origin, parts_t *p)
             else
             if (kind == BROKER_MSG_WORKER_REPLY)
                 s_worker_reply (self, worker, &m, &p->msg [m.body]);
+            break;
+        case BROKER_MSG_WORKER_NOTICE:
+            if (!worker)
+                s_worker_command (self, origin, m.identity, BUS_W_DISCONNECT);
+            else
+                s_worker_notice (self, worker, &m, &p->msg [m.body]);
             break;
         case BROKER_MSG_WORKER_DISCONNECT:
             if (worker)

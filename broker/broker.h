@@ -41,6 +41,9 @@ typedef struct {
     uint64_t protocol_errors;   //  malformed messages dropped
     uint64_t cancelled;         //  answered `cancelled` at their client's word
     uint64_t cancel_unknown;    //  CANCELs for requests no longer owed an answer
+    uint64_t notices;           //  NOTICEs relayed to clients
+    uint64_t notices_dropped;   //  NOTICEs for jobs not owed an answer, or over
+                                //  the per-job rate (BUS_NOTICE_BURST/RATE)
     size_t   workers;           //  registered now
 } broker_stats_t;
 void      broker_stats (broker_t *self, broker_stats_t *stats);

@@ -138,6 +138,16 @@ broker_msg_parse (const broker_part_t *parts, size_t count,
             out->body = 4;
             out->kind = BROKER_MSG_WORKER_REPLY;
             return out->kind;
+        case BUS_W_NOTICE:
+            if (count != 5)
+                PARSE_FAIL ("NOTICE needs 5 frames");
+            if (!s_u64 (&parts [3], &out->job))
+                PARSE_FAIL ("job id is not 8 bytes");
+            if (parts [4].size == 0 || parts [4].size > BUS_NOTICE_MAX)
+                PARSE_FAIL ("empty or oversized notice");
+            out->body = 4;
+            out->kind = BROKER_MSG_WORKER_NOTICE;
+            return out->kind;
         case BUS_W_HEARTBEAT:
             if (count != 3)
                 PARSE_FAIL ("HEARTBEAT has no payload");

@@ -31,6 +31,7 @@ typedef enum {
     BROKER_MSG_WORKER_REPLY,
     BROKER_MSG_WORKER_HEARTBEAT,
     BROKER_MSG_WORKER_DISCONNECT,
+    BROKER_MSG_WORKER_NOTICE,
 } broker_msg_kind_t;
 
 typedef struct {
@@ -44,9 +45,10 @@ typedef struct {
     bool        has_request_id; //  REQUEST whose id could be read, even if invalid
     uint32_t    timeout_ms;     //  REQUEST
     uint32_t    credit;         //  READY
-    uint64_t    job;            //  REPLY
-    size_t      body;           //  REQUEST, REPLY: index of the body in parts
-                                //  (1..count-1, size 1..BUS_BODY_MAX); else 0
+    uint64_t    job;            //  REPLY, NOTICE
+    size_t      body;           //  REQUEST, REPLY, NOTICE: index of the body in
+                                //  parts (1..count-1, size 1..BUS_BODY_MAX, a
+                                //  NOTICE's 1..BUS_NOTICE_MAX); else 0
 } broker_msg_t;
 
 //  Fill *out from parts [0 .. count-1] (parts [0] is the routing id the

@@ -33,6 +33,7 @@
 #define BUS_C_REQUEST      0x01
 #define BUS_C_REPLY        0x02
 #define BUS_C_CANCEL       0x03
+#define BUS_C_NOTICE       0x04
 
 //  Worker commands (second frame, one byte).
 #define BUS_W_READY        0x01
@@ -41,12 +42,19 @@
 #define BUS_W_HEARTBEAT    0x04
 #define BUS_W_DISCONNECT   0x05
 #define BUS_W_CANCEL       0x06
+#define BUS_W_NOTICE       0x07
 
 //  Bounds that every peer enforces where frames enter.
 #define BUS_SERVICE_MAX    32            //  service name bytes, [a-z0-9_.-]
 #define BUS_BODY_MAX       (16u << 20)   //  one body, bytes
 #define BUS_CREDIT_MAX     1024          //  requests one worker may hold
 #define BUS_TIMEOUT_MAX_MS (10 * 60 * 1000)
+//  Notices (progress and log lines a worker sends about a job it holds,
+//  before its reply): one body at most this big, and the broker relays at
+//  most BUS_NOTICE_BURST at once and BUS_NOTICE_RATE a second per job.
+#define BUS_NOTICE_MAX     (16u << 10)
+#define BUS_NOTICE_BURST   64
+#define BUS_NOTICE_RATE    32
 
 //  Heartbeat defaults; MCPBOX_HEARTBEAT_MS overrides the interval for every
 //  process (tests shorten it). A peer is dead after LIVENESS silent intervals.
@@ -76,6 +84,10 @@ void         bus_reply_destroy (bus_reply_t **self_p);
 //  A locally made error reply (for callers that give up waiting).
 bus_reply_t *bus_reply_error_new (uint64_t id, bus_error_t code, const char *message);
 
+//  A notice about a pending request (BUS_C_NOTICE), not its answer: true
+//  only for clients that asked for notices (bus_client_take_notices).
+bool         bus_reply_is_notice (bus_reply_t *self);
+
 //  --- client --------------------------------------------------------------
 typedef struct _bus_client_t bus_client_t;
 
@@ -103,6 +115,12 @@ bus_reply_t *bus_client_call (bus_client_t *self, const char *service,
 //  refused the frame.
 int      bus_client_cancel (bus_client_t *self, uint64_t id);
 
+//  Hand notices about pending requests out of bus_client_recv (as replies
+//  for which bus_reply_is_notice is true; the request stays pending).
+//  Off by default: a client that did not ask drops them (counted).
+void     bus_client_take_notices (bus_client_t *self, bool take);
+//  Notices dropped: not asked for, for no pending request, or malformed.
+uint64_t bus_client_notices_dropped (bus_client_t *self);
 //  Requests sent and not yet answered.
 size_t   bus_client_pending (bus_client_t *self);
 //  Milliseconds until the next local deadline (-1 when none): poll no longer.
@@ -145,6 +163,12 @@ void bus_worker_keepalive (bus_worker_t *self);
 int  bus_worker_reply (bus_worker_t *self, bus_request_t **request_p,
                        const void *body, size_t size);
 
+//  A notice about a request the caller holds (not yet replied to): the
+//  broker relays it to that request's client, before the reply. 0, or -1
+//  if the body is empty or over BUS_NOTICE_MAX, the request came on an old
+//  connection, or the socket's queue is full (the caller counts it lost).
+int  bus_worker_notice (bus_worker_t *self, bus_request_t *request,
+                        const void *body, size_t size);
 //  A request the broker says its client cancelled: one the caller holds
 //  (received and not yet replied to), each at most once; NULL when none.
 //  The caller should stop its work and still reply (the reply is dropped

@@ -10,6 +10,7 @@
       out: "MBC1" | 0x01 | service | id (u64 BE) | timeout_ms (u32 BE) | body
            "MBC1" | 0x03 CANCEL | id (u64 BE)
       in:  "MBC1" | 0x02 | id (u64 BE) | body
+           "MBC1" | 0x04 NOTICE | id (u64 BE) | body   (request stays pending)
 */
 #include "bus.h"
 #include "bus_frames.h"
@@ -19,6 +20,7 @@
 struct _bus_reply_t {
     uint64_t  id;
     zframe_t *body;
+    bool      notice;       //  a NOTICE about a pending request, not its reply
 };
 
 typedef struct {
@@ -32,6 +34,8 @@ struct _bus_client_t {
     zhashx_t *pending;          //  id -> pending_t
     zlistx_t *ready;            //  bus_reply_t received but not yet returned
     int64_t   next_expiry;      //  earliest expires_at, INT64_MAX if none
+    bool      take_notices;     //  hand NOTICEs out (else drop them)
+    uint64_t  notices_dropped;
 };
 
 //  --- reply ---------------------------------------------------------------
@@ -63,6 +67,7 @@ bus_reply_error_new (uint64_t id, bus_error_t code, const char *message)
 }
 
 uint64_t bus_reply_id (bus_reply_t *self) { return self->id; }
+bool     bus_reply_is_notice (bus_reply_t *self) { return self->notice; }
 
 const void *
 bus_reply_body (bus_reply_t *self, size_t *size)
@@ -267,6 +272,21 @@ s_read_one (bus_client_t *self)
         zmsg_remove (msg, body);
         zlistx_add_end (self->ready, s_reply_new (id, &body));
     }
+    else
+    if (zmsg_size (msg) == 4 && bus_frame_is (proto, BUS_CLIENT_PROTO)
+    &&  bus_frame_command (command) == BUS_C_NOTICE) {
+        if (self->take_notices && bus_frame_u64 (id_frame, &id)
+        &&  zhashx_lookup (self->pending, &id)
+        &&  zframe_size (zmsg_last (msg)) <= BUS_NOTICE_MAX) {
+            zframe_t *body = zmsg_last (msg);
+            zmsg_remove (msg, body);
+            bus_reply_t *notice = s_reply_new (id, &body);
+            notice->notice = true;
+            zlistx_add_end (self->ready, notice);
+        }
+        else
+            self->notices_dropped++;
+    }
     zmsg_destroy (&msg);
     return true;
 }
@@ -330,6 +350,18 @@ bus_client_call (bus_client_t *self, const char *service, const void *body,
         mine = s_reply_error (id, BUS_ERR_TIMEOUT, "interrupted");
     }
     return mine;
+}
+
+void
+bus_client_take_notices (bus_client_t *self, bool take)
+{
+    self->take_notices = take;
+}
+
+uint64_t
+bus_client_notices_dropped (bus_client_t *self)
+{
+    return self->notices_dropped;
 }
 
 size_t

@@ -12,6 +12,7 @@
     Frames (see proto/README.md), worker side:
       out: "MBW1" | READY | service | credit (u32 BE)
            "MBW1" | REPLY | job (u64 BE) | body
+           "MBW1" | NOTICE | job (u64 BE) | body   (before the reply)
            "MBW1" | HEARTBEAT
            "MBW1" | DISCONNECT
       in:  "MBW1" | REQUEST | job (u64 BE) | timeout_ms (u32 BE) | body
@@ -351,6 +352,24 @@ bus_worker_reply (bus_worker_t *self, bus_request_t **request_p,
     //  else: arrived on a connection that no longer exists; drop the reply
     bus_request_destroy (request_p);
     return rc;
+}
+
+int
+bus_worker_notice (bus_worker_t *self, bus_request_t *request,
+                   const void *body, size_t size)
+{
+    if (!request || !body || size == 0 || size > BUS_NOTICE_MAX
+    ||  request->generation != self->generation)
+        return -1;
+    uint8_t job [8], command = BUS_W_NOTICE;
+    bus_put_u64 (job, request->job);
+    void *handle = zsock_resolve (self->sock);
+    if (zmq_send (handle, BUS_WORKER_PROTO, 4, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+        return -1;
+    zmq_send (handle, &command, 1, ZMQ_SNDMORE);
+    zmq_send (handle, job, 8, ZMQ_SNDMORE);
+    zmq_send (handle, body, size, 0);
+    return 0;
 }
 
 //  A request cancelled before it was handed out: reply `cancelled` (the

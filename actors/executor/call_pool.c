@@ -7,6 +7,7 @@
 #include "frame_io.h"
 #include "http_bridge.h"
 #include "log.h"
+#include "notice_frame.h"
 #include "result_frame.h"
 
 //  Between the child's CPU limit and our SIGKILL there is this much slack,
@@ -27,6 +28,12 @@ typedef struct {
     siginfo_t        exit_info;
     bool             timed_out;
     const char      *broke;             //  why we killed it, if we did
+    call_pool_t     *pool;
+    double           notice_tokens;     //  notices it may relay now (bucket)
+    int64_t          notice_at;         //  when the bucket was last filled
+    struct {
+        uint64_t sent, filtered, rate_limited, truncated, refused, lost;
+    } notices;
 } call_t;
 
 struct _call_pool_t {
@@ -36,6 +43,8 @@ struct _call_pool_t {
     zlistx_t        *calls;             //  call_t, running
     zlistx_t        *done;              //  call_t, finished, result ready
     zlistx_t        *reaping;           //  sandbox_child_t, answered, not yet reaped
+    call_notice_fn  *notice_fn;
+    void            *notice_arg;
 };
 
 call_pool_t *
@@ -181,6 +190,9 @@ call_pool_start (call_pool_t *self, job_spec_t *spec, void *token,
         return -1;
     }
     call->token = token;
+    call->pool = self;
+    call->notice_tokens = CALL_NOTICE_BURST;
+    call->notice_at = zclock_mono ();
     call->spec = *spec;
     memset (spec, 0, sizeof *spec);
     call->started_us = zclock_usecs ();
@@ -220,6 +232,13 @@ call_pool_cancel (call_pool_t *self, void *token)
             return 0;
         }
     return -1;
+}
+
+void
+call_pool_set_notice (call_pool_t *self, call_notice_fn *fn, void *arg)
+{
+    self->notice_fn = fn;
+    self->notice_arg = arg;
 }
 
 size_t
@@ -266,7 +285,53 @@ s_kill (call_t *call, const char *why)
     kill (call->child.pid, SIGKILL);
 }
 
-//  One frame from the child: HTTP requests, then exactly one result.
+//  A progress or log frame: checked and redacted (notice_frame.c), then
+//  filtered by what the client asked for, rate-limited, relayed; every
+//  outcome counted. A malformed one is refused, the call goes on.
+static void
+s_notice (call_t *call, json_t *message)
+{
+    bool truncated = false;
+    json_t *notice = notice_frame_clean (message, call->spec.redactor, &truncated);
+    if (!notice) {
+        call->notices.refused++;
+        return;
+    }
+    const char *kind = json_string_value (json_object_get (notice, "kind"));
+    bool wanted = streq (kind, "progress")
+                ? call->spec.notify_progress
+                : call->spec.notify_log_rank >= 0
+                  && notice_level_rank (json_string_value (json_object_get (notice, "level")))
+                     >= call->spec.notify_log_rank;
+    call_pool_t *pool = call->pool;
+    if (!wanted || !pool->notice_fn) {
+        call->notices.filtered++;
+        json_decref (notice);
+        return;
+    }
+    int64_t now = zclock_mono ();
+    call->notice_tokens += (double) (now - call->notice_at) * CALL_NOTICE_RATE / 1000.0;
+    if (call->notice_tokens > CALL_NOTICE_BURST)
+        call->notice_tokens = CALL_NOTICE_BURST;
+    call->notice_at = now;
+    if (call->notice_tokens < 1) {
+        call->notices.rate_limited++;
+        json_decref (notice);
+        return;
+    }
+    call->notice_tokens -= 1;
+    if (pool->notice_fn (call->token, notice, pool->notice_arg) == 0) {
+        call->notices.sent++;
+        if (truncated)
+            call->notices.truncated++;
+    }
+    else
+        call->notices.lost++;
+    json_decref (notice);
+}
+
+//  One frame from the child: HTTP requests, progress and log lines, then
+//  exactly one result.
 //  Anything else (a second result, any frame after the result, a
 //  malformed frame) ends the call as a sandbox violation, whatever result
 //  came before it.
@@ -291,6 +356,9 @@ s_frame (call_t *call, char *frame, size_t size)
         if (http_channel_submit (call->http, message) != 0)
             s_kill (call, "the sandbox child broke the HTTP rules");
     }
+    else
+    if (streq (type, "progress") || streq (type, "log"))
+        s_notice (call, message);
     else
     if (streq (type, "result")) {
         call->result = result_frame_clean (message, call->spec.redactor);
@@ -382,6 +450,16 @@ s_outcome (call_t *call)
                             "line", "context", "stdout", "");
     }
     json_object_set_new (result, "duration_ms", json_integer (duration));
+    uint64_t total = call->notices.sent + call->notices.filtered + call->notices.rate_limited
+                   + call->notices.refused + call->notices.lost;
+    if (total)
+        json_object_set_new (result, "notices", json_pack ("{s:I, s:I, s:I, s:I, s:I, s:I}",
+            "sent", (json_int_t) call->notices.sent,
+            "filtered", (json_int_t) call->notices.filtered,
+            "rate_limited", (json_int_t) call->notices.rate_limited,
+            "truncated", (json_int_t) call->notices.truncated,
+            "refused", (json_int_t) call->notices.refused,
+            "lost", (json_int_t) call->notices.lost));
     if (call->spec.args_redacted)
         json_object_set (result, "args_redacted", call->spec.args_redacted);
     return result;

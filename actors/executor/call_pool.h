@@ -21,6 +21,23 @@
 
 typedef struct _call_pool_t call_pool_t;
 
+//  Progress and log lines from a running call's tool (notice_frame.h) that
+//  its client asked for are handed to this callback, at most
+//  CALL_NOTICE_BURST at once and CALL_NOTICE_RATE a second per call; the
+//  callback relays the notice (the executor: bus_worker_notice) and returns
+//  0, or -1 when it could not (counted as lost). What is not relayed is
+//  counted per call and reported in the result's "notices" object:
+//    sent          relayed
+//    filtered      the client did not ask (no progress token, or a log
+//                  line below its level)
+//    rate_limited  over the call's rate
+//    truncated     relayed with a text cut to its bound
+//    refused       malformed (never from the harness: a bypassed layer)
+//    lost          the callback could not relay it
+#define CALL_NOTICE_BURST   32
+#define CALL_NOTICE_RATE    20
+typedef int (call_notice_fn) (void *token, json_t *notice, void *arg);
+
 //  spares: children to keep ready (the executor's credit).
 call_pool_t *call_pool_new (zygote_t *zygote, size_t spares);
 void         call_pool_destroy (call_pool_t **self_p);
@@ -34,6 +51,9 @@ int  call_pool_start (call_pool_t *self, job_spec_t *spec, void *token,
 //  now (it finishes as usual, with a "cancelled" error). 0, or -1 when no
 //  running call has that token.
 int  call_pool_cancel (call_pool_t *self, void *token);
+
+//  Where notices go (NULL: every notice is counted as filtered).
+void call_pool_set_notice (call_pool_t *self, call_notice_fn *fn, void *arg);
 
 //  Calls running now.
 size_t call_pool_running (call_pool_t *self);

@@ -1174,6 +1174,104 @@ class HTTPClient:
         return self.request("HEAD", url, **kw)
 
 
+
+# --- progress and log lines through the parent ------------------------------
+# The parent checks, redacts, rate-limits and counts every one (the Python
+# layer is not trusted); here the tool's values become a typed frame. Texts
+# longer than NOTICE_TEXT_CUT go up cut (the parent cuts again, lower).
+
+NOTICE_TEXT_CUT = 65536
+LOG_LEVELS = ("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency")
+
+
+def _notice_text(value, what):
+    if value is None:
+        return None, False
+    if not isinstance(value, str):
+        value = str(value)
+    value = "".join((value,))          # a plain str, whatever subclass came in
+    if len(value) > NOTICE_TEXT_CUT:
+        return value[:NOTICE_TEXT_CUT], True
+    return value, False
+
+
+def _notice_number(value, what, optional=False):
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{what} must be a number")
+    value = float(value)
+    if value != value or value in (float("inf"), float("-inf")) or value < 0:
+        raise ValueError(f"{what} must be a finite number, 0 or more")
+    return value
+
+
+class Progress:
+    """The `progress` global: `await progress(done, total=None, message=None)`
+    sends one notifications/progress to the client, if it asked for them."""
+
+    def __init__(self, channel):
+        object.__setattr__(self, "_channel", channel)
+
+    def __setattr__(self, attr, value):
+        raise AttributeError("progress is read-only")
+
+    def __call__(self, done, total=None, message=None):
+        frame = {"type": "progress", "progress": _notice_number(done, "progress")}
+        total = _notice_number(total, "total", optional=True)
+        if total is not None:
+            frame["total"] = total
+        text, cut = _notice_text(message, "message")
+        if text is not None:
+            frame["message"] = text
+        if cut:
+            frame["cut"] = True
+        channel = object.__getattribute__(self, "_channel")
+        channel.send(frame)
+        return _Ready(lambda: None)
+
+    def __repr__(self):
+        return "<progress>"
+
+
+class Log:
+    """The `log` global: log.debug/info/notice/warning/error/critical(text)
+    sends a log notification to the client, at or above its chosen level."""
+
+    def __init__(self, channel):
+        object.__setattr__(self, "_channel", channel)
+
+    def __setattr__(self, attr, value):
+        raise AttributeError("log is read-only")
+
+    def _send(self, level, message):
+        text, cut = _notice_text(message, "message")
+        frame = {"type": "log", "level": level, "data": "" if text is None else text}
+        if cut:
+            frame["cut"] = True
+        object.__getattribute__(self, "_channel").send(frame)
+
+    def debug(self, message):
+        self._send("debug", message)
+
+    def info(self, message):
+        self._send("info", message)
+
+    def notice(self, message):
+        self._send("notice", message)
+
+    def warning(self, message):
+        self._send("warning", message)
+
+    def error(self, message):
+        self._send("error", message)
+
+    def critical(self, message):
+        self._send("critical", message)
+
+    def __repr__(self):
+        return "<log>"
+
 _json_module = json
 
 
@@ -1551,6 +1649,8 @@ def _execute(channel_fds):
         "_mcpbox_own": _own_attr,
         "_mcpbox_exc": _scrub_exception,
         "http": HTTPClient(channel),
+        "progress": Progress(channel),
+        "log": Log(channel),
         "json": ModuleView(json, allowed | {"json"}),
         "datetime": ModuleView(datetime, allowed | {"datetime"}),
         "arguments": types.MappingProxyType(dict(arguments)),
@@ -1581,7 +1681,8 @@ def _execute(channel_fds):
             value = stop.value
         else:
             coro.close()
-            raise RuntimeError("tools may only await MCPbox's own awaitables (http.*)")
+            raise RuntimeError("tools may only await MCPbox's own awaitables "
+                               "(http.*, progress)")
         # the tool's own classes may define __str__/__repr__/items(): what
         # is redacted must be what the encoder emits, so the value becomes
         # plain JSON types first (an int subclass whose __str__ says "0"

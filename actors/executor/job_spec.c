@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "job_spec.h"
+#include "notice_frame.h"
 #include "json_msgpack.h"
 
 #define FAIL(c, ...) do { *code = (c); snprintf (err, errlen, __VA_ARGS__); goto fail; } while (0)
@@ -146,6 +147,26 @@ job_spec_from_request (const msgpack_object *root, job_spec_t *spec,
             json_object_setn_new (secrets, kv->key.via.str.ptr, kv->key.via.str.size,
                                   json_stringn (kv->val.via.str.ptr, kv->val.via.str.size));
         }
+    }
+
+    spec->notify_log_rank = -1;
+    field = msg_get_map (root, "notify", &value);
+    if (field == MSG_FIELD_WRONG_TYPE)
+        FAIL (BUS_ERR_BAD_REQUEST, "notify: must be a map");
+    if (field == MSG_FIELD_OK) {
+        bool progress = false;
+        field = msg_get_bool (value, "progress", &progress);
+        if (field == MSG_FIELD_WRONG_TYPE)
+            FAIL (BUS_ERR_BAD_REQUEST, "notify.progress: must be a boolean");
+        spec->notify_progress = progress;
+        char level [16] = "";
+        field = msg_get_cstr (value, "log_level", level, sizeof level);
+        if (field == MSG_FIELD_WRONG_TYPE || field == MSG_FIELD_TOO_LONG
+        ||  (field == MSG_FIELD_OK && notice_level_rank (level) < 0))
+            FAIL (BUS_ERR_BAD_REQUEST, "notify.log_level: debug, info, notice, warning, "
+                  "error, critical, alert or emergency");
+        if (field == MSG_FIELD_OK)
+            spec->notify_log_rank = notice_level_rank (level);
     }
 
     bool inject = false;

@@ -12,6 +12,11 @@
       network_policy  "allowlist" (default) | "allow_all_public"
       secrets         {str: str}, ≤ 100 entries, values ≤ 10000 bytes
       timeout_ms      1..300000 (default 30000; validate: 10000)
+      notify          {progress: bool, log_level: str?} — what the client
+                      asked to be told while the call runs (run only): its
+                      progress reports (it sent a progress token) and log
+                      lines at or above log_level; the rest is counted as
+                      filtered (call_pool.h)
       test_inject_os  bool — only in builds with MCPBOX_TEST_HOOKS
 
     The parent keeps no copy of the job: job_json is wiped once the child
@@ -48,6 +53,8 @@ typedef struct {
     int          timeout_ms;
     redactor_t  *redactor;      //  the job's secrets, as forms to redact
     json_t      *args_redacted; //  the arguments with secrets redacted (run/test)
+    bool         notify_progress;   //  relay the tool's progress reports
+    int          notify_log_rank;   //  relay log lines of this rank and up; -1 none
 } job_spec_t;
 
 //  0, or -1 with *code and a message in err.

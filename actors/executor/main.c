@@ -78,6 +78,18 @@ s_reply (bus_worker_t *worker, bus_request_t **request, msgw_t **w)
     msgw_destroy (w);
 }
 
+//  A running call's notice (call_pool.h) goes to its request's client.
+static int
+s_notice (void *token, json_t *notice, void *arg)
+{
+    bus_worker_t *worker = arg;
+    msgw_t *w = msgw_new ();
+    int rc = msgw_json (w, notice) == 0
+           ? bus_worker_notice (worker, token, msgw_data (w), msgw_size (w)) : -1;
+    msgw_destroy (&w);
+    return rc;
+}
+
 //  A request from the bus: answered now (health, errors) or started.
 static void
 s_request (bus_worker_t *worker, call_pool_t *pool, job_secrets_t *secrets,
@@ -129,6 +141,7 @@ s_serve (startup_t *startup, zygote_t *zygote)
         return 1;
     }
     call_pool_t *pool = call_pool_new (zygote, (size_t) config_int (config, "credit"));
+    call_pool_set_notice (pool, s_notice, worker);
     call_pool_refill (pool);
     job_secrets_t *secrets = job_secrets_new (endpoint, worker);
     int64_t started = zclock_mono ();

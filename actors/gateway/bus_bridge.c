@@ -73,6 +73,8 @@ struct _bus_bridge_t {
     zlistx_t           *events;      //  event_t, for the owner
     bool                events_lost; //  some were dropped since last take
     uint64_t            events_dropped; //  dropped at the bound, ever
+    zlistx_t           *notices;     //  bus_bridge_result_t, for the owner
+    uint64_t            notices_dropped; //  dropped at the bound, ever
 };
 
 //  --- items ----------------------------------------------------------------
@@ -189,12 +191,23 @@ s_send_jobs (bus_bridge_t *self, zlistx_t *jobs, idmap_t *pending,
 }
 
 //  Collect every reply ready now; replies for unknown ids are dropped.
+//  Notices about pending requests go to `notes`.
 static void
 s_collect_replies (bus_bridge_t *self, idmap_t *pending, idmap_t *by_ticket,
-                   zlistx_t *done)
+                   zlistx_t *done, zlistx_t *notes)
 {
     bus_reply_t *reply;
     while ((reply = bus_client_recv (self->client, 0))) {
+        if (bus_reply_is_notice (reply)) {
+            pending_t *entry = idmap_lookup (pending, bus_reply_id (reply));
+            if (entry) {
+                size_t size;
+                const void *body = bus_reply_body (reply, &size);
+                zlistx_add_end (notes, s_result_new (entry->ticket, entry->token, body, size));
+            }
+            bus_reply_destroy (&reply);
+            continue;
+        }
         pending_t *entry = idmap_take (pending, bus_reply_id (reply));
         if (entry) {
             idmap_take (by_ticket, entry->ticket);
@@ -246,8 +259,10 @@ s_bus_thread (void *arg)
     zlistx_t *jobs = zlistx_new ();         //  taken from submitted
     zlistx_t *cancels = zlistx_new ();      //  taken from self->cancels
     zlistx_t *done = zlistx_new ();         //  to move into completed
+    zlistx_t *notes = zlistx_new ();        //  to move into notices
     zlistx_set_destructor (jobs, s_job_free);
     zlistx_set_destructor (done, s_result_free);
+    zlistx_set_destructor (notes, s_result_free);
 
     while (true) {
         pthread_mutex_lock (&self->lock);
@@ -270,12 +285,20 @@ s_bus_thread (void *arg)
                 bus_client_cancel (self->client, entry->bus_id);
             free (ticket);
         }
-        s_collect_replies (self, pending, by_ticket, done);
+        s_collect_replies (self, pending, by_ticket, done, notes);
         bool events = s_collect_events (self);
 
-        bool replies = zlistx_size (done) > 0;
+        bool replies = zlistx_size (done) > 0 || zlistx_size (notes) > 0;
         if (replies) {
             pthread_mutex_lock (&self->lock);
+            while ((item = zlistx_detach (notes, NULL))) {
+                if (zlistx_size (self->notices) < BUS_BRIDGE_MAX_NOTICES)
+                    zlistx_add_end (self->notices, item);
+                else {
+                    s_result_free (&item);
+                    self->notices_dropped++;
+                }
+            }
             while ((item = zlistx_detach (done, NULL)))
                 zlistx_add_end (self->completed, item);
             pthread_mutex_unlock (&self->lock);
@@ -303,6 +326,7 @@ s_bus_thread (void *arg)
     //  requests still pending are abandoned: nobody waits for them now
     zlistx_destroy (&jobs);
     zlistx_destroy (&done);
+    zlistx_destroy (&notes);
     uint64_t *ticket;
     while ((ticket = zlistx_detach (cancels, NULL)))
         free (ticket);
@@ -344,6 +368,8 @@ bus_bridge_new_with_events (const char *endpoint, const char *events_endpoint,
     self->cancels = zlistx_new ();
     self->completed = zlistx_new ();
     self->events = zlistx_new ();
+    self->notices = zlistx_new ();
+    zlistx_set_destructor (self->notices, s_result_free);
     zlistx_set_destructor (self->submitted, s_job_free);
     zlistx_set_destructor (self->completed, s_result_free);
     zlistx_set_destructor (self->events, s_event_free);
@@ -352,6 +378,8 @@ bus_bridge_new_with_events (const char *endpoint, const char *events_endpoint,
     //  the sockets are made here and handed to the bus thread: pthread_create
     //  is a full barrier, which is all a ZeroMQ socket needs to migrate
     self->client = self->wakefd >= 0 ? bus_client_new (endpoint) : NULL;
+    if (self->client)
+        bus_client_take_notices (self->client, true);
     bool sub_ok = true;
     if (self->client && events_endpoint) {
         self->sub = bus_sub_new (events_endpoint, topics);
@@ -362,6 +390,7 @@ bus_bridge_new_with_events (const char *endpoint, const char *events_endpoint,
         bus_client_destroy (&self->client);
         bus_sub_destroy (&self->sub);
         zlistx_destroy (&self->events);
+        zlistx_destroy (&self->notices);
         if (self->wakefd >= 0)
             close (self->wakefd);
         zlistx_destroy (&self->submitted);
@@ -396,6 +425,7 @@ bus_bridge_destroy (bus_bridge_t **self_p)
     zlistx_destroy (&self->cancels);
     zlistx_destroy (&self->completed);
     zlistx_destroy (&self->events);
+    zlistx_destroy (&self->notices);
     pthread_mutex_destroy (&self->lock);
     free (self);
     *self_p = NULL;
@@ -464,6 +494,24 @@ bus_bridge_take (bus_bridge_t *self)
         self->in_flight--;
     pthread_mutex_unlock (&self->lock);
     return result;
+}
+
+bus_bridge_result_t *
+bus_bridge_take_notice (bus_bridge_t *self)
+{
+    pthread_mutex_lock (&self->lock);
+    bus_bridge_result_t *notice = zlistx_detach (self->notices, NULL);
+    pthread_mutex_unlock (&self->lock);
+    return notice;
+}
+
+uint64_t
+bus_bridge_notices_dropped (bus_bridge_t *self)
+{
+    pthread_mutex_lock (&self->lock);
+    uint64_t dropped = self->notices_dropped;
+    pthread_mutex_unlock (&self->lock);
+    return dropped;
 }
 
 size_t

@@ -32,6 +32,13 @@
     (proto/README.md, CANCEL); it still completes exactly once, normally
     with the broker's `cancelled`.
 
+    Notices: a worker may send notices about a request before its reply
+    (proto/README.md, NOTICE: a sandbox call's progress and log lines).
+    They are queued (bounded: beyond BUS_BRIDGE_MAX_NOTICES the newest is
+    dropped and counted) and announced with the same wake callback; the
+    owner takes them with bus_bridge_take_notice before the completions,
+    so a request's notices are handed over before its reply.
+
     Deliberately not here: any HTTP or lws knowledge (the wake callback is
     all the bridge knows of its owner).
 */
@@ -46,6 +53,8 @@
 #define BUS_BRIDGE_MAX_IN_FLIGHT  4096
 //  Events received and not yet taken, at most.
 #define BUS_BRIDGE_MAX_EVENTS     4096
+//  Notices received and not yet taken, at most.
+#define BUS_BRIDGE_MAX_NOTICES    4096
 
 //  Called on the bus thread when completions are ready. Must be
 //  thread-safe and quick (lws_cancel_service is).
@@ -83,6 +92,12 @@ void     bus_bridge_cancel (bus_bridge_t *self, uint64_t ticket);
 
 //  The next completion, or NULL when none is waiting. Any thread.
 bus_bridge_result_t *bus_bridge_take (bus_bridge_t *self);
+
+//  The next notice about a pending submission (its ticket, token and the
+//  notice body), or NULL. It is not a completion. Any thread.
+bus_bridge_result_t *bus_bridge_take_notice (bus_bridge_t *self);
+//  Notices dropped at BUS_BRIDGE_MAX_NOTICES since the bridge began.
+uint64_t bus_bridge_notices_dropped (bus_bridge_t *self);
 
 //  Submissions not yet taken as completions.
 size_t   bus_bridge_in_flight (bus_bridge_t *self);

@@ -52,8 +52,12 @@ exec_log_spool (mcp_call_t *call, const exec_log_run_t *run, const bus_json_t *r
         .client_name = client,
         .session_id  = call->session_header ? s_or_null (call->session_id) : NULL,
         .executed_by = executed_by,
+        .notices     = NULL,
     };
+    json_t *notices = mcp_call_notices_summary (call, reply->ok ? reply->body : NULL);
+    origin.notices = notices;
     exec_log_spool_as (call->mcp->gateway, &origin, run, reply, args);
+    json_decref (notices);
 }
 
 void
@@ -119,6 +123,8 @@ exec_log_spool_as (gateway_t *gateway, const exec_log_origin_t *origin,
         "duration_ms", (json_int_t) duration, "client", client ? client : "");
     if (details && !success)
         json_object_set_new (details, "error", json_stringn (error, strnlen (error, 300)));
+    if (details && origin->notices)
+        json_object_set (details, "notices", (json_t *) origin->notices);
     logspool_activity_json (spool, run->is_test ? "tool.tested" : "tool.called",
                             success ? LOGSPOOL_INFO : LOGSPOOL_WARNING,
                             s_or_null (run->server_id), message, details);

@@ -45,6 +45,7 @@ typedef struct {
     const char *client_name;
     const char *session_id;
     const char *executed_by;
+    const json_t *notices;      //  mcp_call_notices_summary, or NULL
 } exec_log_origin_t;
 
 //  The same records for a run asked for by origin.

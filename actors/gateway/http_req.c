@@ -265,6 +265,15 @@ http_req_deliver_reply (http_req_t *self, uint64_t ticket, const void *body,
 }
 
 void
+http_req_deliver_notice (http_req_t *self, uint64_t ticket, const void *body,
+                         size_t size)
+{
+    if ((self->phase == PHASE_PENDING || self->streaming)
+    &&  self->handler && self->handler->on_notice)
+        self->handler->on_notice (self, ticket, body, size);
+}
+
+void
 http_req_deliver_timer (http_req_t *self)
 {
     self->timer_armed = false;

@@ -57,6 +57,10 @@ typedef struct {
     //  A bus reply to a ticket this request submitted (raw msgpack body).
     void (*on_reply)  (http_req_t *req, uint64_t ticket,
                        const void *body, size_t size);
+    //  A notice about a ticket this request submitted, before its reply
+    //  (raw msgpack body; bus_bridge.h).
+    void (*on_notice) (http_req_t *req, uint64_t ticket,
+                       const void *body, size_t size);
     //  The timer armed with http_req_set_timer went off.
     void (*on_timer)  (http_req_t *req);
     //  The request is over (answered, or the client left): free state.
@@ -137,6 +141,9 @@ bool        http_req_streaming (http_req_t *self);
 void        http_req_deliver_reply (http_req_t *self, uint64_t ticket,
                                     const void *body, size_t size);
 void        http_req_deliver_timer (http_req_t *self);
+//  Server side: deliver a notice to the handler (while unanswered).
+void        http_req_deliver_notice (http_req_t *self, uint64_t ticket,
+                                     const void *body, size_t size);
 //  Server side: a piece of body / the body's end (lws framing).
 void        http_req_deliver_body (http_req_t *self, const void *data,
                                    size_t size);

@@ -225,6 +225,15 @@ s_on_wake (struct lws *wsi)
     if (!gateway || !gateway->bridge)
         return;
     bus_bridge_result_t *result;
+    //  notices first: those of a request come before its reply
+    while ((result = bus_bridge_take_notice (gateway->bridge))) {
+        http_req_t *req = idmap_lookup (gateway->requests, bus_bridge_result_token (result));
+        size_t size;
+        const void *body = bus_bridge_result_body (result, &size);
+        if (req)
+            http_req_deliver_notice (req, bus_bridge_result_ticket (result), body, size);
+        bus_bridge_result_destroy (&result);
+    }
     while ((result = bus_bridge_take (gateway->bridge))) {
         uint64_t token = bus_bridge_result_token (result);
         if (!(token & CATALOG_TOKEN_BIT) && (token & LIVE_TOKEN_BIT)) {

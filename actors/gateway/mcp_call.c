@@ -13,6 +13,7 @@
 #include "log.h"
 #include "json_schema_check.h"
 #include "mcp_era.h"
+#include "mcp_notice.h"
 #include "mcp_tools.h"
 #include "mcp_call.h"
 
@@ -45,6 +46,7 @@ mcp_call_new (http_req_t *req, mcp_t *mcp)
     assert (call);
     call->req = req;
     call->mcp = mcp;
+    call->log_rank = -1;
     return call;
 }
 
@@ -60,13 +62,65 @@ mcp_call_set_ctx (mcp_call_t *call, void *ctx, void (*free_fn) (void *))
 bool
 mcp_call_answered (mcp_call_t *call)
 {
+    if (call->notify_stream)
+        return call->final_sent || !http_req_streaming (call->req);
     return http_req_answered (call->req);
 }
 
 void
 mcp_call_set_backstop (mcp_call_t *call, int timeout_ms)
 {
+    call->backstop_at = gateway_now_ms () + timeout_ms;
     http_req_set_timer (call->req, timeout_ms);
+}
+
+//  One SSE event with a JSON-RPC message on the call's stream. -1 when the
+//  stream refused it (a client that does not read): counted by the caller.
+static int
+s_stream_send (mcp_call_t *call, json_t *message)
+{
+    char *data = json_dumps (message, JSON_COMPACT);
+    json_decref (message);
+    if (!data)
+        return -1;
+    char *event = zsys_sprintf ("event: message\ndata: %s\n\n", data);
+    free (data);
+    int rc = event ? http_req_stream_write (call->req, event, strlen (event)) : -1;
+    zstr_free (&event);
+    return rc;
+}
+
+void
+mcp_call_notice (mcp_call_t *call, const void *body, size_t size)
+{
+    if (mcp_call_answered (call))
+        return;
+    json_t *message = NULL;
+    mcp_notice_status_t status = mcp_notice_render (body, size, call->progress_token,
+                                                    call->log_rank, call->tool_name,
+                                                    &message);
+    if (status == MCP_NOTICE_FILTERED)
+        return;             //  the executor filters the same way: never here
+    if (status == MCP_NOTICE_MALFORMED) {
+        call->notices_dropped++;
+        return;
+    }
+    if (!call->notify_stream) {
+        //  the answer becomes a stream: these headers, then events, then the
+        //  response as the last event (Streamable HTTP, both eras)
+        call->notify_stream = true;
+        http_req_add_header (call->req, "cache-control:", "no-cache, no-transform");
+        http_req_add_header (call->req, "x-accel-buffering:", "no");
+        http_req_stream_begin (call->req, HTTP_STATUS_OK, "text/event-stream");
+        //  stream_begin cancels the timer: the backstop still holds
+        int64_t left = call->backstop_at - gateway_now_ms ();
+        if (call->backstop_at)
+            http_req_set_timer (call->req, left > 0 ? (int) left : 1);
+    }
+    if (s_stream_send (call, message) == 0)
+        call->notices_sent++;
+    else
+        call->notices_dropped++;
 }
 
 //  --- the bus ---------------------------------------------------------------
@@ -148,6 +202,12 @@ mcp_call_cancel (mcp_call_t *call)
               call->tool_name ? call->tool_name : "", call->pending_count,
               call->pending_count == 1 ? "" : "s");
     //  no JSON-RPC response for a cancelled request; the POST ends empty
+    //  (or its stream of notifications ends)
+    if (call->notify_stream) {
+        call->final_sent = true;
+        http_req_stream_end (call->req);
+        return;
+    }
     http_req_respond (call->req, HTTP_STATUS_ACCEPTED, NULL, "", 0);
 }
 
@@ -199,6 +259,46 @@ s_decorate (json_t *result)
                                     "version", MCPBOX_VERSION));
 }
 
+json_t *
+mcp_call_notices_summary (mcp_call_t *call, const json_t *reply_body)
+{
+    static const char *const keys [] = {
+        "sent", "filtered", "rate_limited", "truncated", "refused", "lost", NULL
+    };
+    json_t *counts = json_object_get (reply_body, "notices");
+    if (!json_is_object (counts) && !call->notices_sent && !call->notices_dropped)
+        return NULL;
+    json_t *summary = json_object ();
+    for (size_t i = 0; keys [i]; i++) {
+        json_t *value = json_object_get (counts, keys [i]);
+        json_object_set_new (summary, keys [i],
+                             json_integer (json_is_integer (value) ? json_integer_value (value) : 0));
+    }
+    json_object_set_new (summary, "delivered", json_integer ((json_int_t) call->notices_sent));
+    json_object_set_new (summary, "dropped_at_gateway",
+                         json_integer ((json_int_t) call->notices_dropped));
+    return summary;
+}
+
+//  The answer: the POST's JSON body, or the stream's last event.
+static void
+s_respond (mcp_call_t *call, int status, json_t *answer)
+{
+    if (!call->notify_stream) {
+        http_req_respond_json (call->req, status, answer);
+        return;
+    }
+    if (mcp_call_answered (call)) {
+        json_decref (answer);
+        return;
+    }
+    call->final_sent = true;
+    if (s_stream_send (call, answer) != 0)
+        log_warn ("mcp: the response to %s could not be queued on its stream "
+                  "(the client is not reading)", call->method ? call->method : "?");
+    http_req_stream_end (call->req);
+}
+
 void
 mcp_call_result (mcp_call_t *call, json_t *result)
 {
@@ -208,7 +308,7 @@ mcp_call_result (mcp_call_t *call, json_t *result)
     if (call->modern)
         s_decorate (result);
     json_object_set_new (answer, "result", result);
-    http_req_respond_json (call->req, HTTP_STATUS_OK, answer);
+    s_respond (call, HTTP_STATUS_OK, answer);
 }
 
 void
@@ -222,7 +322,7 @@ mcp_call_error (mcp_call_t *call, int code, const char *message, json_t *data)
         json_object_set_new (error, "data", data);
     json_t *answer = s_envelope (call);
     json_object_set_new (answer, "error", error);
-    http_req_respond_json (call->req, HTTP_STATUS_OK, answer);
+    s_respond (call, HTTP_STATUS_OK, answer);
 }
 
 void
@@ -236,7 +336,7 @@ mcp_call_refuse (mcp_call_t *call, int status, int code, const char *message,
         json_object_set_new (error, "data", data);
     json_t *answer = s_envelope (call);
     json_object_set_new (answer, "error", error);
-    http_req_respond_json (call->req, status, answer);
+    s_respond (call, status, answer);
 }
 
 //  A management tool's answer against its own output schema: a mismatch
@@ -351,6 +451,17 @@ mcp_http_error (http_req_t *req, int status, int code, const char *message)
 //  --- the HTTP hooks -----------------------------------------------------------
 
 static void
+s_on_notice (http_req_t *req, uint64_t ticket, const void *body, size_t size)
+{
+    mcp_call_t *call = http_req_state (req);
+    for (size_t i = 0; i < call->pending_count; i++)
+        if (call->pending [i].ticket == ticket) {
+            mcp_call_notice (call, body, size);
+            return;
+        }
+}
+
+static void
 s_on_timer (http_req_t *req)
 {
     mcp_call_t *call = http_req_state (req);
@@ -374,6 +485,7 @@ void mcp_endpoint_on_body_end (http_req_t *req);
 
 const http_handler_t mcp_call_handler = {
     .on_reply    = s_on_reply,
+    .on_notice   = s_on_notice,
     .on_timer    = s_on_timer,
     .free_state  = s_call_free,
     .on_body     = mcp_endpoint_on_body,

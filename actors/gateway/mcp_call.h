@@ -89,6 +89,16 @@ struct _mcp_call_t {
     //  replaces the backstop's answer (a subscriptions/listen stream's
     //  keepalive), or NULL
     void          (*on_timer) (mcp_call_t *call);
+    //  progress and log lines of a running user tool (mcp_notice.h): once
+    //  one is sent, the POST is answered as an SSE stream whose last event
+    //  is the response
+    const json_t   *progress_token; //  params._meta.progressToken, or NULL
+    int             log_rank;       //  the client's log level; -1 none
+    bool            notify_stream;  //  answering as a stream of notifications
+    bool            final_sent;     //  the stream's response is written
+    int64_t         backstop_at;    //  gateway_now_ms when the backstop fires
+    uint64_t        notices_sent;   //  written on the stream
+    uint64_t        notices_dropped;//  malformed, or the stream refused them
 };
 
 //  The endpoint's handler hooks for a POST (set by mcp_endpoint.c).
@@ -112,6 +122,16 @@ void  mcp_call_cancel (mcp_call_t *call);
 void  mcp_call_need_catalog (mcp_call_t *call, mcp_catalog_fn *fn);
 //  The catalog cache's ready callback, routed here by the endpoint.
 void  mcp_call_catalog_ready (mcp_call_t *call, bool ok);
+
+//  A notice about a bus request of this call (mcp_notice.h): rendered for
+//  the client and written on the POST's stream (begun with the first one).
+void  mcp_call_notice (mcp_call_t *call, const void *body, size_t size);
+
+//  What became of the tool's notices: the executor's counts (its reply's
+//  "notices": sent, filtered, rate_limited, truncated, refused, lost) plus
+//  the gateway's (delivered on the stream, dropped here). A new object,
+//  or NULL when the tool sent none.
+json_t *mcp_call_notices_summary (mcp_call_t *call, const json_t *reply_body);
 
 //  Handler state, freed with the call.
 void  mcp_call_set_ctx (mcp_call_t *call, void *ctx, void (*free_fn) (void *));

@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "mcp_notice.h"
 #include "mcp_rpc.h"
 
 typedef void (method_fn) (mcp_call_t *call);
@@ -34,9 +35,9 @@ typedef void (method_fn) (mcp_call_t *call);
 static void
 s_discover (mcp_call_t *call)
 {
-    json_t *result = json_pack ("{s:o, s:{s:{s:b}}, s:s, s:i, s:s}",
+    json_t *result = json_pack ("{s:o, s:{s:{s:b}, s:{}}, s:s, s:i, s:s}",
         "supportedVersions", mcp_era_supported (),
-        "capabilities", "tools", "listChanged", 1,
+        "capabilities", "tools", "listChanged", 1, "logging",
         "instructions", mcp_rpc_instructions (),
         "ttlMs", MCP_TOOLS_TTL_MS,
         "cacheScope", "private");
@@ -69,6 +70,8 @@ mcp_modern_dispatch (mcp_call_t *call, mcp_era_t *era)
         http_req_respond (call->req, HTTP_STATUS_ACCEPTED, NULL, "", 0);
         return;
     }
+    //  log lines from inside a tool: only when this request asked, at its level
+    call->log_rank = era->log_level ? mcp_notice_level_rank (era->log_level) : -1;
     if (era->client_name) {
         //  kept for the execution log; cut back to a whole UTF-8 character
         size_t len = strnlen (era->client_name, sizeof call->client_name - 1);

@@ -10,6 +10,7 @@
 #include "mcp_cursor.h"
 #include "mcp_era.h"
 #include "mcp_tools.h"
+#include "mcp_notice.h"
 #include "mcp_rpc.h"
 
 #define MCP_INSTRUCTIONS \
@@ -82,9 +83,9 @@ s_initialize (mcp_call_t *call)
               session->id, requested, client ? client : "?",
               mcp_sessions_size (mcp->sessions));
     http_req_add_header (call->req, "mcp-session-id:", session->id);
-    json_t *result = json_pack ("{s:s, s:{s:{s:b}}, s:{s:s, s:s}, s:s}",
+    json_t *result = json_pack ("{s:s, s:{s:{s:b}, s:{}}, s:{s:s, s:s}, s:s}",
         "protocolVersion", requested,
-        "capabilities", "tools", "listChanged", 1,
+        "capabilities", "tools", "listChanged", 1, "logging",
         "serverInfo", "name", MCP_SERVER_NAME, "version", MCPBOX_VERSION,
         "instructions", MCP_INSTRUCTIONS);
     mcp_call_result (call, result);
@@ -301,6 +302,22 @@ mcp_rpc_dispatch (mcp_call_t *call)
         if (!session)
             return;
         memcpy (call->client_name, session->client_name, sizeof call->client_name);
+        call->log_rank = session->log_rank;
+        if (call->id && strcmp (call->method, "logging/setLevel") == 0) {
+            //  the level of the log lines from inside tools that this
+            //  session's later calls are sent (mcp_notice.h)
+            int rank = mcp_notice_level_rank (json_string_value (
+                json_object_get (call->params, "level")));
+            if (rank < 0) {
+                mcp_call_error (call, MCP_INVALID_PARAMS, "Invalid params: level must be "
+                                "debug, info, notice, warning, error, critical, alert or "
+                                "emergency", NULL);
+                return;
+            }
+            session->log_rank = rank;
+            mcp_call_result (call, json_object ());
+            return;
+        }
         if (!call->id) {
             //  a notification or a response: nothing to answer
             if (call->method && strcmp (call->method, "notifications/initialized") == 0)

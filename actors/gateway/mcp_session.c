@@ -106,6 +106,8 @@ mcp_sessions_create (mcp_sessions_t *self, const char *protocol, int64_t now_ms)
     s_make_room (self, now_ms);
     mcp_session_t *session = calloc (1, sizeof *session);
     assert (session);
+    session->log_rank = -1;
+    assert (session);
     do {
         uint8_t raw [MCP_SESSION_ID_LEN / 2];
         randombytes_buf (raw, sizeof raw);

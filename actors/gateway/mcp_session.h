@@ -37,6 +37,8 @@ typedef struct {
     uint64_t events_from;                   //  newest SSE event id at its start
     bool     initialized;                   //  notifications/initialized seen
     char     client_name [64];              //  initialize's clientInfo.name, cut
+    int      log_rank;                      //  logging/setLevel's level (0 debug ..
+                                            //  7 emergency); -1 never set: no logs
 } mcp_session_t;
 
 typedef struct _mcp_sessions_t mcp_sessions_t;

@@ -15,6 +15,12 @@
       6. after the answer, the run's execution log record and a
          `tool.called` activity go to the log spool (exec_log.c)
 
+    Progress and log lines from inside the tool: the job says what the
+    client asked for ("notify": a progress token was sent; its log level),
+    so the executor relays only those; they come back as bus notices and
+    go out on the POST's stream (mcp_call_notice). What became of them is
+    in the result's _meta["mcpbox/notices"] and the activity record.
+
     Nothing here touches a database, and nothing blocks: many calls are in
     flight at once, each waiting only for its own reply.
 */
@@ -75,6 +81,9 @@ s_answer (mcp_call_t *call, bus_json_t *reply)
     if (json_is_object (value))
         json_object_set (result, "structuredContent", value);
     json_decref (value);
+    json_t *notices = mcp_call_notices_summary (call, body);
+    if (notices)
+        json_object_set_new (result, "_meta", json_pack ("{s:o}", "mcpbox/notices", notices));
     mcp_call_result (call, result);
 }
 
@@ -118,6 +127,16 @@ s_resolved (mcp_call_t *call, bool ok)
                            tool->server_name, false);
         mcp_call_set_ctx (call, run, free);
     }
+    //  what the client asked to be told while the tool runs
+    json_t *token = json_object_get (json_object_get (call->params, "_meta"), "progressToken");
+    call->progress_token = json_is_string (token) || json_is_integer (token) ? token : NULL;
+    json_t *notify = json_pack ("{s:b}", "progress", call->progress_token != NULL);
+    static const char *const levels [] = {
+        "debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"
+    };
+    if (call->log_rank >= 0 && call->log_rank < 8)
+        json_object_set_new (notify, "log_level", json_string (levels [call->log_rank]));
+    json_object_set_new (job, "notify", notify);
     //  the executor fetches this server's secrets itself (job_secrets.h)
     json_object_set_new (job, "server_id", json_string (tool->server_id));
     int timeout = (int) tool->timeout_ms + RUN_GRACE_MS;
