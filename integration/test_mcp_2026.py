@@ -67,7 +67,7 @@ def test_requests_are_stateless_and_results_typed(listing):
     assert status == 200 and "mcp-session-id" not in head, (status, head)
     result = body["result"]
     assert result["supportedVersions"] == ["2026-07-28", "2025-11-25", "2025-06-18", "2025-03-26"]
-    assert result["capabilities"] == {"tools": {"listChanged": True}}
+    assert result["capabilities"] == {"tools": {"listChanged": True}, "logging": {}}
     assert result["resultType"] == "complete"
     assert result["_meta"]["io.modelcontextprotocol/serverInfo"]["name"] == "mcpbox"
     status, head, body = post26(listing, "tools/list", {"_meta": META}, rid="a")

@@ -215,7 +215,7 @@ def test_initialize_negotiates_a_supported_version(gw, version):
     assert reply["id"] == "init-1"
     result = reply["result"]
     assert result["protocolVersion"] == version
-    assert result["capabilities"] == {"tools": {"listChanged": True}}
+    assert result["capabilities"] == {"tools": {"listChanged": True}, "logging": {}}
     assert result["serverInfo"]["name"] == "mcpbox"
     assert isinstance(result["serverInfo"]["version"], str)
 
