@@ -41,7 +41,7 @@
 #define SPOOL_ACK_TIMEOUT_MS  5000
 #define SPOOL_BACKOFF_MIN_MS  100
 #define SPOOL_BACKOFF_MAX_MS  5000
-#define SPOOL_LINGER_MS       2000
+#define SPOOL_LINGER_BEATS    2     //  heartbeats: 2 s by default
 #define SPOOL_IDLE_POLL_MS    1000
 #define SPOOL_MESSAGE_MAX     2000
 #define SPOOL_DETAILS_MAX     (16u * 1024)
@@ -631,7 +631,9 @@ logspool_new (const char *endpoint, const char *source, const logspool_config_t 
     if (c->ack_timeout_ms <= 0) c->ack_timeout_ms = SPOOL_ACK_TIMEOUT_MS;
     if (c->backoff_max_ms <= 0) c->backoff_max_ms = SPOOL_BACKOFF_MAX_MS;
     if (c->backoff_max_ms < SPOOL_BACKOFF_MIN_MS) c->backoff_max_ms = SPOOL_BACKOFF_MIN_MS;
-    if (c->linger_ms == 0)  c->linger_ms = SPOOL_LINGER_MS;
+    //  a live logkeeper answers within a heartbeat; one that is not up
+    //  by two will not take the records before this process is gone
+    if (c->linger_ms == 0)  c->linger_ms = SPOOL_LINGER_BEATS * bus_heartbeat_ms ();
     const char *service = c->service ? c->service : "logs";
     if (!bus_service_name_valid (service, strlen (service))) {
         free (self);

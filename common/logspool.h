@@ -46,7 +46,8 @@ typedef struct {
     size_t batch_bytes;     //  bytes per ingest request (0: 1 MiB)
     int    ack_timeout_ms;  //  wait for an acknowledgement (0: 5000)
     int    backoff_max_ms;  //  longest pause between resends (0: 5000)
-    int    linger_ms;       //  on destroy, try this long (0: 2000; <0: none)
+    int    linger_ms;       //  on destroy, try this long (0: two heartbeats,
+                            //  2 s by default; <0: none)
     const char *service;    //  logkeeper's service name (NULL: "logs")
 } logspool_config_t;
 

@@ -283,7 +283,7 @@ s_run (startup_t *startup)
     bus_bridge_destroy (&gateway.bridge);
     lws_context_destroy (gateway.context);      //  ends every request
     mcp_destroy (&gateway.mcp);
-    logspool_destroy (&gateway.spool);      //  delivers what it holds (2 s)
+    logspool_destroy (&gateway.spool);      //  delivers what it holds (2 beats)
     if (idmap_size (gateway.requests))
         log_warn ("%zu requests left at shutdown", idmap_size (gateway.requests));
     idmap_destroy (&gateway.requests);
