@@ -137,6 +137,26 @@ test_parse_worker (void **state)
     reply [4] = (broker_part_t) { "", 0 };
     assert_int_equal (s_parse (reply, 5, &m), BROKER_MSG_INVALID);
 
+    //  NOTICE: a job id and a body of 1..BUS_NOTICE_MAX bytes
+    broker_part_t notice [] = { P ("w"), P ("MBW1"), P ("\x07"), { s_id, 8 }, P ("\x80") };
+    assert_int_equal (s_parse (notice, 5, &m), BROKER_MSG_WORKER_NOTICE);
+    assert_int_equal (m.job, 77);
+    assert_int_equal (m.body, 4);
+    assert_int_equal (s_parse (notice, 4, &m), BROKER_MSG_INVALID);
+    static uint8_t big [BUS_NOTICE_MAX + 1];
+    notice [4] = (broker_part_t) { big, BUS_NOTICE_MAX };
+    assert_int_equal (s_parse (notice, 5, &m), BROKER_MSG_WORKER_NOTICE);
+    notice [4] = (broker_part_t) { big, BUS_NOTICE_MAX + 1 };
+    assert_int_equal (s_parse (notice, 5, &m), BROKER_MSG_INVALID);
+    notice [4] = (broker_part_t) { "", 0 };
+    assert_int_equal (s_parse (notice, 5, &m), BROKER_MSG_INVALID);
+    notice [3] = (broker_part_t) P ("short");
+    notice [4] = (broker_part_t) P ("\x80");
+    assert_int_equal (s_parse (notice, 5, &m), BROKER_MSG_INVALID);
+    //  a client cannot send one
+    broker_part_t client_notice [] = { P ("c"), P ("MBC1"), P ("\x04"), { s_id, 8 } };
+    assert_int_equal (s_parse (client_notice, 4, &m), BROKER_MSG_INVALID);
+
     broker_part_t beat [] = { P ("w"), P ("MBW1"), P ("\x04"), P ("x") };
     assert_int_equal (s_parse (beat, 3, &m), BROKER_MSG_WORKER_HEARTBEAT);
     assert_int_equal (s_parse (beat, 4, &m), BROKER_MSG_INVALID);

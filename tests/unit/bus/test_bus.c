@@ -479,6 +479,110 @@ test_protocol_breaks (void **state)
     bus_worker_destroy (&worker);
 }
 
+static void
+s_notice_text (bus_worker_t *worker, bus_request_t *request, int n, int expect)
+{
+    msgw_t *w = msgw_new ();
+    msgw_map (w, 1);
+    msgw_kv_int (w, "n", n);
+    assert_int_equal (bus_worker_notice (worker, request, msgw_data (w), msgw_size (w)), expect);
+    msgw_destroy (&w);
+}
+
+//  NOTICE: a worker's notices about a request it holds reach that request's
+//  client, in order, before the reply, and leave it pending; a client that
+//  did not ask drops them (counted); the broker relays at most
+//  BUS_NOTICE_BURST at once per job; an oversize one is refused by the
+//  worker; a worker cannot speak of a job it does not hold.
+static void
+test_notices (void **state)
+{
+    fixture_t *f = *state;
+    bus_worker_t *worker = bus_worker_new (f->endpoint, "chatty", 1, NULL);
+    bus_client_t *client = bus_client_new (f->endpoint);
+    bus_client_take_notices (client, true);
+    uint64_t id = s_send_op (client, "chatty", "work", 5000);
+    bus_request_t *request = bus_worker_recv (worker, 2000);
+    assert_non_null (request);
+    for (int i = 0; i < 3; i++)
+        s_notice_text (worker, request, i, 0);
+    static uint8_t big [BUS_NOTICE_MAX + 1];
+    assert_int_equal (bus_worker_notice (worker, request, big, sizeof big), -1);
+    for (int i = 0; i < 3; i++) {
+        bus_reply_t *notice = bus_client_recv (client, 2000);
+        assert_non_null (notice);
+        assert_true (bus_reply_is_notice (notice));
+        assert_true (bus_reply_id (notice) == id);
+        msg_t *msg = s_decode_reply (notice);
+        int64_t n = -1;
+        assert_int_equal (msg_get_int (msg_root (msg), "n", &n), MSG_FIELD_OK);
+        assert_int_equal (n, i);
+        msg_destroy (&msg);
+        bus_reply_destroy (&notice);
+        assert_int_equal (bus_client_pending (client), 1);
+    }
+    //  a raw worker of another service names this job: nothing reaches the client
+    zsock_t *raw = zsock_new_dealer (f->endpoint);
+    zmsg_t *ready = zmsg_new ();
+    zmsg_addstr (ready, BUS_WORKER_PROTO);
+    zmsg_addmem (ready, &(uint8_t) { BUS_W_READY }, 1);
+    zmsg_addstr (ready, "other");
+    uint8_t credit [4];
+    bus_put_u32 (credit, 1);
+    zmsg_addmem (ready, credit, 4);
+    zmsg_send (&ready, raw);
+    for (uint64_t job = 1; job <= 3; job++) {
+        uint8_t job_bytes [8];
+        bus_put_u64 (job_bytes, job);
+        zmsg_t *forged = zmsg_new ();
+        zmsg_addstr (forged, BUS_WORKER_PROTO);
+        zmsg_addmem (forged, &(uint8_t) { BUS_W_NOTICE }, 1);
+        zmsg_addmem (forged, job_bytes, 8);
+        zmsg_addstr (forged, "\x80");
+        zmsg_send (&forged, raw);
+    }
+    assert_null (bus_client_recv (client, 300));
+    zsock_destroy (&raw);
+    //  a flood: the broker relays the job's bucket, no more
+    for (int i = 0; i < 3 * BUS_NOTICE_BURST; i++)
+        s_notice_text (worker, request, i, 0);
+    s_reply_text (worker, &request, "done");
+    int notices = 0;
+    bus_reply_t *reply = NULL;
+    while (!reply) {
+        bus_reply_t *next = bus_client_recv (client, 2000);
+        assert_non_null (next);
+        if (bus_reply_is_notice (next)) {
+            notices++;
+            bus_reply_destroy (&next);
+        }
+        else
+            reply = next;
+    }
+    //  3 were relayed before, the bucket refills at BUS_NOTICE_RATE/s meanwhile
+    assert_in_range (notices, BUS_NOTICE_BURST - 3, BUS_NOTICE_BURST + 2);
+    assert_true (bus_reply_id (reply) == id);
+    bus_reply_destroy (&reply);
+    assert_int_equal (bus_client_pending (client), 0);
+
+    //  a client that did not ask drops them and counts
+    bus_client_t *plain = bus_client_new (f->endpoint);
+    s_send_op (plain, "chatty", "work", 5000);
+    request = bus_worker_recv (worker, 2000);
+    assert_non_null (request);
+    s_notice_text (worker, request, 1, 0);
+    s_notice_text (worker, request, 2, 0);
+    s_reply_text (worker, &request, "done");
+    reply = bus_client_recv (plain, 2000);
+    assert_non_null (reply);
+    assert_false (bus_reply_is_notice (reply));
+    bus_reply_destroy (&reply);
+    assert_true (bus_client_notices_dropped (plain) == 2);
+    bus_client_destroy (&plain);
+    bus_client_destroy (&client);
+    bus_worker_destroy (&worker);
+}
+
 //  A worker busy far past the liveness window stays registered while it
 //  calls bus_worker_keepalive, and requests arriving meanwhile are kept.
 static void
@@ -591,6 +695,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_spread_over_workers, setup, teardown),
         cmocka_unit_test_setup_teardown (test_no_worker_at_deadline, setup, teardown),
         cmocka_unit_test_setup_teardown (test_cancel, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_notices, setup, teardown),
         cmocka_unit_test_setup_teardown (test_queued_until_worker_arrives, setup, teardown),
         cmocka_unit_test_setup_teardown (test_worker_gone_mid_request, setup, teardown),
         cmocka_unit_test_setup_teardown (test_silent_worker_lost, setup, teardown),
