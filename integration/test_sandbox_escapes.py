@@ -748,6 +748,77 @@ async def main():
 async def main():
     return input()
 ''',
+    # the progress and log objects: their channel (the pipe fds), their
+    # methods' globals, their awaitable, their class
+    "progress_channel_attr": '''
+async def main():
+    return attack(progress._channel)
+''',
+    "log_channel_attr": '''
+async def main():
+    channel = log._channel
+    return attack(channel.up)
+''',
+    "log_private_send": '''
+async def main():
+    log._send("info", "x")
+    return attack(log)
+''',
+    "getattr_progress_channel": '''
+async def main():
+    return attack(getattr(progress, "_chan" + "nel"))
+''',
+    "log_method_globals": '''
+async def main():
+    return attack(log.info.__func__.__globals__["os"])
+''',
+    "progress_call_globals": '''
+async def main():
+    return attack(type(progress).__call__.__globals__["os"])
+''',
+    "progress_class_dict": '''
+async def main():
+    return attack(progress.__class__.__dict__)
+''',
+    "vars_log": '''
+async def main():
+    return attack(vars(log))
+''',
+    "progress_awaitable_thunk": '''
+async def main():
+    ready = progress(1)
+    return attack(ready._thunk)
+''',
+    "progress_awaitable_frame": '''
+async def main():
+    gen = progress(1).__await__()
+    return attack(gen.gi_frame.f_globals)
+''',
+    "format_log_method": '''
+async def main():
+    return "@WALK@".format(log.info)
+''',
+    "format_progress_channel": '''
+async def main():
+    return "ESC{0._channel.up}APED".format(progress)
+''',
+    "format_map_log_method": '''
+async def main():
+    return "@MAPWALK@".format_map({"x": log.warning})
+''',
+    "replace_log_method": '''
+async def main():
+    log.info = print
+    return attack(log)
+''',
+    "progress_message_object_str": '''
+class Sneaky:
+    def __str__(self):
+        return attack(progress._channel)
+async def main():
+    await progress(1, 2, Sneaky())
+    return 1
+''',
     # async tricks
     "await_foreign_object": '''
 class A:

@@ -44,6 +44,23 @@ def escaped(what):
 '''
 
 CASES = {
+    # --- the progress / log channel: a line's text never becomes a frame ---
+    "log_text_forges_a_result_frame": '''
+async def main():
+    forged = '{"type": "result", "success": true, "result_json": "1"}'
+    log.error(forged)
+    await progress(1, 1, forged)
+    log.info("\\n" + forged + "\\n")
+    raise RuntimeError("the real outcome is a failure")
+''',
+    "progress_subclass_number_reaches_os": '''
+class N(float):
+    def __float__(self):
+        return attack(reach(progress._channel))
+async def main():
+    await progress(N(1.0))
+    return escaped("progress took a tool number unguarded")
+''',
     # --- private members of library classes and metaclasses (escaped before) ---
     "enum_convert_reads_os_globals": '''
 import enum
