@@ -40,11 +40,13 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     if (kind != BROKER_MSG_INVALID) {
         if (parsed.service && (parsed.service_len == 0 || parsed.service_len > 32))
             __builtin_trap ();
-        bool has_body = kind == BROKER_MSG_CLIENT_REQUEST || kind == BROKER_MSG_WORKER_REPLY;
+        bool has_body = kind == BROKER_MSG_CLIENT_REQUEST || kind == BROKER_MSG_WORKER_REPLY
+                     || kind == BROKER_MSG_WORKER_NOTICE;
         if (has_body != (parsed.body != 0))
             __builtin_trap ();
+        size_t body_max = kind == BROKER_MSG_WORKER_NOTICE ? (16u << 10) : (16u << 20);
         if (has_body && (parsed.body >= count || parts [parsed.body].size == 0
-                      || parts [parsed.body].size > (16u << 20)))
+                      || parts [parsed.body].size > body_max))
             __builtin_trap ();
         if (kind == BROKER_MSG_WORKER_READY && (parsed.credit == 0 || parsed.credit > 1024))
             __builtin_trap ();
