@@ -56,6 +56,7 @@ extern const cli_command_t cli_cmd_logs;
 extern const cli_command_t cli_cmd_admin;
 extern const cli_command_t cli_cmd_secrets;
 extern const cli_command_t cli_cmd_credentials;
+extern const cli_command_t cli_cmd_tunnel;
 
 //  --- cmd_migrate.c --------------------------------------------------------
 //  Open the database at paths->db_path and apply the embedded migrations.

@@ -63,5 +63,14 @@ const char *const config_known_keys [] = {
     "login_max_failures",
     "pwhash_ops",
     "pwhash_mem_mib",
+    //  mcpbox-tunnel (actors/tunnel/main.c).
+    "tunnel_target",
+    "tunnel_ssh_path",
+    "tunnel_ssh_keygen_path",
+    "tunnel_cloudflared_path",
+    "tunnel_backoff_min_ms",
+    "tunnel_backoff_max_ms",
+    "tunnel_stable_s",
+    "tunnel_server_alive_s",
     NULL
 };
