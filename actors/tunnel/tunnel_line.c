@@ -33,6 +33,17 @@ tunnel_line_clean (const char *line, size_t len, const char *redact,
             i += redact_len;
             continue;
         }
+        //  a line cut at the bound may end inside the secret: its
+        //  beginning is redacted too
+        if (redact_len && len - i < redact_len && len - i >= 4
+        &&  memcmp (line + i, redact, len - i) == 0) {
+            size_t n = strlen (S_MARK);
+            if (at + n + 1 <= size) {
+                memcpy (out + at, S_MARK, n);
+                at += n;
+            }
+            break;
+        }
         unsigned char c = (unsigned char) line [i++];
         out [at++] = (c >= 0x20 && c < 0x7f) ? (char) c : (c == '\t' ? ' ' : '?');
     }

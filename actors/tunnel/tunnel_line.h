@@ -6,7 +6,8 @@
     counted (truncated). Each line handed out is cleaned: bytes outside
     printable ASCII become '?', a trailing '\r' is dropped, and every
     occurrence of the redaction string (the token, if the child ever
-    printed it) becomes "[REDACTED]", so a line is safe to log and to
+    printed it) becomes "[REDACTED]", as does a line's tail of 4 bytes
+    or more that begins it (a line cut at the bound inside the token), so a line is safe to log and to
     return in a status reply.
 */
 #ifndef MCPBOX_TUNNEL_LINE_H
