@@ -204,14 +204,14 @@ http_req_stream_begin (http_req_t *self, int status, const char *content_type)
     s_want_write (self);
 }
 
-int
-http_req_stream_write (http_req_t *self, const char *data, size_t size)
+static int
+s_stream_queue (http_req_t *self, const char *data, size_t size, bool last)
 {
     if (!self->streaming || self->stream_ended
     ||  self->phase == PHASE_DONE)
         return -1;
     size_t waiting = self->size - self->sent;
-    if (waiting + size > HTTP_REQ_STREAM_MAX)
+    if (!last && waiting + size > HTTP_REQ_STREAM_MAX)
         return -1;
     if (self->sent && self->sent == self->size) {
         self->sent = self->size = 0;        //  drained: start over
@@ -224,6 +224,20 @@ http_req_stream_write (http_req_t *self, const char *data, size_t size)
     if (self->phase == PHASE_STREAM)
         lws_callback_on_writable (self->wsi);
     return 0;
+}
+
+int
+http_req_stream_write (http_req_t *self, const char *data, size_t size)
+{
+    return s_stream_queue (self, data, size, false);
+}
+
+int
+http_req_stream_write_last (http_req_t *self, const char *data, size_t size)
+{
+    int rc = s_stream_queue (self, data, size, true);
+    http_req_stream_end (self);
+    return rc;
 }
 
 void

@@ -135,6 +135,11 @@ void        http_req_stream_begin (http_req_t *self, int status,
 int         http_req_stream_write (http_req_t *self, const char *data,
                                    size_t size);
 void        http_req_stream_end (http_req_t *self);
+//  The stream's last piece (a streamed POST's JSON-RPC response): queued
+//  whatever is waiting already (its size has its own bound upstream),
+//  then the stream ends. -1 only when the stream is not open.
+int         http_req_stream_write_last (http_req_t *self, const char *data,
+                                        size_t size);
 bool        http_req_streaming (http_req_t *self);
 
 //  Server side: deliver a bus reply / a timer to the handler.

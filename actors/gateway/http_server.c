@@ -42,6 +42,7 @@
     that declines the upgrade. Prior-knowledge h2 is off (no
     LWS_SERVER_OPTION_H2_PRIOR_KNOWLEDGE), and there is no TLS (ALPN).
 */
+#include <inttypes.h>
 #include <string.h>
 #include <strings.h>
 
@@ -226,6 +227,14 @@ s_on_wake (struct lws *wsi)
         return;
     bus_bridge_result_t *result;
     //  notices first: those of a request come before its reply
+    static uint64_t s_notices_dropped;
+    uint64_t dropped = bus_bridge_notices_dropped (gateway->bridge);
+    if (dropped > s_notices_dropped) {
+        log_warn ("gateway: %" PRIu64 " tool notices dropped at the bus bridge's bound "
+                  "(%d waiting), %" PRIu64 " in all", dropped - s_notices_dropped,
+                  BUS_BRIDGE_MAX_NOTICES, dropped);
+        s_notices_dropped = dropped;
+    }
     while ((result = bus_bridge_take_notice (gateway->bridge))) {
         http_req_t *req = idmap_lookup (gateway->requests, bus_bridge_result_token (result));
         size_t size;

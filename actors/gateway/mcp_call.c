@@ -76,17 +76,21 @@ mcp_call_set_backstop (mcp_call_t *call, int timeout_ms)
 
 //  One SSE event with a JSON-RPC message on the call's stream. -1 when the
 //  stream refused it (a client that does not read): counted by the caller.
+//  The last one (the response) is queued past the stream's bound, which is
+//  for notifications: a result of several MB must still arrive.
 static int
-s_stream_send (mcp_call_t *call, json_t *message)
+s_stream_send (mcp_call_t *call, json_t *message, bool last)
 {
     char *data = json_dumps (message, JSON_COMPACT);
     json_decref (message);
-    if (!data)
-        return -1;
-    char *event = zsys_sprintf ("event: message\ndata: %s\n\n", data);
+    char *event = data ? zsys_sprintf ("event: message\ndata: %s\n\n", data) : NULL;
     free (data);
-    int rc = event ? http_req_stream_write (call->req, event, strlen (event)) : -1;
+    int rc = !event ? -1
+           : last ? http_req_stream_write_last (call->req, event, strlen (event))
+           : http_req_stream_write (call->req, event, strlen (event));
     zstr_free (&event);
+    if (last)
+        http_req_stream_end (call->req);
     return rc;
 }
 
@@ -117,7 +121,7 @@ mcp_call_notice (mcp_call_t *call, const void *body, size_t size)
         if (call->backstop_at)
             http_req_set_timer (call->req, left > 0 ? (int) left : 1);
     }
-    if (s_stream_send (call, message) == 0)
+    if (s_stream_send (call, message, false) == 0)
         call->notices_sent++;
     else
         call->notices_dropped++;
@@ -293,10 +297,9 @@ s_respond (mcp_call_t *call, int status, json_t *answer)
         return;
     }
     call->final_sent = true;
-    if (s_stream_send (call, answer) != 0)
-        log_warn ("mcp: the response to %s could not be queued on its stream "
-                  "(the client is not reading)", call->method ? call->method : "?");
-    http_req_stream_end (call->req);
+    if (s_stream_send (call, answer, true) != 0)
+        log_warn ("mcp: the response to %s could not be written on its stream",
+                  call->method ? call->method : "?");
 }
 
 void
