@@ -49,16 +49,30 @@ ids_uuid_parse (const char *text, size_t len, char out [IDS_UUID_LEN + 1])
     return true;
 }
 
-void
-ids_now_iso (char out [IDS_TIME_LEN + 1])
+int64_t
+ids_now_ms (void)
 {
     struct timespec ts;
     clock_gettime (CLOCK_REALTIME, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+ids_time_iso (int64_t unix_ms, char out [IDS_TIME_LEN + 1])
+{
+    if (unix_ms < 0)
+        unix_ms = 0;
+    time_t seconds = (time_t) (unix_ms / 1000);
     struct tm tm;
-    gmtime_r (&ts.tv_sec, &tm);
-    char seconds [32];
-    if (strftime (seconds, sizeof seconds, "%Y-%m-%dT%H:%M:%S", &tm) != 19)
-        snprintf (seconds, sizeof seconds, "1970-01-01T00:00:00");
-    snprintf (out, IDS_TIME_LEN + 1, "%.19s.%03uZ", seconds,
-              (unsigned) (ts.tv_nsec / 1000000) % 1000u);
+    gmtime_r (&seconds, &tm);
+    char head [32];
+    if (strftime (head, sizeof head, "%Y-%m-%dT%H:%M:%S", &tm) != 19)
+        snprintf (head, sizeof head, "1970-01-01T00:00:00");
+    snprintf (out, IDS_TIME_LEN + 1, "%.19s.%03dZ", head, (int) (unix_ms % 1000));
+}
+
+void
+ids_now_iso (char out [IDS_TIME_LEN + 1])
+{
+    ids_time_iso (ids_now_ms (), out);
 }

@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define IDS_UUID_LEN  36        //  bytes of a UUID's text
 #define IDS_TIME_LEN  24        //  bytes of an ISO timestamp
@@ -20,5 +21,10 @@
 int  ids_uuid4 (char out [IDS_UUID_LEN + 1]);
 bool ids_uuid_parse (const char *text, size_t len, char out [IDS_UUID_LEN + 1]);
 void ids_now_iso (char out [IDS_TIME_LEN + 1]);
+//  Milliseconds since the Unix epoch, wall clock (for timestamps; use
+//  zclock_mono () for intervals).
+int64_t ids_now_ms (void);
+//  unix_ms (clamped at 0) as an ISO timestamp, the same format.
+void ids_time_iso (int64_t unix_ms, char out [IDS_TIME_LEN + 1]);
 
 #endif

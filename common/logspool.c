@@ -29,6 +29,7 @@
 #include <sodium.h>
 
 #include "bus.h"
+#include "ids.h"
 #include "json_msgpack.h"
 #include "log.h"
 #include "log_redact.h"
@@ -141,14 +142,6 @@ s_wake (logspool_t *self)
 
 //  --- encoding ------------------------------------------------------------
 
-static int64_t
-s_now_ms (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_REALTIME, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 //  The head every record shares: rid, kind, ts, source. `pairs` counts
 //  the whole map. The record id is given under the lock by the caller.
 static void
@@ -160,7 +153,7 @@ s_pack_head (logspool_t *self, msgw_t *w, size_t pairs, const char *kind,
     msgw_map (w, pairs);
     msgw_kv_str (w, "rid", rid);
     msgw_kv_str (w, "kind", kind);
-    msgw_kv_int (w, "ts", s_now_ms ());
+    msgw_kv_int (w, "ts", ids_now_ms ());
     msgw_kv_str (w, "source", self->source);
 }
 

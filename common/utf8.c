@@ -2,40 +2,42 @@
 #include <stdint.h>
 #include "utf8.h"
 
+size_t
+utf8_seq (const char *text, size_t len)
+{
+    const unsigned char *s = (const unsigned char *) text;
+    if (len == 0 || s [0] == 0)
+        return 0;
+    if (s [0] < 0x80)
+        return 1;
+    size_t size;
+    uint32_t cp;
+    if ((s [0] & 0xe0) == 0xc0) { size = 2; cp = s [0] & 0x1f; }
+    else
+    if ((s [0] & 0xf0) == 0xe0) { size = 3; cp = s [0] & 0x0f; }
+    else
+    if ((s [0] & 0xf8) == 0xf0) { size = 4; cp = s [0] & 0x07; }
+    else
+        return 0;
+    if (size > len)
+        return 0;
+    for (size_t k = 1; k < size; k++) {
+        if ((s [k] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s [k] & 0x3f);
+    }
+    if ((size == 2 && cp < 0x80) || (size == 3 && cp < 0x800)
+    ||  (size == 4 && cp < 0x10000) || cp > 0x10ffff
+    ||  (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;               //  overlong, beyond Unicode, or a surrogate
+    return size;
+}
+
 bool
 utf8_valid (const char *text, size_t len)
 {
-    const unsigned char *s = (const unsigned char *) text;
-    size_t i = 0;
-    while (i < len) {
-        unsigned char c = s [i];
-        if (c == 0)
+    for (size_t i = 0, size; i < len; i += size)
+        if (!(size = utf8_seq (text + i, len - i)))
             return false;
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t extra;
-        uint32_t cp;
-        if ((c & 0xe0) == 0xc0) { extra = 1; cp = c & 0x1f; }
-        else
-        if ((c & 0xf0) == 0xe0) { extra = 2; cp = c & 0x0f; }
-        else
-        if ((c & 0xf8) == 0xf0) { extra = 3; cp = c & 0x07; }
-        else
-            return false;
-        if (extra >= len - i)
-            return false;
-        for (size_t k = 1; k <= extra; k++) {
-            if ((s [i + k] & 0xc0) != 0x80)
-                return false;
-            cp = (cp << 6) | (s [i + k] & 0x3f);
-        }
-        if ((extra == 1 && cp < 0x80) || (extra == 2 && cp < 0x800)
-        ||  (extra == 3 && cp < 0x10000) || cp > 0x10ffff
-        ||  (cp >= 0xd800 && cp <= 0xdfff))
-            return false;
-        i += extra + 1;
-    }
     return true;
 }

@@ -12,4 +12,8 @@
 
 bool utf8_valid (const char *text, size_t len);
 
+//  Bytes of the well-formed sequence that starts text (len > 0 bytes
+//  left): 1 to 4, or 0 when there is none there (NUL included).
+size_t utf8_seq (const char *text, size_t len);
+
 #endif

@@ -63,6 +63,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <czmq.h>
 #include "http_fetch.h"
 
 #ifndef MCPBOX_VERSION
@@ -149,14 +150,6 @@ s_error (http_response_t *out, const char *fmt, ...)
     va_start (args, fmt);
     vsnprintf (out->error, sizeof out->error, fmt, args);
     va_end (args);
-}
-
-static int64_t
-s_now_ms (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static bool
@@ -609,7 +602,7 @@ s_perform (CURLU *u, const s_target_t *t, const s_plan_t *plan,
            const http_request_t *req, int64_t deadline, int timeout_ms,
            s_hop_t *hop, http_response_t *out)
 {
-    int64_t remaining = deadline - s_now_ms ();
+    int64_t remaining = deadline - zclock_mono ();
     if (remaining <= 0) {
         s_error (out, "request timed out after %d ms", timeout_ms);
         return -1;
@@ -795,7 +788,7 @@ http_fetch (const net_rules_t *rules, const http_request_t *req, http_response_t
     int timeout_ms = req->timeout_ms <= 0? HTTP_FETCH_TIMEOUT_DEFAULT
                    : req->timeout_ms > HTTP_FETCH_TIMEOUT_MAX? HTTP_FETCH_TIMEOUT_MAX
                    : req->timeout_ms;
-    int64_t deadline = s_now_ms () + timeout_ms;
+    int64_t deadline = zclock_mono () + timeout_ms;
 
     CURLU *u = curl_url ();
     if (!u) {

@@ -23,7 +23,9 @@
 #include <string.h>
 #include <time.h>
 #include "json_msgpack.h"
+#include "ids.h"
 #include "log_redact.h"
+#include "utf8.h"
 #include "logkeeper.h"
 
 #define TS_MIN  946684800000LL      //  2000-01-01
@@ -31,28 +33,6 @@
 #define DURATION_MAX 86400000LL     //  a day; longer is clamped
 
 //  --- time ---------------------------------------------------------------------
-
-int64_t
-lk_now_ms (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_REALTIME, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-void
-lk_time_format (int64_t unix_ms, char out [LK_TIME_LEN + 1])
-{
-    if (unix_ms < 0)
-        unix_ms = 0;
-    time_t seconds = (time_t) (unix_ms / 1000);
-    struct tm tm;
-    gmtime_r (&seconds, &tm);
-    char head [32];
-    if (strftime (head, sizeof head, "%Y-%m-%dT%H:%M:%S", &tm) != 19)
-        snprintf (head, sizeof head, "1970-01-01T00:00:00");
-    snprintf (out, LK_TIME_LEN + 1, "%.19s.%03dZ", head, (int) (unix_ms % 1000));
-}
 
 static bool
 s_digits (const char *text, size_t n)
@@ -72,7 +52,7 @@ lk_time_field (const msgpack_object *map, const char *key, char out [LK_TIME_LEN
     if (value->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
         if (value->via.u64 > (uint64_t) TS_MAX)
             return -1;
-        lk_time_format ((int64_t) value->via.u64, out);
+        ids_time_iso ((int64_t) value->via.u64, out);
         return 0;
     }
     if (value->type != MSGPACK_OBJECT_STR)
@@ -99,32 +79,6 @@ lk_time_field (const msgpack_object *map, const char *key, char out [LK_TIME_LEN
 
 //  --- texts ----------------------------------------------------------------------
 
-//  Length of the valid UTF-8 sequence at p (n bytes left), 0 if invalid.
-static size_t
-s_utf8_seq (const unsigned char *p, size_t n)
-{
-    if (p [0] >= 0x01 && p [0] < 0x80)
-        return 1;
-    size_t len;
-    uint32_t cp;
-    if ((p [0] & 0xE0) == 0xC0)      { len = 2; cp = p [0] & 0x1F; }
-    else if ((p [0] & 0xF0) == 0xE0) { len = 3; cp = p [0] & 0x0F; }
-    else if ((p [0] & 0xF8) == 0xF0) { len = 4; cp = p [0] & 0x07; }
-    else
-        return 0;
-    if (len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((p [i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (p [i] & 0x3F);
-    }
-    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000)
-    ||  cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return len;
-}
-
 //  A NUL-terminated, valid UTF-8 copy; bad bytes and NUL become U+FFFD.
 static char *
 s_utf8_copy (const char *text, size_t len)
@@ -133,11 +87,10 @@ s_utf8_copy (const char *text, size_t len)
     if (!copy)
         return NULL;
     size_t at = 0;
-    const unsigned char *p = (const unsigned char *) text;
     for (size_t i = 0; i < len; ) {
-        size_t seq = s_utf8_seq (p + i, len - i);
+        size_t seq = utf8_seq (text + i, len - i);
         if (seq) {
-            memcpy (copy + at, p + i, seq);
+            memcpy (copy + at, text + i, seq);
             at += seq;
             i += seq;
         }
@@ -377,7 +330,7 @@ lk_record_decode (const msgpack_object *obj, const char *source_default,
         if (!r->source)
             s_fail (why, whylen, "source");
         else {
-            lk_time_format (ts, r->created_at);
+            ids_time_iso (ts, r->created_at);
             r->kind = strcmp (kind, "exec") == 0 ? LK_EXEC : LK_ACTIVITY;
             rc = r->kind == LK_EXEC ? s_decode_exec (obj, r, why, whylen)
                                     : s_decode_activity (obj, r, why, whylen);

@@ -19,6 +19,7 @@
 #include <jansson.h>
 #include <sqlite3.h>
 #include "bus.h"
+#include "ids.h"
 #include "msg.h"
 #include "service.h"
 
@@ -28,7 +29,7 @@
 #define LK_TYPE_MAX         64
 #define LK_MESSAGE_MAX      2000
 #define LK_DETAILS_MAX      (16u * 1024)
-#define LK_TIME_LEN         24          //  "2026-11-29T05:40:00.123Z"
+#define LK_TIME_LEN         IDS_TIME_LEN    //  "2026-11-29T05:40:00.123Z"
 #define LK_QUERY_LIMIT_MAX  200
 #define LK_QUERY_LIMIT_DEF  50
 #define LK_STATS_ROWS_MAX   1000000     //  rows one stats query may read
@@ -59,8 +60,6 @@ int  lk_record_decode (const msgpack_object *obj, const char *source_default,
 void lk_record_clear (lk_record_t *record);
 
 //  Unix ms -> "YYYY-MM-DDTHH:MM:SS.mmmZ"
-void lk_time_format (int64_t unix_ms, char out [LK_TIME_LEN + 1]);
-int64_t lk_now_ms (void);
 //  A time field of a query: unix ms (integer) or an ISO-8601 UTC text
 //  ("2026-11-29T05:40:00Z", fractions allowed). 1 absent, 0 ok, -1 bad.
 int  lk_time_field (const msgpack_object *map, const char *key,

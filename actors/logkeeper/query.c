@@ -351,7 +351,7 @@ query_stats (logkeeper_t *self, const msgpack_object *root)
     if (got != MSG_FIELD_OK || window_s < 1 || window_s > 3650LL * 86400)
         return s_bad ("'%s' must be an integer 1..315360000", "window_s");
     filter_t f = { .sql = "" };
-    lk_time_format (lk_now_ms () - window_s * 1000, f.times [0]);
+    ids_time_iso (ids_now_ms () - window_s * 1000, f.times [0]);
     s_bind_text (&f, "created_at >= ?", f.times [0], strlen (f.times [0]));
     if (s_text_filter (&f, root, "tool_id", "tool_id = ?", LK_ID_MAX) < 0)
         return s_bad ("'%s' must be a string of 1..64 bytes", "tool_id");

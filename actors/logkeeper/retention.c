@@ -145,7 +145,7 @@ s_finish (logkeeper_t *self, service_t *service, bool failed)
     json_decref (details);
     log_info ("%s", message);
     self->pruning = false;
-    self->last_prune_at = lk_now_ms ();
+    self->last_prune_at = ids_now_ms ();
     self->last_pruned = total;
     self->prune_at = zclock_mono () + (int64_t) self->config.prune_every_s * 1000;
 }
@@ -188,7 +188,7 @@ retention_start (logkeeper_t *self, service_t *service)
         if (!self->retention_days)
             return -1;
     }
-    lk_time_format (lk_now_ms () - (int64_t) self->retention_days * 86400000LL,
+    ids_time_iso (ids_now_ms () - (int64_t) self->retention_days * 86400000LL,
                     self->prune_cutoff);
     self->pruning = true;
     self->prune_started = zclock_mono ();
@@ -237,7 +237,7 @@ retention_status (logkeeper_t *self)
     msgw_str (w, "last_prune_at");
     if (self->last_prune_at) {
         char when [LK_TIME_LEN + 1];
-        lk_time_format (self->last_prune_at, when);
+        ids_time_iso (self->last_prune_at, when);
         msgw_str (w, when);
     }
     else

@@ -251,7 +251,7 @@ store_ingest (logkeeper_t *self, service_t *service, lk_record_t *records,
     if (!count)
         return 0;
     char now [LK_TIME_LEN + 1];
-    lk_time_format (lk_now_ms (), now);
+    ids_time_iso (ids_now_ms (), now);
     sqlite3_int64 *ids = calloc (count, sizeof *ids);
     if (!ids)
         return -1;
@@ -312,7 +312,7 @@ store_own_activity (logkeeper_t *self, service_t *service, const char *type,
     record.level = (char *) level;
     record.message = (char *) message;
     record.details = details ? json_dumps (details, JSON_COMPACT) : NULL;
-    lk_time_format (lk_now_ms (), record.created_at);
+    ids_time_iso (ids_now_ms (), record.created_at);
     char now [LK_TIME_LEN + 1];
     memcpy (now, record.created_at, sizeof now);
     int rc = s_insert (self, &record, now);
