@@ -676,7 +676,7 @@ def test_every_change_is_announced(system):
 
     system.ok("review.approve", kind="tool", id=tool["id"], reviewed_by="admin")
     (_, body), = events.drain()
-    assert body == {"revision": rev0 + 2, "tool_id": tool["id"]}
+    assert body == {"revision": rev0 + 2, "tool_id": tool["id"], "server_id": tool["server_id"]}
     assert system.effective()["revision"] == rev0 + 2
 
     req = system.ok("module.request", tool_id=tool["id"], module_name="xml",

@@ -247,6 +247,9 @@ int reviews_publish (approval_t *self, const tool_ref_t *tool, const char *notes
 //  decision to the code the reviewer saw. A tool with no review at all is
 //  not_found here: a draft and an unknown id look alike to this store (the
 //  caller asks the registry which it is).
+//  1 and the server of the tool's review in server_id, 0 none, -1 + err.
+int reviews_server_of_tool (approval_t *self, const char *tool_id,
+                            char server_id [APPR_ID_LEN + 1], bus_err_t *err);
 int reviews_decide (approval_t *self, const char *tool_id, appr_action_t action,
                     const char *reason, const char *reviewed_by,
                     const char *code_hash, const char **status, bus_err_t *err);

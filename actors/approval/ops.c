@@ -201,6 +201,10 @@ s_decide (service_t **registry, approval_t *self, appr_kind_t kind, const char *
         int rc = reviews_decide (self, id, action, reason, by, code_hash, status, err);
         if (rc && err->code == BUS_ERR_NOT_FOUND)
             rc = s_unreviewed (registry, self, id, err);
+        //  the server too, so that /ws filters and pages by server see the decision
+        bus_err_t ignored = { 0 };
+        if (rc == 0 && reviews_server_of_tool (self, id, server_id, &ignored) != 1)
+            server_id [0] = 0;
         return rc;
     }
     return requests_decide (self, kind, id, action, reason, by, status, server_id, err);

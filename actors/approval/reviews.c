@@ -259,6 +259,15 @@ reviews_tool_of_review (approval_t *self, const char *review_id,
 }
 
 int
+reviews_server_of_tool (approval_t *self, const char *tool_id,
+                        char server_id [APPR_ID_LEN + 1], bus_err_t *err)
+{
+    return s_lookup (self, "SELECT server_id FROM tool_reviews WHERE tool_id = ?"
+                     " ORDER BY updated_at DESC LIMIT 1", tool_id, NULL,
+                     server_id, APPR_ID_LEN + 1, err);
+}
+
+int
 reviews_status (approval_t *self, const tool_ref_t *tool, msgw_t *reply,
                 bus_err_t *err)
 {

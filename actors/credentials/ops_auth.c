@@ -8,7 +8,7 @@
       login                 {username, password, client}
       refresh               {refresh_token, csrf_token?}  (csrf checked when given)
       validate              {access_token, csrf_token?}
-      logout                {token}                   revokes its family
+      logout                {token}                   revokes its family (auth.logout)
       password_change       {access_token, current_password, new_password}
 
     Every op that hashes a password defers its request to the hash pool and
@@ -513,14 +513,26 @@ s_validate (service_t *service, msg_t *request, msgw_t **reply, void *state)
 static void
 s_logout (service_t *service, msg_t *request, msgw_t **reply, void *state)
 {
-    (void) service;
     creds_t *self = state;
     char token [CREDS_TOKEN_TEXT + 2] = "";
     ops_cstr (msg_root (request), "token", token, sizeof token, true);
+    session_info_t info;
+    bool known = session_lookup (self, token, &info) == 0;
     int rc = session_revoke_family (self, token);
+    sodium_memzero (token, sizeof token);
     if (rc < 0) {
         *reply = ops_db_error (self->db, "logout");
         return;
+    }
+    if (rc == 0) {
+        //  also what tells /ws to check its sockets now: this session's
+        //  closes at once instead of at its next periodic check
+        char message [200];
+        if (known)
+            snprintf (message, sizeof message, "admin %s signed out", info.username);
+        else
+            snprintf (message, sizeof message, "a session signed out (by its refresh token)");
+        service_activity (service, "auth.logout", "info", NULL, message, NULL);
     }
     msgw_t *w = msgw_new ();
     msgw_map (w, 2);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 #include "api.h"
 #include "live.h"
@@ -332,6 +333,14 @@ live_client_open (live_t *self, struct lws *wsi)
     self->count++;
     //  the HTTP timeout does not apply to a stream
     lws_set_timeout (wsi, NO_PENDING_TIMEOUT, 0);
+    //  Left to autotuning, the kernel holds up to tcp_wmem's max (4 MB) for
+    //  a client that does not read, per client, unseen and uncounted: bound
+    //  it, so that the queue above and its dropped count decide what a slow
+    //  client may hold.
+    int fd = lws_get_socket_fd (wsi);
+    int sndbuf = LIVE_SNDBUF;
+    if (fd >= 0 && setsockopt (fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf) != 0)
+        log_debug ("/ws client %" PRIu64 ": SO_SNDBUF not set", client->id);
     s_check (client);
     log_debug ("/ws client %" PRIu64 " open", client->id);
     return client;

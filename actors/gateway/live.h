@@ -44,6 +44,7 @@
 #define LIVE_CLIENTS_MAX    64
 #define LIVE_QUEUE_MAX      256             //  messages waiting per client
 #define LIVE_QUEUE_BYTES    (512 * 1024)    //  bytes waiting per client
+#define LIVE_SNDBUF         (64 * 1024)     //  the kernel's send buffer per client
 #define LIVE_TOKEN_BIT      (1ull << 62)    //  bus tokens of /ws checks
 #define LIVE_CHECK_TIMEOUT_MS 5000
 
