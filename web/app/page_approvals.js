@@ -155,7 +155,9 @@ export async function render(main, _params, { notify }) {
     return loading.p;
   }
 
-  await load();
+  // subscribed before the first fetch: a request made while that fetch is on
+  // its way is announced during it, and must make it run again (not wait for
+  // the 30 s poll)
   let timer = null;
   const soon = () => {
     if (timer) return;
@@ -165,6 +167,12 @@ export async function render(main, _params, { notify }) {
     if (m.type === 'connected' || m.type === 'dropped') soon();
     else if (m.type === 'log' && RELEVANT.test(m.data?.type ?? '')) soon();
   });
+  try {
+    await load();
+  } catch (e) {
+    unsub(); clearTimeout(timer);
+    throw e;
+  }
   // a safety net: poll every 5 s while the stream is down, every 30 s otherwise
   let ticks = 0;
   const poll = setInterval(() => {

@@ -52,6 +52,7 @@ let client;
 let listChanged = 0;
 const figures = {};
 const apiBodies = [];     // every /api answer the dashboard received
+const wsFrames = [];      // every /ws message the dashboard received
 
 before(async () => {
   up = await startUp();
@@ -63,6 +64,7 @@ before(async () => {
     if (!new URL(res.url()).pathname.startsWith('/api/')) return;
     try { apiBodies.push(await res.text()); } catch { /* navigated away */ }
   });
+  page.on('websocket', (ws) => ws.on('framereceived', (f) => wsFrames.push(String(f.payload))));
   client = new Client({ name: 'mcpbox-dashboard-e2e', version: '1.0.0' });
   client.setNotificationHandler(ToolListChangedNotificationSchema, () => { listChanged += 1; });
   await client.connect(new StreamableHTTPClientTransport(new URL(up.url)));
@@ -195,15 +197,28 @@ test('reject a second tool with a reason in the page; the LLM sees the reason', 
   await open('Activity');
   await page.getByLabel('Type').selectOption({ label: 'Sign-ins' });
   await page.getByText('Streaming live.').waitFor({ timeout: 5000 });
+  // the tool is published while the page's first GET /api/approvals is on its way: its answer
+  // (held back here until the page got the /ws event) does not have it, the event does
+  let second;
+  let published;
+  let seenEvent = false;
+  await page.route('**/api/approvals', async (route) => {
+    const stale = await route.fetch();
+    const body = await stale.text();
+    const from = wsFrames.length;
+    second = (await manage('mcpbox_create_tool', { server_id: serverId, name: 'second', description: 'too broad',
+                                                   python_code: CODE })).id;
+    published = Date.now();
+    await manage('mcpbox_request_publish', { tool_id: second, notes: 'also this' });
+    seenEvent = await waitFor(() => wsFrames.slice(from).some((f) => f.includes('tool.publish_requested')),
+      { timeout: 3000, what: 'the publish event in the page' }).catch(() => false);
+    await route.fulfill({ response: stale, body });
+  }, { times: 1 });
   await open('Approvals');
-  await page.getByText('No tools waiting for review.').waitFor();
-  const second = (await manage('mcpbox_create_tool', { server_id: serverId, name: 'second', description: 'too broad',
-                                                       python_code: CODE })).id;
-  const published = Date.now();
-  await manage('mcpbox_request_publish', { tool_id: second, notes: 'also this' });
   const item = page.getByRole('listitem').filter({ has: page.getByRole('heading', { name: 'dash__second' }) });
   await item.waitFor({ timeout: 5000 });
   figures.approvals_appear_second_ms = Date.now() - published;
+  assert.ok(seenEvent, 'the page never got the tool.publish_requested event');
   assert.ok(figures.approvals_appear_second_ms < 2000,
     `the second tool took ${figures.approvals_appear_second_ms} ms to appear`);
   await item.getByRole('button', { name: 'Reject', exact: true }).click();
