@@ -12,7 +12,7 @@ is a stand-in, CLOUDFLARED_STANDIN below (written to tunnel_cloudflared_path),
 which prints cloudflared's log lines. With it: the token is in the child's
 environment and not in /proc/PID/cmdline, nor in any reply, log or file under
 the data directory; status parsed from its lines; restart on exit; stop is TERM
-then KILL after 5 s.
+then KILL after 5 s; a configuration change restarts the running client.
 """
 import json
 import os
@@ -376,6 +376,18 @@ def test_cloudflared_standin_supervision(up):
         assert b"TUNNEL_TOKEN=" + token.encode() in f.read().split(b"\0")
     assert s["connections"] == 1 and token not in json.dumps(s)
 
+    # a configuration change restarts the running client with the new token
+    restarts = s["restarts"]
+    old_token, token = token, "eyJ" + secrets.token_urlsafe(120)
+    r = cli(up.dir, "configure", "--token-stdin", stdin=token)
+    assert r.returncode == 0, r.stderr
+    s = wait_state(up.dir, "connected", pid_not=pid)
+    assert not alive(pid)
+    pid = s["pid"]
+    with open(f"/proc/{pid}/environ", "rb") as f:
+        assert b"TUNNEL_TOKEN=" + token.encode() in f.read().split(b"\0")
+    assert s["restarts"] == restarts    # a deliberate restart, not a failure
+
     # restart on exit: the next run registers, then exits 1
     up.set_mode("exit")
     os.kill(pid, signal.SIGTERM)
@@ -399,10 +411,11 @@ def test_cloudflared_standin_supervision(up):
 
     # the token: in no log line, reply or file under the data directory
     log = up.text()
-    assert token not in log and "[REDACTED]" in log
+    assert token not in log and old_token not in log and "[REDACTED]" in log
     for root, _, names in os.walk(up.dir):
         for name in names:
             path = os.path.join(root, name)
             if os.path.isfile(path) and not os.path.islink(path):
                 with open(path, "rb") as f:
-                    assert token.encode() not in f.read(), path
+                    data = f.read()
+                    assert token.encode() not in data and old_token.encode() not in data, path
