@@ -1,6 +1,7 @@
 /*  test_mcp_tools.c — the management tool table.
 
-    The 24 tools this gateway serves, each once, named mcpbox_*, with a
+    The tools this gateway serves (the table itself is the list), each
+    once, named mcpbox_* in at most 64 characters, with a
     description, a closed object schema that parses and whose required
     names are declared properties, and a handler; none of them decides
     an approval. Rendering gives what tools/list needs.
@@ -15,28 +16,27 @@
 #include "json_schema_check.h"
 #include "mcp_tools.h"
 
-static const char *s_expected [] = {
-    "mcpbox_list_servers", "mcpbox_get_server", "mcpbox_create_server",
-    "mcpbox_delete_server", "mcpbox_start_server", "mcpbox_stop_server",
-    "mcpbox_get_server_modules", "mcpbox_list_tools", "mcpbox_get_tool",
-    "mcpbox_create_tool", "mcpbox_update_tool", "mcpbox_delete_tool",
-    "mcpbox_list_tool_versions", "mcpbox_rollback_tool", "mcpbox_test_code",
-    "mcpbox_validate_code", "mcpbox_create_server_secret",
-    "mcpbox_list_server_secrets", "mcpbox_request_publish", "mcpbox_request_module",
-    "mcpbox_request_network_access", "mcpbox_get_tool_status",
-    "mcpbox_list_pending_requests", "mcpbox_get_tool_logs",
+//  The table is the list: nothing here repeats it, so adding a tool
+//  touches only the gateway's files. A few names the flows rely on:
+static const char *s_core [] = {
+    "mcpbox_create_server", "mcpbox_create_tool", "mcpbox_request_publish",
+    "mcpbox_get_tool_status", "mcpbox_test_code", "mcpbox_validate_code",
 };
-#define EXPECTED (sizeof s_expected / sizeof s_expected [0])
+#define EXPECTED mcp_tools_count ()
 
 static void
 test_the_table (void **state)
 {
     (void) state;
-    assert_int_equal (mcp_tools_count (), EXPECTED);
+    assert_true (EXPECTED >= 20);
+    for (size_t i = 0; i < sizeof s_core / sizeof s_core [0]; i++)
+        assert_true (mcp_tools_find (s_core [i]) >= 0);
     for (size_t i = 0; i < EXPECTED; i++) {
         const mcp_tool_def_t *tool = mcp_tools_get (i);
-        assert_string_equal (tool->name, s_expected [i]);
-        assert_int_equal (mcp_tools_find (s_expected [i]), (int) i);
+        assert_non_null (tool);
+        assert_int_equal (strncmp (tool->name, "mcpbox_", 7), 0);
+        assert_true (strlen (tool->name) <= 64);
+        assert_int_equal (mcp_tools_find (tool->name), (int) i);     //  each once
         assert_non_null (tool->handler);
         assert_true (strlen (tool->description) > 20);
         assert_null (strstr (tool->name, "__"));        //  never a user tool's name
@@ -79,8 +79,8 @@ test_schemas (void **state)
         json_array_foreach (json_object_get (output, "required"), j, name)
             assert_non_null (json_object_get (json_object_get (output, "properties"),
                                               json_string_value (name)));
-        assert_string_equal (json_string_value (json_object_get (rendered, "name")),
-                             s_expected [i]);
+        const char *tool_name = mcp_tools_get (i)->name;
+        assert_string_equal (json_string_value (json_object_get (rendered, "name")), tool_name);
         //  every tool has a title and all four hints, consistent with its name
         const char *title = mcp_tools_title (i);
         assert_non_null (title);
@@ -95,17 +95,17 @@ test_schemas (void **state)
         assert_true (json_is_boolean (json_object_get (notes, "destructiveHint")));
         assert_true (json_is_boolean (json_object_get (notes, "idempotentHint")));
         assert_true (json_is_boolean (json_object_get (notes, "openWorldHint")));
-        bool reader = strncmp (s_expected [i], "mcpbox_get_", 11) == 0
-                   || strncmp (s_expected [i], "mcpbox_list_", 12) == 0
-                   || strcmp (s_expected [i], "mcpbox_validate_code") == 0;
+        bool reader = strncmp (tool_name, "mcpbox_get_", 11) == 0
+                   || strncmp (tool_name, "mcpbox_list_", 12) == 0
+                   || strcmp (tool_name, "mcpbox_validate_code") == 0;
         assert_int_equal (read_only, reader);
         if (read_only)
             assert_false (destructive);
-        if (strstr (s_expected [i], "_delete_") || strstr (s_expected [i], "_update_")
-        ||  strstr (s_expected [i], "_rollback_"))
+        if (strstr (tool_name, "_delete_") || strstr (tool_name, "_update_")
+        ||  strstr (tool_name, "_rollback_"))
             assert_true (destructive);
         //  only running code reaches outside MCPbox
-        assert_int_equal (open_world, strcmp (s_expected [i], "mcpbox_test_code") == 0);
+        assert_int_equal (open_world, strcmp (tool_name, "mcpbox_test_code") == 0);
         assert_ptr_equal (json_object_get (rendered, "inputSchema"), schema);
         json_decref (rendered);
     }
