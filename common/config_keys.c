@@ -44,6 +44,7 @@ const char *const config_known_keys [] = {
     "web_dir",          //  also mcpbox up
     "live_recheck_s",
     "enable_docs",
+    "log_spool_records",
     //  mcpbox up (cli/cmd_up.c).
     "executors",
     //  CURVE for a tcp:// broker (common/startup.c): actors, executor.

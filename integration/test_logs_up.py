@@ -380,7 +380,7 @@ def test_every_activity_type_from_where_it_happens(up):
     assert r.returncode == 0 and "tool.deleted" in r.stdout and "acts__inc" in r.stdout
     r = cli(up.dir, "logs", "stats", "--json")
     assert r.returncode == 0 and json.loads(r.stdout)["tools"]
-    r = cli(up.dir, "logs", "query", "--server", "no-such-server")
+    r = cli(up.dir, "logs", "query", "--server", "no_such_server")
     assert r.returncode == 1 and "no server named" in r.stderr
     r = cli(up.dir, "logs", "query", "--exec", "--type", "x")
     assert r.returncode == 2
@@ -543,3 +543,192 @@ def test_execution_logs_off_keeps_activity_and_other_records(up):
             gateway.kill()
             gateway.wait()
         err.close()
+
+
+def _data_dir_files(root):
+    """Every regular file under the data dir (the database, its WAL and
+    shared memory, the process logs, anything else), as (path, bytes)."""
+    for top, _, names in os.walk(root):
+        for name in names:
+            path = os.path.join(top, name)
+            if os.path.isfile(path) and not os.path.islink(path):
+                with open(path, "rb") as f:
+                    yield path, f.read()
+
+
+def test_secret_values_under_neutral_names_never_reach_the_file(up):
+    """The server's secret VALUE arrives as an argument named `note` (not a
+    secret-looking name) and comes back in the result, stdout and error:
+    the execution log keeps "[REDACTED]" in each, and no file under the data
+    dir (database, WAL, process logs) holds the value."""
+    mcp = Mcp(up.port)
+    code = ("async def main(note: str, password: str = '', fail: bool = False):\n"
+            "    print('note is ' + note)\n"
+            "    if fail:\n"
+            "        raise ValueError('refused ' + note)\n"
+            "    return {'echo': note, 'mine': secrets.get('SIGNING_KEY')}\n")
+    sid, tid, full = make_tool(up, mcp, "neutral", "echo", code)
+    mcp.manage("mcpbox_create_server_secret", {"server_id": sid, "key": "SIGNING_KEY",
+                                               "description": "for the log test"})
+    value = "sv-" + os.urandom(9).hex() + "-neutral"
+    r = subprocess.run([MCPBOX, "secrets", "set", "neutral", "SIGNING_KEY", "--data-dir",
+                        up.dir], input=value + "\n", capture_output=True, text=True,
+                       timeout=30, env=env())
+    assert r.returncode == 0, r.stderr
+    assert value not in r.stdout + r.stderr
+
+    answers = [mcp.call(full, {"note": value}),
+               mcp.call(full, {"note": "before " + value + " after", "fail": True})]
+    tested = mcp.call("mcpbox_test_code", {"tool_id": tid, "arguments": {"note": value}})
+    answers.append(tested)
+    assert answers[0]["isError"] is False, answers[0]
+    assert answers[1]["isError"] is True, answers[1]
+    for answer in answers:
+        assert value not in json.dumps(answer), answer
+    # the tool did get the value: its own secret came back redacted
+    assert answers[0]["structuredContent"]["mine"] == "[REDACTED]", answers[0]
+    mcp.close()
+
+    def runs():
+        rows = up.rows("SELECT input_args, result, stdout, error, is_test FROM execution_logs"
+                       " WHERE tool_id = ? AND json_extract(input_args, '$.note') != 'y'",
+                       tid)                 # not the readiness calls (note 'y')
+        by_kind = {}
+        for input_args, result, stdout, error, is_test in rows:
+            args = json.loads(input_args)
+            kind = ("test" if is_test else "fail" if args.get("fail") else "call")
+            by_kind[kind] = (args, result, stdout, error)
+        return by_kind if len(by_kind) == 3 else None
+    by_kind = wait_for(runs, timeout=20, interval=0.3, what="the three runs logged")
+    args, result, stdout, _ = by_kind["call"]
+    assert args["note"] == "[REDACTED]"
+    assert "[REDACTED]" in result and "[REDACTED]" in stdout, (result, stdout)
+    args, _, stdout, error = by_kind["fail"]
+    assert args["note"] == "before [REDACTED] after", args
+    assert "[REDACTED]" in error and "[REDACTED]" in stdout, (error, stdout)
+    assert by_kind["test"][0]["note"] == "[REDACTED]"
+
+    # the database, its WAL, and every other file under the data dir
+    files = dict(_data_dir_files(up.dir))
+    assert up.db in files and up.db + "-wal" in files, sorted(files)
+    for path, blob in files.items():
+        assert value.encode() not in blob, f"the secret's value is in {path}"
+        assert value.encode().hex().encode() not in blob, path
+    assert any(b"before [REDACTED] after" in blob for blob in files.values())
+
+
+def _health(port):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request("GET", "/health")
+        return json.loads(conn.getresponse().read())
+    finally:
+        conn.close()
+
+
+def test_a_full_spool_is_counted_in_health_and_reported(up):
+    """A second gateway whose log spool holds 4 records (log_spool_records),
+    beside up's own; logkeeper stopped (SIGSTOP) while 8 tool calls go
+    through it: 16 records are held or in flight, the rest are dropped,
+    counted in /health's log_records_lost, and once logkeeper answers again
+    a logs.dropped activity record says how many."""
+    mcp_on = Mcp(up.port, name="spool-setup")
+    _, tid, full = make_tool(up, mcp_on, "spooled", "echo",
+                             "async def main(n: int):\n    return n\n")
+    mcp_on.close()
+    port = free_port()
+    err = open(os.path.join(up.dir, "gateway-small.err"), "w")
+    gateway = subprocess.Popen([GATEWAY, "--data-dir", up.dir, "--http-port", str(port),
+                                "--log-spool-records", "4"], stdin=subprocess.DEVNULL,
+                               stdout=err, stderr=err, env=env())
+    logkeeper = None
+    try:
+        def listening():
+            assert gateway.poll() is None, "the small-spool gateway exited"
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                return True
+            except OSError:
+                return False
+        wait_for(listening, timeout=20, interval=0.2, what="the second gateway")
+        mcp = Mcp(port, name="small-spool-client")
+        wait_for(lambda: mcp.call(full, {"n": -1}).get("isError") is False, timeout=15,
+                 what=f"{full} callable through the second gateway")
+        # everything so far acknowledged: the spool is empty
+        wait_for(lambda: _health(port)["gateway"]["log_spool"]["queued"] == 0, timeout=15,
+                 interval=0.2, what="the small spool drained")
+        before = _health(port)
+        assert before["gateway"]["log_spool"]["dropped"] == 0, before
+
+        logkeeper = up.pid_of("logs")
+        os.kill(logkeeper, signal.SIGSTOP)
+        calls = 8
+        for n in range(calls):
+            assert mcp.call(full, {"n": 500 + n})["isError"] is False
+        mcp.close()
+        health = _health(port)
+        spool = health["gateway"]["log_spool"]
+        # two records a call (execution + tool.called), four held
+        assert spool["queued"] == 4, spool
+        assert spool["dropped"] == 2 * calls - 4, spool
+        assert health["log_records_lost"] >= spool["dropped"], health
+        assert health["log_records_lost"] > 0
+
+        os.kill(logkeeper, signal.SIGCONT)
+        logkeeper = None
+
+        def reported():
+            rows = up.rows("SELECT level, details FROM activity_log WHERE type = 'logs.dropped'"
+                           " AND source = 'mcpbox-gateway'")
+            return rows or None
+        rows = wait_for(reported, timeout=30, interval=0.3, what="the logs.dropped record")
+        level, details = rows[0]
+        details = json.loads(details)
+        assert level == "error"
+        assert details["dropped"] == 2 * calls - 4 and details["max_records"] == 4, details
+        # the held ones arrived; the count stays in /health
+        wait_for(lambda: _health(port)["gateway"]["log_spool"]["queued"] == 0, timeout=30,
+                 interval=0.3, what="the held records delivered")
+        assert _health(port)["log_records_lost"] >= 2 * calls - 4
+    finally:
+        if logkeeper:
+            os.kill(logkeeper, signal.SIGCONT)
+        gateway.send_signal(signal.SIGTERM)
+        try:
+            gateway.wait(15)
+        except subprocess.TimeoutExpired:
+            gateway.kill()
+            gateway.wait()
+        err.close()
+
+
+def test_tail_by_server_shows_only_that_servers_records(up):
+    mcp = Mcp(up.port)
+    kept = mcp.manage("mcpbox_create_server", {"name": "tail_kept"})["id"]
+    other = mcp.manage("mcpbox_create_server", {"name": "tail_other"})["id"]
+    for sid, name in ((kept, "one"), (other, "two"), (kept, "three")):
+        mcp.manage("mcpbox_create_tool", {"server_id": sid, "name": name,
+                                          "python_code": "async def main():\n    return 1\n"})
+    mcp.close()
+
+    def tail(server):
+        r = cli(up.dir, "logs", "tail", "--server", server, "--json", "--limit", "50")
+        assert r.returncode == 0, r.stderr
+        return [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
+
+    def complete():
+        records = tail("tail_kept")
+        names = {r["details"].get("tool_name") for r in records if r["type"] == "tool.created"}
+        return records if names >= {"one", "three"} else None
+    records = wait_for(complete, timeout=15, interval=0.3, what="tail --server tail_kept")
+    assert records and all(r["server_id"] == kept for r in records), records
+    assert {r["type"] for r in records} >= {"server.created", "tool.created"}
+    assert "two" not in {r["details"].get("tool_name") for r in records}
+    # by id the same, and the other server's only its own
+    assert {json.dumps(r, sort_keys=True) for r in tail(kept)} \
+        == {json.dumps(r, sort_keys=True) for r in records}
+    others = tail("tail_other")
+    assert others and all(r["server_id"] == other for r in others), others
+    assert "two" in {r["details"].get("tool_name") for r in others}
+    missing = cli(up.dir, "logs", "tail", "--server", "no_such_server", "--json")
+    assert missing.returncode != 0 and "no server named" in missing.stderr, missing

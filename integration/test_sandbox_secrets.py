@@ -4,6 +4,9 @@ secrets["K"], read-only, and redacted from result, stdout and error text
 text never appears anywhere in the command's output."""
 import base64
 import binascii
+import html
+import json
+import urllib.parse
 
 import pytest
 
@@ -106,6 +109,81 @@ async def main():
     assert result.data is not None, result
     _assert_hidden(result)
     assert "[REDACTED]" in result.text, result
+
+
+# Accidental encodings a tool may produce while using its secret (the forms
+# SECURITY.md lists), with a secret holding characters each of them changes.
+ODD_SECRET = 's3cr<&"\u00e9/+ t'
+
+
+def _basic_core(user, value):
+    """The base64 characters of base64(user + ":" + value) whose bits all
+    come from the value (SECURITY.md: the edges mix the neighbours' bits)."""
+    prefix = len(user) + 1
+    text = base64.b64encode(f"{user}:{value}".encode()).decode()
+    first = -(-prefix * 8 // 6)                       # first char wholly in the value
+    last = ((prefix + len(value.encode())) * 8 - 6) // 6
+    return text[first:last + 1]
+
+
+def _strings(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+ENCODED = {
+    # name: (expression in the tool, the encoded text that must not come out)
+    "http_basic": ('"Basic " + base64.b64encode(("admin:" + S).encode()).decode()',
+                   _basic_core("admin", ODD_SECRET)),
+    "http_basic_long_user": ('"Basic " + base64.b64encode(("someone.else:" + S).encode()).decode()',
+                             _basic_core("someone.else", ODD_SECRET)),
+    "html_escape": ("html.escape(S)", html.escape(ODD_SECRET)),
+    "ascii": ("ascii(S)", ascii(ODD_SECRET)[1:-1]),
+    "json_not_ascii": ("json.dumps(S, ensure_ascii=False)",
+                       json.dumps(ODD_SECRET, ensure_ascii=False)[1:-1]),
+    "json_ascii": ("json.dumps({'k': S})", json.dumps(ODD_SECRET)[1:-1]),
+    "url_quote_default_safe": ("urllib.parse.quote(S)", urllib.parse.quote(ODD_SECRET)),
+    "url_quote_plus": ("urllib.parse.quote_plus(S)", urllib.parse.quote_plus(ODD_SECRET)),
+    "repr_of_bytes": ("repr(S.encode())", repr(ODD_SECRET.encode())[2:-1]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ENCODED))
+def test_accidentally_encoded_secret_never_comes_out(name, tmpdir_short):
+    """Printed, returned and raised: the encoded secret is redacted in each."""
+    expression, encoded = ENCODED[name]
+    assert encoded != ODD_SECRET and len(encoded) >= 8    # the encoding changed it
+    result = run(f'''
+import base64, html, json, urllib.parse
+async def main():
+    S = secrets["API_KEY"]
+    value = {expression}
+    print("header:", value)
+    return {{"header": value, "list": [value]}}
+''', tmpdir_short, secrets={"API_KEY": ODD_SECRET})
+    assert result.rc == 0, result
+    failed = run(f'''
+import base64, html, json, urllib.parse
+async def main():
+    S = secrets["API_KEY"]
+    raise ValueError("sent " + {expression})
+''', tmpdir_short, secrets={"API_KEY": ODD_SECRET})
+    assert failed.rc == 1 and failed.data is not None, failed
+    for each in (result, failed):
+        # the decoded strings, not the JSON text (where `"` is escaped)
+        text = each.everything() + "\n" + "\n".join(_strings(each.data))
+        assert encoded not in text, f"{encoded!r} came out: {each!r}"
+        assert ODD_SECRET not in text, each
+        assert "[REDACTED]" in text, each
+    assert "[REDACTED]" in result.data["stdout"], result
+    assert "[REDACTED]" in json.dumps(result.result, ensure_ascii=False), result
 
 
 def test_secret_split_by_output_truncation_is_still_hidden(tmpdir_short):

@@ -73,6 +73,9 @@ static const config_option_t s_options [] = {
       .help = "/api: serve GET /api/docs, the route list (signed-in admins only)" },
     { .key = "execution_logs", .type = CONFIG_BOOL, .default_value = "true",
       .help = "write an execution log record per tool run (off: activity only)" },
+    { .key = "log_spool_records", .type = CONFIG_INT, .default_value = "20000", .min = 1, .max = 1000000,
+      .help = "log records held while logkeeper does not acknowledge; beyond, each is dropped "
+      "and counted (/health log_records_lost)" },
     { .key = NULL }
 };
 
@@ -241,7 +244,10 @@ s_run (startup_t *startup)
     }
     //  execution logs and activity: queued here, delivered by the spool's
     //  own thread, never waited for (common/logspool.h)
-    gateway.spool = logspool_new (broker, PROCESS_NAME, NULL);
+    //  log_spool_records: the memory an operator gives to a logkeeper outage
+    logspool_config_t spool_config = {
+        .max_records = (size_t) config_int (config, "log_spool_records") };
+    gateway.spool = logspool_new (broker, PROCESS_NAME, &spool_config);
     if (!gateway.spool)
         log_error ("cannot start the log spool: tool runs will not be logged");
     if (!gateway.execution_logs)
