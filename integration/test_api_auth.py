@@ -249,9 +249,5 @@ def test_login_limits_expiry_and_credentials_restart(auth):
     assert s.http.request("GET", "/api/auth/me", headers=bearer)[0] == 401
 
 
-def test_api_is_loopback_only_by_default(auth):
-    s = auth
-    # the gateway listens on 127.0.0.1 here; a remote peer cannot be made without a
-    # namespace, so check the setting is refused/accepted by the gateway's options
-    r = os.popen(f"{bin_path('mcpbox-gateway')} --help").read()
-    assert "api_allow_remote" in r or "api-allow-remote" in r
+# /api and /ws from a non-loopback peer, with and without api_allow_remote, and the
+# login limits per client address and per username: integration/test_api_peers.py

@@ -10,6 +10,7 @@ middle (test hook MCPBOX_TEST_ROTATE_CRASH).
 """
 import hashlib
 import hmac
+import json
 import os
 import secrets as pysecrets
 import signal
@@ -106,6 +107,15 @@ def test_secret_reaches_the_tool_only(env_key_system):
     assert tested["result"]["length"] == len(value)
     assert tested["result"]["mac"] == expected_mac
     assert tested["result"]["keys"] == ["API_KEY"]
+    # the test_code answer as the MCP client receives it: the tool returned the
+    # value (echo) and printed it; neither reaches the client
+    status, _, raw = s.post({"jsonrpc": "2.0", "id": 8, "method": "tools/call",
+                             "params": {"name": "mcpbox_test_code",
+                                        "arguments": {"tool_id": tool_id,
+                                                      "arguments": {"message": "hello"}}}},
+                            s.session)
+    assert status == 200 and expected_mac.encode() in raw, raw[:400]
+    assert value.encode() not in raw, "the value reached the MCP client through test_code"
 
     assert s.manage("mcpbox_request_publish", {"tool_id": tool_id})["status"] == "pending_review"
     assert s.cli("approvals", "approve", "tool", tool_id).returncode == 0
@@ -116,7 +126,6 @@ def test_secret_reaches_the_tool_only(env_key_system):
                             s.session)
     assert status == 200
     assert value.encode() not in raw, "the value reached the MCP client"
-    import json
     result = json.loads(raw)["result"]
     assert result["isError"] is False, result
     assert result["structuredContent"]["length"] == len(value)
@@ -143,6 +152,22 @@ def test_secret_reaches_the_tool_only(env_key_system):
     again = s.manage_retry("mcpbox_test_code", {"tool_id": tool_id,
                                                 "arguments": {"message": "hello"}})
     assert again["result"]["mac"] == expected_mac, again
+
+    # the admin deletes it with the CLI: the value is gone for the tool too
+    r = s.cli("secrets", "delete", "signer", "API_KEY")
+    assert r.returncode == 0 and "deleted API_KEY" in r.stdout, r
+    assert value not in r.stdout + r.stderr
+    assert s.manage("mcpbox_list_server_secrets", {"server_id": server_id})["secrets"] == []
+    gone = s.manage("mcpbox_test_code", {"tool_id": tool_id, "arguments": {"message": "hello"}})
+    assert gone["success"] is False and "API_KEY" in json.dumps(gone), gone
+    assert s.cli("secrets", "delete", "signer", "API_KEY").returncode == 1
+    # declared again, the placeholder has no value: the old one did not linger
+    s.manage("mcpbox_create_server_secret", {"server_id": server_id, "key": "API_KEY"})
+    listed = s.manage("mcpbox_list_server_secrets", {"server_id": server_id})
+    assert listed["secrets"] == [{"key": "API_KEY", "description": "", "has_value": False}], listed
+    still = s.manage("mcpbox_test_code", {"tool_id": tool_id, "arguments": {"message": "hello"}})
+    assert still["success"] is False and expected_mac not in json.dumps(still), still
+    assert_nowhere(s.data_dir, value)
 
 
 # --- the credentials actor alone -----------------------------------------------------
