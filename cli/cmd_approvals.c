@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "json_msgpack.h"
 
 #define S_NAME          "approvals"
 #define S_LOOKUPS_MAX   50          //  tool.get lookups for one table
@@ -363,6 +364,18 @@ s_review (config_t *config, cli_bus_t *bus, bool json, const char *verb,
           const char *kind, const char *id)
 {
     const char *reason = config_str (config, "reason");
+    const char *hints_text = config_str (config, "annotations");
+    json_t *hints = NULL;
+    if (*hints_text) {
+        //  approval checks the hints themselves; here only that it is an object
+        hints = json_loads (hints_text, JSON_REJECT_DUPLICATES, NULL);
+        if (!json_is_object (hints)) {
+            json_decref (hints);
+            return s_usage_error ("--annotations must be a JSON object, e.g. "
+                                  "'{\"readOnlyHint\":true,\"openWorldHint\":false}'%s",
+                                  NULL);
+        }
+    }
     char reviewer [96];
     cli_admin_identity (reviewer, sizeof reviewer);
     char op [32], what [128];
@@ -370,13 +383,18 @@ s_review (config_t *config, cli_bus_t *bus, bool json, const char *verb,
     snprintf (what, sizeof what, "cannot %s %s %s", verb, kind, id);
 
     msgw_t *body = msgw_new ();
-    msgw_map (body, *reason ? 5 : 4);
+    msgw_map (body, 4 + (*reason ? 1 : 0) + (hints ? 1 : 0));
     msgw_kv_str (body, "op", op);
     msgw_kv_str (body, "kind", kind);
     msgw_kv_str (body, "id", id);
     msgw_kv_str (body, "reviewed_by", reviewer);
     if (*reason)
         msgw_kv_str (body, "reason", reason);
+    if (hints) {
+        msgw_str (body, "annotations");
+        msgw_json (body, hints);
+        json_decref (hints);
+    }
     json_t *reply = cli_bus_request (bus, "approval", body, what);
     msgw_destroy (&body);
     if (!reply)
@@ -440,6 +458,9 @@ s_run (config_t *config)
                                   "not '%s'", review_id);
         if (*kind || *status)
             return s_usage_error ("--kind and --status are for list%s", NULL);
+        if (*config_str (config, "annotations")
+        &&  (strcmp (action, "approve") != 0 || strcmp (review_kind, "tool") != 0))
+            return s_usage_error ("--annotations is for approve tool%s", NULL);
         if (strcmp (action, "reject") == 0 && s_blank (reason))
             return s_usage_error ("reject needs --reason TEXT: the tool's author "
                                   "is told why%s", NULL);
@@ -463,6 +484,10 @@ static const config_option_t s_options [] = {
       .help = "list: pending, approved or rejected (none: pending)", .flag_only = true },
     { .key = "reason", .type = CONFIG_STR, .default_value = "",
       .help = "why (required by reject)", .flag_only = true },
+    { .key = "annotations", .type = CONFIG_STR, .default_value = "",
+      .help = "approve tool: the MCP hints clients see, a JSON object of "
+              "readOnlyHint, destructiveHint, idempotentHint, openWorldHint",
+      .flag_only = true },
     { .key = "json", .type = CONFIG_BOOL,
       .help = "print one JSON object instead of a table", .flag_only = true },
     { .key = NULL }
@@ -474,10 +499,13 @@ const cli_command_t cli_cmd_approvals = {
     .usage    = "usage: mcpbox approvals list [--kind tool|module|network]\n"
                 "                             [--status pending|approved|rejected] [--json]\n"
                 "       mcpbox approvals approve KIND ID [--reason TEXT] [--json]\n"
+                "                             [--annotations '{\"readOnlyHint\":true}']\n"
                 "       mcpbox approvals reject KIND ID --reason TEXT [--json]\n"
                 "       mcpbox approvals revoke KIND ID [--reason TEXT] [--json]\n\n"
                 "KIND is tool (ID: the tool's id), module or network (ID: the\n"
-                "request's id, as `list` shows it). Decisions are recorded as\n"
+                "request's id, as `list` shows it). --annotations sets the\n"
+                "hints MCP clients see for the approved tool (none without it).\n"
+                "Decisions are recorded as\n"
                 "made by admin@cli:<your user name>. Revoking puts an approval\n"
                 "back to pending. Exit 0 done, 1 refused or MCPbox not running,\n"
                 "2 usage.",

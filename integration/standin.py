@@ -175,7 +175,9 @@ class StandInRegistry(StandInWorker):
                 "tool_type": "python_code",
                 "python_code": t["python_code"], "code_hash": t["code_hash"],
                 "current_version": t["current_version"], "created_by": t["created_by"],
-                "created_at": t["created_at"], "updated_at": t["updated_at"]}
+                "created_at": t["created_at"], "updated_at": t["updated_at"],
+                "title": t.get("title", ""), "output_schema": t.get("output_schema"),
+                "suggested_annotations": t.get("suggested_annotations")}
 
     @staticmethod
     def tool_summary(t):
@@ -203,7 +205,9 @@ class StandInRegistry(StandInWorker):
                 "description": t["description"], "enabled": t["enabled"],
                 "timeout_ms": t["timeout_ms"], "python_code": code, "code_hash": sha(code),
                 "input_schema": t["input_schema"], "change_summary": summary,
-                "change_source": source, "created_at": now_iso(ago_s)}
+                "change_source": source, "created_at": now_iso(ago_s),
+                "title": t.get("title", ""), "output_schema": t.get("output_schema"),
+                "suggested_annotations": t.get("suggested_annotations")}
 
     # --- ops -------------------------------------------------------------------------
     def op_health(self, body):
@@ -288,7 +292,9 @@ class StandInRegistry(StandInWorker):
              "enabled": True, "timeout_ms": 30000, "input_schema": checked["input_schema"],
              "python_code": code, "code_hash": sha(code),
              "current_version": 1, "created_by": body.get("created_by", "llm"),
-             "created_at": now_iso(), "updated_at": now_iso()}
+             "created_at": now_iso(), "updated_at": now_iso(),
+             "title": body.get("title", ""), "output_schema": checked.get("output_schema"),
+             "suggested_annotations": body.get("annotations")}
         t["versions"] = [self.version_record(t, code, "created", body.get("change_source", "llm"))]
         self.tools[tid] = t
         self.changed(sid)
@@ -311,6 +317,7 @@ class StandInRegistry(StandInWorker):
         if failure:
             return failure
         t["input_schema"] = checked["input_schema"]
+        t["output_schema"] = checked.get("output_schema")
         self.append_version(t, code, source, summary)
         return None
 
@@ -351,7 +358,7 @@ class StandInRegistry(StandInWorker):
         t = self.get_tool(body)
         if not t:
             return error("not_found", "no such tool")
-        versions = [{k: v[k] for k in ("version", "code_hash", "change_summary",
+        versions = [{k: v[k] for k in ("version", "title", "code_hash", "change_summary",
                                        "change_source", "created_at")}
                     for v in reversed(t["versions"])]          # newest first, as the actor
         return {"ok": True, "tool_id": t["id"], "tool_name": t["name"],
@@ -393,7 +400,8 @@ class StandInRegistry(StandInWorker):
                           "name": t["name"], "full_name": f"{s['name']}__{t['name']}",
                           "description": t["description"], "input_schema": t["input_schema"],
                           "code_hash": t["code_hash"], "python_code": t["python_code"],
-                          "timeout_ms": t["timeout_ms"]})
+                          "timeout_ms": t["timeout_ms"], "title": t.get("title", ""),
+                          "output_schema": t.get("output_schema")})
         return {"ok": True, "revision": self.revision, "tools": tools}
 
     # --- direct set-up for the tests (what an admin import would do) -----------

@@ -2,7 +2,7 @@
 (AST only, nothing evaluated), the description from its docstring."""
 import pytest
 
-from sandbox_util import sandbox_validate, trap  # noqa: F401 (trap: fixture)
+from sandbox_util import sandbox_run, sandbox_validate, trap  # noqa: F401 (trap: fixture)
 
 
 def validate(code, tmpdir):
@@ -233,3 +233,46 @@ async def main():
     assert "ran at import" not in result.text
     trap.assert_untouched(result)
 
+
+
+# --- classes in signatures, dataclass results (the derivation itself:
+# test_output_schema.py, in process) ----------------------------------------------
+
+POINT = {"type": "object", "properties": {"x": {"type": "integer"}, "y": {"type": "integer"}},
+         "required": ["x", "y"]}
+CLASSES = '''
+from dataclasses import dataclass
+from typing import Literal, Optional, TypedDict
+
+class Point(TypedDict):
+    x: int
+    y: int
+
+@dataclass
+class Reading:
+    value: float
+    unit: Optional[str] = None
+'''
+
+
+def test_class_parameter_uses_defs_and_output_schema(tmpdir_short):
+    result = validate(CLASSES + "\nasync def main(p: Point, pair: tuple[int, str], "
+                      "k: Literal['only']) -> Point:\n    return p\n", tmpdir_short)
+    assert result.rc == 0 and result.data["valid"] is True, result
+    schema = result.data["input_schema"]
+    assert schema["properties"]["p"] == {"$ref": "#/$defs/Point"}
+    assert schema["$defs"] == {"Point": POINT}
+    assert schema["properties"]["k"] == {"const": "only"}
+    assert schema["properties"]["pair"]["prefixItems"] == [{"type": "integer"},
+                                                           {"type": "string"}]
+    assert result.data["output_schema"] == POINT
+    # no return annotation, no output schema
+    result = validate("async def main(x: int):\n    return x\n", tmpdir_short)
+    assert result.data["valid"] is True and "output_schema" not in result.data
+
+
+def test_dataclass_result_is_its_fields(tmpdir_short):
+    result = sandbox_run(CLASSES + "\nasync def main() -> Reading:\n"
+                         "    return Reading(1.5, 'C')\n", tmpdir_short)
+    assert result.success, result
+    assert result.result == {"value": 1.5, "unit": "C"}

@@ -250,9 +250,12 @@ int reviews_publish (approval_t *self, const tool_ref_t *tool, const char *notes
 //  1 and the server of the tool's review in server_id, 0 none, -1 + err.
 int reviews_server_of_tool (approval_t *self, const char *tool_id,
                             char server_id [APPR_ID_LEN + 1], bus_err_t *err);
+//  annotations: on approve, the MCP hints the admin set (canonical JSON
+//  text, proto/tool_hints.h) or NULL for none; stored with that code hash.
 int reviews_decide (approval_t *self, const char *tool_id, appr_action_t action,
                     const char *reason, const char *reviewed_by,
-                    const char *code_hash, const char **status, bus_err_t *err);
+                    const char *code_hash, const char *annotations,
+                    const char **status, bus_err_t *err);
 //  1 and the tool's id in tool_id when review_id is the id of a review (not
 //  of a tool), 0 when it is not, -1 + err.
 int reviews_tool_of_review (approval_t *self, const char *review_id,

@@ -5,7 +5,9 @@
     {
       "ok": true,
       "revision": n,                 approval_revision after the last commit
-      "approved": [{"tool_id", "code_hash"}...],   every approved review
+      "approved": [{"tool_id", "code_hash", "annotations"}...], every approved
+                 review; annotations: the MCP hints the admin set on
+                 approving that code, as JSON text, or nil
       "servers": {server_id: {"allowed_modules": [...], "allowed_hosts": [...],
                               "network_policy": "allowlist"|"allow_all_public"}},
       "defaults": {same three fields}, for a server not listed in "servers"
@@ -209,7 +211,7 @@ effective_rebuild (effective_t *self, sqlite3 *db, const policy_t *policy,
     msgw_str (w, "approved");
     sqlite3_stmt *stmt = NULL;
     int result = 0;
-    if (sqlite3_prepare_v2 (db, "SELECT tool_id, code_hash FROM tool_reviews"
+    if (sqlite3_prepare_v2 (db, "SELECT tool_id, code_hash, annotations FROM tool_reviews"
                             " WHERE status = 'approved' ORDER BY tool_id, code_hash",
                             -1, &stmt, NULL) != SQLITE_OK)
         result = bus_err_set (err, BUS_ERR_INTERNAL, "effective: %s", sqlite3_errmsg (db));

@@ -15,12 +15,15 @@
     Additions to the contract, all optional: code_hash on review.approve /
     review.reject / review.revoke (see reviews.c); justification on
     admin.add_*; server_id, tool_id and limit filters on requests.list;
-    kind "tool" for requests.list; succeeded / failed counts in review.bulk.
+    kind "tool" for requests.list; succeeded / failed counts in review.bulk;
+    annotations (the MCP hints the admin sets, proto/tool_hints.h) on a tool
+    review.approve (review.bulk approves with none).
 */
 #include <stdio.h>
 #include <string.h>
 #include "approval.h"
 #include "log.h"
+#include "tool_hints.h"
 
 #define LIST_DEFAULT 200            //  requests.list rows when no limit given
 
@@ -192,13 +195,15 @@ s_unreviewed (service_t **registry, approval_t *self, const char *id, bus_err_t 
 static int
 s_decide (service_t **registry, approval_t *self, appr_kind_t kind, const char *id,
           appr_action_t action, const char *reason, const char *by,
-          const char *code_hash, const char **status, char tool_id [APPR_ID_LEN + 1],
-          char server_id [APPR_ID_LEN + 1], bus_err_t *err)
+          const char *code_hash, const char *annotations, const char **status,
+          char tool_id [APPR_ID_LEN + 1], char server_id [APPR_ID_LEN + 1],
+          bus_err_t *err)
 {
     tool_id [0] = server_id [0] = 0;
     if (kind == APPR_KIND_TOOL) {
         snprintf (tool_id, APPR_ID_LEN + 1, "%s", id);
-        int rc = reviews_decide (self, id, action, reason, by, code_hash, status, err);
+        int rc = reviews_decide (self, id, action, reason, by, code_hash, annotations,
+                                 status, err);
         if (rc && err->code == BUS_ERR_NOT_FOUND)
             rc = s_unreviewed (registry, self, id, err);
         //  the server too, so that /ws filters and pages by server see the decision
@@ -220,7 +225,8 @@ s_review (service_t *service, msg_t *request, msgw_t **reply, approval_t *self,
     char id [APPR_ID_LEN + 1], by [APPR_WHO_MAX + 1], reason [APPR_TEXT_MAX + 1];
     char hash [APPR_HASH_LEN + 1], tool_id [APPR_ID_LEN + 1], server_id [APPR_ID_LEN + 1];
     const char *status = NULL;
-    int hash_absent = 1;
+    int hash_absent = 1, hints_absent = 1;
+    char hints [TOOL_HINTS_JSON_MAX];
     reason [0] = 0;
     if (fields_kind (root, true, &kind, &err)
     ||  fields_id (root, "id", id, &err)
@@ -228,13 +234,16 @@ s_review (service_t *service, msg_t *request, msgw_t **reply, approval_t *self,
     ||  (action == APPR_REJECT
          && fields_text (root, "reason", true, APPR_TEXT_MAX, true, reason, &err))
     ||  (kind == APPR_KIND_TOOL && (hash_absent = fields_hash (root, hash, &err)) < 0)
+    ||  (kind == APPR_KIND_TOOL && action == APPR_APPROVE
+         && (hints_absent = tool_hints_read (root, "annotations", hints, &err)) < 0)
     ||  appr_begin (self, &err)) {
         s_error (reply, &err);
         return;
     }
     service_t *registry = service;
     int rc = s_decide (&registry, self, kind, id, action, reason, by,
-                       hash_absent ? NULL : hash, &status, tool_id, server_id, &err);
+                       hash_absent ? NULL : hash, hints_absent ? NULL : hints,
+                       &status, tool_id, server_id, &err);
     if (s_end (service, self, rc, *tool_id ? tool_id : NULL,
                *server_id ? server_id : NULL, &err)) {
         s_error (reply, &err);
@@ -330,7 +339,7 @@ s_review_bulk (service_t *service, msg_t *request, msgw_t **reply, void *state)
             bus_err_set (&one, BUS_ERR_BAD_REQUEST, "ids[%u]: must be a UUID", i);
         else
         if (appr_savepoint (self, &one) == 0) {
-            rc = s_decide (&registry, self, kind, id, action, reason, by, NULL,
+            rc = s_decide (&registry, self, kind, id, action, reason, by, NULL, NULL,
                            &status, tool_id, server_id, &one);
             appr_release (self, rc == 0);
         }

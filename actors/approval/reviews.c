@@ -122,7 +122,7 @@ reviews_publish (approval_t *self, const tool_ref_t *tool, const char *notes,
             "  requested_by = excluded.requested_by, requested_at = excluded.requested_at,"
             "  approved_at = excluded.approved_at, approved_by = excluded.approved_by,"
             "  rejected_at = NULL, rejected_by = NULL, rejection_reason = NULL,"
-            "  updated_at = excluded.updated_at",
+            "  annotations = NULL, updated_at = excluded.updated_at",
             params, 11, err))
         return -1;
     *status = automatic ? "approved" : "pending_review";
@@ -215,7 +215,8 @@ s_revoke (approval_t *self, const char *tool_id, const char *reviewed_by,
 int
 reviews_decide (approval_t *self, const char *tool_id, appr_action_t action,
                 const char *reason, const char *reviewed_by,
-                const char *code_hash, const char **status, bus_err_t *err)
+                const char *code_hash, const char *annotations,
+                const char **status, bus_err_t *err)
 {
     if (action == APPR_REVOKE)
         return s_revoke (self, tool_id, reviewed_by, code_hash, status, err);
@@ -235,12 +236,15 @@ reviews_decide (approval_t *self, const char *tool_id, appr_action_t action,
     char now [APPR_TIME_LEN + 1];
     ids_now_iso (now);
     if (action == APPR_APPROVE) {
-        const char *params [] = { now, reviewed_by, tool_id };
+        //  the hints are the reviewer's alone: what the LLM suggested is
+        //  the registry's and never copied here
+        const char *params [] = { now, reviewed_by, tool_id, annotations };
         *status = "approved";
         return s_exec (self, "UPDATE tool_reviews SET status = 'approved',"
-                       " approved_at = ?1, approved_by = ?2, updated_at = ?1"
+                       " approved_at = ?1, approved_by = ?2, updated_at = ?1,"
+                       " annotations = ?4"
                        " WHERE tool_id = ?3 AND status = 'pending_review'",
-                       params, 3, err);
+                       params, 4, err);
     }
     const char *params [] = { now, reviewed_by, reason, tool_id };
     *status = "rejected";
@@ -320,7 +324,7 @@ reviews_list (approval_t *self, const char *status, const char *server_id,
         "SELECT id, tool_id, server_id, tool_name AS name, code_hash, status,"
         " publish_notes, requested_by, requested_at, approved_at, approved_by,"
         " rejected_at, rejected_by, rejection_reason, revoked_at, revoked_by,"
-        " updated_at FROM tool_reviews"
+        " updated_at, annotations FROM tool_reviews"
         " WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR server_id = ?2)"
         "  AND (?3 IS NULL OR tool_id = ?3)"
         " ORDER BY requested_at DESC, id LIMIT ?4", err);

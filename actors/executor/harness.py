@@ -425,48 +425,199 @@ def _is_none(node):
         isinstance(node, ast.Name) and node.id == "None"
 
 
-def annotation_schema(node, depth=0):
+class _Classes:
+    """The module's own top-level classes that describe JSON objects: a
+    TypedDict (fields: its annotated names; NotRequired[...] ones optional)
+    or a dataclass (fields: its annotated names, ClassVar excluded; one
+    with a default is optional as a parameter, and always present in a
+    result, which is dataclasses.asdict of the instance). A class used in
+    an annotation becomes {"$ref": "#/$defs/Name"} with its schema once in
+    `defs`, so nesting and recursion stay finite."""
+
+    MAX_DEFS = 64
+
+    def __init__(self, tree, output=False):
+        local = [n for n in getattr(tree, "body", ()) if isinstance(n, ast.ClassDef)]
+        self.kinds = {n.name: self._kind(n) for n in local}
+        # a subclass of one of the module's own TypedDicts is one too
+        for _ in range(len(local)):
+            for node in local:
+                if self.kinds[node.name] is None and any(
+                        self.kinds.get(_dotted(b) or "") == "typeddict" for b in node.bases):
+                    self.kinds[node.name] = "typeddict"
+        self.nodes = {n.name: n for n in local if self.kinds[n.name]}
+        self.output = output
+        self.defs = {}
+
+    @staticmethod
+    def _kind(node):
+        for base in node.bases:
+            if (_dotted(base) or "").split(".")[-1] == "TypedDict":
+                return "typeddict"
+        for deco in node.decorator_list:
+            target = deco.func if isinstance(deco, ast.Call) else deco
+            if (_dotted(target) or "").split(".")[-1] == "dataclass":
+                return "dataclass"
+        return None
+
+    def ref(self, name, depth):
+        node = self.nodes.get(name)
+        if node is None:
+            return None
+        if name not in self.defs:
+            if len(self.defs) >= self.MAX_DEFS:
+                return {"type": "object"}
+            self.defs[name] = {}            # placeholder: recursion stops here
+            self.defs[name] = self._object(node, depth)
+        return {"$ref": "#/$defs/" + name}
+
+    def _fields(self, node, seen):
+        """(name, annotation, has_default) of node and its local bases."""
+        fields = {}
+        if node.name in seen:
+            return fields
+        seen.add(node.name)
+        for base in node.bases:
+            parent = self.nodes.get(_dotted(base) or "")
+            if parent is not None:
+                fields.update(self._fields(parent, seen))
+        for stmt in node.body:
+            if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+                outer = stmt.annotation.value if isinstance(stmt.annotation, ast.Subscript) \
+                    else stmt.annotation
+                if (_dotted(outer) or "").split(".")[-1] == "ClassVar":
+                    continue
+                fields[stmt.target.id] = (stmt.annotation, stmt.value is not None)
+        return fields
+
+    def _object(self, node, depth):
+        typeddict = self.kinds[node.name] == "typeddict"
+        properties, required = {}, []
+        for name, (annotation, has_default) in self._fields(node, set()).items():
+            optional_key = False
+            if isinstance(annotation, ast.Subscript):
+                outer = (_dotted(annotation.value) or "").split(".")[-1]
+                if outer in ("NotRequired", "Required"):
+                    optional_key = outer == "NotRequired"
+                    annotation = annotation.slice
+            schema, nullable = annotation_schema(annotation, depth + 1, self)
+            if nullable:
+                schema = _nullable(schema)
+            properties[name] = schema
+            if typeddict:
+                if not optional_key:
+                    required.append(name)
+            elif self.output or not has_default:
+                required.append(name)
+        doc = ast.get_docstring(node)
+        out = {"type": "object", "properties": properties, "required": required}
+        if doc:
+            out["description"] = doc.split("\n\n")[0].strip()[:500]
+        return out
+
+
+def annotation_schema(node, depth=0, classes=None):
     """Returns (schema, optional) for an annotation node."""
     if node is None or depth > 10:
         return {}, False
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         try:
-            return annotation_schema(ast.parse(node.value, mode="eval").body, depth + 1)
+            return annotation_schema(ast.parse(node.value, mode="eval").body, depth + 1,
+                                     classes)
         except SyntaxError:
             return {}, False
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
         parts = [node.left, node.right]
         non_none = [p for p in parts if not _is_none(p)]
         if len(non_none) == 1:
-            return annotation_schema(non_none[0], depth + 1)[0], True
-        return {"anyOf": [annotation_schema(p, depth + 1)[0] for p in non_none]}, len(non_none) < 2
+            return annotation_schema(non_none[0], depth + 1, classes)[0], True
+        return {"anyOf": [annotation_schema(p, depth + 1, classes)[0] for p in non_none]}, \
+            len(non_none) < 2
     name = _dotted(node)
     if name is not None:
+        if classes is not None:
+            ref = classes.ref(name, depth)
+            if ref is not None:
+                return ref, False
         return dict(_SIMPLE_TYPES.get(name.split(".")[-1], {})), False
     if isinstance(node, ast.Subscript):
         outer = (_dotted(node.value) or "").split(".")[-1]
         inner = node.slice
         args = list(inner.elts) if isinstance(inner, ast.Tuple) else [inner]
         if outer == "Optional":
-            return annotation_schema(args[0], depth + 1)[0], True
+            return annotation_schema(args[0], depth + 1, classes)[0], True
         if outer == "Union":
             non_none = [a for a in args if not _is_none(a)]
             optional = len(non_none) < len(args)
             if len(non_none) == 1:
-                return annotation_schema(non_none[0], depth + 1)[0], optional
-            return {"anyOf": [annotation_schema(a, depth + 1)[0] for a in non_none]}, optional
-        if outer in ("list", "List", "set", "Set", "Sequence", "Iterable"):
-            return {"type": "array", "items": annotation_schema(args[0], depth + 1)[0]}, False
+                return annotation_schema(non_none[0], depth + 1, classes)[0], optional
+            return {"anyOf": [annotation_schema(a, depth + 1, classes)[0]
+                              for a in non_none]}, optional
+        if outer in ("list", "List", "set", "Set", "Sequence", "Iterable", "FrozenSet",
+                     "frozenset"):
+            return {"type": "array",
+                    "items": annotation_schema(args[0], depth + 1, classes)[0]}, False
         if outer in ("tuple", "Tuple"):
-            return {"type": "array"}, False
+            if len(args) == 2 and isinstance(args[1], ast.Constant) and \
+                    args[1].value is Ellipsis:
+                return {"type": "array",
+                        "items": annotation_schema(args[0], depth + 1, classes)[0]}, False
+            if any(isinstance(a, ast.Constant) and a.value is Ellipsis for a in args) or \
+                    (len(args) == 1 and isinstance(args[0], ast.Tuple) and not args[0].elts):
+                return {"type": "array"}, False
+            # a fixed tuple: JSON Schema 2020-12's prefixItems, nothing after
+            return {"type": "array",
+                    "prefixItems": [annotation_schema(a, depth + 1, classes)[0] for a in args],
+                    "items": False, "minItems": len(args), "maxItems": len(args)}, False
         if outer in ("dict", "Dict", "Mapping") and len(args) == 2:
             return {"type": "object",
-                    "additionalProperties": annotation_schema(args[1], depth + 1)[0]}, False
+                    "additionalProperties": annotation_schema(args[1], depth + 1, classes)[0]}, \
+                False
         if outer == "Literal":
             values = [a.value for a in args if isinstance(a, ast.Constant)]
+            if len(values) == 1:
+                return {"const": values[0]}, False
             return {"enum": values}, False
+        if outer == "Annotated":
+            return annotation_schema(args[0], depth + 1, classes)
         return dict(_SIMPLE_TYPES.get(outer, {})), False
     return {}, False
+
+
+def _with_defs(schema, classes):
+    """The schema with the classes it refers to under $defs (2020-12)."""
+    if classes.defs:
+        schema["$defs"] = dict(classes.defs)
+    return schema
+
+
+def output_schema(main, tree):
+    """outputSchema from main's return annotation, or None when the
+    annotation says nothing JSON Schema can hold (none, Any, an unknown
+    class). MCP wants an object at the root: a TypedDict, a dataclass or a
+    dict[...] is one; anything else (list[...], int, Optional[...]) is
+    described as {"result": value}, marked "x-mcpbox-wrapped", and the
+    gateway wraps the value so."""
+    if main.returns is None:
+        return None
+    classes = _Classes(tree, output=True)
+    schema, nullable = annotation_schema(main.returns, 0, classes)
+    if nullable:
+        schema = _nullable(schema)
+    if not schema:
+        return None                         # Any: nothing to promise
+    ref = schema.get("$ref", "")
+    if ref.startswith("#/$defs/") and len(schema) == 1:
+        name = ref[len("#/$defs/"):]
+        root = dict(classes.defs[name])
+        if '"#/$defs/' + name + '"' not in json.dumps(
+                [v for k, v in classes.defs.items() if k != name] + [root]):
+            del classes.defs[name]          # not referred to again: inline only
+        return _with_defs(root, classes)
+    if schema.get("type") == "object":
+        return _with_defs(schema, classes)
+    return _with_defs({"type": "object", "properties": {"result": schema},
+                       "required": ["result"], "x-mcpbox-wrapped": True}, classes)
 
 
 def _param_docs(doc):
@@ -511,8 +662,9 @@ def _nullable(schema):
     return schema
 
 
-def main_schema(main):
+def main_schema(main, tree=None):
     """Input JSON schema and parameter list from main's signature."""
+    classes = _Classes(tree)
     args = main.args
     doc = ast.get_docstring(main) or ""
     param_docs = _param_docs(doc)
@@ -521,7 +673,7 @@ def main_schema(main):
     defaults = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
     pairs = list(zip(positional, defaults)) + list(zip(args.kwonlyargs, args.kw_defaults))
     for arg, default in pairs:
-        schema, nullable = annotation_schema(arg.annotation)
+        schema, nullable = annotation_schema(arg.annotation, 0, classes)
         optional = nullable
         has_default = default is not None
         if has_default:
@@ -549,6 +701,7 @@ def main_schema(main):
     schema = {"type": "object", "properties": properties, "required": required}
     if args.kwarg is None:
         schema["additionalProperties"] = False
+    _with_defs(schema, classes)
     description = doc.split("\n\n")[0].strip() if doc else ""
     return schema, parameters, description
 
@@ -1543,6 +1696,10 @@ def _frame_bytes(text):
 
 def _jsonable(value):
     try:
+        # a dataclass result is its fields (what an outputSchema derived
+        # from a dataclass annotation describes)
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            value = dataclasses.asdict(value)
         return _dumps_value(_wide_ints_as_text(value))
     except Exception:       # a tool's own items()/__iter__ may raise anything
         return None
@@ -1624,8 +1781,11 @@ def _execute(channel_fds):
                             "message": _NO_MAIN,
                             "line": None, "context": []}
         else:
-            schema, parameters, description = main_schema(main)
+            schema, parameters, description = main_schema(main, tree)
             out.update(input_schema=schema, parameters=parameters, description=description)
+            returns = output_schema(main, tree)
+            if returns is not None:
+                out["output_schema"] = returns
         return out
     if main is None:
         return {"success": False, "valid": False, "error": {

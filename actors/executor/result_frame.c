@@ -127,12 +127,13 @@ result_frame_clean (json_t *raw, const redactor_t *redactor)
     if (json_is_object (error))
         rc |= s_error (clean, error, redactor);
 
-    //  validate: the schema and parameters the harness derived
-    const char *derived [] = { "input_schema", "parameters", "description" };
-    for (size_t i = 0; i < 3; i++) {
+    //  validate: the schemas and parameters the harness derived
+    const char *derived [] = { "input_schema", "parameters", "description",
+                               "output_schema" };
+    for (size_t i = 0; i < 4; i++) {
         json_t *value = json_object_get (raw, derived [i]);
-        bool wanted = i == 0 ? json_is_object (value) : i == 1 ? json_is_array (value)
-                                                                 : json_is_string (value);
+        bool wanted = i == 0 || i == 3 ? json_is_object (value)
+                    : i == 1 ? json_is_array (value) : json_is_string (value);
         if (wanted)
             rc |= s_set (clean, derived [i], redactor_active (redactor)
                                              ? redactor_json (redactor, value, NULL)

@@ -9,7 +9,13 @@
     GET /api/approvals joins approval pending.list with registry
     server.list (server names, for full_name "server__tool"; the first
     S_SERVER_PAGES pages of 100 servers — past that a tool's server_name is
-    its server_id). GET /api/approvals/stats counts each kind's requests
+    its server_id), then registry tool.get for each of the first
+    S_DETAILS_MAX pending tools: the version under review's title, output
+    schema and the LLM's suggested annotations (only when the tool's
+    current code is the code under review: current_code says which).
+    Approving a tool takes {"annotations"?, "code_hash"?}: the hints the
+    admin sets (the only ones MCP clients ever see) and the code the admin
+    saw. GET /api/approvals/stats counts each kind's requests
     by status (requests.list, S_STATS_MAX rows each: "capped" says when a
     count reached it).
 */
@@ -50,6 +56,9 @@ s_kind_or_404 (api_call_t *call)
 //  ctx: {pending (pending.list body), names {server_id: name}, page}
 
 static void s_ask_servers (api_call_t *call);
+static void s_ask_details (api_call_t *call);
+
+#define S_DETAILS_MAX 50        //  pending tools whose version details are looked up
 
 static void
 s_pending_answer (api_call_t *call)
@@ -76,7 +85,64 @@ s_pending_answer (api_call_t *call)
     json_t *out = mcp_pick (pending, "pending_module_requests", "pending_network_requests",
                             "summary", NULL);
     json_object_set_new (out, "pending_tools", tools);
-    api_ok (call, 200, out);
+    //  the version under review, as the registry has it: what the reviewer
+    //  decides on besides the code (title, output schema, the LLM's
+    //  suggested annotations); the first S_DETAILS_MAX, the rest counted
+    size_t count = json_array_size (tools);
+    json_object_set_new (out, "details_omitted", json_integer (
+        count > S_DETAILS_MAX ? (json_int_t) (count - S_DETAILS_MAX) : 0));
+    json_object_set_new (call->ctx, "out", out);
+    json_object_set_new (call->ctx, "detail", json_integer (0));
+    s_ask_details (call);
+}
+
+static void
+s_got_detail (api_call_t *call, bus_json_t *reply)
+{
+    json_t *out = json_object_get (call->ctx, "out");
+    json_int_t index = bus_json_int (call->ctx, "detail", 0);
+    json_t *item = json_array_get (json_object_get (out, "pending_tools"), (size_t) index);
+    json_t *tool = reply->ok ? json_object_get (reply->body, "tool") : NULL;
+    if (item && json_is_object (tool)) {
+        //  details of other code than the review's would mislead: say so
+        const char *hash = bus_json_str (tool, "code_hash");
+        const char *reviewed = bus_json_str (item, "code_hash");
+        bool same = hash && reviewed && strcmp (hash, reviewed) == 0;
+        json_object_set_new (item, "current_code", json_boolean (same));
+        if (same) {
+            json_object_set_new (item, "version", json_integer (
+                bus_json_int (tool, "current_version", 0)));
+            json_object_set_new (item, "title", json_string (
+                bus_json_str (tool, "title") ? bus_json_str (tool, "title") : ""));
+            const char *keys [] = { "output_schema", "suggested_annotations" };
+            for (int k = 0; k < 2; k++) {
+                json_t *value = json_object_get (tool, keys [k]);
+                json_object_set (item, keys [k], json_is_object (value) ? value
+                                                                        : json_null ());
+            }
+        }
+    }
+    else
+    if (item)
+        json_object_set_new (item, "current_code", json_null ());  //  not known
+    json_object_set_new (call->ctx, "detail", json_integer (index + 1));
+    s_ask_details (call);
+}
+
+static void
+s_ask_details (api_call_t *call)
+{
+    json_t *out = json_object_get (call->ctx, "out");
+    json_t *tools = json_object_get (out, "pending_tools");
+    json_int_t index = bus_json_int (call->ctx, "detail", 0);
+    if (index >= S_DETAILS_MAX || (size_t) index >= json_array_size (tools)) {
+        api_ok (call, 200, json_incref (out));
+        return;
+    }
+    const char *tool_id = bus_json_str (json_array_get (tools, (size_t) index), "tool_id");
+    json_t *fields = json_pack ("{s:s}", "tool_id", tool_id ? tool_id : "");
+    api_ask (call, "registry", "tool.get", fields, s_got_detail);
+    json_decref (fields);
 }
 
 static void
@@ -203,15 +269,31 @@ s_decide (api_call_t *call, const char *op, bool with_reason)
                                          s_project_decision };
     static const char *const none [] = { NULL };
     static const char *const reason_only [] = { "reason", NULL };
+    //  approving a tool: the annotations the admin sets (approval checks
+    //  them: the four hints, booleans) and the code hash the admin saw
+    static const char *const tool_approve [] = { "annotations", "code_hash", NULL };
     const char *kind = s_kind_or_404 (call);
-    const char *reason = NULL;
-    if (!kind || !api_body_only (call, with_reason ? reason_only : none)
-    ||  (with_reason && !api_body_str (call, "reason", true, S_REASON_MAX, &reason)))
+    const char *reason = NULL, *code_hash = NULL;
+    bool tool_approval = kind && !strcmp (op, "approve") && !strcmp (kind, "tool");
+    if (!kind || !api_body_only (call, with_reason ? reason_only
+                                       : tool_approval ? tool_approve : none)
+    ||  (with_reason && !api_body_str (call, "reason", true, S_REASON_MAX, &reason))
+    ||  (tool_approval && !api_body_str (call, "code_hash", false, 64, &code_hash)))
         return;
+    json_t *annotations = json_object_get (call->body, "annotations");
+    if (annotations && !json_is_object (annotations) && !json_is_null (annotations)) {
+        api_error (call, 400, "bad_request", "field 'annotations': must be an object "
+                   "of readOnlyHint, destructiveHint, idempotentHint, openWorldHint");
+        return;
+    }
     json_t *fields = json_pack ("{s:s, s:s, s:s}", "kind", kind, "id", api_param (call, 1),
                                 "reviewed_by", api_username (call));
     if (reason)
         json_object_set_new (fields, "reason", json_string (reason));
+    if (code_hash)
+        json_object_set_new (fields, "code_hash", json_string (code_hash));
+    if (json_is_object (annotations))
+        json_object_set (fields, "annotations", annotations);
     api_simple (call, !strcmp (op, "approve") ? &approve : !strcmp (op, "reject") ? &reject
                                               : &revoke, fields);
 }

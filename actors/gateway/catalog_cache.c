@@ -16,6 +16,7 @@
 #include "log.h"
 #include "msg.h"
 #include "catalog_cache.h"
+#include "tool_hints.h"
 
 #define CATALOG_REFETCH_MAX 3
 
@@ -149,6 +150,12 @@ s_tool_from (json_t *item, catalog_tool_t *tool)
     if (!json_object_get (schema, "type"))
         json_object_set_new (schema, "type", json_string ("object"));
     tool->input_schema = schema;
+    tool->title = bus_json_str (item, "title");
+    if (!tool->title)
+        tool->title = "";
+    json_t *output = json_object_get (item, "output_schema");
+    tool->output_schema = json_is_object (output) ? output : NULL;
+    tool->annotations = NULL;           //  approval's: set by the caller
     tool->timeout_ms = bus_json_int (item, "timeout_ms", 30000);
     if (tool->timeout_ms < 1000 || tool->timeout_ms > 300000)
         tool->timeout_ms = 30000;
@@ -164,13 +171,54 @@ s_digest (snapshot_t *snap, uint8_t *out)
     for (size_t i = 0; i < snap->count; i++) {
         catalog_tool_t *tool = &snap->tools [i];
         char *schema = json_dumps (tool->input_schema, JSON_COMPACT | JSON_SORT_KEYS);
-        const char *parts [] = { tool->full_name, tool->description, schema ? schema : "" };
-        for (int p = 0; p < 3; p++)
+        char *output = tool->output_schema
+                     ? json_dumps (tool->output_schema, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+        char *hints = tool->annotations
+                    ? json_dumps (tool->annotations, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+        const char *parts [] = { tool->full_name, tool->description, schema ? schema : "",
+                                 tool->title, output ? output : "", hints ? hints : "" };
+        for (int p = 0; p < 6; p++)
             crypto_generichash_update (&state, (const uint8_t *) parts [p],
                                        strlen (parts [p]) + 1);
         free (schema);
+        free (output);
+        free (hints);
     }
     crypto_generichash_final (&state, out, crypto_generichash_BYTES);
+}
+
+//  The hints the admin set on approving this code: approval sends them as
+//  JSON text; parsed once and kept in the pair (so they live as long as the
+//  snapshot). Anything but an object of known booleans is dropped whole,
+//  counted in the log: a hint nobody set must not reach a client.
+static json_t *
+s_reviewed_hints (json_t *pair)
+{
+    const char *text = bus_json_str (pair, "annotations");
+    if (!text)
+        return NULL;
+    json_t *hints = json_loads (text, JSON_REJECT_DUPLICATES, NULL);
+    bool valid = json_is_object (hints) && json_object_size (hints) <= TOOL_HINTS_COUNT;
+    if (valid && json_object_size (hints) == 0) {
+        json_decref (hints);        //  the admin set none: nothing to list
+        return NULL;
+    }
+    const char *key;
+    json_t *value;
+    json_object_foreach (valid ? hints : NULL, key, value) {
+        bool known = false;
+        for (size_t h = 0; h < TOOL_HINTS_COUNT; h++)
+            known |= strcmp (key, tool_hints_names [h]) == 0;
+        valid &= known && json_is_boolean (value);
+    }
+    if (!valid) {
+        log_warn ("catalog: approval sent unusable annotations for tool %s; none listed",
+                  bus_json_str (pair, "tool_id"));
+        json_decref (hints);
+        return NULL;
+    }
+    json_object_set_new (pair, "annotations_parsed", hints);
+    return hints;
 }
 
 static int
@@ -207,7 +255,7 @@ catalog_cache_apply (catalog_cache_t *self, const void *catalog,
         s_snapshot_clear (&snap);
         return -1;
     }
-    //  the approved pairs, as "tool_id\ncode_hash"
+    //  the approved pairs, as "tool_id\ncode_hash" -> their item
     zhashx_t *pairs = zhashx_new ();
     size_t i;
     json_t *item;
@@ -216,7 +264,7 @@ catalog_cache_apply (catalog_cache_t *self, const void *catalog,
         const char *hash = bus_json_str (item, "code_hash");
         if (tool_id && hash) {
             char *key = zsys_sprintf ("%s\n%s", tool_id, hash);
-            zhashx_update (pairs, key, (void *) 1);
+            zhashx_update (pairs, key, item);
             zstr_free (&key);
         }
     }
@@ -230,8 +278,11 @@ catalog_cache_apply (catalog_cache_t *self, const void *catalog,
             continue;
         }
         char *key = zsys_sprintf ("%s\n%s", tool.tool_id, tool.code_hash);
-        if (zhashx_lookup (pairs, key))
+        json_t *pair = zhashx_lookup (pairs, key);
+        if (pair) {
+            tool.annotations = s_reviewed_hints (pair);
             snap.tools [snap.count++] = tool;
+        }
         zstr_free (&key);
     }
     zhashx_destroy (&pairs);

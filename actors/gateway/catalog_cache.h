@@ -20,7 +20,7 @@
     set, so the owner can route their completions here.
 
     The list revision changes whenever the callable list as clients see
-    it (names, descriptions, schemas) changes; the changed callback fires
+    it (names, titles, descriptions, schemas, annotations) changes; the changed callback fires
     then, and the gateway pushes notifications/tools/list_changed.
 
     Lives on the lws thread. Everything below CATALOG_FETCH_TIMEOUT_MS is
@@ -52,6 +52,10 @@ typedef struct {
     const char *code_hash;
     const char *python_code;
     json_t     *input_schema;   //  borrowed; always an object
+    const char *title;          //  "" when none
+    json_t     *output_schema;  //  borrowed object, or NULL (none declared)
+    json_t     *annotations;    //  borrowed object of the hints the admin
+                                //  set on approving this code, or NULL
     int64_t     timeout_ms;
 } catalog_tool_t;
 

@@ -21,6 +21,7 @@ typedef struct {
     size_t len;                     //  strlen (path)
     char  *err;                     //  the caller's buffer
     size_t errlen;
+    const json_t *root;             //  the whole schema, where $ref looks
 } walk_t;
 
 static int s_check (walk_t *walk, const json_t *schema, const json_t *value,
@@ -219,9 +220,23 @@ s_check_array (walk_t *walk, const json_t *schema, const json_t *value,
     &&  (json_int_t) count > json_integer_value (bound))
         return s_fail (walk, "must have at most %" JSON_INTEGER_FORMAT " items",
                        json_integer_value (bound));
+    //  2020-12: prefixItems describe the first elements, items the rest
+    const json_t *prefix = json_object_get (schema, "prefixItems");
+    size_t first = 0;
+    if (json_is_array (prefix)) {
+        for (; first < count && first < json_array_size (prefix); first++) {
+            size_t saved = s_push_index (walk, first);
+            int rc = s_check (walk, json_array_get (prefix, first),
+                              json_array_get (value, first), depth + 1);
+            s_pop (walk, saved);
+            if (rc)
+                return rc;
+        }
+        first = json_array_size (prefix);
+    }
     const json_t *items = json_object_get (schema, "items");
     if (items && (json_is_object (items) || json_is_boolean (items))) {
-        for (size_t i = 0; i < count; i++) {
+        for (size_t i = first; i < count; i++) {
             size_t saved = s_push_index (walk, i);
             int rc = s_check (walk, items, json_array_get (value, i), depth + 1);
             s_pop (walk, saved);
@@ -343,6 +358,33 @@ s_check_combinators (walk_t *walk, const json_t *schema, const json_t *value,
     return 0;
 }
 
+//  "$ref": "#/$defs/Name" (or "#/definitions/Name") in the root schema. A
+//  reference of any other form, or to nothing, is a keyword we cannot read:
+//  it never refuses. Each step through a reference is a level of depth, so
+//  a reference to itself ends at JSON_SCHEMA_MAX_DEPTH with a refusal.
+static int
+s_check_ref (walk_t *walk, const json_t *schema, const json_t *value, int depth)
+{
+    const char *ref = json_string_value (json_object_get (schema, "$ref"));
+    if (!ref || !walk->root)
+        return 0;
+    const char *section = NULL;
+    if (strncmp (ref, "#/$defs/", 8) == 0)
+        section = "$defs";
+    else
+    if (strncmp (ref, "#/definitions/", 14) == 0)
+        section = "definitions";
+    else
+        return 0;
+    const char *name = ref + (section [0] == '$' ? 8 : 14);
+    if (!*name || strpbrk (name, "/~"))
+        return 0;
+    const json_t *target = json_object_get (json_object_get (walk->root, section), name);
+    if (!target)
+        return 0;
+    return s_check (walk, target, value, depth + 1);
+}
+
 static int
 s_check (walk_t *walk, const json_t *schema, const json_t *value, int depth)
 {
@@ -363,7 +405,8 @@ s_check (walk_t *walk, const json_t *schema, const json_t *value, int depth)
     ||  s_check_string (walk, schema, value)
     ||  s_check_array (walk, schema, value, depth)
     ||  s_check_object (walk, schema, value, depth)
-    ||  s_check_combinators (walk, schema, value, depth))
+    ||  s_check_combinators (walk, schema, value, depth)
+    ||  s_check_ref (walk, schema, value, depth))
         return -1;
     return 0;
 }
@@ -372,7 +415,7 @@ int
 json_schema_check (const json_t *schema, const json_t *value,
                    const char *root, char *err, size_t errlen)
 {
-    walk_t walk = { .err = err, .errlen = errlen };
+    walk_t walk = { .err = err, .errlen = errlen, .root = schema };
     snprintf (walk.path, sizeof walk.path, "%.64s", root ? root : "value");
     walk.len = strlen (walk.path);
     if (err && errlen)

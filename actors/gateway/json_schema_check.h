@@ -10,7 +10,11 @@
       properties            per-property schemas
       required              names that must be present
       additionalProperties  false, or a schema for the other properties
-      items                 one schema for every element
+      prefixItems           schemas of the first elements (2020-12)
+      items                 one schema for every element (after prefixItems)
+      $ref                  "#/$defs/Name" / "#/definitions/Name" in the
+                            root schema (the harness's TypedDicts and
+                            dataclasses); any other reference is ignored
       enum, const           equality (jansson's json_equal)
       anyOf, oneOf, allOf   sub-schemas
       minimum, maximum, exclusiveMinimum, exclusiveMaximum
@@ -19,13 +23,13 @@
       true / false          schemas that accept / refuse everything
 
     Everything else (description, default, title, format, pattern, $schema,
-    $ref...) is ignored: a schema keyword we do not know never refuses a
+    unevaluatedProperties...) is ignored: a schema keyword we do not know never refuses a
     value. The walk follows the schema (a value is only descended into
     where the schema describes it) and stops at JSON_SCHEMA_MAX_DEPTH
     levels with a refusal, so a hostile schema cannot recurse without end.
 
-    Deliberately not a general validator: no $ref resolution, no regular
-    expressions, no formats.
+    Deliberately not a general validator: no remote or $id-based $ref, no
+    regular expressions, no formats.
 */
 #ifndef MCPBOX_GATEWAY_JSON_SCHEMA_CHECK_H
 #define MCPBOX_GATEWAY_JSON_SCHEMA_CHECK_H

@@ -137,6 +137,13 @@ s_tools_list_render (mcp_call_t *call, bool ok)
         const catalog_tool_t *tool = catalog_cache_tool (mcp->catalog, (size_t) (i - own));
         json_t *entry = json_pack ("{s:s, s:O}", "name", tool->full_name,
                                    "inputSchema", tool->input_schema);
+        if (*tool->title)
+            json_object_set_new (entry, "title", json_string (tool->title));
+        if (tool->output_schema)
+            json_object_set (entry, "outputSchema", tool->output_schema);
+        //  only what the admin set on review; the LLM's suggestion never
+        if (tool->annotations)
+            json_object_set (entry, "annotations", tool->annotations);
         //  clients (and the conformance suite) expect a description
         if (*tool->description)
             json_object_set_new (entry, "description", json_string (tool->description));

@@ -86,7 +86,8 @@ static const mcp_tool_def_t s_tools [] = {
       mcp_tool_list_tools },
 
     { "mcpbox_get_tool",
-      "Get a tool: its fields, input schema, current version and Python code.",
+      "Get a tool: its fields, title, input and output schemas, suggested annotations, "
+      "current version and Python code.",
       TOOL_ONLY,
       mcp_tool_get_tool },
 
@@ -115,7 +116,10 @@ static const mcp_tool_def_t s_tools [] = {
       "__aexit__, __aiter__/__anext__, __call__ and arithmetic; super().__init__(...) "
       "works. No metaclasses or class keywords, no global/nonlocal (keep state in "
       "an instance or a dict), no positional class patterns in match (use "
-      "keywords). `await` only MCPbox's own awaitables (http.*). ",
+      "keywords). `await` only MCPbox's own awaitables (http.*). "
+      "Annotate main's return type (a TypedDict, a dataclass, dict[str, int], "
+      "list[...], a plain type) to give the tool an output schema: clients then get "
+      "the result as structured content, checked against it. ",
       "{\"type\":\"object\",\"properties\":{"
         "\"server_id\":" ID_PROP ("The server's id.") ","
         "\"name\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":61,"
@@ -123,13 +127,28 @@ static const mcp_tool_def_t s_tools [] = {
           "{server}__{tool} must fit in 64 characters.\"},"
         "\"description\":{\"type\":\"string\",\"maxLength\":2000,"
           "\"description\":\"What the tool does (defaults to the docstring).\"},"
+        "\"title\":{\"type\":\"string\",\"maxLength\":200,"
+          "\"description\":\"A short human-readable name clients show (e.g. 'Current "
+          "weather').\"},"
+        "\"annotations\":{\"type\":\"object\",\"additionalProperties\":false,"
+          "\"description\":\"Your suggested behaviour hints; the admin reviewing the tool "
+          "decides which are published to clients.\",\"properties\":{"
+          "\"readOnlyHint\":{\"type\":\"boolean\",\"description\":\"Changes nothing "
+          "anywhere.\"},"
+          "\"destructiveHint\":{\"type\":\"boolean\",\"description\":\"May delete or "
+          "overwrite data.\"},"
+          "\"idempotentHint\":{\"type\":\"boolean\",\"description\":\"Calling again with "
+          "the same arguments has no further effect.\"},"
+          "\"openWorldHint\":{\"type\":\"boolean\",\"description\":\"Reaches outside "
+          "systems (the network).\"}}},"
         "\"python_code\":{\"type\":\"string\",\"minLength\":1,"
           "\"description\":\"The code, at most 100 KB, defining async def main(...).\"}},"
       "\"required\":[\"server_id\",\"name\",\"python_code\"],\"additionalProperties\":false}",
       mcp_tool_create_tool },
 
     { "mcpbox_update_tool",
-      "Change a tool's name, description, code, enabled flag or timeout. A code "
+      "Change a tool's name, title, description, suggested annotations, code, "
+      "enabled flag or timeout. A code "
       "change makes a new version; approval belongs to the exact code, so the "
       "answer says whether this code is already approved (callable at once) or "
       "needs review (request publishing again).",
@@ -137,6 +156,20 @@ static const mcp_tool_def_t s_tools [] = {
         "\"tool_id\":" ID_PROP ("The tool's id.") ","
         "\"name\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":61},"
         "\"description\":{\"type\":\"string\",\"maxLength\":2000},"
+        "\"title\":{\"type\":\"string\",\"maxLength\":200,"
+          "\"description\":\"A short human-readable name clients show (e.g. 'Current "
+          "weather').\"},"
+        "\"annotations\":{\"type\":\"object\",\"additionalProperties\":false,"
+          "\"description\":\"Your suggested behaviour hints; the admin reviewing the tool "
+          "decides which are published to clients.\",\"properties\":{"
+          "\"readOnlyHint\":{\"type\":\"boolean\",\"description\":\"Changes nothing "
+          "anywhere.\"},"
+          "\"destructiveHint\":{\"type\":\"boolean\",\"description\":\"May delete or "
+          "overwrite data.\"},"
+          "\"idempotentHint\":{\"type\":\"boolean\",\"description\":\"Calling again with "
+          "the same arguments has no further effect.\"},"
+          "\"openWorldHint\":{\"type\":\"boolean\",\"description\":\"Reaches outside "
+          "systems (the network).\"}}},"
         "\"python_code\":{\"type\":\"string\",\"minLength\":1},"
         "\"enabled\":{\"type\":\"boolean\"},"
         "\"timeout_ms\":{\"type\":\"integer\",\"minimum\":1000,\"maximum\":300000,"

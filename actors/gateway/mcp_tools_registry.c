@@ -133,8 +133,9 @@ s_project_get_tool (const json_t *reply, const json_t *args)
     json_t *tool = json_object_get (reply, "tool");
     if (!json_is_object (tool))
         return NULL;
-    return mcp_pick (tool, "id", "server_id", "server_name", "name", "description",
-                     "enabled", "timeout_ms", "input_schema", "current_version",
+    return mcp_pick (tool, "id", "server_id", "server_name", "name", "title",
+                     "description", "enabled", "timeout_ms", "input_schema",
+                     "output_schema", "suggested_annotations", "current_version",
                      "python_code", "created_at", "updated_at", NULL);
 }
 
@@ -166,8 +167,8 @@ mcp_tool_create_tool (mcp_call_t *call, json_t *args)
 {
     static const mcp_simple_t def = { "registry", "tool.create", MCP_BUS_SLOW_MS,
                                       s_project_create_tool };
-    json_t *fields = mcp_pick (args, "server_id", "name", "description",
-                               "python_code", NULL);
+    json_t *fields = mcp_pick (args, "server_id", "name", "title", "description",
+                               "annotations", "python_code", NULL);
     json_object_set_new (fields, "created_by", json_string ("llm"));
     json_object_set_new (fields, "change_source", json_string ("llm"));
     mcp_tool_simple (call, &def, fields);
@@ -277,8 +278,9 @@ s_updated (mcp_call_t *call, bus_json_t *reply, intptr_t tag)
 void
 mcp_tool_update_tool (mcp_call_t *call, json_t *args)
 {
-    json_t *fields = mcp_pick (args, "tool_id", "name", "description",
-                               "python_code", "enabled", "timeout_ms", NULL);
+    json_t *fields = mcp_pick (args, "tool_id", "name", "title", "description",
+                               "annotations", "python_code", "enabled", "timeout_ms",
+                               NULL);
     json_object_set_new (fields, "change_source", json_string ("llm"));
     mcp_call_bus (call, "registry", "tool.update", fields, MCP_BUS_SLOW_MS,
                   s_updated, 0);

@@ -11,7 +11,12 @@
          the HTTP answer is written when the executor replies
       5. the reply: a failure -> isError with "Type: message (line n)";
          a success -> text content (the string itself for a string, else
-         the JSON text) and structuredContent for a JSON object
+         the JSON text) and structuredContent for a JSON object. A tool
+         with an outputSchema (derived from main's return annotation)
+         always answers structuredContent, checked against that schema
+         (the value itself, or {"result": value} when the schema says
+         "x-mcpbox-wrapped"); a result that does not match is an isError
+         answer, never passed on as if it did
       6. after the answer, the run's execution log record and a
          `tool.called` activity go to the log spool (exec_log.c)
 
@@ -35,6 +40,48 @@
 
 #define RUN_GRACE_MS      5000      //  beyond the tool's timeout, for the bus
 #define BACKSTOP_GRACE_MS 15000     //  beyond that, for the answer
+
+//  A call's state: the execution log's run, and the output schema of the
+//  tool as it was when the call started (the catalog may change before the
+//  answer comes).
+typedef struct {
+    exec_log_run_t run;             //  first: call->ctx is also the run
+    json_t        *output_schema;   //  held, or NULL
+} user_run_t;
+
+static void
+s_user_run_free (void *ctx)
+{
+    user_run_t *self = ctx;
+    json_decref (self->output_schema);
+    free (self);
+}
+
+//  structuredContent for a tool that declares an output schema, or NULL
+//  after answering the call with an error result.
+static json_t *
+s_structured (mcp_call_t *call, const json_t *body, json_t *value, json_t *schema)
+{
+    if (!json_is_true (json_object_get (body, "structured"))) {
+        mcp_call_tool_error (call, "The tool declares an output schema, but its result "
+                             "is not JSON (it was sent as text)");
+        return NULL;
+    }
+    json_t *structured = json_is_true (json_object_get (schema, "x-mcpbox-wrapped"))
+                       ? json_pack ("{s:O}", "result", value) : json_incref (value);
+    char err [512] = "";
+    if (!json_is_object (structured)) {
+        snprintf (err, sizeof err, "structuredContent: expected object, got %s",
+                  json_schema_type_name (structured));
+    }
+    else
+    if (json_schema_check (schema, structured, "structuredContent", err, sizeof err) == 0)
+        return structured;
+    json_decref (structured);
+    mcp_call_tool_error (call, "The tool's result does not match its output schema: %s",
+                         err);
+    return NULL;
+}
 
 static void s_answer (mcp_call_t *call, bus_json_t *reply);
 
@@ -75,11 +122,23 @@ s_answer (mcp_call_t *call, bus_json_t *reply)
         mcp_call_tool_error (call, "the tool's result could not be read");
         return;
     }
+    user_run_t *run = call->ctx;
+    json_t *structured = NULL;
+    if (run && run->output_schema) {
+        structured = s_structured (call, body, value, run->output_schema);
+        if (!structured) {
+            json_decref (value);
+            return;
+        }
+    }
+    else
+    if (json_is_object (value))
+        structured = json_incref (value);
     json_t *content = json_pack ("[{s:s, s:s}]", "type", "text", "text",
                                  json_is_string (value) ? json_string_value (value) : text);
     json_t *result = json_pack ("{s:o, s:b}", "content", content, "isError", 0);
-    if (json_is_object (value))
-        json_object_set (result, "structuredContent", value);
+    if (structured)
+        json_object_set_new (result, "structuredContent", structured);
     json_decref (value);
     json_t *notices = mcp_call_notices_summary (call, body);
     if (notices)
@@ -121,12 +180,16 @@ s_resolved (mcp_call_t *call, bool ok)
         "timeout_ms", (json_int_t) tool->timeout_ms);
     if (rules.allowed_modules)
         json_object_set (job, "allowed_modules", rules.allowed_modules);
-    exec_log_run_t *run = calloc (1, sizeof *run);
-    if (run) {
-        exec_log_run_init (run, tool->tool_id, tool->name, tool->server_id,
-                           tool->server_name, false);
-        mcp_call_set_ctx (call, run, free);
+    user_run_t *run = calloc (1, sizeof *run);
+    if (!run) {
+        json_decref (job);
+        mcp_call_tool_error (call, "out of memory");
+        return;
     }
+    exec_log_run_init (&run->run, tool->tool_id, tool->name, tool->server_id,
+                       tool->server_name, false);
+    run->output_schema = json_incref (tool->output_schema);
+    mcp_call_set_ctx (call, run, s_user_run_free);
     //  what the client asked to be told while the tool runs
     json_t *token = json_object_get (json_object_get (call->params, "_meta"), "progressToken");
     call->progress_token = json_is_string (token) || json_is_integer (token) ? token : NULL;

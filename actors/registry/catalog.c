@@ -6,7 +6,8 @@
     catalog is rebuilt, and each request gets a copy of those bytes.
 
     Contents: every enabled python_code tool of every running server, with
-    what a call needs (code, hash, schema, timeout), ordered by full name
+    what a call needs (code, hash, schema, timeout) and what tools/list
+    shows (title, output schema; annotations are approval's), ordered by full name
     "{server}__{tool}". Approval is NOT applied here: the gateway joins this
     with approval's `effective` view (docs/BUS_OPS.md).
 
@@ -32,7 +33,7 @@ struct _catalog_t {
 
 static const char s_sql_catalog [] =
     "SELECT t.id, t.server_id, s.name, t.name, t.description, t.input_schema,"
-    " t.code_hash, t.python_code, t.timeout_ms"
+    " t.code_hash, t.python_code, t.timeout_ms, t.title, t.output_schema"
     " FROM tools t JOIN servers s ON s.id = t.server_id"
     " WHERE t.enabled = 1 AND s.status = 'running' AND t.tool_type = 'python_code'"
     " ORDER BY s.name, t.name";
@@ -90,7 +91,7 @@ catalog_rebuild (catalog_t *self, sqlite3 *db, int64_t revision, bus_err_t *err)
     while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
         const char *server_name = (const char *) sqlite3_column_text (stmt, 2);
         const char *name = (const char *) sqlite3_column_text (stmt, 3);
-        msgw_map (items, 10);
+        msgw_map (items, 12);
         s_kv_column (items, "tool_id", stmt, 0);
         s_kv_column (items, "server_id", stmt, 1);
         s_kv_column (items, "server_name", stmt, 2);
@@ -110,6 +111,9 @@ catalog_rebuild (catalog_t *self, sqlite3 *db, int64_t revision, bus_err_t *err)
         s_kv_column (items, "code_hash", stmt, 6);
         s_kv_column (items, "python_code", stmt, 7);
         msgw_kv_int (items, "timeout_ms", sqlite3_column_int64 (stmt, 8));
+        s_kv_column (items, "title", stmt, 9);
+        msgw_str (items, "output_schema");
+        encode_schema_or_nil (items, (const char *) sqlite3_column_text (stmt, 10));
         count++;
     }
     if (rc != SQLITE_DONE) {

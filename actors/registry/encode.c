@@ -40,6 +40,15 @@ encode_schema (msgw_t *w, const char *json_text)
 }
 
 void
+encode_schema_or_nil (msgw_t *w, const char *json_text)
+{
+    if (json_text)
+        encode_schema (w, json_text);
+    else
+        msgw_nil (w);
+}
+
+void
 encode_server (msgw_t *w, const server_t *server, size_t extra)
 {
     msgw_map (w, 8 + extra);
@@ -68,7 +77,7 @@ encode_tool_summary (msgw_t *w, const tool_t *tool)
 void
 encode_tool (msgw_t *w, const tool_t *tool, size_t extra)
 {
-    msgw_map (w, 15 + extra);
+    msgw_map (w, 18 + extra);
     msgw_kv_str (w, "id", tool->id);
     msgw_kv_str (w, "server_id", tool->server_id);
     msgw_kv_str (w, "server_name", tool->server_name);
@@ -89,13 +98,19 @@ encode_tool (msgw_t *w, const tool_t *tool, size_t extra)
     msgw_kv_str (w, "created_by", tool->created_by);
     msgw_kv_str (w, "created_at", tool->created_at);
     msgw_kv_str (w, "updated_at", tool->updated_at);
+    msgw_kv_str (w, "title", tool->title ? tool->title : "");
+    msgw_str (w, "output_schema");
+    encode_schema_or_nil (w, tool->output_schema);
+    msgw_str (w, "suggested_annotations");
+    encode_schema_or_nil (w, tool->suggested_annotations);
 }
 
 void
 encode_version_summary (msgw_t *w, const version_t *version)
 {
-    msgw_map (w, 5);
+    msgw_map (w, 6);
     msgw_kv_int (w, "version", version->version);
+    msgw_kv_str (w, "title", version->title ? version->title : "");
     msgw_kv_str (w, "code_hash", version->code_hash);
     msgw_kv_str (w, "change_summary", version->change_summary ? version->change_summary : "");
     msgw_kv_str (w, "change_source", version->change_source);
@@ -105,7 +120,7 @@ encode_version_summary (msgw_t *w, const version_t *version)
 void
 encode_version (msgw_t *w, const version_t *version, size_t extra)
 {
-    msgw_map (w, 11 + extra);
+    msgw_map (w, 14 + extra);
     msgw_kv_int (w, "version", version->version);
     msgw_kv_str (w, "name", version->name);
     msgw_kv_str (w, "description", version->description ? version->description : "");
@@ -122,4 +137,9 @@ encode_version (msgw_t *w, const version_t *version, size_t extra)
     msgw_kv_str (w, "change_summary", version->change_summary ? version->change_summary : "");
     msgw_kv_str (w, "change_source", version->change_source);
     msgw_kv_str (w, "created_at", version->created_at);
+    msgw_kv_str (w, "title", version->title ? version->title : "");
+    msgw_str (w, "output_schema");
+    encode_schema_or_nil (w, version->output_schema);
+    msgw_str (w, "suggested_annotations");
+    encode_schema_or_nil (w, version->suggested_annotations);
 }

@@ -18,6 +18,10 @@
         version                 >= 1
         created_by              llm | admin
         change_source           llm | manual | import
+        title                   UTF-8, <= 200 characters
+        annotations             the LLM's suggested hints (proto/tool_hints.h);
+                                stored as suggested_annotations, shown to
+                                the reviewer, never served to MCP clients
 
     Order inside a changing handler: fields, cheap refusals (not_found,
     conflict), the sandbox for new code (outside any transaction), then
@@ -40,8 +44,9 @@
 #include <string.h>
 #include "log.h"
 #include "registry.h"
+#include "tool_hints.h"
 
-#define CHANGES_MAX 5               //  fields a tool.update can change
+#define CHANGES_MAX 7               //  fields a tool.update can change
 
 static const char *const s_created_by [] = { "llm", "admin", NULL };
 static const char *const s_change_sources [] = { "llm", "manual", "import", NULL };
@@ -342,7 +347,13 @@ s_tool_create (service_t *service, msg_t *request, msgw_t **reply, void *state)
     const char *created_by = "llm", *source = NULL;
     int64_t timeout = 0;
     int rc_timeout, rc_summary, rc_description;     //  0 present, 1 absent
+    const char *title = "";
+    size_t title_len = 0;
+    char hints [TOOL_HINTS_JSON_MAX];
+    int rc_hints;
     if (field_id (root, "server_id", true, server_id, &err) < 0
+    ||  field_str (root, "title", false, 0, REG_TITLE_MAX, &title, &title_len, &err) < 0
+    ||  (rc_hints = tool_hints_read (root, "annotations", hints, &err)) < 0
     ||  field_str (root, "name", true, 0, 0, &name, &name_len, &err) < 0
     ||  validate_tool_name ("name", name, name_len, &err)
     ||  (rc_description = field_str (root, "description", false, 0,
@@ -383,8 +394,13 @@ s_tool_create (service_t *service, msg_t *request, msgw_t **reply, void *state)
         goto done;
     }
     if (schema_from_sandbox (service, code, code_len, &tool.input_schema,
+                             &tool.output_schema,
                              rc_description == 1 ? &docstring : NULL, &err))
         goto done;
+    tool.title = s_ndup (title, title_len);
+    tool.suggested_annotations = rc_hints == 0 ? strdup (hints) : NULL;
+    if (rc_hints == 0 && !tool.suggested_annotations)
+        abort ();
     if (ids_uuid4 (tool.id) || ids_code_hash (code, code_len, tool.code_hash)) {
         bus_err_set (&err, BUS_ERR_INTERNAL, "libsodium is not usable");
         goto done;
@@ -511,7 +527,14 @@ s_tool_update (service_t *service, msg_t *request, msgw_t **reply, void *state)
     int64_t timeout = 0;
     //  0 present, 1 absent (validate.c)
     int rc_name, rc_description, rc_code, rc_enabled, rc_timeout, rc_summary;
+    const char *title = "";
+    size_t title_len = 0;
+    char hints [TOOL_HINTS_JSON_MAX];
+    int rc_title, rc_hints;
     if (field_id (root, "tool_id", true, id, &err) < 0
+    ||  (rc_title = field_str (root, "title", false, 0, REG_TITLE_MAX, &title,
+                                &title_len, &err)) < 0
+    ||  (rc_hints = tool_hints_read (root, "annotations", hints, &err)) < 0
     ||  (rc_name = field_str (root, "name", false, 0, 0, &name, &name_len, &err)) < 0
     ||  (rc_name == 0 && validate_tool_name ("name", name, name_len, &err))
     ||  (rc_description = field_str (root, "description", false, 0,
@@ -567,6 +590,20 @@ s_tool_update (service_t *service, msg_t *request, msgw_t **reply, void *state)
         next.description = s_ndup (description, description_len);
         changes [changed++] = "description";
     }
+    if (rc_title == 0 && (strlen (current.title) != title_len
+                           || memcmp (current.title, title, title_len))) {
+        free (next.title);
+        next.title = s_ndup (title, title_len);
+        changes [changed++] = "title";
+    }
+    if (rc_hints == 0 && (!current.suggested_annotations
+                          || strcmp (current.suggested_annotations, hints))) {
+        free (next.suggested_annotations);
+        next.suggested_annotations = strdup (hints);
+        if (!next.suggested_annotations)
+            abort ();
+        changes [changed++] = "suggested annotations";
+    }
     if (rc_enabled == 0 && enabled != current.enabled) {
         next.enabled = enabled;
         changes [changed++] = "enabled status";
@@ -584,8 +621,10 @@ s_tool_update (service_t *service, msg_t *request, msgw_t **reply, void *state)
         }
         free (next.input_schema);
         next.input_schema = NULL;
-        if (schema_from_sandbox (service, code, code_len, &next.input_schema, NULL,
-                                 &err))
+        free (next.output_schema);
+        next.output_schema = NULL;
+        if (schema_from_sandbox (service, code, code_len, &next.input_schema,
+                                 &next.output_schema, NULL, &err))
             goto done;
         free (next.python_code);
         next.python_code = s_ndup (code, code_len);
@@ -777,6 +816,17 @@ s_tool_rollback (service_t *service, msg_t *request, msgw_t **reply, void *state
     free (next.input_schema);
     next.input_schema = version.input_schema;
     version.input_schema = NULL;
+    //  what the version said of itself comes back with it; the annotations
+    //  MCP clients see are approval's, bound to the code hash (DESIGN.md)
+    free (next.title);
+    next.title = version.title;
+    version.title = NULL;
+    free (next.output_schema);
+    next.output_schema = version.output_schema;
+    version.output_schema = NULL;
+    free (next.suggested_annotations);
+    next.suggested_annotations = version.suggested_annotations;
+    version.suggested_annotations = NULL;
     char summary [64];
     snprintf (summary, sizeof summary, "Rolled back to version %lld", (long long) number);
     if (s_write_change (service, reg, &next, current.current_version, summary,

@@ -43,7 +43,9 @@
 #include "service.h"
 #include "utf8.h"
 
-#define REG_SCHEMA_VERSION      2           //  migration 0002 makes our tables
+#define REG_SCHEMA_VERSION      6           //  the newest migration we need
+#define REG_SCHEMA_MIGRATIONS   { 2, 6 }    //  0002 makes our tables, 0006 adds
+                                            //  title/output_schema/suggested_annotations
 #define REG_ID_LEN              36          //  UUID text
 #define REG_HASH_LEN            64          //  SHA-256, lower-case hex
 #define REG_TIME_LEN            24          //  "2026-11-29T05:40:00.123Z"
@@ -54,6 +56,7 @@
 #define REG_NEW_NAME_MAX        (REG_FULL_NAME_MAX - 3)     //  the other part >= 1
 #define REG_DESCRIPTION_MAX     2000        //  characters (code points)
 #define REG_SUMMARY_MAX         2000        //  change_summary, characters
+#define REG_TITLE_MAX           200         //  title, characters (code points)
 #define REG_CODE_MAX            (100 * 1024)    //  python_code, bytes
 #define REG_TIMEOUT_MIN_MS      1000
 #define REG_TIMEOUT_MAX_MS      300000
@@ -89,6 +92,9 @@ typedef struct {
     bool     enabled;
     int64_t  timeout_ms;
     char    *input_schema;                  //  heap, JSON text of an object
+    char    *title;                         //  heap; "" when none
+    char    *output_schema;                 //  heap JSON object text, or NULL
+    char    *suggested_annotations;         //  heap canonical hints JSON, or NULL
     char     tool_type [24];                //  python_code | mcp_passthrough
     char    *python_code;                   //  heap; NULL for passthrough
     size_t   code_len;
@@ -113,6 +119,9 @@ typedef struct {
     size_t   code_len;
     char     code_hash [REG_HASH_LEN + 1];
     char    *input_schema;                  //  heap; NULL when not loaded
+    char    *title;                         //  heap; "" when none
+    char    *output_schema;                 //  heap; NULL when none / not loaded
+    char    *suggested_annotations;         //  heap; NULL when none / not loaded
     char    *change_summary;                //  heap
     char     change_source [16];
     char     created_at [REG_TIME_LEN + 8];
@@ -261,6 +270,8 @@ void encode_version_summary (msgw_t *w, const version_t *version);
 void encode_version (msgw_t *w, const version_t *version, size_t extra);
 //  A JSON object text as a msgpack map ({} if it does not parse).
 void encode_schema (msgw_t *w, const char *json_text);
+//  The same, or nil for NULL.
+void encode_schema_or_nil (msgw_t *w, const char *json_text);
 
 //  --- schema.c ----------------------------------------------------------------
 //  Ask the sandbox to validate `code`; on success *schema_json is the input
@@ -268,8 +279,11 @@ void encode_schema (msgw_t *w, const char *json_text);
 //  main's docstring or NULL (caller frees both). bad_request with the
 //  validation message when the code is refused; unavailable when no
 //  executor answers.
+//  *output_json is the output schema from main's return annotation, or
+//  NULL when it declares none JSON Schema can hold.
 int schema_from_sandbox (service_t *service, const char *code, size_t len,
-                         char **schema_json, char **docstring, bus_err_t *err);
+                         char **schema_json, char **output_json, char **docstring,
+                         bus_err_t *err);
 //  How long a validate request may wait (service_call keeps us registered).
 int schema_timeout_ms (void);
 

@@ -9,7 +9,7 @@
 
         sandbox reply                       registry answers
         ok, valid, input_schema {...},      (stored as compact JSON text;
-          description                        the docstring, when asked for)
+          output_schema {...}?, description  the docstring, when asked for)
         ok, valid false, error{message}     bad_request "python_code: ..."
         error bad_request / too_large       bad_request "python_code: ..."
         error no_worker, timeout,           unavailable (no executor answered)
@@ -82,6 +82,25 @@ s_docstring (const msgpack_object *root)
     return copy;
 }
 
+//  output_schema, when the sandbox derived one: compact JSON text or NULL.
+static int
+s_output_schema (const msgpack_object *root, char **output_json, bus_err_t *err)
+{
+    const msgpack_object *map = NULL;
+    *output_json = NULL;
+    if (msg_get_map (root, "output_schema", &map) != MSG_FIELD_OK)
+        return 0;
+    json_t *schema = json_from_msgpack (map);
+    char *text = json_is_object (schema) ? json_dumps (schema, JSON_COMPACT) : NULL;
+    json_decref (schema);
+    if (!text) {
+        log_warn ("sandbox: validate sent an output_schema JSON cannot hold");
+        return bus_err_set (err, BUS_ERR_INTERNAL, "the sandbox sent an unusable schema");
+    }
+    *output_json = text;
+    return 0;
+}
+
 static int
 s_schema (const msgpack_object *root, char **schema_json, bus_err_t *err)
 {
@@ -105,9 +124,11 @@ s_schema (const msgpack_object *root, char **schema_json, bus_err_t *err)
 
 int
 schema_from_sandbox (service_t *service, const char *code, size_t len,
-                     char **schema_json, char **docstring, bus_err_t *err)
+                     char **schema_json, char **output_json, char **docstring,
+                     bus_err_t *err)
 {
     *schema_json = NULL;
+    *output_json = NULL;
     if (docstring)
         *docstring = NULL;
     bus_client_t *client = service_client (service);
@@ -148,6 +169,12 @@ schema_from_sandbox (service_t *service, const char *code, size_t len,
         result = s_invalid (msg_root (body), err);
     else {
         result = s_schema (msg_root (body), schema_json, err);
+        if (result == 0)
+            result = s_output_schema (msg_root (body), output_json, err);
+        if (result != 0) {
+            free (*schema_json);
+            *schema_json = NULL;
+        }
         if (result == 0 && docstring)
             *docstring = s_docstring (msg_root (body));
     }

@@ -49,6 +49,9 @@ tool_clear (tool_t *self)
     free (self->description);
     free (self->input_schema);
     free (self->python_code);
+    free (self->title);
+    free (self->output_schema);
+    free (self->suggested_annotations);
     memset (self, 0, sizeof *self);
 }
 
@@ -77,6 +80,13 @@ tool_copy (tool_t *dest, const tool_t *src)
     dest->input_schema = s_dup (src->input_schema,
                                 src->input_schema ? strlen (src->input_schema) : 0, &failed);
     dest->python_code = s_dup (src->python_code, src->code_len, &failed);
+    dest->title = s_dup (src->title, src->title ? strlen (src->title) : 0, &failed);
+    dest->output_schema = s_dup (src->output_schema, src->output_schema
+                                 ? strlen (src->output_schema) : 0, &failed);
+    dest->suggested_annotations = s_dup (src->suggested_annotations,
+                                         src->suggested_annotations
+                                         ? strlen (src->suggested_annotations) : 0,
+                                         &failed);
     if (failed) {
         tool_clear (dest);
         return -1;
@@ -90,6 +100,9 @@ version_clear (version_t *self)
     free (self->description);
     free (self->python_code);
     free (self->input_schema);
+    free (self->title);
+    free (self->output_schema);
+    free (self->suggested_annotations);
     free (self->change_summary);
     memset (self, 0, sizeof *self);
 }
@@ -255,36 +268,40 @@ store_refresh_catalog (registry_t *self)
 
 //  --- open and close -----------------------------------------------------------
 
-//  Our tables exist: migration REG_SCHEMA_VERSION is recorded. The highest
-//  version alone is not enough: migrations are numbered, and a database
-//  could hold a later one without ours (made before ours existed).
+//  Our tables exist: every migration of REG_SCHEMA_MIGRATIONS is recorded.
+//  The highest version alone is not enough: migrations are numbered, and a
+//  database could hold a later one without ours (made before ours existed).
 static int
 s_schema_ready (sqlite3 *db, char *err, size_t errlen)
 {
+    static const int needed [] = REG_SCHEMA_MIGRATIONS;
     int version = migrate_version (db, err, errlen);
     if (version < 0)
         return -1;
-    if (version < REG_SCHEMA_VERSION) {
+    if (version < needed [0]) {
         snprintf (err, errlen, "the database schema is at version %d and the registry "
                   "needs %d: run `mcpbox migrate` first", version, REG_SCHEMA_VERSION);
         return -1;
     }
-    sqlite3_stmt *stmt = NULL;
-    int rc = sqlite3_prepare_v2 (db, "SELECT 1 FROM schema_version WHERE version = ?",
-                                 -1, &stmt, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_bind_int (stmt, 1, REG_SCHEMA_VERSION);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_step (stmt);
-    sqlite3_finalize (stmt);
-    if (rc == SQLITE_ROW)
-        return 0;
-    if (rc == SQLITE_DONE)
-        snprintf (err, errlen, "the database lacks migration %04d (the registry's "
-                  "tables): run `mcpbox migrate` first", REG_SCHEMA_VERSION);
-    else
-        snprintf (err, errlen, "cannot read schema_version: %s", sqlite3_errmsg (db));
-    return -1;
+    for (size_t i = 0; i < sizeof needed / sizeof needed [0]; i++) {
+        sqlite3_stmt *stmt = NULL;
+        int rc = sqlite3_prepare_v2 (db, "SELECT 1 FROM schema_version WHERE version = ?",
+                                     -1, &stmt, NULL);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_bind_int (stmt, 1, needed [i]);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_step (stmt);
+        sqlite3_finalize (stmt);
+        if (rc == SQLITE_ROW)
+            continue;
+        if (rc == SQLITE_DONE)
+            snprintf (err, errlen, "the database lacks migration %04d (the registry's "
+                      "tables): run `mcpbox migrate` first", needed [i]);
+        else
+            snprintf (err, errlen, "cannot read schema_version: %s", sqlite3_errmsg (db));
+        return -1;
+    }
+    return 0;
 }
 
 static int

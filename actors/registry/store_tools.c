@@ -18,7 +18,8 @@
 #define TOOL_COLUMNS \
     "t.id, t.server_id, s.name, t.name, t.description, t.enabled, t.timeout_ms," \
     " t.input_schema, t.tool_type, t.python_code, t.code_hash, t.current_version," \
-    " t.created_by, t.created_at, t.updated_at"
+    " t.created_by, t.created_at, t.updated_at, t.title, t.output_schema," \
+    " t.suggested_annotations"
 
 static const char s_sql_get [] =
     "SELECT " TOOL_COLUMNS " FROM tools t JOIN servers s ON s.id = t.server_id"
@@ -26,11 +27,13 @@ static const char s_sql_get [] =
 static const char s_sql_insert [] =
     "INSERT INTO tools (id, server_id, name, description, input_schema, enabled,"
     " timeout_ms, tool_type, python_code, code_hash, current_version, created_by,"
-    " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    " created_at, updated_at, title, output_schema, suggested_annotations)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 static const char s_sql_update [] =
     "UPDATE tools SET name = ?, description = ?, input_schema = ?, enabled = ?,"
     " timeout_ms = ?, python_code = ?, code_hash = ?, current_version = ?,"
-    " updated_at = ? WHERE id = ?";
+    " updated_at = ?, title = ?, output_schema = ?, suggested_annotations = ?"
+    " WHERE id = ?";
 static const char s_sql_delete [] =
     "DELETE FROM tools WHERE id = ?";
 static const char s_sql_taken [] =
@@ -42,14 +45,15 @@ static const char s_sql_list [] =
 static const char s_sql_version_insert [] =
     "INSERT INTO tool_versions (tool_id, version, name, description, enabled,"
     " timeout_ms, python_code, code_hash, input_schema, change_summary,"
-    " change_source, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    " change_source, created_at, title, output_schema, suggested_annotations)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 static const char s_sql_version_get [] =
     "SELECT version, name, description, enabled, timeout_ms, python_code, code_hash,"
-    " input_schema, change_summary, change_source, created_at FROM tool_versions"
-    " WHERE tool_id = ? AND version = ?";
+    " input_schema, change_summary, change_source, created_at, title, output_schema,"
+    " suggested_annotations FROM tool_versions WHERE tool_id = ? AND version = ?";
 static const char s_sql_version_list [] =
     "SELECT version, name, description, enabled, timeout_ms, code_hash,"
-    " change_summary, change_source, created_at FROM tool_versions"
+    " change_summary, change_source, created_at, title FROM tool_versions"
     " WHERE tool_id = ? ORDER BY version DESC";
 
 static void
@@ -71,6 +75,19 @@ s_tool_row (sqlite3_stmt *stmt, tool_t *out)
     store_col_copy (stmt, 12, out->created_by, sizeof out->created_by);
     store_col_copy (stmt, 13, out->created_at, sizeof out->created_at);
     store_col_copy (stmt, 14, out->updated_at, sizeof out->updated_at);
+    out->title = store_col_text (stmt, 15);
+    out->output_schema = store_col_dup (stmt, 16, NULL);
+    out->suggested_annotations = store_col_dup (stmt, 17, NULL);
+}
+
+//  A text column, or NULL bound as SQL NULL.
+static void
+s_bind_or_null (sqlite3_stmt *stmt, int col, const char *text)
+{
+    if (text)
+        sqlite3_bind_text (stmt, col, text, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null (stmt, col);
 }
 
 int
@@ -125,6 +142,9 @@ store_tool_insert (registry_t *self, const tool_t *tool, bus_err_t *err)
     sqlite3_bind_text (stmt, 12, tool->created_by, -1, SQLITE_STATIC);
     sqlite3_bind_text (stmt, 13, tool->created_at, -1, SQLITE_STATIC);
     sqlite3_bind_text (stmt, 14, tool->updated_at, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 15, tool->title ? tool->title : "", -1, SQLITE_STATIC);
+    s_bind_or_null (stmt, 16, tool->output_schema);
+    s_bind_or_null (stmt, 17, tool->suggested_annotations);
     int rc = sqlite3_step (stmt);
     store_done (stmt);
     return rc == SQLITE_DONE ? 0 : s_write_failed (self, tool, "insert tool", err);
@@ -146,7 +166,10 @@ store_tool_update (registry_t *self, const tool_t *tool, bus_err_t *err)
     sqlite3_bind_text (stmt, 7, tool->code_hash, -1, SQLITE_STATIC);
     sqlite3_bind_int64 (stmt, 8, tool->current_version);
     sqlite3_bind_text (stmt, 9, tool->updated_at, -1, SQLITE_STATIC);
-    sqlite3_bind_text (stmt, 10, tool->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 10, tool->title ? tool->title : "", -1, SQLITE_STATIC);
+    s_bind_or_null (stmt, 11, tool->output_schema);
+    s_bind_or_null (stmt, 12, tool->suggested_annotations);
+    sqlite3_bind_text (stmt, 13, tool->id, -1, SQLITE_STATIC);
     int rc = sqlite3_step (stmt);
     store_done (stmt);
     if (rc != SQLITE_DONE)
@@ -258,6 +281,9 @@ store_version_insert (registry_t *self, const tool_t *tool, const char *summary,
     sqlite3_bind_text (stmt, 10, summary ? summary : "", -1, SQLITE_STATIC);
     sqlite3_bind_text (stmt, 11, source, -1, SQLITE_STATIC);
     sqlite3_bind_text (stmt, 12, tool->updated_at, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 13, tool->title ? tool->title : "", -1, SQLITE_STATIC);
+    s_bind_or_null (stmt, 14, tool->output_schema);
+    s_bind_or_null (stmt, 15, tool->suggested_annotations);
     int rc = sqlite3_step (stmt);
     store_done (stmt);
     if (rc == SQLITE_DONE)
@@ -291,6 +317,9 @@ store_version_get (registry_t *self, const char *tool_id, int64_t version,
         out->change_summary = store_col_text (stmt, 8);
         store_col_copy (stmt, 9, out->change_source, sizeof out->change_source);
         store_col_copy (stmt, 10, out->created_at, sizeof out->created_at);
+        out->title = store_col_text (stmt, 11);
+        out->output_schema = store_col_dup (stmt, 12, NULL);
+        out->suggested_annotations = store_col_dup (stmt, 13, NULL);
     }
     store_done (stmt);
     if (rc == SQLITE_ROW)
@@ -334,6 +363,7 @@ store_version_list (registry_t *self, const char *tool_id, version_t **items,
         v->change_summary = store_col_text (stmt, 6);
         store_col_copy (stmt, 7, v->change_source, sizeof v->change_source);
         store_col_copy (stmt, 8, v->created_at, sizeof v->created_at);
+        v->title = store_col_text (stmt, 9);
     }
     store_done (stmt);
     if (rc != SQLITE_DONE) {

@@ -192,10 +192,80 @@ test_freshness_without_a_bridge (void **state)
     catalog_cache_destroy (&cache);
 }
 
+//  title, outputSchema and the reviewed annotations travel with the tool;
+//  annotations come only from approval's approved pair (never from the
+//  registry's record, where the LLM's suggestion lives); a 2020-12 input
+//  schema comes through unchanged; each of them is part of what clients see.
+static void
+test_metadata (void **state)
+{
+    (void) state;
+    const char *input =
+        "{\"type\":\"object\",\"properties\":{\"p\":{\"$ref\":\"#/$defs/P\"},"
+        "\"t\":{\"type\":\"array\",\"prefixItems\":[{\"const\":1}],\"items\":false}},"
+        "\"unevaluatedProperties\":false,\"$defs\":{\"P\":{\"type\":\"object\","
+        "\"dependentRequired\":{\"a\":[\"b\"]},\"minProperties\":1}},"
+        "\"$schema\":\"https://json-schema.org/draft/2020-12/schema\"}";
+    char catalog [2048];
+    snprintf (catalog, sizeof catalog,
+        "{\"ok\":true,\"revision\":1,\"tools\":[{\"tool_id\":\"t1\",\"server_id\":\"1\","
+        "\"server_name\":\"s\",\"name\":\"a\",\"full_name\":\"s__a\",\"description\":\"\","
+        "\"input_schema\":%s,\"code_hash\":\"h1\",\"python_code\":\"x\",\"timeout_ms\":5000,"
+        "\"title\":\"Tool A\",\"output_schema\":{\"type\":\"object\"},"
+        "\"suggested_annotations\":{\"readOnlyHint\":true},"
+        "\"annotations\":{\"readOnlyHint\":true}},"
+        "{\"tool_id\":\"t2\",\"server_id\":\"1\",\"server_name\":\"s\",\"name\":\"b\","
+        "\"full_name\":\"s__b\",\"input_schema\":{},\"code_hash\":\"h2\","
+        "\"python_code\":\"x\",\"output_schema\":null}]}", input);
+    const char *reviewed =
+        "{\"ok\":true,\"approved\":[{\"tool_id\":\"t1\",\"code_hash\":\"h1\","
+        "\"annotations\":\"{\\\"destructiveHint\\\":false,\\\"openWorldHint\\\":true}\"},"
+        "{\"tool_id\":\"t2\",\"code_hash\":\"h2\",\"annotations\":null}],\"servers\":{}}";
+    catalog_cache_t *cache = catalog_cache_new (NULL, NULL, s_changed, NULL);
+    char err [256];
+    assert_int_equal (s_apply (cache, catalog, reviewed, err), 0);
+    const catalog_tool_t *a = catalog_cache_find (cache, "s__a");
+    const catalog_tool_t *b = catalog_cache_find (cache, "s__b");
+    assert_non_null (a);
+    assert_non_null (b);
+    assert_string_equal (a->title, "Tool A");
+    assert_string_equal (b->title, "");
+    assert_non_null (a->output_schema);
+    assert_null (b->output_schema);
+    char *hints = json_dumps (a->annotations, JSON_COMPACT);
+    assert_string_equal (hints, "{\"destructiveHint\":false,\"openWorldHint\":true}");
+    free (hints);
+    assert_null (b->annotations);
+    //  the input schema, byte for byte (2020-12 keywords and key order kept)
+    char *listed = json_dumps (a->input_schema, JSON_COMPACT);
+    assert_string_equal (listed, input);
+    free (listed);
+
+    //  reviewed annotations changing is a change clients see
+    uint64_t revision = catalog_cache_revision (cache);
+    const char *other =
+        "{\"ok\":true,\"approved\":[{\"tool_id\":\"t1\",\"code_hash\":\"h1\","
+        "\"annotations\":\"{\\\"readOnlyHint\\\":true}\"},"
+        "{\"tool_id\":\"t2\",\"code_hash\":\"h2\"}],\"servers\":{}}";
+    assert_int_equal (s_apply (cache, catalog, other, err), 0);
+    assert_int_not_equal (catalog_cache_revision (cache), revision);
+    //  unusable annotations from approval are dropped whole, not half-used
+    const char *bad =
+        "{\"ok\":true,\"approved\":[{\"tool_id\":\"t1\",\"code_hash\":\"h1\","
+        "\"annotations\":\"{\\\"readOnlyHint\\\":true,\\\"title\\\":\\\"x\\\"}\"},"
+        "{\"tool_id\":\"t2\",\"code_hash\":\"h2\",\"annotations\":\"[true]\"}],"
+        "\"servers\":{}}";
+    assert_int_equal (s_apply (cache, catalog, bad, err), 0);
+    assert_null (catalog_cache_find (cache, "s__a")->annotations);
+    assert_null (catalog_cache_find (cache, "s__b")->annotations);
+    catalog_cache_destroy (&cache);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests [] = {
+        cmocka_unit_test (test_metadata),
         cmocka_unit_test (test_callable_is_catalog_and_approved),
         cmocka_unit_test (test_server_rules),
         cmocka_unit_test (test_revision_follows_what_clients_see),

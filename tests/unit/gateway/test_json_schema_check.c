@@ -203,6 +203,45 @@ test_messages_are_bounded (void **state)
     assert_int_equal (json_schema_check (NULL, NULL, NULL, err, sizeof err), -1);
 }
 
+static void
+test_ref_and_prefix_items (void **state)
+{
+    (void) state;
+    //  what the harness derives from a TypedDict with a nested one and a
+    //  fixed tuple: $defs/$ref and prefixItems are checked, not skipped
+    const char *schema =
+        "{\"type\":\"object\",\"properties\":{"
+          "\"points\":{\"type\":\"array\",\"items\":{\"$ref\":\"#/$defs/Point\"}},"
+          "\"pair\":{\"type\":\"array\",\"prefixItems\":[{\"type\":\"integer\"},"
+            "{\"type\":\"string\"}],\"items\":false,\"minItems\":2,\"maxItems\":2}},"
+        "\"required\":[\"points\"],"
+        "\"$defs\":{\"Point\":{\"type\":\"object\",\"properties\":{"
+          "\"x\":{\"type\":\"integer\"},\"next\":{\"$ref\":\"#/$defs/Point\"}},"
+          "\"required\":[\"x\"]}}}";
+    s_expect (schema, "{\"points\":[{\"x\":1},{\"x\":2,\"next\":{\"x\":3}}],"
+                      "\"pair\":[1,\"a\"]}", NULL);
+    s_expect (schema, "{\"points\":[{\"x\":1},{\"y\":2}]}",
+              "arguments.points[1]: missing required property 'x'");
+    s_expect (schema, "{\"points\":[{\"x\":1,\"next\":{\"x\":\"no\"}}]}",
+              "arguments.points[0].next.x: expected integer, got string");
+    s_expect (schema, "{\"points\":[],\"pair\":[\"a\",1]}",
+              "arguments.pair[0]: expected integer, got string");
+    s_expect (schema, "{\"points\":[],\"pair\":[1,\"a\",true]}",
+              "must have at most 2 items");
+    //  items after prefixItems applies only to the rest
+    s_expect ("{\"prefixItems\":[{\"type\":\"string\"}],\"items\":{\"type\":\"integer\"}}",
+              "[\"a\",1,2]", NULL);
+    s_expect ("{\"prefixItems\":[{\"type\":\"string\"}],\"items\":{\"type\":\"integer\"}}",
+              "[\"a\",1,\"b\"]", "arguments[2]: expected integer, got string");
+    //  a reference we cannot resolve never refuses; one to itself ends
+    s_expect ("{\"$ref\":\"https://example.com/s.json\"}", "1", NULL);
+    s_expect ("{\"$ref\":\"#/$defs/Missing\"}", "1", NULL);
+    s_expect ("{\"$ref\":\"#/$defs/A\",\"$defs\":{\"A\":{\"$ref\":\"#/$defs/A\"}}}", "1",
+              "nested too deeply");
+    s_expect ("{\"$ref\":\"#/definitions/A\",\"definitions\":{\"A\":{\"type\":\"string\"}}}",
+              "1", "expected string, got integer");
+}
+
 int
 main (void)
 {
@@ -215,6 +254,7 @@ main (void)
         cmocka_unit_test (test_unknown_keywords_never_refuse),
         cmocka_unit_test (test_depth_bound),
         cmocka_unit_test (test_messages_are_bounded),
+        cmocka_unit_test (test_ref_and_prefix_items),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
