@@ -5,13 +5,14 @@
 import { h } from './dom.js';
 import { api, seg } from './api.js';
 
-/** kind: tools | modules | network. onDone(action) after a decision went through. */
-export function decisionControls({ kind, id, label, onDone, notify }) {
+/** kind: tools | modules | network. onDone(action) after a decision went through.
+ *  approveBody: optional () => object sent with Approve (a tool's annotations). */
+export function decisionControls({ kind, id, label, onDone, notify, approveBody }) {
   const wrap = h('div', { class: 'decision' });
   const approve = h('button', { type: 'button', class: 'primary', onclick: async () => {
     approve.disabled = true;
     try {
-      await api.post(`/api/approvals/${kind}/${seg(id)}/approve`);
+      await api.post(`/api/approvals/${kind}/${seg(id)}/approve`, approveBody ? approveBody() : undefined);
       notify(`${label} approved.`);
       onDone('approve');
     } catch (e) { notify(`${label}: ${e.message}`, 'error'); approve.disabled = false; }

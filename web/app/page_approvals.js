@@ -1,14 +1,24 @@
-// page_approvals.js — the review queue: pending tools (full name, notes,
-// code and the diff against the last approved version on demand, Approve /
-// Reject), module and network requests with their justifications, bulk
+// page_approvals.js — the review queue: pending tools (full name, title,
+// notes, output schema, the annotations the LLM suggested beside the ones
+// the admin sets with Approve, code and the diff against the last approved
+// version on demand, Approve / Reject), module and network requests with their justifications, bulk
 // decisions on tools. Refetched when /ws reports a request or a decision,
 // so new requests appear without a reload.
-import { h, replace, when } from './dom.js';
+import { h, replace, when, jsonText } from './dom.js';
 import { api, seg } from './api.js';
 import { live } from './live.js';
 import { codeBlock } from './highlight.js';
 import { decisionControls } from './decide.js';
 import { approvedDiff } from './page_tool.js';
+
+// MCP tool annotations: what the admin may set on approving a tool. Only
+// these reach MCP clients; the LLM's suggestion is shown, never sent.
+const HINTS = [
+  ['readOnlyHint', 'Read-only (changes nothing)'],
+  ['destructiveHint', 'Destructive (may delete or overwrite)'],
+  ['idempotentHint', 'Idempotent (repeating has no further effect)'],
+  ['openWorldHint', 'Open world (reaches outside systems)'],
+];
 
 const RELEVANT = /^(approval\.|tool\.(publish|update|delete|rollback)|module\.request|network\.request|admin\.add_)/;
 
@@ -19,6 +29,7 @@ export async function render(main, _params, { notify }) {
   const bulkEl = h('div', { class: 'bulk' });
   const selected = new Set();
   const openCode = new Set();        // tool ids whose code panel is open (kept across refetches)
+  const chosen = new Map();          // tool id → {hint: 'yes'|'no'} the admin picked (kept across refetches)
   replace(main,
     h('h1', {}, 'Approvals'),
     h('section', { class: 'panel', 'aria-labelledby': 'h-pt' }, h('h2', { id: 'h-pt' }, 'Tools'), bulkEl, toolsEl),
@@ -95,9 +106,45 @@ export async function render(main, _params, { notify }) {
         t.requested_by ? `by ${t.requested_by}` : null].filter(Boolean).join(' · ')),
       t.publish_notes ? h('div', { class: 'notes' }, h('strong', {}, 'Publish notes: '), String(t.publish_notes))
         : h('p', { class: 'muted' }, 'No publish notes.'),
+      t.title ? h('p', {}, h('strong', {}, 'Title: '), String(t.title)) : null,
+      t.current_code === false ? h('p', { class: 'notice notice-error' }, 'The tool\'s code changed since it was submitted: title, schema and suggestions below are not shown.') : null,
+      t.output_schema ? h('details', { class: 'output-schema' }, h('summary', {}, 'Output schema'),
+        h('pre', {}, jsonText(t.output_schema))) : null,
       h('div', { class: 'actions' }, toggle),
       panel,
-      decisionControls({ kind: 'tools', id: t.tool_id, label: full, notify, onDone: () => load() }));
+      hintsFieldset(t),
+      decisionControls({ kind: 'tools', id: t.tool_id, label: full, notify, onDone: () => { chosen.delete(t.tool_id); load(); },
+        approveBody: () => {
+          const annotations = annotationsOf(t);
+          return { ...(Object.keys(annotations).length ? { annotations } : {}),
+            ...(t.code_hash ? { code_hash: String(t.code_hash) } : {}) };
+        } }));
+  }
+
+  // One select per hint: not set (the default: nothing is claimed), yes or
+  // no; the LLM's suggestion beside it.
+  function hintsFieldset(t) {
+    const suggested = t.suggested_annotations && typeof t.suggested_annotations === 'object'
+      ? t.suggested_annotations : {};
+    const mine = chosen.get(t.tool_id) ?? {};
+    chosen.set(t.tool_id, mine);
+    const base = `hint-${String(t.tool_id).replace(/[^\w-]/g, '_')}`;
+    const rows = HINTS.map(([key, text]) => {
+      const sid = `${base}-${key}`;
+      const select = h('select', { id: sid, onchange: (ev) => { mine[key] = ev.target.value; } },
+        h('option', { value: '' }, 'not set'), h('option', { value: 'yes' }, 'yes'), h('option', { value: 'no' }, 'no'));
+      select.value = mine[key] ?? '';
+      const hint = typeof suggested[key] === 'boolean' ? `LLM suggests: ${suggested[key] ? 'yes' : 'no'}` : 'no suggestion';
+      return h('div', { class: 'hint-row' }, h('label', { for: sid }, text), select, h('span', { class: 'muted' }, ` ${hint}`));
+    });
+    return h('fieldset', { class: 'hints' }, h('legend', {}, 'Annotations clients will see'), rows);
+  }
+
+  function annotationsOf(t) {
+    const mine = chosen.get(t.tool_id) ?? {};
+    const out = {};
+    for (const [key] of HINTS) if (mine[key] === 'yes' || mine[key] === 'no') out[key] = mine[key] === 'yes';
+    return out;
   }
 
   function requestItem(kind, r) {
