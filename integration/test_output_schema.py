@@ -83,7 +83,7 @@ def output_of(harness, annotation):
                                                               {"type": "integer"}]}}}),
     ("tuple[int, str]", {**WRAP, "properties": {"result": {
         "type": "array", "prefixItems": [{"type": "integer"}, {"type": "string"}],
-        "items": False, "minItems": 2, "maxItems": 2}}}),
+        "minItems": 2, "maxItems": 2}}}),
     ("tuple[int, ...]", {**WRAP, "properties": {"result": {"type": "array",
                                                            "items": {"type": "integer"}}}}),
     ("Literal['a']", {**WRAP, "properties": {"result": {"const": "a"}}}),

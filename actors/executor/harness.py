@@ -565,10 +565,12 @@ def annotation_schema(node, depth=0, classes=None):
             if any(isinstance(a, ast.Constant) and a.value is Ellipsis for a in args) or \
                     (len(args) == 1 and isinstance(args[0], ast.Tuple) and not args[0].elts):
                 return {"type": "array"}, False
-            # a fixed tuple: JSON Schema 2020-12's prefixItems, nothing after
+            # a fixed tuple: JSON Schema 2020-12's prefixItems; its length by
+            # min/maxItems, not "items": false, which a draft-07 validator (the
+            # SDK 1.x client's) would apply to every element
             return {"type": "array",
                     "prefixItems": [annotation_schema(a, depth + 1, classes)[0] for a in args],
-                    "items": False, "minItems": len(args), "maxItems": len(args)}, False
+                    "minItems": len(args), "maxItems": len(args)}, False
         if outer in ("dict", "Dict", "Mapping") and len(args) == 2:
             return {"type": "object",
                     "additionalProperties": annotation_schema(args[1], depth + 1, classes)[0]}, \
