@@ -43,8 +43,8 @@
 #include "service.h"
 #include "utf8.h"
 
-#define REG_SCHEMA_VERSION      6           //  the newest migration we need
-#define REG_SCHEMA_MIGRATIONS   { 2, 6 }    //  0002 makes our tables, 0006 adds
+#define REG_SCHEMA_VERSION      7           //  the newest migration we need
+#define REG_SCHEMA_MIGRATIONS   { 2, 7 }    //  0002 makes our tables, 0007 adds
                                             //  title/output_schema/suggested_annotations
 #define REG_ID_LEN              36          //  UUID text
 #define REG_HASH_LEN            64          //  SHA-256, lower-case hex

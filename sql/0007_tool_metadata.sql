@@ -1,4 +1,4 @@
--- 0006 tool metadata a modern MCP client shows and uses (docs/DESIGN.md,
+-- 0007 tool metadata a modern MCP client shows and uses (docs/DESIGN.md,
 -- "Tool metadata"). Two owners, each writing only its own tables:
 --
 -- registry (tools, tool_versions): what a version of a tool says of itself.
