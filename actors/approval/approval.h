@@ -243,13 +243,13 @@ int fields_host (const msgpack_object *root, char out [HOSTS_MAX + 1],
 int reviews_publish (approval_t *self, const tool_ref_t *tool, const char *notes,
                      const char *requested_by, const char **status,
                      const char **message, bus_err_t *err);
+//  1 and the server of the tool's review in server_id, 0 none, -1 + err.
+int reviews_server_of_tool (approval_t *self, const char *tool_id,
+                            char server_id [APPR_ID_LEN + 1], bus_err_t *err);
 //  review.approve / reject / revoke of a tool. code_hash (or NULL) pins the
 //  decision to the code the reviewer saw. A tool with no review at all is
 //  not_found here: a draft and an unknown id look alike to this store (the
 //  caller asks the registry which it is).
-//  1 and the server of the tool's review in server_id, 0 none, -1 + err.
-int reviews_server_of_tool (approval_t *self, const char *tool_id,
-                            char server_id [APPR_ID_LEN + 1], bus_err_t *err);
 //  annotations: on approve, the MCP hints the admin set (canonical JSON
 //  text, proto/tool_hints.h) or NULL for none; stored with that code hash.
 int reviews_decide (approval_t *self, const char *tool_id, appr_action_t action,
