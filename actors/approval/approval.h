@@ -46,6 +46,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sqlite3.h>
+#include "fields.h"
 #include "ids.h"
 #include "service.h"
 #include "utf8.h"
@@ -209,14 +210,10 @@ int registry_timeout_ms (void);
 extern const service_op_t approval_ops [];
 
 //  --- fields.c --------------------------------------------------------------
-//  Request fields. Each returns 0 when the field is present and valid, -1 +
-//  err (bad_request naming the field, or forbidden); the optional ones
-//  return 1 when the field is absent or nil.
-
-//  A string of at most max bytes (out: max + 1), UTF-8 without NUL;
-//  nonblank refuses whitespace-only values.
-int fields_text (const msgpack_object *root, const char *key, bool required,
-                 size_t max, bool nonblank, char *out, bus_err_t *err);
+//  Approval's own request fields, on the shared readers (common/fields.h:
+//  field_text, field_int…). Each returns 0 when the field is present and
+//  valid, -1 + err (bad_request naming the field, or forbidden); the
+//  optional ones return 1 when the field is absent or nil.
 //  Who did it; fallback when absent (NULL: required).
 int fields_who (const msgpack_object *root, const char *key, const char *fallback,
                 char out [APPR_WHO_MAX + 1], bus_err_t *err);

@@ -111,7 +111,7 @@ s_publish_request (service_t *service, msg_t *request, msgw_t **reply, void *sta
     const char *status = NULL, *message = NULL;
     int notes_absent = 0;
     if (fields_id (root, "tool_id", tool_id, &err)
-    ||  (notes_absent = fields_text (root, "notes", false, APPR_TEXT_MAX, false, notes, &err)) < 0
+    ||  (notes_absent = field_text (root, "notes", false, APPR_TEXT_MAX, false, notes, &err)) < 0
     ||  fields_who (root, "requested_by", "llm", by, &err)
     ||  registry_tool_get (service, tool_id, &tool, &err)
     ||  appr_begin (self, &err)
@@ -232,7 +232,7 @@ s_review (service_t *service, msg_t *request, msgw_t **reply, approval_t *self,
     ||  fields_id (root, "id", id, &err)
     ||  fields_who (root, "reviewed_by", NULL, by, &err)
     ||  (action == APPR_REJECT
-         && fields_text (root, "reason", true, APPR_TEXT_MAX, true, reason, &err))
+         && field_text (root, "reason", true, APPR_TEXT_MAX, true, reason, &err))
     ||  (kind == APPR_KIND_TOOL && (hash_absent = fields_hash (root, hash, &err)) < 0)
     ||  (kind == APPR_KIND_TOOL && action == APPR_APPROVE
          && (hints_absent = tool_hints_read (root, "annotations", hints, &err)) < 0)
@@ -292,7 +292,7 @@ s_review_bulk (service_t *service, msg_t *request, msgw_t **reply, void *state)
     char verb [16], by [APPR_WHO_MAX + 1], reason [APPR_TEXT_MAX + 1];
     const msgpack_object *ids = NULL;
     if (fields_kind (root, true, &kind, &err)
-    ||  fields_text (root, "action", true, sizeof verb - 1, true, verb, &err)
+    ||  field_text (root, "action", true, sizeof verb - 1, true, verb, &err)
     ||  fields_who (root, "reviewed_by", NULL, by, &err)) {
         s_error (reply, &err);
         return;
@@ -305,7 +305,7 @@ s_review_bulk (service_t *service, msg_t *request, msgw_t **reply, void *state)
         return;
     }
     if (action == APPR_REJECT
-    &&  fields_text (root, "reason", true, APPR_TEXT_MAX, true, reason, &err)) {
+    &&  field_text (root, "reason", true, APPR_TEXT_MAX, true, reason, &err)) {
         s_error (reply, &err);
         return;
     }
@@ -475,7 +475,7 @@ s_module_request (service_t *service, msg_t *request, msgw_t **reply, void *stat
     tool_ref_t tool;
     if (fields_id (root, "tool_id", tool_id, &err)
     ||  fields_module (root, module, &err)
-    ||  fields_text (root, "justification", true, APPR_TEXT_MAX, true, why, &err)
+    ||  field_text (root, "justification", true, APPR_TEXT_MAX, true, why, &err)
     ||  fields_who (root, "requested_by", "llm", by, &err)
     ||  registry_tool_get (service, tool_id, &tool, &err)) {
         s_error (reply, &err);
@@ -501,7 +501,7 @@ s_network_request (service_t *service, msg_t *request, msgw_t **reply, void *sta
     if (fields_id (root, "tool_id", tool_id, &err)
     ||  fields_host (root, host, &err)
     ||  fields_port (root, &port, &err)
-    ||  fields_text (root, "justification", true, APPR_TEXT_MAX, true, why, &err)
+    ||  field_text (root, "justification", true, APPR_TEXT_MAX, true, why, &err)
     ||  fields_who (root, "requested_by", "llm", by, &err)
     ||  registry_tool_get (service, tool_id, &tool, &err)) {
         s_error (reply, &err);
@@ -526,7 +526,7 @@ s_admin_add_module (service_t *service, msg_t *request, msgw_t **reply, void *st
     if (fields_id (root, "server_id", server_id, &err)
     ||  fields_module (root, module, &err)
     ||  fields_who (root, "added_by", NULL, by, &err)
-    ||  (why_absent = fields_text (root, "justification", false, APPR_TEXT_MAX, false, why,
+    ||  (why_absent = field_text (root, "justification", false, APPR_TEXT_MAX, false, why,
                            &err)) < 0) {
         s_error (reply, &err);
         return;
@@ -552,7 +552,7 @@ s_admin_add_host (service_t *service, msg_t *request, msgw_t **reply, void *stat
     ||  fields_host (root, host, &err)
     ||  fields_port (root, &port, &err)
     ||  fields_who (root, "added_by", NULL, by, &err)
-    ||  (why_absent = fields_text (root, "justification", false, APPR_TEXT_MAX, false, why,
+    ||  (why_absent = field_text (root, "justification", false, APPR_TEXT_MAX, false, why,
                            &err)) < 0) {
         s_error (reply, &err);
         return;
@@ -622,7 +622,7 @@ s_requests_list (service_t *service, msg_t *request, msgw_t **reply, void *state
     msg_field_t field = msg_get_int (root, "limit", &limit);
     int has_status = 0;
     if (fields_kind (root, true, &kind, &err)
-    ||  (has_status = fields_text (root, "status", false, sizeof status - 1, true, status,
+    ||  (has_status = field_text (root, "status", false, sizeof status - 1, true, status,
                               &err)) < 0
     ||  (has_server && fields_id (root, "server_id", server_id, &err))
     ||  (has_tool && fields_id (root, "tool_id", tool_id, &err))) {
@@ -707,7 +707,7 @@ s_policy_set (service_t *service, msg_t *request, msgw_t **reply, void *state)
     const msgpack_object *root = msg_root (request);
     bus_err_t err = { 0 };
     char name [40], value [POLICY_VALUE_MAX], by [APPR_WHO_MAX + 1], now [APPR_TIME_LEN + 1];
-    if (fields_text (root, "key", true, sizeof name - 1, true, name, &err)
+    if (field_text (root, "key", true, sizeof name - 1, true, name, &err)
     ||  fields_who (root, "changed_by", NULL, by, &err)) {
         s_error (reply, &err);
         return;
@@ -747,7 +747,7 @@ s_policy_profile (service_t *service, msg_t *request, msgw_t **reply, void *stat
     bus_err_t err = { 0 };
     char name [24], by [APPR_WHO_MAX + 1], now [APPR_TIME_LEN + 1];
     policy_t wanted = self->policy;
-    if (fields_text (root, "name", true, sizeof name - 1, true, name, &err)
+    if (field_text (root, "name", true, sizeof name - 1, true, name, &err)
     ||  fields_who (root, "changed_by", NULL, by, &err)
     ||  policy_profile_apply (name, &wanted, &err)
     ||  appr_begin (self, &err)) {

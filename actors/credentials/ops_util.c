@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sodium.h>
+#include "fields.h"
 #include "log.h"
 #include "ops_util.h"
 
@@ -10,10 +11,8 @@ int
 ops_cstr (const msgpack_object *root, const char *key, char *buf, size_t size,
           bool required)
 {
-    msg_field_t field = msg_get_cstr (root, key, buf, size);
-    if (field == MSG_FIELD_MISSING)
-        return required ? -1 : 0;
-    return field == MSG_FIELD_OK ? 0 : -1;
+    bus_err_t err;              //  the callers answer with their own words
+    return field_text (root, key, required, size - 1, false, buf, &err) < 0 ? -1 : 0;
 }
 
 msgw_t *

@@ -8,7 +8,8 @@
 #include "service.h"
 
 //  Copy a string field into buf. 0; -1 when wrong type, too long, has a
-//  NUL, or is missing while required (absent and optional: buf untouched).
+//  NUL, is not UTF-8, or is missing while required (absent and optional:
+//  buf = ""). A thin adapter over common/fields.h field_text.
 int     ops_cstr (const msgpack_object *root, const char *key, char *buf,
                   size_t size, bool required);
 //  `internal` naming the op; the sqlite message goes to the log only.

@@ -39,6 +39,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sqlite3.h>
+#include "fields.h"
 #include "ids.h"
 #include "service.h"
 #include "utf8.h"
@@ -130,12 +131,9 @@ typedef struct {
 void version_clear (version_t *self);
 
 //  --- validate.c --------------------------------------------------------------
-//  Field readers on the request map. Each returns 0 when the field is
-//  present and valid, 1 when it is absent (or nil) and optional, and -1 with
-//  a bad_request naming the field otherwise. Strings must be UTF-8 without
-//  NUL; the pointers they return point into the request.
+//  The registry's names, checked the way common/fields.h reads every other
+//  field: 0 valid, -1 with a bad_request naming the field.
 
-size_t validate_chars (const char *text, size_t len);   //  code points
 int    validate_server_name (const char *key, const char *text, size_t len,
                              bus_err_t *err);
 int    validate_tool_name (const char *key, const char *text, size_t len,
@@ -144,19 +142,6 @@ int    validate_tool_name (const char *key, const char *text, size_t len,
 int    validate_full_name (const char *key, const char *server, size_t server_len,
                            size_t tool_len, bus_err_t *err);
 //  8-4-4-4-12 hex, any case; out gets the lower-case form.
-
-int field_str  (const msgpack_object *root, const char *key, bool required,
-                size_t max_bytes, size_t max_chars, const char **ptr,
-                size_t *len, bus_err_t *err);
-int field_id   (const msgpack_object *root, const char *key, bool required,
-                char out [REG_ID_LEN + 1], bus_err_t *err);
-int field_int  (const msgpack_object *root, const char *key, bool required,
-                int64_t min, int64_t max, int64_t *out, bus_err_t *err);
-int field_bool (const msgpack_object *root, const char *key, bool *out,
-                bus_err_t *err);
-//  One of `choices` (NULL-terminated); *out is the matching static string.
-int field_enum (const msgpack_object *root, const char *key,
-                const char *const *choices, const char **out, bus_err_t *err);
 
 //  --- ids.c -------------------------------------------------------------------
 //  A fresh random UUID v4, lower-case. 0, or -1 if libsodium cannot start.
