@@ -1,7 +1,8 @@
 /*  fuzz_tool_hints — libFuzzer target for tool_hints_read, the reader of
     MCP tool annotations in registry and approval requests. Any msgpack
-    value (raw: duplicate and non-string keys included, which msg_decode
-    would refuse first) must be read or refused with a message; on success
+    value that passes the raw scan (bounded sizes; duplicate and non-string
+    keys still included, which msg_decode would refuse next) must be read
+    or refused with a message; on success
     the output is the canonical form, which reads back the same. */
 #include <stdint.h>
 #include <stddef.h>
@@ -14,7 +15,12 @@
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
-    if (size > 4096)
+    //  msg_scan first, as msg_decode does: msgpack-c would allocate for the
+    //  element counts a header declares before reading them
+    msg_limits_t limits = msg_default_limits;
+    limits.max_size = 4096;
+    const char *why = NULL;
+    if (!msg_scan (data, size, &limits, &why))
         return 0;
     msgpack_unpacked unpacked;
     msgpack_unpacked_init (&unpacked);
