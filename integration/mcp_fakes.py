@@ -17,7 +17,6 @@ validate code (for the input schema) exactly as the real registry does.
                       the tests call to play the human reviewer
 """
 import os
-import struct
 import threading
 import time
 import uuid
@@ -25,40 +24,31 @@ import uuid
 import msgpack
 import zmq
 
+from busclient import BusClient, BusError
 from python_modules import DEFAULT_MODULES, FORBIDDEN_MODULES  # common/python_modules.txt
 from standin import StandInRegistry, StandInWorker, error, now_iso, pack
 
 
 class StandInBus:
-    """A bus client (request/reply) and an event publisher for the stand-ins
-    and the tests. Thread-safe by a lock (one request at a time)."""
+    """A bus client (request/reply: busclient.BusClient, the tests' one MBC1
+    client) and an event publisher for the stand-ins and the tests.
+    Thread-safe by a lock (one request at a time)."""
 
     def __init__(self, data_dir):
         run = os.path.join(data_dir, "run")
-        self.ctx = zmq.Context.instance()
         self.lock = threading.Lock()
-        self.client = self.ctx.socket(zmq.DEALER)
-        self.client.linger = 0
-        self.client.connect("ipc://" + os.path.join(run, "bus"))
-        self.pub = self.ctx.socket(zmq.PUB)
+        self.client = BusClient("ipc://" + os.path.join(run, "bus"))
+        self.pub = zmq.Context.instance().socket(zmq.PUB)
         self.pub.linger = 0
         self.pub.connect("ipc://" + os.path.join(run, "ev-in"))
-        self.next_id = 1
 
     def call(self, service, body, timeout_ms=15000):
         with self.lock:
-            rid = self.next_id
-            self.next_id += 1
-            self.client.send_multipart([b"MBC1", b"\x01", service.encode(),
-                                        struct.pack(">Q", rid),
-                                        struct.pack(">I", timeout_ms), pack(body)])
-            deadline = time.monotonic() + timeout_ms / 1000 + 2
-            while time.monotonic() < deadline:
-                if self.client.poll(100):
-                    frames = self.client.recv_multipart()
-                    if len(frames) == 4 and struct.unpack(">Q", frames[2])[0] == rid:
-                        return msgpack.unpackb(frames[3], raw=False)
-            return error("timeout", "stand-in bus client timed out")
+            try:
+                return self.client.call(service, body, timeout_ms=timeout_ms,
+                                        wait_s=timeout_ms / 1000 + 2)
+            except BusError:
+                return error("timeout", "stand-in bus client timed out")
 
     def publish(self, topic, body):
         with self.lock:

@@ -13,14 +13,16 @@ import subprocess
 
 import pytest
 
-from conftest import bin_path, proc_env
+from conftest import bin_path, constellation, proc_env
 
-ACTORS = ["mcpbox-registry", "mcpbox-approval", "mcpbox-credentials",
-          "mcpbox-tunnel", "mcpbox-logkeeper"]
-# Programs that join the broker with CURVE (--broker-key, --cert).
-CURVE_CLIENTS = ACTORS + ["mcpbox-executor"]
+# The processes come from the one table (`mcpbox status --json`): every one
+# that serves a bus service joins the broker, and may do so with CURVE
+# (--broker-key, --cert); the gateway is a bus client, the broker the hub.
+PROCESSES = [row["process"] for row in constellation()]
+CURVE_CLIENTS = [row["process"] for row in constellation() if row["service"]]
+assert "mcpbox-executor" in CURVE_CLIENTS and "mcpbox-gateway" in PROCESSES
 # Every program and the `mcpbox` commands, as argv prefixes.
-PROGRAMS = [[p] for p in CURVE_CLIENTS + ["mcpbox-gateway", "mcpbox-broker"]] \
+PROGRAMS = [[p] for p in PROCESSES] \
     + [["mcpbox", "status"], ["mcpbox", "up"], ["mcpbox", "approvals", "list"]]
 OFF_MACHINE = "tcp://10.255.255.1:5555"   # reserved, never reached
 SERVING = ("serving", "listening", "MCPbox is up", "supervising")

@@ -1,6 +1,6 @@
 """test_up.py — `mcpbox up` end to end: start, status, crash recovery, stop.
 
-Runs the real binaries from $MCPBOX_BUILD_DIR/bin (default /work/main/build):
+Runs the real binaries from $MCPBOX_BUILD_DIR/bin (default <repo>/build):
 `mcpbox up` with all its children on a short temporary data directory and a
 free port, then checks what an operator relies on:
 
@@ -31,7 +31,8 @@ import urllib.request
 
 import pytest
 
-BUILD_DIR = os.environ.get("MCPBOX_BUILD_DIR", "/work/main/build")
+BUILD_DIR = os.environ.get("MCPBOX_BUILD_DIR",
+                           os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "build"))
 BIN_DIR = os.path.join(BUILD_DIR, "bin")
 MCPBOX = os.path.join(BIN_DIR, "mcpbox")
 

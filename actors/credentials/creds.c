@@ -55,13 +55,14 @@ s_schema_ready (sqlite3 *db, char *err, size_t errlen)
     return 0;
 }
 
-int
-creds_open (const paths_t *paths, creds_t **self_p, char *err, size_t errlen)
+creds_t *
+creds_new (const paths_t *paths, int *rc_p, char *err, size_t errlen)
 {
+    *rc_p = -1;
     creds_t *self = calloc (1, sizeof *self);
     if (!self) {
         snprintf (err, errlen, "out of memory");
-        return -1;
+        return NULL;
     }
     self->limits = creds_configured_limits;
     int rc = -1;
@@ -97,15 +98,16 @@ creds_open (const paths_t *paths, creds_t **self_p, char *err, size_t errlen)
     log_info ("Argon2id (ops %lld, memory %lld MiB): %lld ms per hash",
               (long long) self->limits.hash_ops, (long long) (self->limits.hash_mem >> 20),
               (long long) ((zclock_usecs () - start) / 1000));
-    *self_p = self;
-    return 0;
+    *rc_p = 0;
+    return self;
 fail:
-    creds_close (&self);
-    return rc;
+    creds_destroy (&self);
+    *rc_p = rc;
+    return NULL;
 }
 
 void
-creds_close (creds_t **self_p)
+creds_destroy (creds_t **self_p)
 {
     if (!self_p || !*self_p)
         return;

@@ -58,10 +58,10 @@ typedef struct {
 
 extern creds_limits_t creds_configured_limits;   //  main.c fills it
 
-//  Open: database (schema checked), master key, rotation recovery, pool.
-//  0, -1, or 2 (configuration error) with a message.
-int  creds_open (const paths_t *paths, creds_t **self_p, char *err, size_t errlen);
-void creds_close (creds_t **self_p);
+//  Database (schema checked), master key, rotation recovery, hash pool.
+//  NULL with *rc_p -1, or 2 (a configuration error), and a message.
+creds_t *creds_new (const paths_t *paths, int *rc_p, char *err, size_t errlen);
+void     creds_destroy (creds_t **self_p);
 
 int64_t creds_now (void);               //  unix seconds
 

@@ -35,9 +35,8 @@ static const config_option_t s_options [] = {
 static int
 s_open (const paths_t *paths, void **state_p, char *err, size_t errlen)
 {
-    creds_t *self = NULL;
-    int rc = creds_open (paths, &self, err, errlen);
-    *state_p = self;
+    int rc;
+    *state_p = creds_new (paths, &rc, err, errlen);
     return rc;
 }
 
@@ -45,7 +44,7 @@ static void
 s_close (void *state)
 {
     creds_t *self = state;
-    creds_close (&self);
+    creds_destroy (&self);
 }
 
 static int

@@ -211,11 +211,11 @@ s_data_destroy (data_t *data)
 static creds_t *
 s_open (data_t *data)
 {
-    creds_t *self = NULL;
     char err [256] = "";
-    int rc = creds_open (&data->paths, &self, err, sizeof err);
+    int rc;
+    creds_t *self = creds_new (&data->paths, &rc, err, sizeof err);
     if (rc != 0)
-        fprintf (stderr, "creds_open: %s\n", err);
+        fprintf (stderr, "creds_new: %s\n", err);
     assert_int_equal (rc, 0);
     return self;
 }
@@ -291,11 +291,11 @@ test_rotation_keeps_every_value (void **state)
     assert_memory_not_equal (old_id, self->key->id, sizeof old_id);
     assert_int_equal (access (self->key->next_path, F_OK), -1);
     s_check_all (self);
-    creds_close (&self);
+    creds_destroy (&self);
     //  a fresh start reads the promoted key file
     self = s_open (&data);
     s_check_all (self);
-    creds_close (&self);
+    creds_destroy (&self);
     s_data_destroy (&data);
 }
 
@@ -316,13 +316,13 @@ test_crash_before_commit_loses_nothing (void **state)
     assert_int_equal (master_key_stage (self->key, err, sizeof err), 0);
     assert_int_equal (sqlite3_exec (self->db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
     s_store (self, 0, self->key->next, self->key->next_id);
-    creds_close (&self);        //  the connection closes without COMMIT: rolled back
+    creds_destroy (&self);        //  the connection closes without COMMIT: rolled back
     self = s_open (&data);
     assert_memory_equal (old_id, self->key->id, sizeof old_id);
     assert_false (self->key->has_next);
     assert_int_equal (access (self->key->next_path, F_OK), -1);
     s_check_all (self);
-    creds_close (&self);
+    creds_destroy (&self);
     s_data_destroy (&data);
 }
 
@@ -344,12 +344,12 @@ test_crash_after_commit_loses_nothing (void **state)
     for (int i = 0; i < S_VALUES; i++)
         s_store (self, i, self->key->next, self->key->next_id);
     assert_int_equal (sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
-    creds_close (&self);
+    creds_destroy (&self);
     self = s_open (&data);
     assert_memory_equal (new_id, self->key->id, sizeof new_id);
     assert_int_equal (access (self->key->next_path, F_OK), -1);
     s_check_all (self);
-    creds_close (&self);
+    creds_destroy (&self);
     s_data_destroy (&data);
 }
 
@@ -362,7 +362,7 @@ test_foreign_key_refused (void **state)
     creds_t *self = s_open (&data);
     for (int i = 0; i < S_VALUES; i++)
         s_store (self, i, self->key->key, self->key->id);
-    creds_close (&self);
+    creds_destroy (&self);
     //  another key file: start-up refuses (configuration error, status 2)
     char path [600];
     snprintf (path, sizeof path, "%s/credentials.key", data.paths.data_dir);
@@ -370,7 +370,9 @@ test_foreign_key_refused (void **state)
     fprintf (file, "%064d\n", 7);
     fclose (file);
     char err [256] = "";
-    assert_int_equal (creds_open (&data.paths, &self, err, sizeof err), 2);
+    int rc = 0;
+    assert_null (creds_new (&data.paths, &rc, err, sizeof err));
+    assert_int_equal (rc, 2);
     assert_non_null (strstr (err, "not the one loaded"));
     s_data_destroy (&data);
 }
