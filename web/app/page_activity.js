@@ -45,24 +45,38 @@ export async function render(main) {
       && (!f.level || (RANK[a.level] ?? 1) >= RANK[f.level])
       && (!f.text || `${a.type} ${a.message} ${a.source}`.toLowerCase().includes(f.text));
   }
+  // live events that arrive while a history fetch is on its way: the history
+  // (seed) replaces the list, so they are added again after it (add skips
+  // what the history already had)
+  let pending = null;
   async function apply() {
     const f = current();
     live.setFilter({ server_id: f.server_id, types: f.type ? [f.type] : null, level: f.level });
     log.setFilter(predicate(f));
+    const mine = pending = [];
     try {
       const r = await api.get(withQuery('/api/activity', { limit: 100, server_id: f.server_id,
                                                            type: f.type, level: f.level }));
+      if (pending !== mine) return;           // a newer filter's fetch took over
       log.seed(Array.isArray(r.activity) ? r.activity : []);
+      for (const a of mine) log.add(a);
     } catch (e) { stats.textContent = `History unavailable: ${e.message}`; }
+    finally { if (pending === mine) pending = null; }
   }
   for (const el of [serverSel, typeSel, levelSel]) el.addEventListener('change', apply);
   text.addEventListener('input', () => log.setFilter(predicate(current())));
-  await apply();
 
+  // subscribed before the first fetch, so that nothing said during it is lost
   const unsub = live.subscribe((m) => {
-    if (m.type === 'log') log.add(m.data);
+    if (m.type === 'log') { pending?.push(m.data); log.add(m.data); }
     if (m.type === 'dropped') log.note(`${m.count} live events were dropped (the browser was slow).`);
   });
+  try {
+    await apply();
+  } catch (e) {
+    unsub();
+    throw e;
+  }
   const unstate = live.onState((st) => {
     stats.textContent = st === 'open' ? 'Streaming live.' : 'Live stream unavailable: refreshing every 3 s.';
   });

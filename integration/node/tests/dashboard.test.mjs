@@ -173,9 +173,30 @@ test('published over MCP → on Approvals without a reload → code read, approv
   await waitFor(async () => (await client.listTools()).tools.some((t) => t.name === 'dash__hello'),
     { timeout: 5000, what: 'dash__hello listed' });
 
+  // a call made while the page's first GET /api/activity is on its way: that answer (held
+  // back here until the page got the call's /ws event) does not have it, the event does,
+  // and the history that arrives after it must not wipe it from the list
+  let seenCall = false;
+  let release;
+  const held = new Promise((resolve) => { release = resolve; });
+  await page.route('**/api/activity?*', async (route) => {
+    const stale = await route.fetch();
+    const body = await stale.text();
+    const from = wsFrames.length;
+    await client.callTool({ name: 'dash__hello', arguments: { name: 'early' } });
+    seenCall = await waitFor(() => wsFrames.slice(from).some((f) => f.includes('tool.called')),
+      { timeout: 8000, what: 'the early call event in the page' }).catch(() => false);
+    await route.fulfill({ response: stale, body });
+    release();
+  }, { times: 1 });
   await open('Activity');
-  await page.getByText('Streaming live.').waitFor({ timeout: 5000 });
   const log = page.getByRole('log', { name: 'Activity' });
+  await held;
+  assert.ok(seenCall, 'the page never got the early call\'s tool.called event');
+  await page.waitForTimeout(500);     // the held history is in the list by now
+  assert.ok(await log.locator('li[data-type="tool.called"]').count() >= 1,
+    'the early call, announced while the history was on its way, is missing from the list');
+  await page.getByText('Streaming live.').waitFor({ timeout: 5000 });
   const sent = Date.now();
   const called = await client.callTool({ name: 'dash__hello', arguments: { name: 'ada' } });
   const answered = Date.now();
