@@ -19,6 +19,27 @@
 #define SERVER_ONLY ONLY ("server_id", "server_id", "The server's id (a UUID).")
 #define TOOL_ONLY   ONLY ("tool_id", "tool_id", "The tool's id (a UUID).")
 
+//  The sandbox rules, the same in mcpbox_create_tool and mcpbox_validate_code.
+#define SANDBOX_RULES_TEXT \
+      "Sandbox rules (checked before the code runs; mcpbox_validate_code lists every " \
+      "problem with its line): no files, processes or sockets (no open/eval/exec/" \
+      "compile/getattr/setattr/hasattr/type/globals/vars/dir); only the server's " \
+      "allowed modules can be imported (by default " MODULES_DEFAULT_TEXT "; os, sys, subprocess, " \
+      "socket, io, pathlib, importlib, asyncio, threading, pickle... are never " \
+      "available); HTTP only through `await http.get/post/put/patch/delete(url, " \
+      "params=, headers=, json=, data=, timeout=)` to hosts the admin allowed. " \
+      "Names may start with one '_' (`_`, `_helper`); `obj._x` works only on " \
+      "instances of the tool's own classes (and NamedTuple's _asdict/_replace/" \
+      "_fields/_make); other '__dunder__' names and attributes are refused, except " \
+      "these methods defined in the tool's classes: __init__, __post_init__, " \
+      "__repr__, __str__, __format__, __eq__, __ne__, __lt__/__le__/__gt__/__ge__, " \
+      "__hash__, __bool__, __len__, __iter__, __next__, __getitem__, __setitem__, " \
+      "__delitem__, __contains__, __missing__, __enter__/__exit__, __aenter__/" \
+      "__aexit__, __aiter__/__anext__, __call__ and arithmetic; super().__init__(...) " \
+      "works. No metaclasses or class keywords, no global/nonlocal (keep state in " \
+      "an instance or a dict), no positional class patterns in match (use " \
+      "keywords). `await` only MCPbox's own awaitables (http.*, progress). "
+
 static const mcp_tool_def_t s_tools [] = {
     //  --- servers -------------------------------------------------------------
     { "mcpbox_list_servers",
@@ -95,28 +116,14 @@ static const mcp_tool_def_t s_tools [] = {
       "Create a tool in a server from Python code defining `async def main(...)`. "
       "Parameters with type hints become the input schema; the docstring becomes "
       "the description; the return value is the result. Globals: http (await "
-      "http.get/post...), json, datetime, arguments, secrets (read-only mappings). "
+      "http.get/post...), json, datetime, arguments, secrets (read-only mappings), "
+      "progress (`await progress(done, total=None, message=None)`: sent to a client "
+      "that asked for progress) and log (`log.debug/info/notice/warning/error(text)`: "
+      "log notifications at the level the client chose); both are rate-limited. "
       "Optional[X] / X | None parameters accept null. The tool starts as "
       "a draft: test it with mcpbox_test_code, then ask for review with "
       "mcpbox_request_publish. "
-      "Sandbox rules (checked before the code runs; mcpbox_validate_code lists every "
-      "problem with its line): no files, processes or sockets (no open/eval/exec/"
-      "compile/getattr/setattr/hasattr/type/globals/vars/dir); only the server's "
-      "allowed modules can be imported (by default " MODULES_DEFAULT_TEXT "; os, sys, subprocess, "
-      "socket, io, pathlib, importlib, asyncio, threading, pickle... are never "
-      "available); HTTP only through `await http.get/post/put/patch/delete(url, "
-      "params=, headers=, json=, data=, timeout=)` to hosts the admin allowed. "
-      "Names may start with one '_' (`_`, `_helper`); `obj._x` works only on "
-      "instances of the tool's own classes (and NamedTuple's _asdict/_replace/"
-      "_fields/_make); other '__dunder__' names and attributes are refused, except "
-      "these methods defined in the tool's classes: __init__, __post_init__, "
-      "__repr__, __str__, __format__, __eq__, __ne__, __lt__/__le__/__gt__/__ge__, "
-      "__hash__, __bool__, __len__, __iter__, __next__, __getitem__, __setitem__, "
-      "__delitem__, __contains__, __missing__, __enter__/__exit__, __aenter__/"
-      "__aexit__, __aiter__/__anext__, __call__ and arithmetic; super().__init__(...) "
-      "works. No metaclasses or class keywords, no global/nonlocal (keep state in "
-      "an instance or a dict), no positional class patterns in match (use "
-      "keywords). `await` only MCPbox's own awaitables (http.*). "
+      SANDBOX_RULES_TEXT
       "Annotate main's return type (a TypedDict, a dataclass, dict[str, int], "
       "list[...], a plain type) to give the tool an output schema: clients then get "
       "the result as structured content, checked against it. ",
@@ -219,24 +226,7 @@ static const mcp_tool_def_t s_tools [] = {
       "what is wrong; what to write instead', earliest first; error.line is the "
       "first), parameters [{name, type, required}] and the input_schema the tool "
       "would have. "
-      "Sandbox rules (checked before the code runs; mcpbox_validate_code lists every "
-      "problem with its line): no files, processes or sockets (no open/eval/exec/"
-      "compile/getattr/setattr/hasattr/type/globals/vars/dir); only the server's "
-      "allowed modules can be imported (by default " MODULES_DEFAULT_TEXT "; os, sys, subprocess, "
-      "socket, io, pathlib, importlib, asyncio, threading, pickle... are never "
-      "available); HTTP only through `await http.get/post/put/patch/delete(url, "
-      "params=, headers=, json=, data=, timeout=)` to hosts the admin allowed. "
-      "Names may start with one '_' (`_`, `_helper`); `obj._x` works only on "
-      "instances of the tool's own classes (and NamedTuple's _asdict/_replace/"
-      "_fields/_make); other '__dunder__' names and attributes are refused, except "
-      "these methods defined in the tool's classes: __init__, __post_init__, "
-      "__repr__, __str__, __format__, __eq__, __ne__, __lt__/__le__/__gt__/__ge__, "
-      "__hash__, __bool__, __len__, __iter__, __next__, __getitem__, __setitem__, "
-      "__delitem__, __contains__, __missing__, __enter__/__exit__, __aenter__/"
-      "__aexit__, __aiter__/__anext__, __call__ and arithmetic; super().__init__(...) "
-      "works. No metaclasses or class keywords, no global/nonlocal (keep state in "
-      "an instance or a dict), no positional class patterns in match (use "
-      "keywords). `await` only MCPbox's own awaitables (http.*). ",
+      SANDBOX_RULES_TEXT,
       "{\"type\":\"object\",\"properties\":{"
         "\"code\":{\"type\":\"string\",\"minLength\":1,"
           "\"description\":\"The Python code.\"},"
