@@ -49,6 +49,21 @@ s_text (const json_t *value, size_t max, const redactor_t *redactor, bool *trunc
     char *clean = redactor_text (redactor, text, keep, keep < len, &out_len);
     if (!clean)
         return NULL;
+    if (out_len > max) {
+        //  redaction lengthened it (a marker longer than what it hides, many
+        //  times): cut the redacted text, and redact that again as cut, so a
+        //  secret's first bytes left at the new end are hidden too
+        *truncated = true;
+        size_t again_len = 0;
+        char *again = redactor_text (redactor, clean, s_utf8_cut (clean, out_len, max),
+                                     true, &again_len);
+        explicit_bzero (clean, out_len);
+        free (clean);
+        if (!again)
+            return NULL;
+        clean = again;
+        out_len = again_len;
+    }
     json_t *result = json_stringn (clean, out_len);
     explicit_bzero (clean, out_len);
     free (clean);

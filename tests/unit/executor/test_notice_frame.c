@@ -105,6 +105,33 @@ test_redacted (void **state)
     redactor_destroy (&r);
 }
 
+//  A short secret many times: each "[REDACTED]" is longer than what it
+//  hides, so the redacted line outgrows its bound; it is cut again and
+//  redacted again as cut (found by fuzz_notice_frame).
+static void
+test_redaction_never_outgrows_the_bound (void **state)
+{
+    (void) state;
+    redactor_t *r = redactor_new ();
+    redactor_add (r, "k9x", 3);
+    char frame [NOTICE_DATA_MAX + 128];
+    size_t at = (size_t) snprintf (frame, sizeof frame, "{\"type\":\"log\",\"level\":\"info\",\"data\":\"");
+    while (at + 8 < NOTICE_DATA_MAX + 40)
+        at += (size_t) snprintf (frame + at, sizeof frame - at, "k9x ");
+    snprintf (frame + at, sizeof frame - at, "k9\"}");
+    bool truncated = false;
+    json_t *n = s_decode (frame, r, &truncated);
+    assert_non_null (n);
+    const char *data = json_string_value (json_object_get (n, "data"));
+    assert_true (strlen (data) <= NOTICE_DATA_MAX + 10);
+    assert_null (strstr (data, "k9x"));
+    size_t len = strlen (data);
+    assert_false (len >= 2 && strcmp (data + len - 2, "k9") == 0);   //  no prefix left at the cut
+    assert_true (truncated);
+    json_decref (n);
+    redactor_destroy (&r);
+}
+
 static void
 test_malformed (void **state)
 {
@@ -146,6 +173,7 @@ main (void)
         cmocka_unit_test (test_log_levels),
         cmocka_unit_test (test_cut_on_utf8_boundary),
         cmocka_unit_test (test_redacted),
+        cmocka_unit_test (test_redaction_never_outgrows_the_bound),
         cmocka_unit_test (test_malformed),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
