@@ -19,6 +19,24 @@
 #define SERVER_ONLY ONLY ("server_id", "server_id", "The server's id (a UUID).")
 #define TOOL_ONLY   ONLY ("tool_id", "tool_id", "The tool's id (a UUID).")
 
+//  A user tool's title and the LLM's suggested annotations: the same
+//  properties in mcpbox_create_tool and mcpbox_update_tool.
+#define TITLE_AND_HINTS_PROPS \
+        "\"title\":{\"type\":\"string\",\"maxLength\":200," \
+          "\"description\":\"A short human-readable name clients show (e.g. 'Current " \
+          "weather').\"}," \
+        "\"annotations\":{\"type\":\"object\",\"additionalProperties\":false," \
+          "\"description\":\"Your suggested behaviour hints; the admin reviewing the tool " \
+          "decides which are published to clients.\",\"properties\":{" \
+          "\"readOnlyHint\":{\"type\":\"boolean\",\"description\":\"Changes nothing " \
+          "anywhere.\"}," \
+          "\"destructiveHint\":{\"type\":\"boolean\",\"description\":\"May delete or " \
+          "overwrite data.\"}," \
+          "\"idempotentHint\":{\"type\":\"boolean\",\"description\":\"Calling again with " \
+          "the same arguments has no further effect.\"}," \
+          "\"openWorldHint\":{\"type\":\"boolean\",\"description\":\"Reaches outside " \
+          "systems (the network).\"}}},"
+
 //  The sandbox rules, the same in mcpbox_create_tool and mcpbox_validate_code.
 #define SANDBOX_RULES_TEXT \
       "Sandbox rules (checked before the code runs; mcpbox_validate_code lists every " \
@@ -134,20 +152,7 @@ static const mcp_tool_def_t s_tools [] = {
           "{server}__{tool} must fit in 64 characters.\"},"
         "\"description\":{\"type\":\"string\",\"maxLength\":2000,"
           "\"description\":\"What the tool does (defaults to the docstring).\"},"
-        "\"title\":{\"type\":\"string\",\"maxLength\":200,"
-          "\"description\":\"A short human-readable name clients show (e.g. 'Current "
-          "weather').\"},"
-        "\"annotations\":{\"type\":\"object\",\"additionalProperties\":false,"
-          "\"description\":\"Your suggested behaviour hints; the admin reviewing the tool "
-          "decides which are published to clients.\",\"properties\":{"
-          "\"readOnlyHint\":{\"type\":\"boolean\",\"description\":\"Changes nothing "
-          "anywhere.\"},"
-          "\"destructiveHint\":{\"type\":\"boolean\",\"description\":\"May delete or "
-          "overwrite data.\"},"
-          "\"idempotentHint\":{\"type\":\"boolean\",\"description\":\"Calling again with "
-          "the same arguments has no further effect.\"},"
-          "\"openWorldHint\":{\"type\":\"boolean\",\"description\":\"Reaches outside "
-          "systems (the network).\"}}},"
+        TITLE_AND_HINTS_PROPS
         "\"python_code\":{\"type\":\"string\",\"minLength\":1,"
           "\"description\":\"The code, at most 100 KB, defining async def main(...).\"}},"
       "\"required\":[\"server_id\",\"name\",\"python_code\"],\"additionalProperties\":false}",
@@ -163,20 +168,7 @@ static const mcp_tool_def_t s_tools [] = {
         "\"tool_id\":" ID_PROP ("The tool's id.") ","
         "\"name\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":61},"
         "\"description\":{\"type\":\"string\",\"maxLength\":2000},"
-        "\"title\":{\"type\":\"string\",\"maxLength\":200,"
-          "\"description\":\"A short human-readable name clients show (e.g. 'Current "
-          "weather').\"},"
-        "\"annotations\":{\"type\":\"object\",\"additionalProperties\":false,"
-          "\"description\":\"Your suggested behaviour hints; the admin reviewing the tool "
-          "decides which are published to clients.\",\"properties\":{"
-          "\"readOnlyHint\":{\"type\":\"boolean\",\"description\":\"Changes nothing "
-          "anywhere.\"},"
-          "\"destructiveHint\":{\"type\":\"boolean\",\"description\":\"May delete or "
-          "overwrite data.\"},"
-          "\"idempotentHint\":{\"type\":\"boolean\",\"description\":\"Calling again with "
-          "the same arguments has no further effect.\"},"
-          "\"openWorldHint\":{\"type\":\"boolean\",\"description\":\"Reaches outside "
-          "systems (the network).\"}}},"
+        TITLE_AND_HINTS_PROPS
         "\"python_code\":{\"type\":\"string\",\"minLength\":1},"
         "\"enabled\":{\"type\":\"boolean\"},"
         "\"timeout_ms\":{\"type\":\"integer\",\"minimum\":1000,\"maximum\":300000,"
