@@ -5,16 +5,6 @@
 #include "fields.h"
 #include "utf8.h"
 
-size_t
-field_chars (const char *text, size_t len)
-{
-    size_t count = 0;
-    for (size_t i = 0; i < len; i++)
-        if (((unsigned char) text [i] & 0xc0) != 0x80)
-            count++;
-    return count;
-}
-
 //  The value under key, or NULL when absent or nil.
 static const msgpack_object *
 s_value (const msgpack_object *root, const char *key)
@@ -50,7 +40,7 @@ field_str (const msgpack_object *root, const char *key, bool required,
     if (!utf8_valid (text, size))
         return bus_err_set (err, BUS_ERR_BAD_REQUEST,
                          "%s: must be UTF-8 text without NUL", key);
-    if (max_chars && field_chars (text, size) > max_chars)
+    if (max_chars && utf8_chars (text, size) > max_chars)
         return bus_err_set (err, BUS_ERR_BAD_REQUEST, "%s: at most %zu characters",
                          key, max_chars);
     *ptr = text;

@@ -39,7 +39,4 @@ int field_bool (const msgpack_object *root, const char *key, bool *out,
 int field_enum (const msgpack_object *root, const char *key,
                 const char *const *choices, const char **out, bus_err_t *err);
 
-//  Code points in valid UTF-8 text.
-size_t field_chars (const char *text, size_t len);
-
 #endif

@@ -33,6 +33,16 @@ utf8_seq (const char *text, size_t len)
     return size;
 }
 
+size_t
+utf8_chars (const char *text, size_t len)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < len; i++)
+        if (((unsigned char) text [i] & 0xc0) != 0x80)
+            count++;
+    return count;
+}
+
 bool
 utf8_valid (const char *text, size_t len)
 {

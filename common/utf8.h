@@ -16,4 +16,7 @@ bool utf8_valid (const char *text, size_t len);
 //  left): 1 to 4, or 0 when there is none there (NUL included).
 size_t utf8_seq (const char *text, size_t len);
 
+//  Code points in valid UTF-8 text (its bytes that start a sequence).
+size_t utf8_chars (const char *text, size_t len);
+
 #endif

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "json_schema_check.h"
+#include "utf8.h"
 
 #define PATH_MAX_LEN 256
 
@@ -175,22 +176,12 @@ s_check_numeric (walk_t *walk, const json_t *schema, const json_t *value)
     return 0;
 }
 
-static size_t
-s_code_points (const char *text, size_t size)
-{
-    size_t count = 0;
-    for (size_t i = 0; i < size; i++)
-        if (((unsigned char) text [i] & 0xC0) != 0x80)
-            count++;
-    return count;
-}
-
 static int
 s_check_string (walk_t *walk, const json_t *schema, const json_t *value)
 {
     if (!json_is_string (value))
         return 0;
-    size_t length = s_code_points (json_string_value (value),
+    size_t length = utf8_chars (json_string_value (value),
                                    json_string_length (value));
     const json_t *bound;
     if ((bound = json_object_get (schema, "minLength")) && json_is_integer (bound)

@@ -54,10 +54,10 @@ test_utf8 (void **state)
     assert_false (utf8_valid ("\xc3\x28", 2));               //  bad continuation
     assert_false (utf8_valid ("\xff", 1));
 
-    assert_int_equal (field_chars ("", 0), 0);
-    assert_int_equal (field_chars ("abc", 3), 3);
-    assert_int_equal (field_chars ("\xc3\xa9\xc3\xa9\xe2\x82\xac", 7), 3);
-    assert_int_equal (field_chars ("\xf0\x9f\x98\x80x", 5), 2);
+    assert_int_equal (utf8_chars ("", 0), 0);
+    assert_int_equal (utf8_chars ("abc", 3), 3);
+    assert_int_equal (utf8_chars ("\xc3\xa9\xc3\xa9\xe2\x82\xac", 7), 3);
+    assert_int_equal (utf8_chars ("\xf0\x9f\x98\x80x", 5), 2);
 }
 
 static void
