@@ -37,6 +37,7 @@
 
 #include "log.h"
 #include "mcp_call.h"
+#include "mcp_post.h"
 #include "mcp_rpc.h"
 #include "mcp_tools.h"
 #include "mcp.h"
@@ -251,104 +252,38 @@ mcp_endpoint_on_body_end (http_req_t *req)
         s_dispatch (call);
 }
 
-static bool
-s_is_chunked (const char *value)
-{
-    while (*value == ' ' || *value == '\t')
-        value++;
-    size_t len = strlen (value);
-    while (len && (value [len - 1] == ' ' || value [len - 1] == '\t'))
-        len--;
-    return len == 7 && strncasecmp (value, "chunked", 7) == 0;
-}
-
-//  A declared length we could still read and drop: digits, at most
-//  MCP_SKIP_MAX.
-static bool
-s_skippable (int has_te, int has_cl, const char *cl)
-{
-    if (has_te || has_cl != 1 || !*cl || strlen (cl) > 12)
-        return false;
-    uint64_t length = 0;
-    for (const char *p = cl; *p; p++) {
-        if (!isdigit ((unsigned char) *p))
-            return false;
-        length = length * 10 + (uint64_t) (*p - '0');
-    }
-    return length <= MCP_SKIP_MAX;
-}
-
 static void
 s_post (http_req_t *req)
 {
     struct lws *wsi = http_req_wsi (req);
     mcp_t *mcp = http_req_gateway (req)->mcp;
-    char value [HEADER_MAX];
+    char accept [HEADER_MAX];
+    char type [HEADER_MAX];
     char te [128];
     char cl [64];
-    int has_te = s_header (wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING, te, sizeof te);
-    int has_cl = s_header (wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH, cl, sizeof cl);
-    //  how the body is framed decides whether the connection can be kept
-    uint64_t length = 0;
-    bool length_ok = has_cl == 1 && !has_te && *cl;
-    for (const char *p = cl; length_ok && *p; p++) {
-        if (!isdigit ((unsigned char) *p) || length > MCP_BODY_MAX) {
-            length_ok = false;
-            break;
-        }
-        length = length * 10 + (uint64_t) (*p - '0');
-    }
-    //  a body we refuse but can skip (lws reads and drops it, bounded by
-    //  its content timeout) keeps the connection, so the client reads the
-    //  413 instead of a reset; one we cannot skip closes it
-    if (!length_ok && !s_skippable (has_te, has_cl, cl))
+    mcp_post_headers_t headers = {
+        .has_accept = s_header (wsi, WSI_TOKEN_HTTP_ACCEPT, accept, sizeof accept),
+        .accept = accept,
+        .has_type = s_header (wsi, WSI_TOKEN_HTTP_CONTENT_TYPE, type, sizeof type),
+        .content_type = type,
+        .has_te = s_header (wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING, te, sizeof te),
+        .te = te,
+        .has_cl = s_header (wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH, cl, sizeof cl),
+        .cl = cl,
+    };
+    mcp_post_t post;
+    mcp_post_check (&headers, MCP_BODY_MAX, MCP_SKIP_MAX, &post);
+    if (post.close_after)
         http_req_close_after (req);
-
-    if (!s_accepts (req, "application/json") || !s_accepts (req, "text/event-stream")) {
-        mcp_http_error (req, HTTP_STATUS_NOT_ACCEPTABLE, MCP_SERVER_ERROR,
-                        "Not Acceptable: Client must accept both application/json "
-                        "and text/event-stream");
+    if (post.status) {
+        mcp_http_error (req, post.status, MCP_SERVER_ERROR, post.message);
         return;
     }
-    if (s_header (wsi, WSI_TOKEN_HTTP_CONTENT_TYPE, value, sizeof value) != 1
-    ||  !mcp_content_type_json (value)) {
-        mcp_http_error (req, HTTP_STATUS_UNSUPPORTED_MEDIA_TYPE, MCP_SERVER_ERROR,
-                        "Unsupported Media Type: Content-Type must be application/json");
-        return;
-    }
-    if (has_te && (has_cl || has_te < 0 || !s_is_chunked (te))) {
-        mcp_http_error (req, HTTP_STATUS_BAD_REQUEST, MCP_SERVER_ERROR,
-                        has_cl ? "Bad Request: both Content-Length and Transfer-Encoding"
-                               : "Bad Request: only chunked transfer coding is supported");
-        return;
-    }
-    if (!has_te && !has_cl) {
-        mcp_http_error (req, HTTP_STATUS_LENGTH_REQUIRED, MCP_SERVER_ERROR,
-                        "Length Required: a POST needs Content-Length or chunked "
-                        "transfer coding");
-        return;
-    }
-    if (has_cl && !length_ok) {
-        bool huge = has_cl == 1 && *cl;
-        for (const char *p = cl; huge && *p; p++)
-            huge = isdigit ((unsigned char) *p);
-        if (huge)
-            mcp_http_error (req, HTTP_STATUS_REQ_ENTITY_TOO_LARGE, MCP_SERVER_ERROR,
-                            "Payload Too Large: the body is limited to 1 MiB");
-        else
-            mcp_http_error (req, HTTP_STATUS_BAD_REQUEST, MCP_SERVER_ERROR,
-                            "Bad Request: malformed Content-Length");
-        return;
-    }
-    if (has_cl && length > MCP_BODY_MAX) {
-        mcp_http_error (req, HTTP_STATUS_REQ_ENTITY_TOO_LARGE, MCP_SERVER_ERROR,
-                        "Payload Too Large: the body is limited to 1 MiB");
-        return;
-    }
+    uint64_t length = post.length;
     mcp_call_t *call = mcp_call_new (req, mcp);
     http_req_set_handler (req, &mcp_call_handler, call);
     s_read_session_headers (wsi, call);
-    if (has_te) {
+    if (post.chunked) {
         call->chunked = true;
         http_chunked_init (&call->decoder, MCP_BODY_MAX);
     }

@@ -9,6 +9,7 @@
 #include "json_schema_check.h"
 #include "mcp_cursor.h"
 #include "mcp_era.h"
+#include "mcp_message.h"
 #include "mcp_tools.h"
 #include "mcp_notice.h"
 #include "mcp_rpc.h"
@@ -228,58 +229,22 @@ static const method_t s_methods [] = {
     { NULL,             NULL }
 };
 
-//  A request id must be a string or a number (MCP: never null).
-static bool
-s_id_valid (const json_t *id)
-{
-    return json_is_string (id) || json_is_integer (id) || json_is_real (id);
-}
-
 void
 mcp_rpc_dispatch (mcp_call_t *call)
 {
     http_req_t *req = call->req;
-    json_error_t error;
-    json_t *message = call->size
-        ? json_loadb (call->body, call->size, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES,
-                      &error)
-        : NULL;
-    if (!message) {
-        mcp_http_error (req, HTTP_STATUS_BAD_REQUEST, MCP_PARSE_ERROR,
-                        "Parse error: the body is not valid JSON");
+    mcp_message_t parsed;
+    int rc = mcp_message_parse (call->body, call->size, &parsed);
+    call->message = parsed.message;
+    if (rc) {
+        mcp_http_error (req, HTTP_STATUS_BAD_REQUEST, parsed.code, parsed.error);
         return;
     }
-    call->message = message;
-    if (json_is_array (message)) {
-        mcp_http_error (req, HTTP_STATUS_BAD_REQUEST, MCP_INVALID_REQUEST,
-                        "Invalid Request: JSON-RPC batches are not supported; "
-                        "send one message per POST");
-        return;
-    }
-    json_t *version = json_object_get (message, "jsonrpc");
-    json_t *method = json_object_get (message, "method");
-    json_t *id = json_object_get (message, "id");
-    json_t *params = json_object_get (message, "params");
-    bool is_response = !method && id
-                    && (json_object_get (message, "result") || json_object_get (message, "error"));
-    if (!json_is_object (message) || !json_is_string (version)
-    ||  strcmp (json_string_value (version), "2.0") != 0
-    ||  (!is_response && !json_is_string (method))
-    ||  (id && !s_id_valid (id) && !(is_response && json_is_null (id)))
-    ||  (params && !json_is_object (params) && !json_is_array (params))) {
-        mcp_http_error (req, HTTP_STATUS_BAD_REQUEST, MCP_INVALID_REQUEST,
-                        "Invalid Request: not a JSON-RPC 2.0 message");
-        return;
-    }
-    call->id = is_response ? NULL : id;
-    call->method = method ? json_string_value (method) : NULL;
-    bool params_array = json_is_array (params);
-    call->params = json_is_object (params) ? params : NULL;
-    if (!call->params && !params_array && !is_response) {
-        call->params = json_object ();
-        json_object_set_new (message, "params", call->params);
-    }
-    params = NULL;          //  may be gone: use call->params from here
+    json_t *message = parsed.message;
+    call->id = parsed.id;
+    call->method = parsed.method;
+    call->params = parsed.params;
+    bool params_array = parsed.params_array;
 
     //  which generation: a 2026 message is served statelessly
     mcp_era_headers_t headers = {
