@@ -115,6 +115,11 @@ typedef struct {
     bool        socket_refused;             //  opensocket saw another address
     char        socket_why [384];           //  what it saw
     bool        oom;                        //  an allocation failed
+    CURL       *curl;                       //  this hop's handle (status for on_body)
+    const http_request_t *req;              //  on_body, body_max
+    size_t      body_max;                   //  the bound on body_len
+    bool        reader_done;                //  on_body ended the transfer: success
+    bool        reader_refused;             //  on_body ended it: failure
 } s_hop_t;
 
 //  The request as it stands for the next hop (method and body can change).
@@ -386,21 +391,39 @@ s_check_hop (CURLU *u, const net_rules_t *rules, s_target_t *t, s_hop_t *hop,
 //  ---------------------------------------------------------------------
 //  curl callbacks
 
+static bool s_is_redirect (int status);
+
 static size_t
 s_on_body (char *data, size_t size, size_t nmemb, void *userp)
 {
     s_hop_t *hop = userp;
     size_t n = size * nmemb;
-    if (n > HTTP_FETCH_BODY_MAX - hop->body_len) {
+    if (n > hop->body_max - hop->body_len) {
         hop->body_too_big = true;
+        return 0;
+    }
+    if (hop->req->on_body) {
+        long status = 0;
+        curl_easy_getinfo (hop->curl, CURLINFO_RESPONSE_CODE, &status);
+        hop->body_len += n;
+        if (s_is_redirect ((int) status) && hop->location)
+            return n;               //  a redirect's body: counted, dropped
+        http_body_t next = hop->req->on_body (hop->req->on_body_arg, (int) status,
+                                              hop->headers, data, n);
+        if (next == HTTP_BODY_MORE)
+            return n;
+        if (next == HTTP_BODY_DONE)
+            hop->reader_done = true;
+        else
+            hop->reader_refused = true;
         return 0;
     }
     if (hop->body_len + n + 1 > hop->body_cap) {
         size_t cap = hop->body_cap? hop->body_cap: S_BODY_INITIAL;
         while (cap < hop->body_len + n + 1)
             cap *= 2;
-        if (cap > HTTP_FETCH_BODY_MAX + 1)
-            cap = HTTP_FETCH_BODY_MAX + 1;
+        if (cap > hop->body_max + 1)
+            cap = hop->body_max + 1;
         char *grown = realloc (hop->body, cap);
         if (!grown) {
             hop->oom = true;
@@ -510,6 +533,16 @@ s_same_address (const struct sockaddr *a, const struct sockaddr_storage *b)
     return false;
 }
 
+//  Ends the transfer once the caller's cancel flag is set.
+static int
+s_on_progress (void *userp, curl_off_t dltotal, curl_off_t dlnow,
+               curl_off_t ultotal, curl_off_t ulnow)
+{
+    (void) dltotal, (void) dlnow, (void) ultotal, (void) ulnow;
+    s_hop_t *hop = userp;
+    return hop->req && hop->req->cancel && atomic_load (hop->req->cancel)? 1: 0;
+}
+
 //  Every socket curl opens comes through here: only the pinned address.
 static curl_socket_t
 s_on_opensocket (void *userp, curlsocktype purpose, struct curl_sockaddr *address)
@@ -543,10 +576,14 @@ s_on_opensocket (void *userp, curlsocktype purpose, struct curl_sockaddr *addres
 static void
 s_hop_reset (s_hop_t *hop)
 {
+    const http_request_t *req = hop->req;
+    size_t body_max = hop->body_max;
     free (hop->body);
     free (hop->location);
     json_decref (hop->headers);
     memset (hop, 0, sizeof *hop);
+    hop->req = req;
+    hop->body_max = body_max;
 }
 
 static struct curl_slist *
@@ -632,6 +669,7 @@ s_perform (CURLU *u, const s_target_t *t, const s_plan_t *plan,
                     ? (long) remaining: HTTP_FETCH_CONNECT_TIMEOUT;
     CURLcode rc = CURLE_OK;
     #define S_SET(opt, val) (rc = (rc != CURLE_OK)? rc: curl_easy_setopt (curl, opt, val))
+    hop->curl = curl;
     S_SET (CURLOPT_CURLU, u);
     S_SET (CURLOPT_PROTOCOLS_STR, "http,https");
     S_SET (CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
@@ -656,6 +694,11 @@ s_perform (CURLU *u, const s_target_t *t, const s_plan_t *plan,
     S_SET (CURLOPT_WRITEDATA, hop);
     S_SET (CURLOPT_HEADERFUNCTION, s_on_header);
     S_SET (CURLOPT_HEADERDATA, hop);
+    if (req->cancel) {
+        S_SET (CURLOPT_NOPROGRESS, 0L);
+        S_SET (CURLOPT_XFERINFOFUNCTION, s_on_progress);
+        S_SET (CURLOPT_XFERINFODATA, hop);
+    }
     if (strcmp (plan->method, "HEAD") == 0)
         S_SET (CURLOPT_NOBODY, 1L);
     else
@@ -677,12 +720,23 @@ s_perform (CURLU *u, const s_target_t *t, const s_plan_t *plan,
         goto fail;
     }
     rc = curl_easy_perform (curl);
+    if (rc == CURLE_WRITE_ERROR && hop->reader_done)
+        rc = CURLE_OK;              //  the reader had what it wanted
     if (rc != CURLE_OK) {
+        if (hop->reader_refused) {
+            s_error (out, "response refused by its reader");
+            out->reader_refused = true;
+        }
+        else
         if (hop->socket_refused)
             s_error (out, "%s", hop->socket_why);
         else
-        if (hop->body_too_big)
-            s_error (out, "response larger than %u MB", HTTP_FETCH_BODY_MAX >> 20);
+        if (hop->body_too_big) {
+            if (hop->body_max >= (1u << 20))
+                s_error (out, "response larger than %zu MB", hop->body_max >> 20);
+            else
+                s_error (out, "response larger than %zu KB", hop->body_max >> 10);
+        }
         else
         if (hop->headers_too_big)
             s_error (out, "response headers larger than %u KB",
@@ -693,6 +747,9 @@ s_perform (CURLU *u, const s_target_t *t, const s_plan_t *plan,
         else
         if (rc == CURLE_OPERATION_TIMEDOUT)
             s_error (out, "request timed out after %d ms", timeout_ms);
+        else
+        if (rc == CURLE_ABORTED_BY_CALLBACK)
+            s_error (out, "cancelled");
         else
             s_error (out, "request to '%s' failed: %s", t->url,
                      *errbuf? errbuf: curl_easy_strerror (rc));
@@ -801,7 +858,9 @@ http_fetch (const net_rules_t *rules, const http_request_t *req, http_response_t
         curl_url_cleanup (u);
         return -1;
     }
-    s_hop_t hop = { 0 };
+    s_hop_t hop = { .req = req };
+    hop.body_max = req->body_max && req->body_max < HTTP_FETCH_BODY_MAX
+                 ? req->body_max: HTTP_FETCH_BODY_MAX;
     s_target_t target = { 0 }, previous = { 0 };
     int rc = -1;
     for (int hops = 0; ; hops++) {
@@ -835,7 +894,7 @@ http_fetch (const net_rules_t *rules, const http_request_t *req, http_response_t
             }
             out->headers = hop.headers;
             out->body = hop.body;
-            out->body_len = hop.body_len;
+            out->body_len = req->on_body? 0: hop.body_len;
             hop.headers = NULL;
             hop.body = NULL;
             rc = 0;
@@ -873,7 +932,7 @@ http_fetch_check (const net_rules_t *rules, const char *url,
                   char *address, size_t addrlen, char *error, size_t errlen)
 {
     http_response_t out = { 0 };
-    s_hop_t hop = { 0 };
+    s_hop_t hop = { .body_max = HTTP_FETCH_BODY_MAX };
     s_target_t target = { 0 };
     CURLU *u = NULL;
     int rc = -1;

@@ -28,6 +28,8 @@
 #ifndef MCPBOX_HTTP_FETCH_H
 #define MCPBOX_HTTP_FETCH_H
 
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <jansson.h>
 #include "ssrf.h"
@@ -43,6 +45,16 @@
 #define HTTP_FETCH_TIMEOUT_MAX      300000              //  ms, larger values are clamped
 #define HTTP_FETCH_CONNECT_TIMEOUT  10000               //  ms per connection
 
+//  A streaming reader of a response body (see on_body below): called with
+//  each piece of the last hop's body as it arrives, with that response's
+//  status and headers (lower-case names). Returns HTTP_BODY_MORE to go on,
+//  HTTP_BODY_DONE to end the transfer early as a success (the reader has
+//  what it wanted: an SSE stream that answered), HTTP_BODY_REFUSE to end it
+//  as a failure (the reader keeps its own reason).
+typedef enum { HTTP_BODY_MORE = 0, HTTP_BODY_DONE = 1, HTTP_BODY_REFUSE = -1 } http_body_t;
+typedef http_body_t (http_body_fn) (void *arg, int status, const json_t *headers,
+                                    const char *data, size_t len);
+
 typedef struct {
     const char         *method;         //  NULL = GET; case-insensitive
     const char         *url;            //  absolute http(s) URL
@@ -52,6 +64,16 @@ typedef struct {
     const void         *body;           //  request body, may be NULL
     size_t              body_len;       //  bytes of body
     int                 timeout_ms;     //  whole request incl. redirects
+    //  Optional: the body goes to on_body instead of out->body (which is
+    //  then ""), so a stream is read as it comes. A redirect's body never
+    //  reaches it. body_max bounds the body either way (0: HTTP_FETCH_BODY_MAX,
+    //  larger values are clamped to it); past it the request fails.
+    http_body_fn       *on_body;
+    void               *on_body_arg;
+    size_t              body_max;
+    //  Optional: when it becomes true the transfer ends (within about a
+    //  second, even while the server sends nothing) with "cancelled".
+    const atomic_bool  *cancel;
 } http_request_t;
 
 typedef struct {
@@ -61,6 +83,7 @@ typedef struct {
     size_t      body_len;               //  bytes of body (without the NUL)
     char       *final_url;              //  URL of the last hop
     char        error [512];            //  why the request failed
+    bool        reader_refused;         //  on_body answered HTTP_BODY_REFUSE
 } http_response_t;
 
 //  Performs the request. Returns 0 when an HTTP response (any status)

@@ -143,7 +143,8 @@ job_secrets_attach (job_secrets_t *self, msg_t **msg_p, size_t job_size,
     const msgpack_object *root = msg_root (*msg_p);
     const char *op = msg_op (*msg_p);
     char server_id [S_SERVER_ID_MAX + 1];
-    if (!op || (strcmp (op, "run") != 0 && strcmp (op, "test") != 0)
+    if (!op || (strcmp (op, "run") != 0 && strcmp (op, "test") != 0
+                && strcmp (op, "source") != 0)
     ||  msg_get_cstr (root, "server_id", server_id, sizeof server_id) != MSG_FIELD_OK)
         return 0;
     if (!self->client) {

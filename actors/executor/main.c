@@ -15,7 +15,8 @@
     stdin and prints the result as JSON: `mcpbox sandbox run` uses it, so
     the command line goes through exactly the path the bus does.
 
-    Ops: health, run, test, validate (see job_spec.h for their fields).
+    Ops: health, run, test, validate (see job_spec.h for their fields) and
+    source, a conversation with an external MCP source (source_job.h).
 */
 #include <malloc.h>
 #include <signal.h>
@@ -24,6 +25,7 @@
 #include "bus.h"
 #include "call_pool.h"
 #include "job_secrets.h"
+#include "source_job.h"
 #include "json_msgpack.h"
 #include "startup.h"
 #include "zygote.h"
@@ -91,9 +93,32 @@ s_notice (void *token, json_t *notice, void *arg)
 }
 
 //  A request from the bus: answered now (health, errors) or started.
+//  A `source` job (source_job.h), its secrets already attached: started
+//  on its own thread, or answered with the refusal now.
+static msgw_t *
+s_source (source_pool_t *sources, msg_t *msg, bus_request_t **request)
+{
+    json_t *job = json_from_msgpack (msg_root (msg));
+    source_spec_t spec;
+    bus_error_t code = BUS_ERR_BAD_REQUEST;
+    char err [256] = "request is not a map";
+    msgw_t *w = NULL;
+    if (!job || source_spec_from_request (job, &spec, &code, err, sizeof err) != 0)
+        w = msgw_error_new (code, err);
+    else
+    if (source_pool_start (sources, &spec, *request, err, sizeof err) != 0) {
+        source_spec_clear (&spec);
+        w = msgw_error_new (BUS_ERR_UNAVAILABLE, err);
+    }
+    else
+        *request = NULL;            //  answered when the job finishes
+    json_decref (job);
+    return w;
+}
+
 static void
-s_request (bus_worker_t *worker, call_pool_t *pool, job_secrets_t *secrets,
-           bus_request_t *request, int64_t started)
+s_request (bus_worker_t *worker, call_pool_t *pool, source_pool_t *sources,
+           job_secrets_t *secrets, bus_request_t *request, int64_t started)
 {
     size_t size;
     const void *body = bus_request_body (request, &size);
@@ -111,6 +136,15 @@ s_request (bus_worker_t *worker, call_pool_t *pool, job_secrets_t *secrets,
         char err [256];
         //  the server's secrets join the job here, and only here (job_secrets.h)
         int parsed = job_secrets_attach (secrets, &msg, size, &code, err, sizeof err);
+        if (parsed == 0 && msg_op (msg) && streq (msg_op (msg), "source")) {
+            bus_request_t *held = request;
+            w = s_source (sources, msg, &request);
+            bus_request_wipe_body (held);   //  the job is in the spec now
+            msg_destroy (&msg);
+            if (request)
+                s_reply (worker, &request, &w);
+            return;
+        }
         if (parsed == 0)
             parsed = job_spec_from_request (msg_root (msg), &spec, &code, err, sizeof err);
         bus_request_wipe_body (request);     //  the job (and its secrets) is in spec now
@@ -144,6 +178,14 @@ s_serve (startup_t *startup, zygote_t *zygote)
     call_pool_set_notice (pool, s_notice, worker);
     call_pool_refill (pool);
     job_secrets_t *secrets = job_secrets_new (endpoint, worker);
+    source_pool_t *sources = source_pool_new ();
+    if (!sources) {
+        log_error ("cannot make the source pool (eventfd)");
+        call_pool_destroy (&pool);
+        job_secrets_destroy (&secrets);
+        bus_worker_destroy (&worker);
+        return 1;
+    }
     int64_t started = zclock_mono ();
     log_info ("serving 'sandbox' at %s with credit %d", endpoint, (int) config_int (config, "credit"));
     int rc = 0;
@@ -151,16 +193,18 @@ s_serve (startup_t *startup, zygote_t *zygote)
     while (!zsys_interrupted) {
         zmq_pollitem_t items [POLL_MAX];
         items [0] = (zmq_pollitem_t) { zsock_resolve (bus_worker_sock (worker)), 0, ZMQ_POLLIN, 0 };
-        int count = 1 + call_pool_poll_items (pool, items + 1, POLL_MAX - 1);
+        source_pool_poll_item (sources, &items [1]);
+        int count = 2 + call_pool_poll_items (pool, items + 2, POLL_MAX - 2);
         int wait = call_pool_next_timeout_ms (pool);
         if (wait < 0 || wait > bus_heartbeat_ms ())
             wait = bus_heartbeat_ms ();
         if (zmq_poll (items, count, wait) < 0 && errno != EINTR)
             break;
-        call_pool_handle (pool, items + 1, count - 1);
+        call_pool_handle (pool, items + 2, count - 2);
         void *token;
         json_t *result;
-        while (call_pool_take_done (pool, &token, &result)) {
+        while (call_pool_take_done (pool, &token, &result)
+           ||  source_pool_take_done (sources, &token, &result)) {
             bus_request_t *request = token;
             msgw_t *w = s_reply_from_result (result);
             json_decref (result);
@@ -169,11 +213,12 @@ s_serve (startup_t *startup, zygote_t *zygote)
         bus_request_t *request;
         //  receive while we have room; the broker respects our credit anyway
         while ((request = bus_worker_recv (worker, 0)))
-            s_request (worker, pool, secrets, request, started);
+            s_request (worker, pool, sources, secrets, request, started);
         //  a cancelled call: its child dies now, and its reply (dropped by
         //  the broker) frees the credit
         while ((request = bus_worker_take_cancelled (worker)))
-            call_pool_cancel (pool, request);
+            if (call_pool_cancel (pool, request) != 0)
+                source_pool_cancel (sources, request);
         call_pool_refill (pool);
         if (!call_pool_healthy (pool)) {
             log_error ("the zygote is gone: no sandbox child can be made; exiting");
@@ -182,6 +227,7 @@ s_serve (startup_t *startup, zygote_t *zygote)
         }
     }
     log_info ("stopping");
+    source_pool_destroy (&sources);
     call_pool_destroy (&pool);
     job_secrets_destroy (&secrets);
     bus_worker_destroy (&worker);

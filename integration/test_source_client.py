@@ -1,0 +1,176 @@
+"""The executor's MCP client for external sources (actors/executor/
+mcp_client.c, the `source` op of service `sandbox`), against real servers
+on test hosts with addresses of their own (netns_host.py), approved as
+private hosts:
+
+- @modelcontextprotocol/server-everything (npm) in Streamable HTTP and in
+  legacy HTTP+SSE mode: discover (every page), call, negotiated version;
+- a source not in the server's allowed hosts is never contacted;
+- hostile sources (hostile_source.py): an oversized answer, an endless SSE
+  stream, one endless SSE event, malformed JSON-RPC, non-JSON, a redirect
+  to loopback and one to the metadata address: each refused cleanly, with
+  a reason, within its bound; the loopback listener is never reached; the
+  executor keeps serving;
+- a bearer credential from the job's secrets reaches the source, and the
+  source echoing it back is redacted.
+"""
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+
+import pytest
+
+from conftest import wait_for
+from netns_host import NetnsHost, netns_available
+from sandbox_util import BusExecutor
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+NODE = os.path.join(HERE, "node", "node_modules", ".bin", "node")
+EVERYTHING = os.path.join(HERE, "node", "node_modules", "@modelcontextprotocol",
+                          "server-everything", "dist", "index.js")
+
+pytestmark = pytest.mark.skipif(
+    not netns_available() or not os.path.exists(EVERYTHING),
+    reason="needs root, ip netns and integration/node's npm packages")
+
+
+def _port_open(address, port):
+    try:
+        socket.create_connection((address, port), timeout=0.3).close()
+        return True
+    except OSError:
+        return False
+
+
+class LoopbackTrap:
+    """A listener on 127.0.0.1 that records any connection: a redirect to
+    loopback must never reach it."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        self.hits = 0
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.hits += 1
+            conn.close()
+
+
+@pytest.fixture(scope="module")
+def world():
+    root = tempfile.mkdtemp(prefix="mb", dir="/tmp")
+    trap = LoopbackTrap()
+    with NetnsHost("src") as host:
+        log = open(os.path.join(root, "sources.log"), "wb")
+        env = dict(os.environ)
+        host.popen([NODE, EVERYTHING, "streamableHttp"], env={**env, "PORT": "3001"},
+                   stdout=log, stderr=log)
+        host.popen([NODE, EVERYTHING, "sse"], env={**env, "PORT": "3002"},
+                   stdout=log, stderr=log)
+        host.popen([sys.executable, os.path.join(HERE, "hostile_source.py"), "3003",
+                    str(trap.port)], stdout=log, stderr=log)
+        for port in (3001, 3002, 3003):
+            wait_for(lambda: _port_open(host.address, port), timeout=30,
+                     what=f"source on port {port}")
+        bus = BusExecutor(root, root)
+        try:
+            yield bus, host, trap
+        finally:
+            bus.close()
+            trap.sock.close()
+            log.close()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def source(bus, host, path, port, action="discover", timeout_ms=10000, **fields):
+    body = {"op": "source", "action": action, "url": f"http://{host.address}:{port}/{path}",
+            "allowed_hosts": [host.address], "timeout_ms": timeout_ms}
+    body.update(fields)
+    return bus.client.call("sandbox", body, timeout_ms=timeout_ms + 5000)
+
+
+def test_everything_streamable_http(world):
+    bus, host, _ = world
+    reply = source(bus, host, "mcp", 3001)
+    assert reply["ok"] and reply["success"], reply
+    names = {t["name"] for t in reply["tools"]}
+    assert {"echo", "get-sum"} <= names, names
+    echo = next(t for t in reply["tools"] if t["name"] == "echo")
+    assert echo["input_schema"]["properties"]["message"]["type"] == "string"
+    assert echo["description"]
+    assert reply["protocol_version"] == "2025-11-25"
+    reply = source(bus, host, "mcp", 3001, action="call", tool="get-sum",
+                   arguments={"a": 2, "b": 40})
+    assert reply["success"], reply
+    assert "42" in reply["result"]["content"][0]["text"], reply
+    reply = source(bus, host, "mcp", 3001, action="ping")
+    assert reply["success"], reply
+
+
+def test_everything_legacy_sse(world):
+    bus, host, _ = world
+    reply = source(bus, host, "sse", 3002, transport="sse")
+    assert reply["success"], reply
+    assert "echo" in {t["name"] for t in reply["tools"]}
+    reply = source(bus, host, "sse", 3002, action="call", transport="sse", tool="echo",
+                   arguments={"message": "through the legacy stream"})
+    assert reply["success"], reply
+    assert reply["result"]["content"][0]["text"] == "Echo: through the legacy stream"
+
+
+def test_unlisted_private_host_is_never_contacted(world):
+    bus, host, _ = world
+    reply = source(bus, host, "mcp", 3001, allowed_hosts=[])
+    assert reply["ok"] and not reply["success"], reply
+    assert "not in this server's allowed hosts" in reply["error"]["message"]
+    # allow_all_public does not open a private address either
+    reply = source(bus, host, "mcp", 3001, allowed_hosts=[], network_policy="allow_all_public")
+    assert not reply["success"], reply
+    assert "private" in reply["error"]["message"] or "allowed" in reply["error"]["message"]
+
+
+@pytest.mark.parametrize("path, words, timeout_ms", [
+    ("big", ["larger than 4 MB"], 10000),
+    ("endless", ["timed out", "in time"], 2000),
+    ("flood", ["larger", "longer"], 10000),
+    ("malformed", ["malformed JSON-RPC"], 10000),
+    ("notjson", ["malformed JSON"], 10000),
+    ("redirect", ["redirect", "loopback"], 10000),
+    ("metadata", ["redirect", "link-local"], 10000),
+])
+def test_hostile_sources_are_refused(world, path, words, timeout_ms):
+    bus, host, trap = world
+    reply = source(bus, host, path, 3003, timeout_ms=timeout_ms)
+    assert reply["ok"] and reply["success"] is False, reply
+    message = reply["error"]["message"]
+    assert any(w in message for w in words), message
+    assert reply["duration_ms"] < timeout_ms + 1500, reply
+    assert trap.hits == 0
+    bus.assert_still_serving()
+
+
+def test_bearer_credential_reaches_the_source_and_is_redacted(world):
+    bus, host, _ = world
+    auth = {"auth_type": "bearer", "auth_secret_name": "TOKEN"}
+    reply = source(bus, host, "auth", 3003, action="call", tool="x",
+                   secrets={"TOKEN": "tok-123"}, **auth)
+    assert reply["success"], reply
+    text = reply["result"]["content"][0]["text"]
+    assert "tok-123" not in json.dumps(reply) and "[REDACTED]" in text, reply
+    reply = source(bus, host, "auth", 3003, secrets={"TOKEN": "wrong"}, **auth)
+    assert not reply["success"] and "401" in reply["error"]["message"], reply
+    reply = source(bus, host, "auth", 3003, secrets={}, **auth)
+    assert reply["ok"] is False and "TOKEN" in reply["error"]["message"], reply

@@ -1,0 +1,50 @@
+/*  fuzz_sse_parser — libFuzzer target for the SSE reader of external MCP
+    sources (actors/executor/sse_parser.c) and the JSON-RPC answer check
+    that follows it (mcp_client_check_answer). The first byte picks where
+    the rest is split into two pieces, so line endings and BOMs torn
+    across reads are covered. Every event must stay within its bound and
+    be NUL-free; every check must return -1, 0 or 1 with a result object
+    only on 0. */
+#include <stdint.h>
+#include <stddef.h>
+#include <string.h>
+#include "mcp_client.h"
+#include "sse_parser.h"
+
+#define DATA_MAX 4096
+
+static int
+s_event (void *arg, const sse_event_t *event)
+{
+    (void) arg;
+    if (event->data_len > DATA_MAX || strlen (event->data) != event->data_len
+    ||  strlen (event->name) > SSE_NAME_MAX || strlen (event->id) > SSE_ID_MAX)
+        __builtin_trap ();
+    json_t *msg = json_loadb (event->data, event->data_len, JSON_REJECT_DUPLICATES, NULL);
+    if (msg) {
+        char err [MCP_CLIENT_ERROR_MAX];
+        json_t *result = NULL;
+        int rc = mcp_client_check_answer (msg, 1, &result, err, sizeof err);
+        if (rc < -1 || rc > 1 || (rc == 0 && !json_is_object (result)))
+            __builtin_trap ();
+        json_decref (msg);
+    }
+    return 0;
+}
+
+int
+LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
+{
+    if (size == 0)
+        return 0;
+    size_t cut = data [0] % size;
+    const char *rest = (const char *) data + 1;
+    size_t len = size - 1;
+    if (cut > len)
+        cut = len;
+    sse_parser_t *p = sse_parser_new (DATA_MAX, s_event, NULL);
+    if (sse_parser_feed (p, rest, cut) == 0)
+        sse_parser_feed (p, rest + cut, len - cut);
+    sse_parser_destroy (&p);
+    return 0;
+}
