@@ -57,6 +57,7 @@ extern const cli_command_t cli_cmd_admin;
 extern const cli_command_t cli_cmd_secrets;
 extern const cli_command_t cli_cmd_credentials;
 extern const cli_command_t cli_cmd_tunnel;
+extern const cli_command_t cli_cmd_tokens;
 
 //  --- cmd_migrate.c --------------------------------------------------------
 //  Open the database at paths->db_path and apply the embedded migrations.

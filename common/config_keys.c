@@ -40,6 +40,8 @@ const char *const config_known_keys [] = {
     "mcp_sessions_max",
     "mcp_keepalive_s",
     "api_allow_remote",
+    "remote_listen",
+    "remote_public_url",
     "execution_logs",
     "web_dir",          //  also mcpbox up
     "live_recheck_s",

@@ -13,13 +13,14 @@
 #include "migrate.h"
 #include "sessions.h"
 
-#define S_SCHEMA_VERSION 4
+#define S_SCHEMA_VERSION 8      //  0008: remote_tokens
 #define S_HASH_THREADS   2
 
 creds_limits_t creds_configured_limits;
 
 extern const service_op_t creds_secret_ops [];
 extern const service_op_t creds_auth_ops [];
+extern const service_op_t creds_remote_ops [];
 
 int64_t
 creds_now (void)
@@ -30,12 +31,14 @@ creds_now (void)
 const service_op_t *
 creds_ops (void)
 {
-    static service_op_t table [32];
+    static service_op_t table [64];
     if (!table [0].op) {
         size_t n = 0;
         for (const service_op_t *op = creds_secret_ops; op->op; op++)
             table [n++] = *op;
         for (const service_op_t *op = creds_auth_ops; op->op; op++)
+            table [n++] = *op;
+        for (const service_op_t *op = creds_remote_ops; op->op; op++)
             table [n++] = *op;
     }
     return table;
@@ -115,6 +118,7 @@ creds_destroy (creds_t **self_p)
     hash_pool_destroy (&self->pool);
     master_key_destroy (&self->key);
     db_close (&self->db);
+    sodium_memzero (self->token_key, sizeof self->token_key);
     free (self);
     *self_p = NULL;
 }

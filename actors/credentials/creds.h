@@ -10,6 +10,8 @@
     login_limits.c   failed-login counting per address and per username
     ops_auth.c       the account and session ops (docs/BUS_OPS.md, credentials)
     ops_secrets.c    the secret ops and rotate_key
+    remote_tokens.c  service tokens for the remote listener (stored hashed)
+    ops_remote.c     token.create/list/revoke and remote.verify
     ops_util.c       field readers, error replies, wiping request fields
 
     Everything runs on the service loop's thread except the hashing in
@@ -54,6 +56,8 @@ typedef struct {
     hash_pool_t    *pool;
     creds_limits_t  limits;
     char            dummy_hash [128];   //  verified for unknown users
+    uint8_t         token_key [32];     //  remote tokens' hash key (remote_tokens.c)
+    bool            has_token_key;
 } creds_t;
 
 extern creds_limits_t creds_configured_limits;   //  main.c fills it
@@ -75,7 +79,7 @@ int  secrets_recover (creds_t *self, char *err, size_t errlen);
 int  secrets_rotate (creds_t *self, int64_t *count, char *err, size_t errlen);
 
 //  --- ops_auth.c, ops_secrets.c ---------------------------------------------------------------
-//  The whole op table (secret ops and auth ops).
+//  The whole op table (secret, auth and remote ops).
 const service_op_t *creds_ops (void);
 void creds_tick (service_t *service, void *state);
 //  The hash pool's wake-up: finish the requests whose hashing is done.

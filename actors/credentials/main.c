@@ -11,7 +11,7 @@
 #include "creds.h"
 
 static const char *s_owns [] = {
-    "admin_users", "sessions", "login_failures", "server_secrets", NULL
+    "admin_users", "sessions", "login_failures", "server_secrets", "remote_tokens", NULL
 };
 
 static const config_option_t s_options [] = {

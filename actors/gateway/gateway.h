@@ -22,6 +22,10 @@ struct _live_t;
 
 typedef struct {
     struct lws_context *context;         //  the lws context (service thread)
+    struct lws_vhost   *remote_vhost;    //  the remote listener, or NULL (off)
+    char                remote_base [320]; //  remote_public_url, normalised;
+                                         //  "" when not set
+    const char         *remote_state;    //  listening, off, error (/health)
     bus_bridge_t       *bridge;          //  the bus thread's door
     struct _mcp_t      *mcp;             //  the /mcp endpoint's state
     struct _http_static_t *web;          //  the dashboard's files, or NULL

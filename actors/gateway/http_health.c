@@ -148,6 +148,10 @@ s_finish (http_req_t *req, health_t *self, const char *missing)
             "log_spool", own,
             "sse_replay_gaps", gaps,
         "log_records_lost", lost);
+    //  the remote listener: "listening", "off" (remote_listen empty) or
+    //  "error" (it could not bind; the local port serves on)
+    json_object_set_new (json_object_get (answer, "gateway"), "remote_listener",
+                         json_string (gateway->remote_state ? gateway->remote_state : "off"));
     http_req_respond_json (req, all_ok ? HTTP_STATUS_OK
                                        : HTTP_STATUS_SERVICE_UNAVAILABLE, answer);
 }

@@ -49,6 +49,9 @@ struct _http_req_t {
     size_t                sent;         //  body bytes written so far
     header_t              extra [HTTP_REQ_EXTRA_MAX];
     size_t                extras;
+    bool                  remote;       //  came in on the remote listener
+    bool                  has_principal;
+    http_principal_t      principal;    //  its verified credential
 };
 
 http_req_t *
@@ -101,6 +104,32 @@ s_want_write (http_req_t *self)
 bool        http_req_streaming (http_req_t *self) { return self->streaming && self->phase != PHASE_DONE; }
 void      *http_req_state (http_req_t *self) { return self->state; }
 bool       http_req_answered (http_req_t *self) { return self->phase != PHASE_PENDING; }
+
+void        http_req_mark_remote (http_req_t *self) { self->remote = true; }
+bool        http_req_remote (http_req_t *self) { return self->remote; }
+
+void
+http_req_set_principal (http_req_t *self, const http_principal_t *who)
+{
+    self->remote = true;
+    self->principal = *who;
+    self->has_principal = true;
+}
+
+const http_principal_t *
+http_req_principal (http_req_t *self)
+{
+    return self->has_principal ? &self->principal : NULL;
+}
+
+void
+http_req_reset_handler (http_req_t *self)
+{
+    if (self->handler && self->handler->free_state && self->state)
+        self->handler->free_state (self->state);
+    self->handler = NULL;
+    self->state = NULL;
+}
 
 void
 http_req_set_handler (http_req_t *self, const http_handler_t *handler,

@@ -52,6 +52,14 @@
 
 typedef struct _http_req_t http_req_t;
 
+//  Who a request on the remote listener is (remote_listener.c fills it
+//  from credentials' remote.verify). Local requests have none.
+typedef struct {
+    char kind [24];         //  "service_token", "oauth"
+    char name [129];        //  the token's or OAuth client's name
+    char id [65];           //  its id, as text
+} http_principal_t;
+
 //  A route handler's hooks; any may be NULL.
 typedef struct {
     //  A bus reply to a ticket this request submitted (raw msgpack body).
@@ -90,6 +98,18 @@ gateway_t  *http_req_gateway (http_req_t *self);
 const char *http_req_method (http_req_t *self);
 struct lws *http_req_wsi (http_req_t *self);
 
+//  The remote listener: every request that came in on it is remote
+//  (whatever its peer address: a tunnel connects from loopback), and has
+//  a principal once its credential was verified.
+void        http_req_mark_remote (http_req_t *self);
+bool        http_req_remote (http_req_t *self);
+void        http_req_set_principal (http_req_t *self, const http_principal_t *who);
+//  NULL for a local request, or a remote one not (yet) verified.
+const http_principal_t *http_req_principal (http_req_t *self);
+
+//  Detach the handler, freeing its state (a route that hands the request
+//  on to another route's handler).
+void        http_req_reset_handler (http_req_t *self);
 //  Attach a handler and its state (owned by the request from now on).
 void        http_req_set_handler (http_req_t *self,
                                   const http_handler_t *handler, void *state);

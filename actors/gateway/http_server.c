@@ -54,6 +54,7 @@
 #include "live.h"
 #include "http_server.h"
 #include "mcp.h"
+#include "remote_listener.h"
 
 //  What lws keeps per connection for us.
 typedef struct {
@@ -180,8 +181,14 @@ s_on_http (struct lws *wsi, pss_t *pss, const char *path, size_t len)
         http_req_expect_body (req);
 
     const route_t *route = path ? s_route_find (path, len) : NULL;
+    bool remote = gateway->remote_vhost && lws_get_vhost (wsi) == gateway->remote_vhost;
+    if (remote)
+        http_req_mark_remote (req);
     if (!method)
         http_req_respond_error (req, HTTP_STATUS_BAD_REQUEST, "bad_request");
+    else
+    if (remote)
+        remote_listener_start (req, path, path ? len : 0);      //  its own routes
     else
     if (!route)
         http_req_respond_error (req, HTTP_STATUS_NOT_FOUND, "not_found");
@@ -331,7 +338,11 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user,
         case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
             //  decline h2c by making the token unknown (see the top of
             //  this file); a websocket only at /ws, checked by live.c
-            if (in && strcasecmp (in, "h2c") == 0) {
+            //  the remote listener serves no websocket: the upgrade is
+            //  declined the same way, and the request is answered as plain
+            //  HTTP (404 there)
+            if (in && (strcasecmp (in, "h2c") == 0
+                       || lws_get_vhost (wsi) == s_gateway (wsi)->remote_vhost)) {
                 ((char *) in) [0] = 'x';
                 return 0;
             }

@@ -38,6 +38,7 @@
 #include "http_static.h"
 #include "live.h"
 #include "mcp.h"
+#include "remote_rules.h"
 
 #define PROCESS_NAME        "mcpbox-gateway"
 //  lws bounds: request line plus all headers, and how long a client may
@@ -63,6 +64,13 @@ static const config_option_t s_options [] = {
       .help = "/mcp: sessions at most (the least recently used goes)" },
     { .key = "mcp_keepalive_s", .type = CONFIG_INT, .default_value = "15", .min = 1, .max = 300,
       .help = "/mcp: seconds between SSE keepalive comments" },
+    { .key = "remote_listen", .type = CONFIG_STR, .default_value = "127.0.0.1:8001",
+      .help = "the remote listener (what the tunnel forwards to): host:port; it serves only "
+      "/mcp (and OAuth), every request with a credential; empty: off" },
+    { .key = "remote_public_url", .type = CONFIG_STR, .default_value = "",
+      .help = "the public base URL clients reach the remote listener at "
+      "(https://mcp.example.com): its host is allowed there, and the OAuth metadata "
+      "URLs are built on it" },
     { .key = "api_allow_remote", .type = CONFIG_BOOL, .default_value = "false",
       .help = "/api: answer peers that are not on loopback (default: loopback only)" },
     { .key = "web_dir", .type = CONFIG_STR, .default_value = MCPBOX_WEB_DIR,
@@ -159,6 +167,66 @@ s_context_new (gateway_t *gateway, const char *host, int port)
     return context;
 }
 
+//  remote_listen "host:port" into host and port: 0, or -1 (malformed).
+static int
+s_listen_parse (const char *text, char *host, size_t size, int *port)
+{
+    const char *colon = strrchr (text, ':');
+    if (!colon || colon == text || (size_t) (colon - text) >= size)
+        return -1;
+    const char *h = text, *h_end = colon;
+    if (*h == '[' && h_end [-1] == ']') {
+        h++;
+        h_end--;
+    }
+    if (h_end <= h)
+        return -1;
+    char *end = NULL;
+    long value = strtol (colon + 1, &end, 10);
+    if (!colon [1] || *end || value < 1 || value > 65535)
+        return -1;
+    memcpy (host, h, (size_t) (h_end - h));
+    host [h_end - h] = 0;
+    *port = (int) value;
+    return 0;
+}
+
+//  The remote listener: a second vhost of the same context (same protocol,
+//  same callback; http_server.c tells the two apart by vhost).
+static struct lws_vhost *
+s_remote_vhost_new (struct lws_context *context, const char *host, int port)
+{
+    struct lws_context_creation_info info;
+    memset (&info, 0, sizeof info);
+    info.vhost_name = "remote";
+    info.port = port;
+    info.iface = host;
+    info.protocols = http_server_protocols ();
+    info.keepalive_timeout = HTTP_KEEPALIVE_S;
+    info.timeout_secs = HTTP_TIMEOUT_S;
+    info.server_string = "mcpbox";
+    struct in_addr ipv4;
+    if (inet_pton (AF_INET, host, &ipv4) == 1)
+        info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+    return lws_create_vhost (context, &info);
+}
+
+//  The remote listener's Host allowlist: remote_public_url's host and
+//  allowed_hosts (loopback names are always in). NULL + err.
+static char *
+s_remote_hosts (config_t *config, char *base, size_t base_size, char *err, size_t errlen)
+{
+    const char *url = config_str (config, "remote_public_url");
+    const char *hosts = config_str (config, "allowed_hosts");
+    char host [256] = "";
+    *base = 0;
+    if (url && *url
+    &&  remote_public_url_parse (url, base, base_size, host, sizeof host, err, errlen) != 0)
+        return NULL;
+    return zsys_sprintf ("%s%s%s", host, *host && hosts && *hosts ? "," : "",
+                         hosts ? hosts : "");
+}
+
 //  DATA/run/gateway.ready: our pid, once we listen (paths.h). Written to a
 //  temporary name and renamed, so a reader sees all of it or nothing.
 static void
@@ -174,13 +242,30 @@ s_ready_write (const paths_t *paths)
         log_warn ("cannot write %s: %s", paths->gateway_ready, strerror (errno));
 }
 
-//  The /mcp Host and Origin lists are configuration: refused at start-up.
+//  The /mcp Host and Origin lists, remote_listen and remote_public_url are
+//  configuration: refused at start-up.
 static int
 s_check (startup_t *startup, char *err, size_t errlen)
 {
     mcp_allow_t *allow = mcp_allow_new (config_str (startup->config, "allowed_hosts"),
                                         config_str (startup->config, "allowed_origins"),
                                         err, errlen);
+    if (!allow)
+        return -1;
+    mcp_allow_destroy (&allow);
+    const char *listen = config_str (startup->config, "remote_listen");
+    char host [256];
+    int port;
+    if (listen && *listen && s_listen_parse (listen, host, sizeof host, &port) != 0) {
+        snprintf (err, errlen, "remote_listen: host:port (port 1..65535), or empty for off");
+        return -1;
+    }
+    char base [REMOTE_BASE_MAX];
+    char *hosts = s_remote_hosts (startup->config, base, sizeof base, err, errlen);
+    if (!hosts)
+        return -1;
+    allow = mcp_allow_new (hosts, NULL, err, errlen);
+    zstr_free (&hosts);
     if (!allow)
         return -1;
     mcp_allow_destroy (&allow);
@@ -204,6 +289,23 @@ s_run (startup_t *startup)
     };
     const char *host = config_str (config, "http_host");
     int port = (int) config_int (config, "http_port");
+    char remote_base [REMOTE_BASE_MAX];
+    char *remote_hosts = s_remote_hosts (config, remote_base, sizeof remote_base,
+                                         err, sizeof err);
+    if (!remote_hosts) {
+        log_error ("%s", err);
+        return 2;
+    }
+    settings.remote_hosts = remote_hosts;
+    const char *remote_listen = config_str (config, "remote_listen");
+    char remote_host [256] = "";
+    int remote_port = 0;
+    if (remote_listen && *remote_listen
+    &&  s_listen_parse (remote_listen, remote_host, sizeof remote_host, &remote_port) != 0) {
+        log_error ("remote_listen: host:port (port 1..65535), or empty for off");
+        zstr_free (&remote_hosts);
+        return 2;
+    }
 
     sigset_t signals;
     s_signals_block (&signals);
@@ -211,6 +313,7 @@ s_run (startup_t *startup)
 
     gateway_t gateway = { 0 };
     gateway.started_ms = gateway_now_ms ();
+    snprintf (gateway.remote_base, sizeof gateway.remote_base, "%s", remote_base);
     gateway.requests = idmap_new (NULL);
     atomic_init (&gateway.stop, false);
     gateway.api_allow_remote = config_bool (config, "api_allow_remote");
@@ -225,8 +328,19 @@ s_run (startup_t *startup)
     lws_set_log_level (LLL_ERR | LLL_WARN
                        | (log_enabled (LOG_DEBUG) ? LLL_NOTICE : 0), s_lws_log);
     gateway.context = s_context_new (&gateway, host, port);
+    //  a remote listener that cannot bind does not take the local port
+    //  down with it: logged, and /health says "error"
+    gateway.remote_state = "off";
+    if (gateway.context && remote_port) {
+        gateway.remote_vhost = s_remote_vhost_new (gateway.context, remote_host, remote_port);
+        gateway.remote_state = gateway.remote_vhost ? "listening" : "error";
+        if (!gateway.remote_vhost)
+            log_error ("cannot serve the remote listener on %s:%d (in use?): remote "
+                       "access is off until the gateway restarts", remote_host, remote_port);
+    }
     if (!gateway.context) {
         log_error ("cannot serve HTTP on %s:%d", host, port);
+        zstr_free (&remote_hosts);
         idmap_destroy (&gateway.requests);
         http_static_destroy (&gateway.web);
         live_destroy (&gateway.live);
@@ -236,6 +350,7 @@ s_run (startup_t *startup)
                                                  http_server_wake, &gateway);
     if (!gateway.bridge) {
         log_error ("cannot connect to the broker at %s (events %s)", broker, events);
+        zstr_free (&remote_hosts);
         lws_context_destroy (gateway.context);
         idmap_destroy (&gateway.requests);
         http_static_destroy (&gateway.web);
@@ -254,6 +369,7 @@ s_run (startup_t *startup)
         log_warn ("execution_logs is off: tool runs are not written to the execution log "
                   "(their tool.called activity still is)");
     gateway.mcp = mcp_new (&gateway, &settings, err, sizeof err);
+    zstr_free (&remote_hosts);
     if (!gateway.mcp) {
         log_error ("cannot start /mcp: %s", err);
         logspool_destroy (&gateway.spool);
@@ -278,6 +394,12 @@ s_run (startup_t *startup)
     }
     s_ready_write (&startup->paths);
     log_info ("listening on http://%s:%d, broker %s", host, port, broker);
+    if (gateway.remote_vhost)
+        log_info ("remote listener on http://%s:%d (/mcp only, credentials required%s%s)",
+                  remote_host, remote_port, *remote_base ? "; public URL " : "", remote_base);
+    else
+    if (!remote_port)
+        log_info ("remote listener off (remote_listen is empty)");
 
     while (!atomic_load (&gateway.stop))
         if (lws_service (gateway.context, 0) < 0)

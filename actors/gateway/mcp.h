@@ -55,6 +55,8 @@
 typedef struct {
     const char *allowed_hosts;      //  comma-separated, see mcp_http_rules.h
     const char *allowed_origins;
+    const char *remote_hosts;       //  the remote listener's Hosts besides
+                                    //  loopback (public host, allowed_hosts)
     int64_t     session_idle_ms;    //  MCP_SESSION_IDLE_MS by default
     size_t      sessions_max;       //  MCP_SESSION_MAX by default
     int64_t     keepalive_ms;       //  SSE comment interval, 15 s default
@@ -65,6 +67,7 @@ struct _mcp_t {
     mcp_sessions_t  *sessions;      //  the MCP sessions
     catalog_cache_t *catalog;       //  callable user tools
     mcp_allow_t     *allow;         //  Host / Origin allowlist
+    mcp_allow_t     *remote_allow;  //  the same on the remote listener
     int64_t          keepalive_ms;  //  SSE keepalive interval
     int64_t          last_sweep_ms; //  last idle-session sweep
     size_t           streams;       //  SSE streams open
@@ -93,6 +96,9 @@ void   mcp_on_completion (mcp_t *self, uint64_t token, const void *body,
 void   mcp_on_event (mcp_t *self, const char *topic, bool lost);
 
 //  --- between the mcp_* files ----------------------------------------------
+
+//  The Host / Origin allowlist of the listener the request came in on.
+mcp_allow_t *mcp_allow_for (http_req_t *req);
 
 //  mcp_endpoint.c: the session rules of every request but initialize
 //  (missing id 400, unsupported MCP-Protocol-Version 400, unknown or

@@ -89,14 +89,20 @@ s_custom_header (struct lws *wsi, const char *name, char *buf, size_t size)
     return 1;
 }
 
+mcp_allow_t *
+mcp_allow_for (http_req_t *req)
+{
+    mcp_t *mcp = http_req_gateway (req)->mcp;
+    return http_req_remote (req) ? mcp->remote_allow : mcp->allow;
+}
+
 void
 mcp_add_common_headers (http_req_t *req)
 {
     char origin [HEADER_MAX];
     struct lws *wsi = http_req_wsi (req);
-    gateway_t *gateway = http_req_gateway (req);
     if (s_header (wsi, WSI_TOKEN_ORIGIN, origin, sizeof origin) == 1
-    &&  mcp_allow_origin (gateway->mcp->allow, origin)) {
+    &&  mcp_allow_origin (mcp_allow_for (req), origin)) {
         http_req_add_header (req, "access-control-allow-origin:", origin);
         http_req_add_header (req, "vary:", "Origin");
         http_req_add_header (req, "access-control-expose-headers:",
@@ -109,16 +115,16 @@ static bool
 s_host_and_origin_ok (http_req_t *req)
 {
     struct lws *wsi = http_req_wsi (req);
-    mcp_t *mcp = http_req_gateway (req)->mcp;
+    mcp_allow_t *allow = mcp_allow_for (req);
     char value [HEADER_MAX];
     if (s_header (wsi, WSI_TOKEN_HOST, value, sizeof value) != 1
-    ||  !mcp_allow_host (mcp->allow, value)) {
+    ||  !mcp_allow_host (allow, value)) {
         mcp_http_error (req, HTTP_STATUS_FORBIDDEN, MCP_SERVER_ERROR,
                         "Forbidden: Host header not allowed");
         return false;
     }
     int origin = s_header (wsi, WSI_TOKEN_ORIGIN, value, sizeof value);
-    if (origin < 0 || (origin == 1 && !mcp_allow_origin (mcp->allow, value))) {
+    if (origin < 0 || (origin == 1 && !mcp_allow_origin (allow, value))) {
         mcp_http_error (req, HTTP_STATUS_FORBIDDEN, MCP_SERVER_ERROR,
                         "Forbidden: Origin not allowed");
         return false;
@@ -444,10 +450,17 @@ mcp_new (gateway_t *gateway, const mcp_settings_t *settings, char *err,
                                         settings->allowed_origins, err, errlen);
     if (!allow)
         return NULL;
+    mcp_allow_t *remote_allow = mcp_allow_new (settings->remote_hosts,
+                                               settings->allowed_origins, err, errlen);
+    if (!remote_allow) {
+        mcp_allow_destroy (&allow);
+        return NULL;
+    }
     mcp_t *self = calloc (1, sizeof *self);
     assert (self);
     self->gateway = gateway;
     self->allow = allow;
+    self->remote_allow = remote_allow;
     self->keepalive_ms = settings->keepalive_ms > 0 ? settings->keepalive_ms : 15000;
     self->sessions = mcp_sessions_new (settings->sessions_max ? settings->sessions_max
                                                               : MCP_SESSION_MAX,
@@ -485,6 +498,7 @@ mcp_destroy (mcp_t **self_p)
     zlistx_destroy (&self->calls);
     zlistx_destroy (&self->listeners);
     mcp_allow_destroy (&self->allow);
+    mcp_allow_destroy (&self->remote_allow);
     json_decref (self->tool_schemas);
     json_decref (self->tool_outputs);
     free (self);

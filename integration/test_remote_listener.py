@@ -1,0 +1,231 @@
+"""The gateway's remote listener (the port a tunnel forwards to) on a real
+`mcpbox up`: only /mcp (and OAuth) there, every request with a credential;
+service tokens made, used and revoked through the CLI; the local-only
+management tools refused and hidden there unless the policy
+remote_tool_editing is enabled (live); the activity record of a remote call
+names its token; the local port unaffected."""
+import http.client
+import json
+import os
+import socket
+import subprocess
+import time
+
+import pytest
+
+from busclient import BusClient
+from conftest import Procs, bin_path, free_port, proc_env, wait_for
+
+ACCEPT = "application/json, text/event-stream"
+LOCAL_ONLY = {"mcpbox_create_server", "mcpbox_delete_server", "mcpbox_create_tool",
+              "mcpbox_update_tool", "mcpbox_delete_tool", "mcpbox_rollback_tool"}
+
+
+def mcpbox(data_dir, *args):
+    return subprocess.run([bin_path("mcpbox"), *args, "--data-dir", data_dir],
+                          capture_output=True, text=True, timeout=30, env=proc_env())
+
+
+def request(port, method, path, body=None, headers=None, host=None):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        h = dict(headers or {})
+        if host:
+            h["Host"] = host
+        data = json.dumps(body).encode() if isinstance(body, (dict, list)) else body
+        conn.request(method, path, body=data, headers=h)
+        resp = conn.getresponse()
+        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
+    finally:
+        conn.close()
+
+
+def raw_request(port, text):
+    """Bytes as sent (no client normalises the path); the status line's code."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(text.encode())
+        data = b""
+        while b"\r\n" not in data:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+    return int(data.split(b" ", 2)[1])
+
+
+class Mcp:
+    """A 2025-11-25 MCP session over one port, with a bearer token or none."""
+
+    def __init__(self, port, token=None):
+        self.port, self.token = port, token
+        status, headers, body = self.post({
+            "jsonrpc": "2.0", "id": 1, "method": "initialize",
+            "params": {"protocolVersion": "2025-11-25", "capabilities": {},
+                       "clientInfo": {"name": "pytest-remote", "version": "1"}}})
+        assert status == 200, (status, body)
+        self.session = headers["mcp-session-id"]
+        assert self.post({"jsonrpc": "2.0", "method": "notifications/initialized"})[0] == 202
+
+    def post(self, message):
+        h = {"Accept": ACCEPT, "Content-Type": "application/json",
+             "MCP-Protocol-Version": "2025-11-25"}
+        if getattr(self, "session", None):
+            h["Mcp-Session-Id"] = self.session
+        if self.token:
+            h["Authorization"] = f"Bearer {self.token}"
+        return request(self.port, "POST", "/mcp", message, h)
+
+    def rpc(self, method, params=None):
+        status, _, body = self.post({"jsonrpc": "2.0", "id": 7, "method": method,
+                                     "params": params or {}})
+        assert status == 200, (status, body)
+        return json.loads(body)
+
+    def listed(self):
+        names, cursor = [], None
+        while True:
+            reply = self.rpc("tools/list", {"cursor": cursor} if cursor else {})
+            names += [t["name"] for t in reply["result"]["tools"]]
+            cursor = reply["result"].get("nextCursor")
+            if not cursor:
+                return names
+
+
+@pytest.fixture(scope="module")
+def system(tmp_path_factory):
+    data_dir = str(tmp_path_factory.mktemp("rl", numbered=True))
+    # ipc:// paths must be short: a /tmp directory of our own
+    import tempfile
+    data_dir = tempfile.mkdtemp(prefix="mbrl", dir="/tmp")
+    procs = Procs(data_dir)
+    port, remote = free_port(), free_port()
+    with open(os.path.join(data_dir, "mcpbox.conf"), "w") as f:
+        f.write(f"remote_listen = 127.0.0.1:{remote}\n")
+    up = procs.start([bin_path("mcpbox"), "up", "--data-dir", data_dir,
+                      "--http-port", str(port)], name="up")
+
+    def ready():
+        assert up.poll() is None, "mcpbox up exited"
+        return mcpbox(data_dir, "status").returncode == 0
+    wait_for(ready, timeout=40, interval=0.2, what="mcpbox status exit 0")
+
+    class S:
+        pass
+    s = S()
+    s.data_dir, s.port, s.remote, s.up = data_dir, port, remote, up
+    s.bus = BusClient("ipc://" + os.path.join(data_dir, "run", "bus"), 10000)
+    yield s
+    up.terminate()
+    up.wait(timeout=20)
+    procs.cleanup()
+    import shutil
+    shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def create_token(system, name):
+    r = mcpbox(system.data_dir, "tokens", "create", name)
+    assert r.returncode == 0, r.stderr
+    token = [w for w in r.stdout.split() if w.startswith("mcpbox_st_")]
+    assert len(token) == 1, r.stdout
+    return token[0]
+
+
+def metadata_pointer(headers, port):
+    return f'resource_metadata="http://127.0.0.1:{port}/.well-known/oauth-protected-resource"'
+
+
+def test_no_credential_is_401_with_the_metadata_pointer(system):
+    init = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+            "params": {"protocolVersion": "2025-11-25", "capabilities": {},
+                       "clientInfo": {"name": "x", "version": "1"}}}
+    h = {"Accept": ACCEPT, "Content-Type": "application/json"}
+    for extra in ({}, {"Authorization": "Basic YWRtaW46cGFzcw=="}):
+        status, headers, body = request(system.remote, "POST", "/mcp", init, {**h, **extra})
+        assert status == 401, body
+        challenge = headers["www-authenticate"]
+        assert challenge.startswith("Bearer ")
+        assert metadata_pointer(headers, system.remote) in challenge
+        assert "invalid_token" not in challenge
+    for bad in ("Bearer", "Bearer a b", "Bearer \"x\"", "bearer " + "x" * 3000):
+        status, headers, _ = request(system.remote, "POST", "/mcp", init, {**h, "Authorization": bad})
+        assert status == 401, (bad[:20], status)
+        assert metadata_pointer(headers, system.remote) in headers["www-authenticate"]
+    # beyond lws's header bound the connection is closed, never served
+    with pytest.raises((http.client.RemoteDisconnected, ConnectionResetError)):
+        request(system.remote, "POST", "/mcp", init, {**h, "Authorization": "Bearer " + "x" * 5000})
+    status, headers, _ = request(system.remote, "POST", "/mcp", init,
+                                 {**h, "Authorization": "Bearer mcpbox_st_" + "A" * 43})
+    assert status == 401
+    assert 'error="invalid_token"' in headers["www-authenticate"]
+    # a GET stream and a DELETE need one too
+    for method in ("GET", "DELETE"):
+        assert request(system.remote, method, "/mcp", None,
+                       {"Accept": "text/event-stream"})[0] == 401
+
+
+def test_only_mcp_is_served_there(system):
+    token = create_token(system, "paths")
+    auth = {"Authorization": f"Bearer {token}"}
+    for method, path in (("GET", "/api/auth/me"), ("GET", "/api/tools"), ("POST", "/api/auth/login"),
+                         ("GET", "/health"), ("GET", "/"), ("GET", "/index.html"),
+                         ("GET", "/style.css"), ("GET", "/app/main.js"), ("GET", "/mcp/"),
+                         ("GET", "/mcpx"), ("GET", "/ws")):
+        status, _, _ = request(system.remote, method, path, None, auth)
+        assert status == 404, (method, path, status)
+    # a websocket upgrade at /ws is answered 404 as plain HTTP, not upgraded
+    status, headers, _ = request(system.remote, "GET", "/ws", None, {
+        **auth, "Upgrade": "websocket", "Connection": "Upgrade",
+        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version": "13"})
+    assert status == 404
+    for path in ("/%2e%2e/api/auth/me", "/mcp/..%2fapi/tools", "/%61pi/tools",
+                 "/./api/tools", "/mcp/../api/tools", "/.%2e/web/index.html"):
+        assert raw_request(system.remote, f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                           f"Authorization: Bearer {token}\r\n\r\n") == 404, path
+    # the same paths on the local port are still served
+    assert request(system.port, "GET", "/health")[0] == 200
+    assert request(system.port, "GET", "/index.html")[0] == 200
+    assert request(system.port, "GET", "/api/auth/me")[0] == 401
+
+
+def test_a_token_works_and_a_revoked_one_is_401(system):
+    token = create_token(system, "phone")
+    listed = mcpbox(system.data_dir, "tokens", "list", "--json")
+    assert listed.returncode == 0
+    names = {t["name"]: t for t in json.loads(listed.stdout)["tokens"]}
+    assert "phone" in names and token not in listed.stdout
+    assert mcpbox(system.data_dir, "tokens", "create", "phone").returncode == 1  # live name
+    mcp = Mcp(system.remote, token)
+    assert "mcpbox_list_servers" in mcp.listed()
+    reply = mcp.rpc("tools/call", {"name": "mcpbox_list_servers", "arguments": {}})
+    assert reply["result"]["isError"] is False
+    # a wrong Host is refused before anything else
+    status, _, _ = request(system.remote, "POST", "/mcp", {"jsonrpc": "2.0", "id": 1,
+                           "method": "ping"}, {"Authorization": f"Bearer {token}"},
+                           host="evil.example")
+    assert status == 403
+    # last use recorded
+    listed = json.loads(mcpbox(system.data_dir, "tokens", "list", "--json").stdout)
+    assert [t for t in listed["tokens"] if t["name"] == "phone"][0]["last_used_at"]
+    r = mcpbox(system.data_dir, "tokens", "revoke", "phone")
+    assert r.returncode == 0, r.stderr
+    status, headers, _ = mcp.post({"jsonrpc": "2.0", "id": 8, "method": "ping"})
+    assert status == 401 and 'error="invalid_token"' in headers["www-authenticate"]
+    assert mcpbox(system.data_dir, "tokens", "revoke", "phone").returncode == 1
+    every = json.loads(mcpbox(system.data_dir, "tokens", "list", "--all", "--json").stdout)
+    assert [t for t in every["tokens"] if t["name"] == "phone"][0]["revoked_at"]
+    # the name can be used again, with a new token; revoke by id
+    again = create_token(system, "phone")
+    assert again != token
+    Mcp(system.remote, again)
+    live = json.loads(mcpbox(system.data_dir, "tokens", "list", "--json").stdout)
+    ident = [t for t in live["tokens"] if t["name"] == "phone"][0]["id"]
+    assert mcpbox(system.data_dir, "tokens", "revoke", str(ident)).returncode == 0
+    assert Mcp.__new__(Mcp).__class__  # keep flake8 quiet
+    probe = Mcp.__new__(Mcp)
+    probe.port, probe.token, probe.session = system.remote, again, None
+    assert probe.post({"jsonrpc": "2.0", "id": 1, "method": "ping"})[0] == 401
+
+
+def test_the_local_port_needs_no_token(system):
+    mcp = Mcp(system.port)
+    assert LOCAL_ONLY <= set(mcp.listed())
