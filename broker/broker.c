@@ -51,13 +51,22 @@
     its worker), `no_worker`, `worker_lost`. So "answered" is "not in the
     heap", and shutdown answers exactly the jobs left in it.
 
+    The service BUS_BROKER_SERVICE is the broker's own: a request to it is
+    answered at once by broker_workers.c from a view of every worker (its
+    registration number, credit, jobs held, replies served, when it
+    registered and was last heard, and the `about` map it may send with
+    READY: host, process, restarts...), so the pool can be watched over the
+    bus. No worker may register for it.
+
     The event proxy forwards two-part events XSUB -> XPUB and one-part
     subscriptions back, so publishers and subscribers only know the broker.
 */
 #include "broker.h"
 #include "broker_frames.h"
+#include "broker_workers.h"
 #include "bus.h"
 #include "bus_frames.h"
+#include "ids.h"
 #include "log.h"
 
 #define BROKER_MAX_JOBS      100000     //  accepted and not yet finished
@@ -111,6 +120,13 @@ struct _worker_t {
     peer_key_t key;             //  data points at identity below
     service_t *service;
     uint32_t   credit;          //  announced in READY
+    uint64_t   number;          //  registration number (broker->next_worker)
+    uint64_t   served;          //  replies it delivered for its jobs
+    int64_t    registered_at;   //  unix ms
+    int64_t    seen;            //  monotonic ms of its last message
+    void      *about;           //  the msgpack map from READY, or NULL
+    size_t     about_size;
+    char       address [64];    //  Peer-Address as ZeroMQ gave it, or ""
     int64_t    expires;         //  dead when silent past this
     job_list_t held;            //  dispatched jobs it has not replied to
     void      *service_handle;  //  in service->workers
@@ -139,6 +155,8 @@ struct _broker_t {
     size_t    heap_size;
     size_t    heap_capacity;
     uint64_t  next_job;
+    uint64_t  next_worker;      //  registrations so far
+    int64_t   started;          //  monotonic ms at broker_new
     int       heartbeat_ms;
     int64_t   heartbeat_at;
     int64_t   now;              //  monotonic ms, read once per message
@@ -590,7 +608,10 @@ s_service_dispatch (broker_t *self, service_t *service)
 static void
 s_worker_free (void **item)
 {
-    free (*item);
+    worker_t *worker = *item;
+    if (worker)
+        free (worker->about);
+    free (worker);
     *item = NULL;
 }
 
@@ -623,7 +644,7 @@ s_worker_remove (broker_t *self, worker_t *worker, bool send_disconnect)
 }
 
 static void
-s_worker_ready (broker_t *self, int origin, broker_msg_t *m)
+s_worker_ready (broker_t *self, int origin, broker_msg_t *m, parts_t *p)
 {
     if (origin == ORIGIN_TCP
     &&  (m->service_len != strlen (REMOTE_SERVICE)
@@ -632,6 +653,25 @@ s_worker_ready (broker_t *self, int origin, broker_msg_t *m)
                       (int) m->service_len, m->service);
         s_worker_command (self, origin, m->identity, BUS_W_DISCONNECT);
         return;
+    }
+    if (m->service_len == strlen (BUS_BROKER_SERVICE)
+    &&  memcmp (m->service, BUS_BROKER_SERVICE, m->service_len) == 0) {
+        self->stats.protocol_errors++;      //  the broker's own service
+        s_worker_command (self, origin, m->identity, BUS_W_DISCONNECT);
+        return;
+    }
+    //  what it says of itself must be one msgpack map; the broker passes it
+    //  on as it is, so it is checked here, once
+    if (m->about) {
+        msg_t *about = msg_decode (p->view [m->about].data, p->view [m->about].size,
+                                   NULL, NULL);
+        if (!about) {
+            self->stats.protocol_errors++;
+            log_debug ("broker: refused a READY whose about is not a msgpack map");
+            s_worker_command (self, origin, m->identity, BUS_W_DISCONNECT);
+            return;
+        }
+        msg_destroy (&about);
     }
     service_t *service = s_service_require (self, m->service, m->service_len);
     if (!service || zhashx_size (self->workers) >= BROKER_MAX_WORKERS) {
@@ -645,6 +685,17 @@ s_worker_ready (broker_t *self, int origin, broker_msg_t *m)
     worker->key = (peer_key_t) { origin, m->identity.size, worker->identity };
     worker->service = service;
     worker->credit = m->credit;
+    worker->number = ++self->next_worker;
+    worker->registered_at = ids_now_ms ();
+    worker->seen = self->now;
+    if (m->about) {
+        worker->about_size = p->view [m->about].size;
+        worker->about = malloc (worker->about_size);
+        assert (worker->about);
+        memcpy (worker->about, p->view [m->about].data, worker->about_size);
+    }
+    const char *address = zmq_msg_gets (&p->msg [0], "Peer-Address");
+    snprintf (worker->address, sizeof worker->address, "%s", address ? address : "");
     worker->expires = self->now + (int64_t) self->heartbeat_ms * BUS_LIVENESS;
     worker->service_handle = zlistx_add_end (service->workers, worker);
     worker->next = self->worker_list;
@@ -667,6 +718,7 @@ s_worker_reply (broker_t *self, worker_t *worker, broker_msg_t *m, zmq_msg_t *bo
     job_t *job = zhashx_lookup (self->jobs, &m->job);
     if (!job || job->worker != worker)
         return;                 //  stale (answered before a restart) or not its job: drop
+    worker->served++;
     if (s_job_open (job)) {
         s_heap_remove (self, job);
         s_client_send (self, job->origin, s_msg_view (&job->client), job->request_id, body);
@@ -710,6 +762,45 @@ s_worker_notice (broker_t *self, worker_t *worker, broker_msg_t *m, zmq_msg_t *b
     self->stats.notices++;
 }
 
+//  --- the broker's own service --------------------------------------------------
+
+//  A request to BUS_BROKER_SERVICE, answered now from a view of every worker.
+static void
+s_broker_request (broker_t *self, int origin, broker_msg_t *m, parts_t *p)
+{
+    self->stats.requests++;
+    size_t count = zhashx_size (self->workers);
+    broker_worker_view_t *views = calloc (count ? count : 1, sizeof *views);
+    assert (views);
+    int64_t wall = ids_now_ms ();
+    size_t n = 0;
+    for (worker_t *worker = self->worker_list; worker && n < count; worker = worker->next) {
+        broker_worker_view_t *v = &views [n++];
+        v->id = worker->number;
+        v->service = worker->service->name;
+        v->origin = worker->key.origin == ORIGIN_TCP ? "tcp" : "local";
+        v->address = worker->address;
+        v->credit = worker->credit;
+        v->in_flight = worker->held.size;
+        v->served = worker->served;
+        v->registered_at = worker->registered_at;
+        v->last_seen = wall - (self->now - worker->seen);
+        v->about = worker->about;
+        v->about_size = worker->about_size;
+    }
+    broker_stats_t stats;
+    broker_stats (self, &stats);
+    msgw_t *w = broker_workers_answer (p->view [m->body].data, p->view [m->body].size,
+                                       views, n, &stats, zhashx_size (self->services),
+                                       self->now - self->started, wall);
+    free (views);
+    zmq_msg_t body;
+    s_msg_copy (&body, (broker_part_t) { msgw_data (w), msgw_size (w) });
+    msgw_destroy (&w);
+    s_client_send (self, origin, m->identity, m->request_id, &body);
+    zmq_msg_close (&body);
+}
+
 //  --- messages from a router -----------------------------------------------
 
 static void
@@ -718,6 +809,11 @@ s_client_request (broker_t *self, int origin, broker_msg_t *m, parts_t *p)
     if (origin == ORIGIN_TCP) {
         s_client_error (self, origin, m->identity, m->request_id,
                         BUS_ERR_FORBIDDEN, "requests are not accepted over tcp");
+        return;
+    }
+    if (m->service_len == strlen (BUS_BROKER_SERVICE)
+    &&  memcmp (m->service, BUS_BROKER_SERVICE, m->service_len) == 0) {
+        s_broker_request (self, origin, m, p);
         return;
     }
     if (zhashx_size (self->jobs) >= BROKER_MAX_JOBS) {
@@ -807,8 +903,10 @@ s_router_message (broker_t *self, int origin, parts_t *p)
     if (m.is_worker) {
         peer_key_t key = { origin, m.identity.size, m.identity.data };
         worker = zhashx_lookup (self->workers, &key);
-        if (worker)
+        if (worker) {
             worker->expires = self->now + (int64_t) self->heartbeat_ms * BUS_LIVENESS;
+            worker->seen = self->now;
+        }
     }
     switch (kind) {
         case BROKER_MSG_CLIENT_REQUEST:
@@ -824,7 +922,7 @@ s_router_message (broker_t *self, int origin, parts_t *p)
                 s_worker_remove (self, worker, true);
             }
             else
-                s_worker_ready (self, origin, &m);
+                s_worker_ready (self, origin, &m, p);
             break;
         case BROKER_MSG_WORKER_REPLY:
         case BROKER_MSG_WORKER_HEARTBEAT:
@@ -997,6 +1095,7 @@ broker_new (const broker_config_t *config, char *err, size_t errlen)
     self->heartbeat_ms = config->heartbeat_ms > 0 ? config->heartbeat_ms : bus_heartbeat_ms ();
     self->now = bus_now_ms ();
     self->heartbeat_at = self->now + self->heartbeat_ms;
+    self->started = self->now;
 
     self->router [ORIGIN_LOCAL] = s_bind (ZMQ_ROUTER, config->endpoint, err, errlen);
     if (!self->router [ORIGIN_LOCAL])

@@ -2,7 +2,7 @@
 
     Client:  identity | "MBC1" | 0x01 REQUEST | service | id u64 | timeout u32 | body
              identity | "MBC1" | 0x03 CANCEL | id u64
-    Worker:  identity | "MBW1" | 0x01 READY | service | credit u32
+    Worker:  identity | "MBW1" | 0x01 READY | service | credit u32 [| about]
              identity | "MBW1" | 0x03 REPLY | job u64 | body
              identity | "MBW1" | 0x04 HEARTBEAT
              identity | "MBW1" | 0x05 DISCONNECT
@@ -119,13 +119,18 @@ broker_msg_parse (const broker_part_t *parts, size_t count,
     out->is_worker = true;
     switch (command) {
         case BUS_W_READY:
-            if (count != 5)
-                PARSE_FAIL ("READY needs 5 frames");
+            if (count != 5 && count != 6)
+                PARSE_FAIL ("READY needs 5 or 6 frames");
             if (!s_service (&parts [3], out))
                 PARSE_FAIL ("invalid service name");
             if (!s_u32 (&parts [4], &out->credit)
             ||  out->credit < 1 || out->credit > BUS_CREDIT_MAX)
                 PARSE_FAIL ("invalid credit");
+            if (count == 6) {
+                if (parts [5].size == 0 || parts [5].size > BUS_ABOUT_MAX)
+                    PARSE_FAIL ("empty or oversized about");
+                out->about = 5;
+            }
             out->kind = BROKER_MSG_WORKER_READY;
             return out->kind;
         case BUS_W_REPLY:

@@ -49,6 +49,9 @@ typedef struct {
     size_t      body;           //  REQUEST, REPLY, NOTICE: index of the body in
                                 //  parts (1..count-1, size 1..BUS_BODY_MAX, a
                                 //  NOTICE's 1..BUS_NOTICE_MAX); else 0
+    size_t      about;          //  READY: index of what the worker says of
+                                //  itself (1..BUS_ABOUT_MAX bytes, not yet
+                                //  decoded); 0 when it said nothing
 } broker_msg_t;
 
 //  Fill *out from parts [0 .. count-1] (parts [0] is the routing id the

@@ -134,40 +134,53 @@ s_child_exec (s_child_t *child, pid_t parent, int report_fd, char **envp)
     if (prctl (PR_SET_PDEATHSIG, SIGTERM) == -1 || getppid () != parent)
         _exit (0);      //  our parent is already gone: nothing to serve
 
-    if (envp)
-        execve (child->argv [0], child->argv, envp);
-    else
-        execv (child->argv [0], child->argv);
+    execve (child->argv [0], child->argv, envp);
     int err = errno;
     ssize_t rc = write (report_fd, &err, sizeof err);
     (void) rc;
     _exit (127);
 }
 
-//  fork + exec one child. 0, or -1 with errno set (exec errors included).
+//  True if entry is "KEY=..." for one of the keys the supervisor sets.
+static bool
+s_env_ours (const char *entry)
+{
+    return strncmp (entry, "MCPBOX_PROCESS=", 15) == 0
+        || strncmp (entry, "MCPBOX_RESTARTS=", 16) == 0;
+}
+
+//  fork + exec one child, telling it its name and how many restarts this
+//  start makes (MCPBOX_PROCESS, MCPBOX_RESTARTS: an executor announces them
+//  to the broker's pool query). 0, or -1 with errno set (exec errors included).
 static int
-s_spawn (s_child_t *child)
+s_spawn (s_child_t *child, int restarts)
 {
     int report [2];
     if (pipe2 (report, O_CLOEXEC) == -1)
         return -1;
 
-    //  the environment with the child's extra entry, built before fork
-    char **envp = NULL;
-    if (child->env_extra) {
-        size_t count = 0;
-        while (environ [count])
-            count++;
-        envp = calloc (count + 2, sizeof *envp);
-        if (!envp) {
-            close (report [0]);
-            close (report [1]);
-            errno = ENOMEM;
-            return -1;
-        }
-        memcpy (envp, environ, count * sizeof *envp);
-        envp [count] = child->env_extra;
+    //  the environment with the child's entries, built before fork
+    char process [SUPERVISOR_NAME_MAX + 32], restarted [48];
+    snprintf (process, sizeof process, "MCPBOX_PROCESS=%s", child->name);
+    snprintf (restarted, sizeof restarted, "MCPBOX_RESTARTS=%d", restarts);
+    size_t count = 0;
+    while (environ [count])
+        count++;
+    char **envp = calloc (count + 4, sizeof *envp);
+    if (!envp) {
+        close (report [0]);
+        close (report [1]);
+        errno = ENOMEM;
+        return -1;
     }
+    size_t used = 0;
+    for (size_t i = 0; i < count; i++)
+        if (!s_env_ours (environ [i]))
+            envp [used++] = environ [i];
+    envp [used++] = process;
+    envp [used++] = restarted;
+    if (child->env_extra)
+        envp [used++] = child->env_extra;
     pid_t parent = getpid ();
     pid_t pid = fork ();
     if (pid != 0)
@@ -344,7 +357,7 @@ supervisor_start (supervisor_t *self)
         s_child_t *child = &self->children [i];
         if (child->started)
             continue;
-        if (s_spawn (child) == -1) {
+        if (s_spawn (child, 0) == -1) {
             int err = errno;
             log_error ("cannot start %s (%s): %s", child->name,
                        child->argv [0], strerror (err));
@@ -400,7 +413,7 @@ supervisor_restart_due (supervisor_t *self)
             continue;
         int64_t now = zclock_mono ();
         if (child->restart_at <= now) {
-            if (s_spawn (child) == 0) {
+            if (s_spawn (child, child->restarts + 1) == 0) {
                 child->restarts++;
                 log_info ("restarted %s (pid %d)", child->name, (int) child->pid);
                 if (self->observer) {

@@ -13,6 +13,10 @@
         backoff_min_ms;
       - every exit is logged with its cause ("exited with status 3",
         "killed by signal SIGKILL") and the delay before the restart;
+      - each child's environment says which child it is and how often it
+        was restarted: MCPBOX_PROCESS (its display name) and
+        MCPBOX_RESTARTS (0 at the first start); an executor announces both
+        to the broker, so the pool shows its restarts;
       - each child gets PR_SET_PDEATHSIG(SIGTERM), so if the supervising
         process dies, even by SIGKILL, its children follow it;
       - supervisor_stop_all() signals children in reverse order of adding,

@@ -10,7 +10,7 @@ and to the real mcpbox-registry and fails when their answers differ in
 shape, so the stand-in cannot drift silently from the actor it plays.
 
 Frames (proto/README.md):
-  worker  out: "MBW1" | 0x01 | service | credit (u32 BE)       READY
+  worker  out: "MBW1" | 0x01 | service | credit (u32 BE) [| about]  READY
                "MBW1" | 0x03 | job (u64 BE) | body              REPLY
                "MBW1" | 0x04                                    HEARTBEAT
                "MBW1" | 0x05                                    DISCONNECT
@@ -62,8 +62,9 @@ class StandInWorker(threading.Thread):
     service = None
 
     def __init__(self, data_dir, service=None, handler=None, credit=16,
-                 answer_health=True):
+                 answer_health=True, about=None):
         super().__init__(daemon=True)
+        self.about = about          # a dict sent with READY (what it says of itself)
         self.endpoint = "ipc://" + os.path.join(data_dir, "run", "bus")
         if service:
             self.service = service
@@ -116,6 +117,8 @@ class StandInWorker(threading.Thread):
         sock.setsockopt(zmq.LINGER, 0)
         sock.connect(self.endpoint)
         ready = [b"MBW1", b"\x01", self.service.encode(), struct.pack(">I", self.credit)]
+        if self.about is not None:
+            ready.append(pack(self.about))
         sock.send_multipart(ready)
         beat_at = time.monotonic() + HEARTBEAT_MS / 1000
         while not self.halt.is_set():

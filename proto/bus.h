@@ -48,6 +48,14 @@
 #define BUS_SERVICE_MAX    32            //  service name bytes, [a-z0-9_.-]
 #define BUS_BODY_MAX       (16u << 20)   //  one body, bytes
 #define BUS_CREDIT_MAX     1024          //  requests one worker may hold
+//  What a worker may say of itself in READY (optional): one msgpack map of
+//  at most this many bytes (host, pid, process, restarts, labels, slots —
+//  docs/BUS_OPS.md, service `broker`). The broker keeps it and hands it to
+//  whoever asks `broker` for `workers`; it decides nothing by it.
+#define BUS_ABOUT_MAX      4096
+//  The service the broker answers itself (op `workers`, `health`). No worker
+//  may register for it.
+#define BUS_BROKER_SERVICE "broker"
 #define BUS_TIMEOUT_MAX_MS (10 * 60 * 1000)
 //  Notices (progress and log lines a worker sends about a job it holds,
 //  before its reply): one body at most this big, and the broker relays at
@@ -144,6 +152,12 @@ typedef struct _bus_worker_t bus_worker_t;
 //  curve NULL for ipc:// (and plain tcp:// only in tests). credit 1..1024.
 bus_worker_t *bus_worker_new (const char *endpoint, const char *service,
                               int credit, const bus_curve_t *curve);
+//  The same, and every READY carries `about` (a msgpack map, 1..BUS_ABOUT_MAX
+//  bytes, copied): what this worker says of itself to the broker's pool
+//  query. NULL when about is not a map of that size.
+bus_worker_t *bus_worker_new_about (const char *endpoint, const char *service,
+                                    int credit, const bus_curve_t *curve,
+                                    const void *about, size_t about_size);
 void          bus_worker_destroy (bus_worker_t **self_p);
 
 //  Service the connection (heartbeats, reconnects) and return the next

@@ -10,7 +10,7 @@
     replies are discarded: that broker, and its client mapping, are gone.
 
     Frames (see proto/README.md), worker side:
-      out: "MBW1" | READY | service | credit (u32 BE)
+      out: "MBW1" | READY | service | credit (u32 BE) [| about (msgpack map)]
            "MBW1" | REPLY | job (u64 BE) | body
            "MBW1" | NOTICE | job (u64 BE) | body   (before the reply)
            "MBW1" | HEARTBEAT
@@ -43,6 +43,8 @@ struct _bus_worker_t {
     char     *endpoint;
     char     *service;
     int       credit;
+    void     *about;            //  msgpack map sent with READY, or NULL
+    size_t    about_size;
     zcert_t  *cert;             //  our CURVE certificate, or NULL
     char     *server_key;       //  broker public key (Z85), or NULL
     zsock_t  *sock;             //  DEALER, replaced on reconnect
@@ -128,7 +130,9 @@ s_connect (bus_worker_t *self)
     zmq_send (handle, BUS_WORKER_PROTO, 4, ZMQ_SNDMORE);
     zmq_send (handle, &command, 1, ZMQ_SNDMORE);
     zmq_send (handle, self->service, strlen (self->service), ZMQ_SNDMORE);
-    zmq_send (handle, credit, 4, 0);
+    zmq_send (handle, credit, 4, self->about ? ZMQ_SNDMORE : 0);
+    if (self->about)
+        zmq_send (handle, self->about, self->about_size, 0);
 
     int64_t now = bus_now_ms ();
     self->heartbeat_at = now + self->heartbeat_ms;
@@ -140,14 +144,37 @@ bus_worker_t *
 bus_worker_new (const char *endpoint, const char *service, int credit,
                 const bus_curve_t *curve)
 {
+    return bus_worker_new_about (endpoint, service, credit, curve, NULL, 0);
+}
+
+bus_worker_t *
+bus_worker_new_about (const char *endpoint, const char *service, int credit,
+                      const bus_curve_t *curve, const void *about, size_t about_size)
+{
     if (!endpoint || !service || !bus_service_name_valid (service, strlen (service))
+    ||  streq (service, BUS_BROKER_SERVICE)
     ||  credit < 1 || credit > BUS_CREDIT_MAX)
         return NULL;
+    if (about) {
+        //  the broker refuses anything else; say so here, not by a silent refusal
+        msg_t *map = about_size <= BUS_ABOUT_MAX ? msg_decode (about, about_size, NULL, NULL)
+                                                 : NULL;
+        bool valid = map != NULL;
+        msg_destroy (&map);
+        if (!valid)
+            return NULL;
+    }
     bus_worker_t *self = calloc (1, sizeof *self);
     assert (self);
     self->endpoint = strdup (endpoint);
     self->service = strdup (service);
     self->credit = credit;
+    if (about) {
+        self->about = malloc (about_size);
+        assert (self->about);
+        memcpy (self->about, about, about_size);
+        self->about_size = about_size;
+    }
     self->heartbeat_ms = bus_heartbeat_ms ();
     self->early = zlistx_new ();
     self->handed = zlistx_new ();
@@ -186,6 +213,7 @@ bus_worker_destroy (bus_worker_t **self_p)
     zlistx_destroy (&self->cancels);
     zcert_destroy (&self->cert);
     free (self->server_key);
+    free (self->about);
     free (self->endpoint);
     free (self->service);
     free (self);

@@ -22,6 +22,7 @@
 #include <signal.h>
 #include <sodium.h>
 #include <unistd.h>
+#include "about.h"
 #include "bus.h"
 #include "call_pool.h"
 #include "job_secrets.h"
@@ -168,8 +169,13 @@ s_serve (startup_t *startup, zygote_t *zygote)
 {
     config_t *config = startup->config;
     const char *endpoint = startup->endpoint;
-    bus_worker_t *worker = bus_worker_new (endpoint, "sandbox", (int) config_int (config, "credit"),
-                                           startup->use_curve ? &startup->curve : NULL);
+    //  with READY it says where it runs and which process it is (about.h)
+    msgw_t *about = executor_about_new ((int) config_int (config, "credit"));
+    bus_worker_t *worker = bus_worker_new_about (endpoint, "sandbox",
+                                                 (int) config_int (config, "credit"),
+                                                 startup->use_curve ? &startup->curve : NULL,
+                                                 msgw_data (about), msgw_size (about));
+    msgw_destroy (&about);
     if (!worker) {
         log_error ("cannot connect to %s (bad endpoint or certificates?)", endpoint);
         return 1;

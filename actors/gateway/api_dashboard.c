@@ -11,17 +11,20 @@
                             200), bucketed per minute: calls, and errors
                             (level warning: the run failed); "truncated"
                             when there were more
-      sandbox health        what one executor says of itself
-    The executor pool: the bus does not list the broker's workers, nor
-    each executor's busy count, credit, calls served or restarts; the
-    answer carries the one health reply it got, and says so in
-    executors_note.
+      broker workers        the executor pool: each executor's host,
+                            process, pid, restarts, credit, calls in
+                            flight and served (executor_pool.h), and
+                            their totals in "pool"; when the broker does
+                            not answer, executors is [] and
+                            "executors_unavailable" is true
 */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "api.h"
+#include "bus.h"
+#include "executor_pool.h"
 #include "mcp_tools.h"
 
 #define S_SERVER_PAGES  10
@@ -31,21 +34,16 @@
 static void s_ask_calls (api_call_t *call);
 
 static void
-s_got_health (api_call_t *call, bus_json_t *reply)
+s_got_pool (api_call_t *call, bus_json_t *reply)
 {
-    json_t *executors = json_array ();
-    if (reply->ok)
-        json_array_append_new (executors, mcp_pick (reply->body, "pid", "version",
-                               "uptime_s", "uptime_ms", "host", NULL));
-    json_t *out = json_pack ("{s:O, s:O, s:O, s:o, s:s, s:O, s:O}",
+    json_t *executors = reply->ok ? executor_pool_rows (reply->body) : json_array ();
+    json_t *out = json_pack ("{s:O, s:O, s:O, s:o, s:o, s:b, s:O, s:O}",
         "servers", json_object_get (call->ctx, "servers"),
         "tools", json_object_get (call->ctx, "tools"),
         "pending", json_object_get (call->ctx, "pending"),
+        "pool", executor_pool_totals (executors),
         "executors", executors,
-        "executors_note", reply->ok
-            ? "one executor's own health answer; the bus does not report the pool "
-              "(busy, credit, calls served, restarts per executor)"
-            : "no executor answered",
+        "executors_unavailable", !reply->ok,
         "calls", json_object_get (call->ctx, "calls"),
         "truncated", json_object_get (call->ctx, "truncated"));
     api_ok (call, 200, out);
@@ -97,7 +95,9 @@ s_got_calls (api_call_t *call, bus_json_t *reply)
     }
     else
         json_object_set_new (call->ctx, "calls_unavailable", json_true ());
-    api_ask_timeout (call, "sandbox", "health", NULL, 2000, s_got_health);
+    json_t *fields = json_pack ("{s:s}", "service", EXECUTOR_POOL_SERVICE);
+    api_ask_timeout (call, BUS_BROKER_SERVICE, "workers", fields, 2000, s_got_pool);
+    json_decref (fields);
 }
 
 static void

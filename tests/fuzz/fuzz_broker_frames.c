@@ -50,6 +50,10 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
             __builtin_trap ();
         if (kind == BROKER_MSG_WORKER_READY && (parsed.credit == 0 || parsed.credit > 1024))
             __builtin_trap ();
+        if (parsed.about && (kind != BROKER_MSG_WORKER_READY || parsed.about >= count
+                          || parts [parsed.about].size == 0
+                          || parts [parsed.about].size > 4096))
+            __builtin_trap ();
         if (kind == BROKER_MSG_CLIENT_REQUEST && parsed.timeout_ms > 600000)
             __builtin_trap ();
     }

@@ -18,16 +18,20 @@ function minuteLabel(iso) {
   return Number.isNaN(d.getTime()) ? String(iso ?? '') : d.toTimeString().slice(0, 5);
 }
 
+// One row per executor the broker knows (GET /api/dashboard `executors`,
+// from the broker's `workers` query): which process on which host, how busy,
+// how much it has served, how often its supervisor restarted it.
 const EXEC_COLUMNS = [
-  ['Executor', (x) => x.id ?? (x.pid !== undefined ? `pid ${x.pid}` : undefined)],
   ['Host', (x) => x.host],
-  ['State', (x) => (x.busy === undefined || x.busy === null ? undefined : x.busy ? 'busy' : 'idle')],
-  ['Credit', (x) => x.credit],
-  ['Calls served', (x) => x.calls],
+  ['Busy / credit', (x) => (x.in_flight ?? '—') + ' / ' + (x.credit ?? '—')],
+  ['Calls served', (x) => x.served],
   ['Restarts', (x) => x.restarts],
+  ['PID', (x) => x.pid],
+  ['Last heard', (x) => (x.idle_ms === undefined || x.idle_ms === null ? undefined
+    : x.idle_ms < 1000 ? 'now' : `${duration(Number(x.idle_ms) / 1000)} ago`)],
+  ['Up since', (x) => (x.registered_at ? timeLabel(x.registered_at) : undefined)],
+  ['Labels', (x) => labelText(x.labels)],
   ['Version', (x) => x.version],
-  ['Up for', (x) => (x.uptime_s !== undefined ? duration(Number(x.uptime_s))
-    : x.uptime_ms !== undefined ? duration(Number(x.uptime_ms) / 1000) : undefined)],
 ];
 
 function duration(seconds) {
@@ -38,17 +42,35 @@ function duration(seconds) {
   return `${Math.floor(s / 3600)} h`;
 }
 
-/** The executors the API could tell about: only the columns some executor has a value for. */
-function executorsTable(executors, note) {
+function timeLabel(iso) {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? String(iso) : d.toLocaleString();
+}
+
+function labelText(labels) {
+  if (!labels || typeof labels !== 'object') return undefined;
+  const pairs = Object.entries(labels).filter(([, v]) => typeof v === 'string');
+  return pairs.length ? pairs.map(([k, v]) => `${k}=${v}`).join(', ') : undefined;
+}
+
+/** The pool: a row per executor, its name as the row header. */
+function executorsTable(executors, pool, unavailable) {
   const list = Array.isArray(executors) ? executors.filter((x) => x && typeof x === 'object') : [];
-  const noteEl = note ? h('p', { class: 'hint' }, String(note)) : null;
-  if (!list.length) return [h('p', { class: 'muted' }, 'No executor answered.'), noteEl];
+  if (unavailable) return [h('p', { class: 'muted', role: 'status' }, 'The broker did not answer.')];
+  if (!list.length) return [h('p', { class: 'muted', role: 'status' }, 'No executor is registered.')];
+  const total = pool && typeof pool === 'object'
+    ? h('p', { class: 'hint', id: 'pool-total' },
+      `${pool.executors} executors, ${pool.in_flight} of ${pool.credit} slots busy, `
+      + `${pool.served} calls served, ${pool.restarts} restarts`)
+    : null;
   const cols = EXEC_COLUMNS.filter(([, get]) => list.some((x) => get(x) !== undefined && get(x) !== null));
-  return [h('div', { class: 'table-wrap' }, h('table', {},
+  return [total, h('div', { class: 'table-wrap' }, h('table', { 'aria-describedby': total ? 'pool-total' : null },
     h('caption', { class: 'sr-only' }, 'Executor pool'),
-    h('thead', {}, h('tr', {}, cols.map(([t]) => h('th', { scope: 'col' }, t)))),
-    h('tbody', {}, list.map((x) => h('tr', {}, cols.map(([, get]) => h('td', {}, String(get(x) ?? '—')))))))),
-  noteEl];
+    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Executor'),
+      cols.map(([t]) => h('th', { scope: 'col' }, t)))),
+    h('tbody', {}, list.map((x) => h('tr', {},
+      h('th', { scope: 'row' }, String(x.process ?? (x.id !== undefined ? `worker ${x.id}` : '—'))),
+      cols.map(([, get]) => h('td', {}, String(get(x) ?? '—'))))))))];
 }
 
 export async function render(main) {
@@ -81,7 +103,7 @@ export async function render(main) {
                    points: calls.map((c) => ({ label: minuteLabel(c.minute),
                                                value: c.calls ? (Number(c.errors) || 0) / c.calls : 0 })) })),
       h('section', { 'aria-labelledby': 'h-exec' },
-        h('h2', { id: 'h-exec' }, 'Executor pool'), executorsTable(d.executors, d.executors_note)));
+        h('h2', { id: 'h-exec' }, 'Executor pool'), executorsTable(d.executors, d.pool, d.executors_unavailable)));
   }
 
   await Promise.all([
@@ -107,7 +129,8 @@ export async function render(main) {
       api.get(withQuery('/api/activity', { limit: 30 }))
         .then((r) => log.merge(Array.isArray(r.activity) ? r.activity : [])).catch(() => {});
     }
-    if (ticks % 5 === 0 || live.state !== 'open') load().catch(() => {});
+    // the pool's figures move without activity too: every 6 s at least
+    if (ticks % 2 === 0 || live.state !== 'open') load().catch(() => {});
   }, 3000);
   return () => { unsub(); clearInterval(poll); clearTimeout(timer); };
 }

@@ -17,6 +17,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -210,6 +211,48 @@ test('published over MCP → on Approvals without a reload → code read, approv
   await log.locator('li[data-type="approval.tool_approved"]').first().waitFor({ timeout: 3000 });
   await shot(page, 'page-activity');
   await assertInert(page, events, 'approve flow');
+});
+
+test('the executor pool on the Dashboard: host, busy/credit, calls served, restarts; a killed executor shows its restart without a reload', async () => {
+  await open('Dashboard');
+  const table = page.getByRole('table', { name: 'Executor pool' });
+  await table.waitFor({ timeout: 5000 });
+  const headers = (await table.locator('thead th').allTextContents()).map((t) => t.trim());
+  for (const name of ['Executor', 'Host', 'Busy / credit', 'Calls served', 'Restarts']) {
+    assert.ok(headers.includes(name), `no column ${name}: ${headers}`);
+    assert.ok(await table.getByRole('columnheader', { name, exact: true }).isVisible(), name);
+  }
+  const col = (name) => headers.indexOf(name);
+  const rows = table.locator('tbody tr');
+  const cells = async (row) => (await row.locator('th, td').allTextContents()).map((t) => t.trim());
+  await waitFor(async () => (await rows.count()) === 2, { timeout: 5000, what: 'two executor rows' });
+  const dash = await (await page.request.get(`${base}/api/dashboard`)).json();
+  assert.equal(dash.executors.length, 2, JSON.stringify(dash));
+  let served = 0;
+  for (let i = 0; i < 2; i += 1) {
+    const c = await cells(rows.nth(i));
+    const x = dash.executors.find((e) => e.process === c[0]);
+    assert.ok(x, `row ${c} is not an executor of /api/dashboard`);
+    assert.equal(c[col('Host')], hostname());
+    assert.match(c[col('Busy / credit')], /^\d+ \/ \d+$/);
+    assert.equal(c[col('Restarts')], '0');
+    served += Number(c[col('Calls served')]);
+  }
+  assert.ok(served >= 2, `the calls of the flow are not counted as served: ${served}`);
+
+  // SIGKILL one executor: its supervisor starts it again, and the row says so
+  const marker = await page.evaluate(() => { window.__noReload = 'pool'; return 'pool'; });
+  const victim = dash.executors[0];
+  process.kill(victim.pid, 'SIGKILL');
+  const killed = Date.now();
+  const row = rows.filter({ has: page.getByRole('rowheader', { name: victim.process, exact: true }) });
+  await waitFor(async () => (await row.count()) === 1 && (await cells(row))[col('Restarts')] === '1'
+      && (await cells(row))[col('PID')] !== String(victim.pid),
+    { timeout: 15000, what: `${victim.process} shown restarted` });
+  figures.executor_restart_shown_ms = Date.now() - killed;
+  assert.equal(await page.evaluate(() => window.__noReload), marker, 'the page was reloaded');
+  await shot(page, 'page-dashboard-pool');
+  await assertInert(page, events, 'dashboard pool');
 });
 
 test('reject a second tool with a reason in the page; the LLM sees the reason', async () => {

@@ -129,6 +129,22 @@ test_parse_worker (void **state)
     assert_int_equal (s_parse (ready, 5, &m), BROKER_MSG_INVALID);
     bus_put_u32 (credit, BUS_CREDIT_MAX);
     assert_int_equal (s_parse (ready, 5, &m), BROKER_MSG_WORKER_READY);
+    assert_int_equal (m.about, 0);
+
+    //  READY may carry what the worker says of itself: 1..BUS_ABOUT_MAX bytes
+    static uint8_t about [BUS_ABOUT_MAX + 1];
+    broker_part_t with [] = { P ("w"), P ("MBW1"), P ("\x01"), P ("svc"), { s_credit, 4 },
+                              { "\x80", 1 }, P ("x") };
+    assert_int_equal (s_parse (with, 6, &m), BROKER_MSG_WORKER_READY);
+    assert_int_equal (m.about, 5);
+    with [5] = (broker_part_t) { about, BUS_ABOUT_MAX };
+    assert_int_equal (s_parse (with, 6, &m), BROKER_MSG_WORKER_READY);
+    with [5] = (broker_part_t) { about, BUS_ABOUT_MAX + 1 };
+    assert_int_equal (s_parse (with, 6, &m), BROKER_MSG_INVALID);
+    with [5] = (broker_part_t) { about, 0 };
+    assert_int_equal (s_parse (with, 6, &m), BROKER_MSG_INVALID);
+    with [5] = (broker_part_t) { "\x80", 1 };
+    assert_int_equal (s_parse (with, 7, &m), BROKER_MSG_INVALID);
 
     broker_part_t reply [] = { P ("w"), P ("MBW1"), P ("\x03"), { s_id, 8 }, P ("\x80") };
     assert_int_equal (s_parse (reply, 5, &m), BROKER_MSG_WORKER_REPLY);

@@ -122,6 +122,74 @@ test_round_trip (void **state)
     bus_worker_destroy (&worker);
 }
 
+//  The broker's own service: a worker's `about` comes back as it was sent,
+//  with its figures (served moves with a reply); nobody may serve `broker`,
+//  and an about that is not one msgpack map is refused before it is sent.
+static void
+test_broker_workers (void **state)
+{
+    fixture_t *f = *state;
+    msgw_t *about = msgw_new ();
+    msgw_map (about, 2);
+    msgw_kv_str (about, "host", "unit-host");
+    msgw_kv_int (about, "restarts", 3);
+    static const uint8_t array [] = { 0x91, 0x01 };
+    assert_null (bus_worker_new_about (f->endpoint, "echo", 1, NULL, array, sizeof array));
+    assert_null (bus_worker_new_about (f->endpoint, BUS_BROKER_SERVICE, 1, NULL,
+                                       msgw_data (about), msgw_size (about)));
+    assert_null (bus_worker_new (f->endpoint, BUS_BROKER_SERVICE, 1, NULL));
+    bus_worker_t *worker = bus_worker_new_about (f->endpoint, "echo", 2, NULL,
+                                                 msgw_data (about), msgw_size (about));
+    assert_non_null (worker);
+    msgw_destroy (&about);
+    bus_client_t *client = bus_client_new (f->endpoint);
+
+    //  one served call, then the pool
+    s_send_op (client, "echo", "hello", 2000);
+    bus_request_t *request = bus_worker_recv (worker, 2000);
+    assert_non_null (request);
+    s_reply_text (worker, &request, "hi");
+    bus_reply_t *reply = bus_client_recv (client, 2000);
+    assert_non_null (reply);
+    bus_reply_destroy (&reply);
+
+    s_send_op (client, BUS_BROKER_SERVICE, "workers", 2000);
+    reply = bus_client_recv (client, 2000);
+    assert_non_null (reply);
+    msg_t *msg = s_decode_reply (reply);
+    assert_true (msg_is_ok (msg));
+    const msgpack_object *workers = NULL;
+    assert_int_equal (msg_get_array (msg_root (msg), "workers", &workers), MSG_FIELD_OK);
+    assert_int_equal (workers->via.array.size, 1);
+    const msgpack_object *w = &workers->via.array.ptr [0];
+    int64_t value = 0;
+    assert_int_equal (msg_get_int (w, "served", &value), MSG_FIELD_OK);
+    assert_int_equal (value, 1);
+    assert_int_equal (msg_get_int (w, "credit", &value), MSG_FIELD_OK);
+    assert_int_equal (value, 2);
+    assert_int_equal (msg_get_int (w, "in_flight", &value), MSG_FIELD_OK);
+    assert_int_equal (value, 0);
+    const msgpack_object *said = NULL;
+    assert_int_equal (msg_get_map (w, "about", &said), MSG_FIELD_OK);
+    char host [32];
+    assert_int_equal (msg_get_cstr (said, "host", host, sizeof host), MSG_FIELD_OK);
+    assert_string_equal (host, "unit-host");
+    assert_int_equal (msg_get_int (said, "restarts", &value), MSG_FIELD_OK);
+    assert_int_equal (value, 3);
+    msg_destroy (&msg);
+    bus_reply_destroy (&reply);
+
+    s_send_op (client, BUS_BROKER_SERVICE, "nonsense", 2000);
+    reply = bus_client_recv (client, 2000);
+    assert_non_null (reply);
+    msg = s_decode_reply (reply);
+    assert_int_equal (msg_error_code (msg), BUS_ERR_UNKNOWN_OP);
+    msg_destroy (&msg);
+    bus_reply_destroy (&reply);
+    bus_client_destroy (&client);
+    bus_worker_destroy (&worker);
+}
+
 //  A worker with credit 3 holds three requests and answers them backwards.
 static void
 test_credit_out_of_order (void **state)
@@ -698,6 +766,7 @@ main (void)
     zsys_set_logstream (NULL);
     const struct CMUnitTest tests [] = {
         cmocka_unit_test_setup_teardown (test_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_broker_workers, setup, teardown),
         cmocka_unit_test_setup_teardown (test_credit_out_of_order, setup, teardown),
         cmocka_unit_test_setup_teardown (test_spread_over_workers, setup, teardown),
         cmocka_unit_test_setup_teardown (test_no_worker_at_deadline, setup, teardown),
