@@ -9,6 +9,10 @@
     with the constellation table (common/constellation.h) whether or not
     MCPbox runs: scripts and tests read the list of processes there.
     Exit 0 only if every service answered ok.
+    Then the executor pool as the broker reports it (service `broker`, op
+    `workers`): one row per executor with its host, process, pid, busy /
+    credit, calls served and restarts (--json: "executors"). The pool does
+    not change the exit status.
 
     This is a bus client like the gateway, nothing more: it reads no table
     and needs no lock. It never creates the data directory; if the broker's
@@ -123,6 +127,95 @@ s_probe_all (bus_client_t *client, s_probe_t *probes, size_t count)
             s_fail (&probes [i], BUS_ERR_TIMEOUT, "no reply");
 }
 
+//  --- the executor pool -------------------------------------------------------
+
+#define S_POOL_TEXT 256         //  host, process: bytes kept
+
+//  The sandbox workers the broker knows, as JSON rows (NULL: no answer).
+//  Every field is read by type and bound: an executor describes itself.
+static json_t *
+s_pool (bus_client_t *client)
+{
+    msgw_t *w = msgw_new ();
+    msgw_map (w, 2);
+    msgw_kv_str (w, "op", "workers");
+    msgw_kv_str (w, "service", "sandbox");
+    bus_reply_t *reply = bus_client_call (client, BUS_BROKER_SERVICE, msgw_data (w),
+                                          msgw_size (w), S_TIMEOUT_MS);
+    msgw_destroy (&w);
+    msg_t *msg = reply ? bus_reply_decode (reply, NULL) : NULL;
+    bus_reply_destroy (&reply);
+    const msgpack_object *workers = NULL;
+    if (!msg || !msg_is_ok (msg)
+    ||  msg_get_array (msg_root (msg), "workers", &workers) != MSG_FIELD_OK) {
+        msg_destroy (&msg);
+        return NULL;
+    }
+    json_t *rows = json_array ();
+    for (uint32_t i = 0; i < workers->via.array.size; i++) {
+        const msgpack_object *worker = &workers->via.array.ptr [i];
+        if (worker->type != MSGPACK_OBJECT_MAP)
+            continue;
+        const msgpack_object *about = NULL;
+        char host [S_POOL_TEXT] = "", process [S_POOL_TEXT] = "";
+        int64_t pid = -1, restarts = -1, credit = -1, in_flight = -1, served = -1;
+        if (msg_get_map (worker, "about", &about) == MSG_FIELD_OK) {
+            if (msg_get_cstr (about, "host", host, sizeof host) != MSG_FIELD_OK)
+                host [0] = 0;
+            if (msg_get_cstr (about, "process", process, sizeof process) != MSG_FIELD_OK)
+                process [0] = 0;
+            msg_get_int (about, "pid", &pid);
+            msg_get_int (about, "restarts", &restarts);
+        }
+        msg_get_int (worker, "credit", &credit);
+        msg_get_int (worker, "in_flight", &in_flight);
+        msg_get_int (worker, "served", &served);
+        json_array_append_new (rows, json_pack ("{s:s, s:s, s:I, s:I, s:I, s:I, s:I}",
+            "process", process, "host", host, "pid", (json_int_t) pid,
+            "restarts", (json_int_t) restarts, "credit", (json_int_t) credit,
+            "in_flight", (json_int_t) in_flight, "served", (json_int_t) served));
+    }
+    msg_destroy (&msg);
+    return rows;
+}
+
+static void
+s_print_pool (const json_t *rows)
+{
+    if (!rows) {
+        printf ("executors: the broker did not report its workers\n");
+        return;
+    }
+    printf ("executors: %zu registered\n", json_array_size (rows));
+    static const char *const headers [] = {
+        "process", "host", "pid", "busy", "served", "restarts"
+    };
+    static const size_t widths [] = { 40, 40, 0, 0, 0, 0 };
+    cli_table_t *table = cli_table_new (6, headers, widths);
+    size_t i;
+    json_t *row;
+    json_array_foreach (rows, i, row) {
+        char pid [24], busy [48], served [24], restarts [24];
+        snprintf (pid, sizeof pid, "%lld", (long long) json_integer_value (json_object_get (row, "pid")));
+        snprintf (busy, sizeof busy, "%lld/%lld",
+                  (long long) json_integer_value (json_object_get (row, "in_flight")),
+                  (long long) json_integer_value (json_object_get (row, "credit")));
+        snprintf (served, sizeof served, "%lld",
+                  (long long) json_integer_value (json_object_get (row, "served")));
+        snprintf (restarts, sizeof restarts, "%lld",
+                  (long long) json_integer_value (json_object_get (row, "restarts")));
+        const char *cells [] = {
+            json_string_value (json_object_get (row, "process")),
+            json_string_value (json_object_get (row, "host")),
+            pid, busy, served, restarts
+        };
+        cli_table_add (table, cells);
+    }
+    if (table && cli_table_rows (table))
+        cli_table_print (table, stdout, 2);
+    cli_table_destroy (&table);
+}
+
 static void
 s_print_text (const s_probe_t *probes, size_t count)
 {
@@ -165,7 +258,7 @@ s_constellation_json (void)
 
 static int
 s_print_json (const char *data_dir, bool running, const s_probe_t *probes,
-              size_t count, bool all_ok)
+              size_t count, bool all_ok, json_t *pool)
 {
     json_t *root = json_object ();
     json_t *services = json_object ();
@@ -199,6 +292,8 @@ s_print_json (const char *data_dir, bool running, const s_probe_t *probes,
         json_object_set_new (services, probe->service, entry);
     }
     json_object_set_new (root, "services", services);
+    if (pool)
+        json_object_set (root, "executors", pool);
     int rc = json_dumpf (root, stdout, JSON_INDENT (2) | JSON_SORT_KEYS);
     putchar ('\n');
     json_decref (root);
@@ -228,7 +323,7 @@ s_run (config_t *config)
     if (stat (paths.run_dir, &st) == -1 || !S_ISDIR (st.st_mode)
     ||  !socket_path || stat (socket_path, &st) == -1 || !S_ISSOCK (st.st_mode)) {
         if (json)
-            s_print_json (paths.data_dir, false, NULL, 0, false);
+            s_print_json (paths.data_dir, false, NULL, 0, false, NULL);
         else
             printf ("MCPbox is not running for %s\n", paths.data_dir);
         return CLI_EXIT_FAIL;
@@ -247,6 +342,7 @@ s_run (config_t *config)
         if (constellation [i].service)
             probes [count++].service = constellation [i].service;
     s_probe_all (client, probes, count);
+    json_t *pool = s_pool (client);
     bus_client_destroy (&client);
 
     bool all_ok = true;
@@ -254,9 +350,12 @@ s_run (config_t *config)
         if (probes [i].state != S_OK)
             all_ok = false;
     if (json)
-        s_print_json (paths.data_dir, true, probes, count, all_ok);
-    else
+        s_print_json (paths.data_dir, true, probes, count, all_ok, pool);
+    else {
         s_print_text (probes, count);
+        s_print_pool (pool);
+    }
+    json_decref (pool);
     fflush (stdout);
     return all_ok? CLI_EXIT_OK: CLI_EXIT_FAIL;
 }

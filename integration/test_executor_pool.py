@@ -11,12 +11,12 @@ broker/broker_workers.c), on a real mcpbox-broker with real mcpbox-executors:
   - under `mcpbox up`: /api/dashboard shows the pool, and an executor killed
     with SIGKILL comes back with restarts 1 (test_up-style, real supervisor).
 """
+import json
 import os
 import signal
 import socket
 import struct
-import threading
-import time
+import subprocess
 
 import msgpack
 import pytest
@@ -150,7 +150,7 @@ def test_hostile_workers_and_requests(bus, tmpdir_short):
 
 def test_up_dashboard_pool_and_restart(api):
     """The pool on /api/dashboard under `mcpbox up`; a killed executor is
-    restarted by the supervisor and shows restarts 1."""
+    restarted by the supervisor and shows restarts 1 (also in `mcpbox status`)."""
     def executors():
         dash = api.admin.ok("GET", "/api/dashboard")
         return dash["executors"]
@@ -182,3 +182,15 @@ def test_up_dashboard_pool_and_restart(api):
     assert back["restarts"] == 1 and back["served"] == 0, back
     other = [e for e in executors() if e["process"] != victim["process"]][0]
     assert other["restarts"] == 0, other
+
+    # `mcpbox status` shows the same pool
+    r = subprocess.run([bin_path("mcpbox"), "status", "--json", "--data-dir", api.data_dir],
+                       capture_output=True, text=True, timeout=30, env=proc_env())
+    listed = {e["process"]: e for e in json.loads(r.stdout)["executors"]}
+    assert listed[victim["process"]]["restarts"] == 1 and listed[victim["process"]]["host"] == HOST
+    assert listed[other["process"]]["restarts"] == 0, listed
+    r = subprocess.run([bin_path("mcpbox"), "status", "--data-dir", api.data_dir],
+                       capture_output=True, text=True, timeout=30, env=proc_env())
+    assert r.returncode == 0 and "executors: 2 registered" in r.stdout, r.stdout
+    line = [x for x in r.stdout.splitlines() if victim["process"] in x][0]
+    assert line.split()[-1] == "1" and HOST in line, r.stdout
