@@ -58,6 +58,8 @@ extern const cli_command_t cli_cmd_secrets;
 extern const cli_command_t cli_cmd_credentials;
 extern const cli_command_t cli_cmd_tunnel;
 extern const cli_command_t cli_cmd_tokens;
+extern const cli_command_t cli_cmd_export;
+extern const cli_command_t cli_cmd_import;
 
 //  --- cmd_migrate.c --------------------------------------------------------
 //  Open the database at paths->db_path and apply the embedded migrations.

@@ -15,6 +15,7 @@
         effective.c  the in-memory view the gateway and executors use
         hosts.c      host normalising and validation (hosts.h)
         modules.c    module names, defaults, forbidden list (modules.h)
+        export.c     export.dump / import.apply for export files
 
     Every change runs in one transaction that also bumps the revision
     (store.c); after the commit the policy is reloaded, the effective view
@@ -208,6 +209,14 @@ int registry_timeout_ms (void);
 //  --- ops.c -----------------------------------------------------------------
 //  op name -> handler, NULL-terminated: the actor's whole interface.
 extern const service_op_t approval_ops [];
+//  End a change: commit, then announce approval.changed, when rc is 0; else
+//  roll back. 0 / -1 + err.
+int approval_end (service_t *service, approval_t *self, int rc, const char *tool_id,
+                  const char *server_id, bus_err_t *err);
+//  --- export.c ----------------------------------------------------------------
+//  export.dump and import.apply (docs/BUS_OPS.md, approval).
+void approval_export_dump (service_t *service, msg_t *request, msgw_t **reply, void *state);
+void approval_import_apply (service_t *service, msg_t *request, msgw_t **reply, void *state);
 
 //  --- fields.c --------------------------------------------------------------
 //  Approval's own request fields, on the shared readers (common/fields.h:

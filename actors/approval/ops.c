@@ -57,8 +57,8 @@ s_announce (service_t *service, approval_t *self, const char *tool_id,
 }
 
 //  End a change: commit and announce when rc is 0, else roll back. 0 / -1.
-static int
-s_end (service_t *service, approval_t *self, int rc, const char *tool_id,
+int
+approval_end (service_t *service, approval_t *self, int rc, const char *tool_id,
        const char *server_id, bus_err_t *err)
 {
     if (rc) {
@@ -115,7 +115,7 @@ s_publish_request (service_t *service, msg_t *request, msgw_t **reply, void *sta
     ||  fields_who (root, "requested_by", "llm", by, &err)
     ||  registry_tool_get (service, tool_id, &tool, &err)
     ||  appr_begin (self, &err)
-    ||  s_end (service, self, reviews_publish (self, &tool, notes_absent ? NULL : notes,
+    ||  approval_end (service, self, reviews_publish (self, &tool, notes_absent ? NULL : notes,
                                                by, &status, &message, &err),
                tool.id, tool.server_id, &err)) {
         s_error (reply, &err);
@@ -244,7 +244,7 @@ s_review (service_t *service, msg_t *request, msgw_t **reply, approval_t *self,
     int rc = s_decide (&registry, self, kind, id, action, reason, by,
                        hash_absent ? NULL : hash, hints_absent ? NULL : hints,
                        &status, tool_id, server_id, &err);
-    if (s_end (service, self, rc, *tool_id ? tool_id : NULL,
+    if (approval_end (service, self, rc, *tool_id ? tool_id : NULL,
                *server_id ? server_id : NULL, &err)) {
         s_error (reply, &err);
         return;
@@ -376,7 +376,7 @@ s_review_bulk (service_t *service, msg_t *request, msgw_t **reply, void *state)
     if (rc)
         appr_rollback (self);
     else
-    if (s_end (service, self, 0,
+    if (approval_end (service, self, 0,
                succeeded == 1 && *last_tool ? last_tool : NULL,
                succeeded == 1 && *last_server ? last_server : NULL, &err)) {
         msgw_destroy (&results);
@@ -454,7 +454,7 @@ s_create (service_t *service, approval_t *self, request_in_t *in, msgw_t **reply
         s_error (reply, err);
         return;
     }
-    if (s_end (service, self, requests_create (self, in, created, err),
+    if (approval_end (service, self, requests_create (self, in, created, err),
                in->tool_id, in->server_id, err))
         s_error (reply, err);
     else {
@@ -726,7 +726,7 @@ s_policy_set (service_t *service, msg_t *request, msgw_t **reply, void *state)
         return;
     }
     ids_now_iso (now);
-    if (s_end (service, self, policy_store (self->db, key, value, by, now, &err),
+    if (approval_end (service, self, policy_store (self->db, key, value, by, now, &err),
                NULL, NULL, &err)) {
         s_error (reply, &err);
         return;
@@ -763,7 +763,7 @@ s_policy_profile (service_t *service, msg_t *request, msgw_t **reply, void *stat
             json_object_set_new (changed, policy_key_name (key),
                                  json_string (wanted.value [key]));
         }
-    if (s_end (service, self, rc, NULL, NULL, &err)) {
+    if (approval_end (service, self, rc, NULL, NULL, &err)) {
         json_decref (changed);
         s_error (reply, &err);
         return;
@@ -796,5 +796,7 @@ const service_op_t approval_ops [] = {
     { "policy.get",       s_policy_get       },
     { "policy.set",       s_policy_set       },
     { "policy.profile",   s_policy_profile   },     //  strict/balanced/permissive
+    { "export.dump",      approval_export_dump   },     //  export.c
+    { "import.apply",     approval_import_apply  },     //  export.c
     { NULL, NULL }
 };

@@ -21,6 +21,7 @@ creds_limits_t creds_configured_limits;
 extern const service_op_t creds_secret_ops [];
 extern const service_op_t creds_auth_ops [];
 extern const service_op_t creds_remote_ops [];
+extern const service_op_t creds_export_ops [];
 
 int64_t
 creds_now (void)
@@ -39,6 +40,8 @@ creds_ops (void)
         for (const service_op_t *op = creds_auth_ops; op->op; op++)
             table [n++] = *op;
         for (const service_op_t *op = creds_remote_ops; op->op; op++)
+            table [n++] = *op;
+        for (const service_op_t *op = creds_export_ops; op->op; op++)
             table [n++] = *op;
     }
     return table;

@@ -12,6 +12,7 @@
     ops_secrets.c    the secret ops and rotate_key
     remote_tokens.c  service tokens for the remote listener (stored hashed)
     ops_remote.c     token.create/list/revoke and remote.verify
+    ops_export.c     the export signing key (sign, verify), secrets.import
     ops_util.c       field readers, error replies, wiping request fields
 
     Everything runs on the service loop's thread except the hashing in

@@ -20,6 +20,7 @@
     api_settings.c  the security policy, profiles, module allowlist.
     api_logs.c      execution logs, their stats, activity (logs).
     api_dashboard.c the summary counts and the calls-per-minute series.
+    api_backup.c    export files out and in (the backup service).
     api_headers.c   the token parsers (fuzzed).
 
     A handler gets an api_call_t whose query and body are parsed, whose
@@ -54,7 +55,8 @@ typedef struct {
     const char     *pattern;    //  "/api/servers/{}" (api_path.h)
     const char     *method;
     bool            session;    //  needs an authenticated caller
-    bool            large;      //  body up to API_CODE_BODY_MAX
+    int             large;      //  body up to: 0 API_BODY_MAX, 1 API_CODE_BODY_MAX,
+                                //  2 BACKUP_FILE_MAX (an export file)
     api_handler_fn *handler;
 } api_route_t;
 
@@ -213,5 +215,8 @@ void api_activity_list (api_call_t *call);
 //  api_dashboard.c
 void api_dashboard (api_call_t *call);
 void api_docs (api_call_t *call);
+//  api_backup.c
+void api_export (api_call_t *call);
+void api_import (api_call_t *call);
 
 #endif

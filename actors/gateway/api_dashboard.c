@@ -25,6 +25,7 @@
 #include "api.h"
 #include "bus.h"
 #include "executor_pool.h"
+#include "backup_limits.h"
 #include "mcp_tools.h"
 
 #define S_SERVER_PAGES  10
@@ -195,7 +196,7 @@ api_docs (api_call_t *call)
     for (const api_route_t *r = api_routes (); r->pattern; r++)
         json_array_append_new (routes, json_pack ("{s:s, s:s, s:b, s:i}", "path", r->pattern,
                                "method", r->method, "session", r->session,
-                               "body_max", r->large ? API_CODE_BODY_MAX : API_BODY_MAX));
+                               "body_max", r->large == 2 ? BACKUP_FILE_MAX : r->large ? API_CODE_BODY_MAX : API_BODY_MAX));
     api_ok (call, 200, json_pack ("{s:o, s:s}", "routes", routes, "note",
                                   "{} in a path is one parameter of [A-Za-z0-9_.-], 1-64 bytes; {id} one UUID"));
 }

@@ -24,11 +24,13 @@
 #include <strings.h>
 
 #include "api.h"
+#include "backup_limits.h"
 #include "log.h"
 
 #define S true      //  needs a session
 #define O false     //  open
-#define L true      //  a large (code) body
+#define L 1         //  a large (code) body
+#define X 2         //  an export file
 
 //  The single list of routes; the first match wins (/api/approvals/stats
 //  before /api/approvals/{}).
@@ -77,6 +79,8 @@ static const api_route_t s_routes [] = {
     { "/api/approvals/{}/{id}/reject",    "POST",   S, 0, api_approvals_reject },
     { "/api/approvals/{}/{id}/revoke",    "POST",   S, 0, api_approvals_revoke },
 
+    { "/api/export",                    "GET",    S, 0, api_export },
+    { "/api/import",                    "POST",   S, X, api_import },
     { "/api/settings",                  "GET",    S, 0, api_settings_get },
     { "/api/settings",                  "PUT",    S, 0, api_settings_put },
     { "/api/settings/profile",          "POST",   S, 0, api_settings_profile },
@@ -345,15 +349,18 @@ s_run (api_call_t *call)
 static size_t
 s_body_max (api_call_t *call)
 {
-    return call->route->large ? API_CODE_BODY_MAX : API_BODY_MAX;
+    return call->route->large == X ? BACKUP_FILE_MAX
+         : call->route->large ? API_CODE_BODY_MAX : API_BODY_MAX;
 }
 
 static void
 s_too_large (api_call_t *call)
 {
     http_req_close_after (call->req);
-    api_error (call, 413, "too_large", call->route->large
-               ? "the request body is over 256 KB" : "the request body is over 16 KB");
+    api_error (call, 413, "too_large", call->route->large == X
+               ? "the request body is over 7 MiB (an export file's bound)"
+               : call->route->large ? "the request body is over 256 KB"
+               : "the request body is over 16 KB");
 }
 
 static void

@@ -71,8 +71,8 @@ s_ndup (const char *text, size_t len)
 }
 
 //  After a commit: the new revision, the catalog rebuilt, the event out.
-static void
-s_committed (service_t *service, registry_t *reg, int64_t revision,
+void
+registry_committed (service_t *service, registry_t *reg, int64_t revision,
              const char *server_id, const char *tool_id)
 {
     reg->revision = revision;
@@ -230,7 +230,7 @@ s_server_delete (service_t *service, msg_t *request, msgw_t **reply, void *state
                      json_pack ("{s:s, s:s}", "server_id", id, "name", gone.name),
                      "Server '%s' deleted with its tools", gone.name);
     server_clear (&gone);
-    s_committed (service, reg, revision, id, NULL);
+    registry_committed (service, reg, revision, id, NULL);
     *reply = s_reply_ok (3);
     msgw_kv_bool (*reply, "deleted", true);
     msgw_kv_str (*reply, "server_id", id);
@@ -259,7 +259,7 @@ s_server_set_status (service_t *service, msg_t *request, msgw_t **reply,
     }
     if (changed) {
         log_info ("server %s %s", id, status);
-        s_committed (service, reg, revision, id, NULL);
+        registry_committed (service, reg, revision, id, NULL);
     }
     server_t server = { 0 };
     if (store_server_get (reg, id, &server, &err)
@@ -331,7 +331,7 @@ s_write_change (service_t *service, registry_t *reg, tool_t *next, int64_t seen,
     }
     log_info ("tool %s '%s' is now version %lld (%s)", next->id, next->name,
               (long long) next->current_version, source);
-    s_committed (service, reg, revision, next->server_id, next->id);
+    registry_committed (service, reg, revision, next->server_id, next->id);
     return 0;
 }
 
@@ -433,7 +433,7 @@ s_tool_create (service_t *service, msg_t *request, msgw_t **reply, void *state)
     }
     log_info ("tool %s '%s__%s' created (%s)", tool.id, tool.server_name, tool.name,
               source);
-    s_committed (service, reg, revision, tool.server_id, tool.id);
+    registry_committed (service, reg, revision, tool.server_id, tool.id);
     activity_record (service, "tool.created", tool.server_id,
                      json_pack ("{s:s, s:s, s:s, s:s, s:s}", "tool_id", tool.id,
                                 "tool_name", tool.name, "server_name", tool.server_name,
@@ -699,7 +699,7 @@ s_tool_delete (service_t *service, msg_t *request, msgw_t **reply, void *state)
     }
     log_info ("tool %s '%s__%s' deleted, with its versions", id, tool.server_name,
               tool.name);
-    s_committed (service, reg, revision, tool.server_id, id);
+    registry_committed (service, reg, revision, tool.server_id, id);
     activity_record (service, "tool.deleted", tool.server_id,
                      json_pack ("{s:s, s:s, s:s}", "tool_id", id, "tool_name", tool.name,
                                 "server_name", tool.server_name),
@@ -891,5 +891,7 @@ const service_op_t registry_ops [] = {
     { "tool.version",   s_tool_version   },     //  tool_id*, version*
     { "tool.rollback",  s_tool_rollback  },     //  tool_id*, version*
     { "catalog",        s_catalog        },     //  -
+    { "export.dump",    export_dump      },     //  servers (names)
+    { "import.apply",   import_apply     },     //  servers* (export.c)
     { NULL,             NULL             }
 };

@@ -15,6 +15,8 @@
         catalog.c        the in-memory catalog `catalog` answers from
         ids.c            UUID v4 ids and SHA-256 code hashes (libsodium)
         schema.c         input schemas, asked of the sandbox over the bus
+        export.c         servers, tools and versions out (export.dump) and
+                         in (import.apply) for export files
 
     A change runs as: fields checked (validate.c) -> cheap refusals (the
     server exists, the name is free) -> the sandbox, for new code (schema.c,
@@ -282,5 +284,13 @@ void activity_record (service_t *service, const char *type, const char *server_i
 //  --- ops.c -------------------------------------------------------------------
 //  The op table (op name -> handler), ending with { NULL, NULL }.
 extern const service_op_t registry_ops [];
+//  After a commit: the new revision, the catalog rebuilt, tools.changed out.
+void registry_committed (service_t *service, registry_t *reg, int64_t revision,
+                         const char *server_id, const char *tool_id);
+
+//  --- export.c ----------------------------------------------------------------
+//  export.dump and import.apply (docs/BUS_OPS.md, registry).
+void export_dump (service_t *service, msg_t *request, msgw_t **reply, void *state);
+void import_apply (service_t *service, msg_t *request, msgw_t **reply, void *state);
 
 #endif
