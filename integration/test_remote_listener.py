@@ -229,3 +229,72 @@ def test_a_token_works_and_a_revoked_one_is_401(system):
 def test_the_local_port_needs_no_token(system):
     mcp = Mcp(system.port)
     assert LOCAL_ONLY <= set(mcp.listed())
+
+
+def activity(system, type_prefix):
+    reply = system.bus.call("logs", {"op": "activity.query", "type_prefix": type_prefix,
+                                     "limit": 200})
+    assert reply["ok"], reply
+    return reply["activity"]
+
+
+def test_local_only_tools_are_refused_and_hidden_until_the_policy_allows(system):
+    token = create_token(system, "assistant")
+    remote, local = Mcp(system.remote, token), Mcp(system.port)
+    assert mcpbox(system.data_dir, "policy", "set", "remote_tool_editing",
+                  "disabled").returncode == 0
+    names = set(remote.listed())
+    assert not names & LOCAL_ONLY, names & LOCAL_ONLY
+    assert {"mcpbox_list_servers", "mcpbox_test_code", "mcpbox_request_publish"} <= names
+    assert LOCAL_ONLY <= set(local.listed())           # the local port lists them all
+    # the 2026 era (stateless) follows the same policy
+    status, _, body = request(system.remote, "POST", "/mcp", {
+        "jsonrpc": "2.0", "id": 3, "method": "tools/list",
+        "params": {"_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                             "io.modelcontextprotocol/clientCapabilities": {},
+                             "io.modelcontextprotocol/clientInfo": {"name": "p", "version": "1"}}}},
+        {"Accept": ACCEPT, "Content-Type": "application/json",
+         "MCP-Protocol-Version": "2026-07-28", "Mcp-Method": "tools/list",
+         "Authorization": f"Bearer {token}"})
+    assert status == 200, body
+    listed26 = {t["name"] for t in json.loads(body)["result"]["tools"]}
+    assert "mcpbox_list_servers" in listed26 and not listed26 & LOCAL_ONLY
+    for tool in sorted(LOCAL_ONLY):
+        reply = remote.rpc("tools/call", {"name": tool, "arguments": {"name": "nope"}})
+        assert reply["error"]["code"] == -32602, (tool, reply)
+        assert "remote_tool_editing" in reply["error"]["message"]
+    # nothing was made: the local port sees no server
+    servers = local.rpc("tools/call", {"name": "mcpbox_list_servers", "arguments": {}})
+    assert servers["result"]["structuredContent"]["total"] == 0
+    refused = wait_for(lambda: [a for a in activity(system, "remote.tool_refused")
+                                if a["details"]["tool"] == "mcpbox_create_server"],
+                       what="remote.tool_refused activity")
+    assert refused[0]["details"]["caller"] == "assistant"
+    assert refused[0]["level"] == "warning" and "assistant" in refused[0]["message"]
+
+    # the policy changes: applied live, no restart
+    assert mcpbox(system.data_dir, "policy", "set", "remote_tool_editing",
+                  "enabled").returncode == 0
+    wait_for(lambda: LOCAL_ONLY <= set(remote.listed()), timeout=5, what="tools listed remotely")
+    made = remote.rpc("tools/call", {"name": "mcpbox_create_server",
+                                     "arguments": {"name": "from_phone"}})
+    assert made["result"]["isError"] is False, made
+    called = wait_for(lambda: [a for a in activity(system, "remote.tool_called")
+                               if a["details"]["tool"] == "mcpbox_create_server"],
+                      what="remote.tool_called activity")
+    assert called[0]["details"]["caller"] == "assistant"
+    assert called[0]["details"]["caller_kind"] == "service_token"
+    # a plain read is recorded too, with the token's name
+    remote.rpc("tools/call", {"name": "mcpbox_list_servers", "arguments": {}})
+    wait_for(lambda: [a for a in activity(system, "remote.tool_called")
+                      if a["details"]["tool"] == "mcpbox_list_servers"
+                      and a["details"]["caller"] == "assistant"],
+             what="activity of a remote read")
+    # and back: hidden and refused again
+    assert mcpbox(system.data_dir, "policy", "set", "remote_tool_editing",
+                  "disabled").returncode == 0
+    wait_for(lambda: not set(remote.listed()) & LOCAL_ONLY, timeout=5, what="tools hidden")
+    reply = remote.rpc("tools/call", {"name": "mcpbox_delete_server",
+                                      "arguments": {"server_id": made["result"]
+                                                    ["structuredContent"]["id"]}})
+    assert reply["error"]["code"] == -32602

@@ -163,6 +163,16 @@ s_tool_from (json_t *item, catalog_tool_t *tool)
 }
 
 //  The digest of what clients see of the list.
+//  The policy remote_tool_editing of approval's effective view: true only
+//  when it is "enabled" (absent or anything else: refused).
+static bool
+s_remote_editing (const json_t *effective)
+{
+    const char *value = bus_json_str (json_object_get (effective, "settings"),
+                                      "remote_tool_editing");
+    return value && strcmp (value, "enabled") == 0;
+}
+
 static void
 s_digest (snapshot_t *snap, uint8_t *out)
 {
@@ -184,6 +194,10 @@ s_digest (snapshot_t *snap, uint8_t *out)
         free (output);
         free (hints);
     }
+    //  the remote listener's list depends on the policy too: a change is a
+    //  new revision (list_changed, and cursors of the old list refused)
+    const char *editing = s_remote_editing (snap->effective) ? "remote editing" : "";
+    crypto_generichash_update (&state, (const uint8_t *) editing, strlen (editing) + 1);
     crypto_generichash_final (&state, out, crypto_generichash_BYTES);
 }
 
@@ -450,6 +464,12 @@ catalog_cache_refresh (catalog_cache_t *self, int64_t max_age_ms, int64_t now_ms
 bool     catalog_cache_valid (catalog_cache_t *self) { return self->valid; }
 size_t   catalog_cache_count (catalog_cache_t *self) { return self->snap.count; }
 uint64_t catalog_cache_revision (catalog_cache_t *self) { return self->revision; }
+
+bool
+catalog_cache_remote_editing (catalog_cache_t *self)
+{
+    return self->valid && s_remote_editing (self->snap.effective);
+}
 
 const catalog_tool_t *
 catalog_cache_tool (catalog_cache_t *self, size_t index)

@@ -110,5 +110,8 @@ const catalog_tool_t *catalog_cache_find (catalog_cache_t *self,
 bool    catalog_cache_server (catalog_cache_t *self, const char *server_id,
                               catalog_server_t *out);
 uint64_t catalog_cache_revision (catalog_cache_t *self);
+//  The policy remote_tool_editing is "enabled" in the snapshot (false
+//  without one). Part of the revision: a change of it is a list change.
+bool    catalog_cache_remote_editing (catalog_cache_t *self);
 
 #endif

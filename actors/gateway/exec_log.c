@@ -45,8 +45,13 @@ exec_log_spool (mcp_call_t *call, const exec_log_run_t *run, const bus_json_t *r
         free (text);
     }
     const char *client = call->client_name [0] ? call->client_name : NULL;
-    char executed_by [80];
-    snprintf (executed_by, sizeof executed_by, "mcp:%s", client ? client : "unknown");
+    char executed_by [200];
+    //  over the remote listener: the credential's name (a token, a client)
+    const http_principal_t *who = http_req_principal (call->req);
+    if (who)
+        snprintf (executed_by, sizeof executed_by, "remote:%s", who->name);
+    else
+        snprintf (executed_by, sizeof executed_by, "mcp:%s", client ? client : "unknown");
     exec_log_origin_t origin = {
         .request_id  = s_or_null (request_id),
         .client_name = client,

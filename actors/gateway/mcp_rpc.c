@@ -105,7 +105,13 @@ s_tools_list_render (mcp_call_t *call, bool ok)
 {
     (void) ok;          //  a failed refresh lists what we had (maybe nothing)
     mcp_t *mcp = call->mcp;
-    size_t own = mcp_tools_count ();
+    //  the management tools this request may see (the remote policy)
+    size_t *visible = malloc ((mcp_tools_count () + 1) * sizeof *visible);
+    assert (visible);
+    size_t own = 0;
+    for (size_t i = 0; i < mcp_tools_count (); i++)
+        if (!mcp_remote_hides (call, i))
+            visible [own++] = i;
     size_t users = catalog_cache_count (mcp->catalog);
     size_t total = own + users;
     uint64_t revision = catalog_cache_revision (mcp->catalog);
@@ -118,12 +124,14 @@ s_tools_list_render (mcp_call_t *call, bool ok)
                                &cursor_revision, &offset)
         ||  offset == 0 || offset >= total) {
             mcp_call_error (call, MCP_INVALID_PARAMS, "Invalid params: invalid cursor", NULL);
+            free (visible);
             return;
         }
         if (cursor_revision != revision) {
             mcp_call_error (call, MCP_INVALID_PARAMS,
                             "Invalid params: the tool list changed since this cursor "
                             "was made; list again without a cursor", NULL);
+            free (visible);
             return;
         }
     }
@@ -131,8 +139,8 @@ s_tools_list_render (mcp_call_t *call, bool ok)
     uint64_t end = offset + MCP_PAGE_SIZE < total ? offset + MCP_PAGE_SIZE : total;
     for (uint64_t i = offset; i < end; i++) {
         if (i < own) {
-            json_array_append_new (tools, mcp_tools_render ((size_t) i, mcp->tool_schemas,
-                                                                     mcp->tool_outputs));
+            json_array_append_new (tools, mcp_tools_render (visible [i], mcp->tool_schemas,
+                                                            mcp->tool_outputs));
             continue;
         }
         const catalog_tool_t *tool = catalog_cache_tool (mcp->catalog, (size_t) (i - own));
@@ -156,6 +164,7 @@ s_tools_list_render (mcp_call_t *call, bool ok)
         }
         json_array_append_new (tools, entry);
     }
+    free (visible);
     json_t *result = json_pack ("{s:o}", "tools", tools);
     if (call->modern) {
         //  a client may keep the list no longer than we keep the catalog
@@ -200,7 +209,16 @@ mcp_rpc_tools_call (mcp_call_t *call)
     }
     call->tool_name = json_string_value (name);
     call->args = args;
+    if (http_req_remote (call->req))
+        mcp_remote_tools_call (call);
+    else
+        mcp_rpc_tools_run (call);
+}
 
+void
+mcp_rpc_tools_run (mcp_call_t *call)
+{
+    json_t *args = call->args;
     int index = mcp_tools_find (call->tool_name);
     if (index < 0) {
         mcp_user_tool_call (call);

@@ -49,6 +49,16 @@ void mcp_rpc_dispatch (mcp_call_t *call);
 //  Both eras: the method handlers (call->params set).
 void mcp_rpc_tools_list (mcp_call_t *call);
 void mcp_rpc_tools_call (mcp_call_t *call);
+//  tools/call once its name and arguments are read (and, for a remote
+//  request, the policy said yes): a management tool or a user tool.
+void mcp_rpc_tools_run (mcp_call_t *call);
+
+//  mcp_remote.c: the remote listener's policy. hides: the management tool
+//  at this index is left out of this (remote) request's tools/list.
+//  tools_call: a remote tools/call (activity record, local-only check),
+//  then mcp_rpc_tools_run or a refusal.
+bool mcp_remote_hides (mcp_call_t *call, size_t tool_index);
+void mcp_remote_tools_call (mcp_call_t *call);
 const char *mcp_rpc_instructions (void);
 
 //  mcp_modern.c: a message classified as 2026 era (or refused by the

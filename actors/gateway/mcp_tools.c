@@ -429,6 +429,28 @@ mcp_tools_get (size_t index)
     return index < TOOL_COUNT ? &s_tools [index] : NULL;
 }
 
+//  The management tools that change what runs: served over the remote
+//  listener only when the policy remote_tool_editing is enabled, and left
+//  out of a remote tools/list otherwise. Names not (yet) in the table are
+//  harmless here; a tool that edits servers, tools or external sources
+//  belongs in this list the day it is added.
+static const char *const s_local_only [] = {
+    "mcpbox_create_server", "mcpbox_update_server", "mcpbox_delete_server",
+    "mcpbox_create_tool", "mcpbox_update_tool", "mcpbox_delete_tool",
+    "mcpbox_rollback_tool",
+    "mcpbox_add_external_source", "mcpbox_import_external_tools",
+    NULL
+};
+
+bool
+mcp_tools_local_only (const char *name)
+{
+    for (size_t i = 0; name && s_local_only [i]; i++)
+        if (strcmp (s_local_only [i], name) == 0)
+            return true;
+    return false;
+}
+
 int
 mcp_tools_find (const char *name)
 {

@@ -22,6 +22,7 @@
 #ifndef MCPBOX_GATEWAY_MCP_TOOLS_H
 #define MCPBOX_GATEWAY_MCP_TOOLS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <jansson.h>
 
@@ -40,6 +41,10 @@ size_t                mcp_tools_count (void);
 const mcp_tool_def_t *mcp_tools_get (size_t index);
 //  The index of a tool by name, or -1.
 int                   mcp_tools_find (const char *name);
+//  A local-only management tool (create/update/delete server and tool,
+//  rollback, add external source, import external tools): refused and
+//  hidden on the remote listener unless remote_tool_editing is enabled.
+bool                  mcp_tools_local_only (const char *name);
 
 //  Parse every schema: a JSON array index-aligned with the table, or NULL
 //  with a message in err (a programming error, caught by the tests).
