@@ -71,6 +71,7 @@ class StandInApproval:
         self.network = []
         self.revision = 1
         self.policy = "allowlist"
+        self.rate_takes = {}              # rate.take calls by client key
 
     def changed(self, **extra):
         self.revision += 1
@@ -96,6 +97,14 @@ class StandInApproval:
     def op_health(self, body):
         return {"ok": True, "service": "approval", "version": "stand-in", "pid": os.getpid(),
                 "uptime_s": 0}
+
+    def op_rate_take(self, body):
+        # no budget here: the real one is tested on the real actor
+        # (test_rate_limits.py); calls are only counted, per client
+        with self.lock:
+            self.rate_takes[body["client"]] = self.rate_takes.get(body["client"], 0) + 1
+        return {"ok": True, "allowed": True, "limit_rpm": 300, "remaining": 299,
+                "retry_after_ms": 0}
 
     def op_publish_request(self, body):
         key = self.current(body.get("tool_id"))

@@ -175,6 +175,9 @@ def test_burst_with_logkeeper_killed_twice_loses_nothing(up):
     mcp = Mcp(up.port)
     _, tid, full = make_tool(up, mcp, "burst", "echo", "async def main(n: int):\n    return n\n")
     mcp.close()
+    # each caller's session may make more calls a minute than the default
+    # mcp_rate_limit_rpm (300): this test is about logs, not the limit
+    assert cli(up.dir, "policy", "set", "mcp_rate_limit_rpm", "10000").returncode == 0
     done = [0]
     failures = []
     uncertain = []      # the connection broke before the answer: ran or not

@@ -16,6 +16,7 @@
         hosts.c      host normalising and validation (hosts.h)
         modules.c    module names, defaults, forbidden list (modules.h)
         export.c     export.dump / import.apply for export files
+        rate.c       tools/call budgets per client, in memory (rate.h)
 
     Every change runs in one transaction that also bumps the revision
     (store.c); after the commit the policy is reloaded, the effective view
@@ -53,6 +54,7 @@
 #include "utf8.h"
 #include "hosts.h"
 #include "modules.h"
+#include "rate.h"
 
 #define APPR_ID_LEN         36      //  UUID text
 #define APPR_HASH_LEN       64      //  SHA-256, lower-case hex
@@ -141,6 +143,7 @@ typedef struct {
     int64_t      revision;          //  revision of the last commit
     bool         stale;             //  effective failed to rebuild
     bool         in_tx;             //  a transaction is open
+    rate_t      *rate;              //  tools/call budgets per client (rate.h)
 } approval_t;
 
 //  Open the database (applying missing migrations, as `mcpbox migrate`),

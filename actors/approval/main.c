@@ -7,6 +7,7 @@
     table in ops.c is the actor's whole interface; approval.h maps the
     rest of this folder.
 */
+#include <czmq.h>
 #include "actor_main.h"
 #include "approval.h"
 
@@ -32,6 +33,15 @@ s_close (void *state)
     approval_destroy (&self);
 }
 
+//  Idle tools/call budgets are dropped every few seconds (rate.h).
+static void
+s_tick (service_t *service, void *state)
+{
+    (void) service;
+    approval_t *self = state;
+    rate_expire (self->rate, zclock_mono ());
+}
+
 int
 main (int argc, char **argv)
 {
@@ -42,6 +52,8 @@ main (int argc, char **argv)
         .ops     = approval_ops,
         .open    = s_open,
         .close   = s_close,
+        .tick    = s_tick,
+        .tick_ms = 5000,
     };
     return actor_main (argc, argv, &def, NULL);
 }

@@ -19,6 +19,7 @@
     annotations (the MCP hints the admin sets, proto/tool_hints.h) on a tool
     review.approve (review.bulk approves with none).
 */
+#include <czmq.h>
 #include <stdio.h>
 #include <string.h>
 #include "approval.h"
@@ -95,6 +96,59 @@ s_policy_reply (approval_t *self, msgw_t **reply)
     msgw_str (*reply, "settings");
     policy_encode (&self->policy, *reply);
     msgw_kv_str (*reply, "profile", policy_profile_of (&self->policy));
+}
+
+//  --- tools/call budgets (rate.h) ---------------------------------------------
+
+//  rate.take {client}: one call of that client against mcp_rate_limit_rpm.
+//  Answered ok either way: {allowed, limit_rpm, remaining, retry_after_ms}.
+static void
+s_rate_take (service_t *service, msg_t *request, msgw_t **reply, void *state)
+{
+    (void) service;
+    approval_t *self = state;
+    bus_err_t err = { 0 };
+    char client [RATE_CLIENT_MAX + 1];
+    if (field_text (msg_root (request), "client", true, RATE_CLIENT_MAX, true, client,
+                    &err)) {
+        s_error (reply, &err);
+        return;
+    }
+    int64_t rpm = policy_int (&self->policy, POLICY_MCP_RATE_LIMIT_RPM);
+    rate_verdict_t verdict;
+    rate_take (self->rate, client, rpm, zclock_mono (), &verdict);
+    *reply = msgw_new ();
+    if (!*reply)
+        return;
+    msgw_map (*reply, 5);
+    msgw_kv_bool (*reply, "ok", true);
+    msgw_kv_bool (*reply, "allowed", verdict.allowed);
+    msgw_kv_int (*reply, "limit_rpm", rpm);
+    msgw_kv_int (*reply, "remaining", verdict.remaining);
+    msgw_kv_int (*reply, "retry_after_ms", verdict.retry_after_ms);
+}
+
+//  rate.stats: the table's counters.
+static void
+s_rate_stats (service_t *service, msg_t *request, msgw_t **reply, void *state)
+{
+    (void) service;
+    (void) request;
+    approval_t *self = state;
+    rate_stats_t stats;
+    rate_stats (self->rate, &stats);
+    *reply = msgw_new ();
+    if (!*reply)
+        return;
+    msgw_map (*reply, 8);
+    msgw_kv_bool (*reply, "ok", true);
+    msgw_kv_int (*reply, "limit_rpm", policy_int (&self->policy, POLICY_MCP_RATE_LIMIT_RPM));
+    msgw_kv_int (*reply, "clients", (int64_t) stats.clients);
+    msgw_kv_int (*reply, "clients_max", (int64_t) stats.clients_max);
+    msgw_kv_int (*reply, "allowed", (int64_t) stats.allowed);
+    msgw_kv_int (*reply, "limited", (int64_t) stats.limited);
+    msgw_kv_int (*reply, "expired", (int64_t) stats.expired);
+    msgw_kv_int (*reply, "evicted", (int64_t) stats.evicted);
 }
 
 //  --- tool reviews ----------------------------------------------------------
@@ -798,5 +852,7 @@ const service_op_t approval_ops [] = {
     { "policy.profile",   s_policy_profile   },     //  strict/balanced/permissive
     { "export.dump",      approval_export_dump   },     //  export.c
     { "import.apply",     approval_import_apply  },     //  export.c
+    { "rate.take",        s_rate_take        },     //  one tools/call of a client
+    { "rate.stats",       s_rate_stats       },
     { NULL, NULL }
 };

@@ -275,6 +275,11 @@ approval_new (const char *db_path, char *err, size_t errlen)
                   self->effective ? e.message : "out of memory");
         goto fail;
     }
+    self->rate = rate_new (0);
+    if (!self->rate) {
+        snprintf (err, errlen, "out of memory");
+        goto fail;
+    }
     return self;
 fail:
     approval_destroy (&self);
@@ -290,6 +295,7 @@ approval_destroy (approval_t **self_p)
     if (self->db && self->in_tx)
         appr_rollback (self);
     effective_destroy (&self->effective);
+    rate_destroy (&self->rate);
     db_close (&self->db);
     free (self);
     *self_p = NULL;

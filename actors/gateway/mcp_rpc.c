@@ -13,6 +13,7 @@
 #include "mcp_tools.h"
 #include "mcp_notice.h"
 #include "mcp_rpc.h"
+#include "mcp_rate.h"
 
 #define MCP_INSTRUCTIONS \
     "MCPbox lets you build your own tools. Create a server " \
@@ -209,6 +210,12 @@ mcp_rpc_tools_call (mcp_call_t *call)
     }
     call->tool_name = json_string_value (name);
     call->args = args;
+    mcp_rate_check (call);
+}
+
+void
+mcp_rpc_tools_admit (mcp_call_t *call)
+{
     if (http_req_remote (call->req))
         mcp_remote_tools_call (call);
     else

@@ -49,6 +49,9 @@ void mcp_rpc_dispatch (mcp_call_t *call);
 //  Both eras: the method handlers (call->params set).
 void mcp_rpc_tools_list (mcp_call_t *call);
 void mcp_rpc_tools_call (mcp_call_t *call);
+//  tools/call once its client's rate limit allowed it (mcp_rate.h): the
+//  remote policy for a remote request, then mcp_rpc_tools_run.
+void mcp_rpc_tools_admit (mcp_call_t *call);
 //  tools/call once its name and arguments are read (and, for a remote
 //  request, the policy said yes): a management tool or a user tool.
 void mcp_rpc_tools_run (mcp_call_t *call);
