@@ -18,6 +18,7 @@ import pytest
 
 from busclient import BusClient
 from conftest import Procs, bin_path, free_port, wait_for
+from test_remote_listener import Mcp, create_token
 from test_restart_safety import ACCEPT, System
 
 TOOL = "mcpbox_list_servers"
@@ -32,10 +33,15 @@ def two():
     data_dir = os.path.realpath(tempfile.mkdtemp(prefix="mb", dir="/tmp"))
     procs = Procs(data_dir)
     try:
+        remote = [free_port(), free_port()]
+        with open(os.path.join(data_dir, "mcpbox.conf"), "w") as f:
+            f.write(f"remote_listen = 127.0.0.1:{remote[0]}\n")
         s = System(procs, data_dir)
+        s.remote = remote
         s.port2 = free_port()
         procs.start([bin_path("mcpbox-gateway"), "--data-dir", data_dir,
-                     "--http-port", str(s.port2)], name="gateway-2")
+                     "--http-port", str(s.port2), "--remote-listen",
+                     f"127.0.0.1:{remote[1]}"], name="gateway-2")
 
         def second_up():
             try:
@@ -140,6 +146,24 @@ def test_limit_changes_live(two):
     set_rpm(s, 10)
     got = [allowed(*_sb(call(s.port2, "fresh-client"))) for _ in range(14)]
     assert 10 <= got.count(True) <= 11 and got[-1] is False, got
+    set_rpm(s, 300)
+
+
+def test_a_remote_token_has_one_budget_across_gateways_and_sessions(two):
+    s = two
+    token = create_token(s, "rate-bot")
+    # one session on each gateway's remote listener, the same token
+    sessions = [Mcp(port, token) for port in s.remote]
+    set_rpm(s, 10)
+    got = []
+    for i in range(14):
+        reply = sessions[i % 2].rpc("tools/call", {"name": TOOL, "arguments": {}})
+        got.append("result" in reply)
+        if "error" in reply:
+            assert reply["error"]["code"] == -32000 and reply["error"]["data"]["limit"] == 10
+    assert 10 <= got.count(True) <= 11 and got[-2:] == [False, False], got
+    # a new session on the local port is another client
+    assert "result" in Mcp(s.port).rpc("tools/call", {"name": TOOL, "arguments": {}})
     set_rpm(s, 300)
 
 

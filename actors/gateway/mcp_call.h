@@ -75,10 +75,6 @@ struct _mcp_call_t {
     const char     *method;         //  borrowed
     json_t         *params;         //  borrowed object, or NULL
     char            client_name [64];   //  the session's MCP client, "" if unknown
-    //  who called over the remote listener (the verified service token's or
-    //  OAuth client's name): the rate limit's client key (mcp_rate.h); ""
-    //  on the local listener
-    char            caller [128];
     //  tools/call
     const char     *tool_name;      //  borrowed from params
     json_t         *args;           //  borrowed object

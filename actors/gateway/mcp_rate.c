@@ -9,8 +9,9 @@
 void
 mcp_rate_client (const mcp_call_t *call, char *out, size_t size)
 {
-    if (call->caller [0])
-        snprintf (out, size, "remote:%s", call->caller);
+    const http_principal_t *who = http_req_principal (call->req);
+    if (who)
+        snprintf (out, size, "remote:%.24s:%.64s", who->kind, who->id);
     else
     if (!call->modern && call->session_id [0])
         snprintf (out, size, "session:%s", call->session_id);

@@ -6,8 +6,9 @@
     process on the data directory draws on the same one, and a change of
     mcp_rate_limit_rpm applies to the next call. Who the client is:
 
-        remote:<caller>   call->caller, set by the remote listener from the
-                          verified service token or OAuth client
+        remote:<kind>:<id>  the principal the remote listener verified
+                          (http_req_principal: a service token, an OAuth
+                          client), whichever session it uses
         session:<id>      a 2025-era MCP session
         client:<name>     a 2026-era (stateless) request: its clientInfo
                           name ("anonymous" without one)
