@@ -18,6 +18,7 @@
     api_tools.c     tools: code, versions, diff, rollback, validate, test.
     api_approvals.c the review queue and decisions (approval).
     api_settings.c  the security policy, profiles, module allowlist.
+    api_tokens.c    the remote listener's service tokens.
     api_logs.c      execution logs, their stats, activity (logs).
     api_dashboard.c the summary counts and the calls-per-minute series.
     api_backup.c    export files out and in (the backup service).
@@ -203,6 +204,10 @@ void api_approvals_reject (api_call_t *call);
 void api_approvals_revoke (api_call_t *call);
 void api_approvals_bulk (api_call_t *call);
 void api_approvals_stats (api_call_t *call);
+//  api_tokens.c
+void api_tokens_list (api_call_t *call);
+void api_tokens_create (api_call_t *call);
+void api_tokens_revoke (api_call_t *call);
 //  api_settings.c
 void api_settings_get (api_call_t *call);
 void api_settings_put (api_call_t *call);

@@ -86,6 +86,9 @@ static const api_route_t s_routes [] = {
     { "/api/settings/profile",          "POST",   S, 0, api_settings_profile },
     { "/api/settings/modules",          "GET",    S, 0, api_settings_modules },
 
+    { "/api/tokens",                    "GET",    S, 0, api_tokens_list },
+    { "/api/tokens",                    "POST",   S, 0, api_tokens_create },
+    { "/api/tokens/{}",                 "DELETE", S, 0, api_tokens_revoke },
     { "/api/logs",                      "GET",    S, 0, api_logs_list },
     { "/api/logs/stats",                "GET",    S, 0, api_logs_stats },
     { "/api/activity",                  "GET",    S, 0, api_activity_list },

@@ -1,8 +1,9 @@
 // page_settings.js — the security policy (each setting's choices, the most
 // restrictive first; every weaker choice carries its warning beside it),
-// the profiles, and the default module allowlist.
+// the profiles, the default module allowlist, and the service tokens of the
+// remote listener (made here, shown once, revoked).
 import { h, replace } from './dom.js';
-import { api } from './api.js';
+import { api, seg } from './api.js';
 
 // What the UI knows about each setting; the API's `weaker` texts win when given.
 const SCHEMA = {
@@ -36,10 +37,12 @@ export async function render(main, _params, { notify }) {
   const policyEl = h('div', {});
   const profileEl = h('div', {});
   const modulesEl = h('div', {});
+  const tokensEl = h('div', {});
   replace(main, h('h1', {}, 'Settings'),
     h('section', { class: 'panel', 'aria-labelledby': 'h-policy' }, h('h2', { id: 'h-policy' }, 'Security policy'), policyEl),
     h('section', { class: 'panel', 'aria-labelledby': 'h-profile' }, h('h2', { id: 'h-profile' }, 'Profiles'), profileEl),
-    h('section', { class: 'panel', 'aria-labelledby': 'h-allow' }, h('h2', { id: 'h-allow' }, 'Module allowlist'), modulesEl));
+    h('section', { class: 'panel', 'aria-labelledby': 'h-allow' }, h('h2', { id: 'h-allow' }, 'Module allowlist'), modulesEl),
+    h('section', { class: 'panel', 'aria-labelledby': 'h-tokens' }, h('h2', { id: 'h-tokens' }, 'Service tokens'), tokensEl));
 
   async function loadPolicy() {
     const r = await api.get('/api/settings');
@@ -133,7 +136,57 @@ export async function render(main, _params, { notify }) {
       h('h3', {}, `Forbidden, whatever is approved (${(r.forbidden || []).length})`), list(r.forbidden));
   }
 
+  // Service tokens: what a remote MCP client sends as 'Authorization: Bearer'
+  // to /mcp on the remote listener. A new token is shown once, here.
+  const shownEl = h('div', { role: 'status', 'aria-live': 'polite' });
+  async function loadTokens() {
+    const r = await api.get('/api/tokens');
+    const tokens = Array.isArray(r.tokens) ? r.tokens : [];
+    const when = (t) => (typeof t === 'number' ? new Date(t * 1000).toISOString().replace('T', ' ').slice(0, 16) + ' UTC' : 'never');
+    const nameInput = h('input', { id: 'token-name', name: 'name', required: true, maxlength: '64',
+                                   pattern: '[A-Za-z][A-Za-z0-9_.\\-]{0,63}', autocomplete: 'off',
+                                   'aria-describedby': 'token-name-hint' });
+    const form = h('form', { class: 'token-create' },
+      h('div', { class: 'field' }, h('label', { for: 'token-name' }, 'New token name'), nameInput,
+        h('span', { id: 'token-name-hint', class: 'hint' }, 'A letter, then letters, digits, _ . or - (at most 64).')),
+      h('button', { type: 'submit', class: 'primary' }, 'Create token'));
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      try {
+        const made = await api.post('/api/tokens', { name: nameInput.value });
+        const name = made.token_info?.name ?? nameInput.value;
+        replace(shownEl, h('div', { class: 'notice' },
+          h('p', {}, `Token ${name} created. Copy it now: it is not shown again.`),
+          h('label', { for: 'token-value' }, `Token ${name}`),
+          h('input', { id: 'token-value', readonly: true, value: String(made.token ?? ''), class: 'token-value' })));
+        notify(`Token ${name} created.`);
+        await loadTokens();
+      } catch (e) { notify(e.message, 'error'); }
+    });
+    const table = tokens.length ? h('table', { class: 'tokens' },
+      h('caption', { class: 'muted' }, 'Live service tokens'),
+      h('thead', {}, h('tr', {}, ['Name', 'Created', 'Last used', ''].map((t) => h('th', { scope: 'col' }, t)))),
+      h('tbody', {}, tokens.map((t) => {
+        const revoke = h('button', { type: 'button', 'aria-label': `Revoke token ${t.name}` }, 'Revoke');
+        revoke.addEventListener('click', async () => {
+          revoke.disabled = true;
+          try {
+            await api.del(`/api/tokens/${seg(t.id)}`);
+            notify(`Token ${t.name} revoked.`);
+            await loadTokens();
+          } catch (e) { notify(e.message, 'error'); revoke.disabled = false; }
+        });
+        return h('tr', {}, h('td', {}, String(t.name)), h('td', {}, when(t.created_at)),
+                 h('td', {}, when(t.last_used_at)), h('td', {}, revoke));
+      }))) : h('p', { class: 'muted' }, 'No service tokens.');
+    replace(tokensEl,
+      h('p', { class: 'hint' }, 'A remote MCP client (through the tunnel) sends one as ',
+        h('code', {}, 'Authorization: Bearer <token>'), ' to /mcp on the remote listener.'),
+      shownEl, table, form);
+  }
+
   const first = await loadPolicy();
   await loadProfile(first);
   await loadModules().catch((e) => replace(modulesEl, h('p', { class: 'notice notice-error' }, e.message)));
+  await loadTokens().catch((e) => replace(tokensEl, h('p', { class: 'notice notice-error' }, e.message)));
 }

@@ -2,7 +2,7 @@
 // README does (fresh short data dir under /tmp, a free port), wait for
 // `mcpbox status` to exit 0, run admin CLI commands, stop with SIGTERM.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, openSync, readFileSync, closeSync } from 'node:fs';
+import { mkdtempSync, rmSync, openSync, readFileSync, closeSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,9 +51,11 @@ export async function waitFor(fn, { timeout = 10000, interval = 100, what = 'con
 /**
  * Start `mcpbox up --data-dir D --http-port P`; resolves once `mcpbox status`
  * exits 0. Returns {proc, dataDir, port, url, logPath, log(), stop()}.
+ * conf: lines written to DATA/mcpbox.conf first (e.g. "remote_listen = ...").
  */
-export async function startUp({ startupMs = 30000 } = {}) {
+export async function startUp({ startupMs = 30000, conf = '' } = {}) {
   const dataDir = mkdtempSync('/tmp/mbn');
+  if (conf) writeFileSync(path.join(dataDir, 'mcpbox.conf'), conf);
   const port = await freePort();
   const logPath = `${dataDir}.up.log`;
   const fd = openSync(logPath, 'w');
