@@ -7,9 +7,10 @@ names its token; the local port unaffected."""
 import http.client
 import json
 import os
+import shutil
 import socket
 import subprocess
-import time
+import tempfile
 
 import pytest
 
@@ -92,10 +93,8 @@ class Mcp:
 
 
 @pytest.fixture(scope="module")
-def system(tmp_path_factory):
-    data_dir = str(tmp_path_factory.mktemp("rl", numbered=True))
-    # ipc:// paths must be short: a /tmp directory of our own
-    import tempfile
+def system():
+    # one system for the module; ipc:// paths must be short: a /tmp directory
     data_dir = tempfile.mkdtemp(prefix="mbrl", dir="/tmp")
     procs = Procs(data_dir)
     port, remote = free_port(), free_port()
@@ -118,7 +117,6 @@ def system(tmp_path_factory):
     up.terminate()
     up.wait(timeout=20)
     procs.cleanup()
-    import shutil
     shutil.rmtree(data_dir, ignore_errors=True)
 
 
@@ -220,8 +218,7 @@ def test_a_token_works_and_a_revoked_one_is_401(system):
     live = json.loads(mcpbox(system.data_dir, "tokens", "list", "--json").stdout)
     ident = [t for t in live["tokens"] if t["name"] == "phone"][0]["id"]
     assert mcpbox(system.data_dir, "tokens", "revoke", str(ident)).returncode == 0
-    assert Mcp.__new__(Mcp).__class__  # keep flake8 quiet
-    probe = Mcp.__new__(Mcp)
+    probe = Mcp.__new__(Mcp)         # a client that never initialized
     probe.port, probe.token, probe.session = system.remote, again, None
     assert probe.post({"jsonrpc": "2.0", "id": 1, "method": "ping"})[0] == 401
 
@@ -298,3 +295,54 @@ def test_local_only_tools_are_refused_and_hidden_until_the_policy_allows(system)
                                       "arguments": {"server_id": made["result"]
                                                     ["structuredContent"]["id"]}})
     assert reply["error"]["code"] == -32602
+
+
+def test_public_url_names_the_metadata_and_the_allowed_host(system):
+    """A second gateway on the same system, with remote_public_url set (the
+    address a tunnel publishes): the 401 points at that URL's metadata and its
+    host is allowed there; another Host is 403."""
+    procs = Procs(system.data_dir)
+    try:
+        port, remote = free_port(), free_port()
+        gw = procs.start([bin_path("mcpbox-gateway"), "--data-dir", system.data_dir,
+                          "--http-port", str(port), "--remote-listen", f"127.0.0.1:{remote}",
+                          "--remote-public-url", "https://MCP.Example.com/"], name="gw-public")
+
+        def listening():
+            assert gw.poll() is None, "gateway exited"
+            try:
+                return request(remote, "GET", "/")[0] == 404
+            except OSError:
+                return False
+        wait_for(listening, what="second gateway's remote listener")
+        h = {"Accept": ACCEPT, "Content-Type": "application/json"}
+        ping = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
+        status, headers, _ = request(remote, "POST", "/mcp", ping, h,
+                                     host="mcp.example.com")
+        assert status == 401
+        assert headers["www-authenticate"] == ('Bearer resource_metadata="https://mcp.example.com'
+                                               '/.well-known/oauth-protected-resource"')
+        assert request(remote, "POST", "/mcp", ping, h, host="evil.example")[0] == 403
+        assert request(remote, "POST", "/mcp", ping, h, host="mcp.example.com.evil.example")[0] == 403
+        token = create_token(system, "public")
+        status, _, body = request(remote, "POST", "/mcp", {
+            "jsonrpc": "2.0", "id": 1, "method": "initialize",
+            "params": {"protocolVersion": "2025-11-25", "capabilities": {},
+                       "clientInfo": {"name": "x", "version": "1"}}},
+            {**h, "Authorization": f"Bearer {token}", "Origin": "https://mcp.example.com"},
+            host="mcp.example.com")
+        assert status == 200, body
+        # a browser Origin of another site is refused (no CORS for it)
+        status, _, _ = request(remote, "POST", "/mcp", ping,
+                               {**h, "Authorization": f"Bearer {token}",
+                                "Origin": "https://evil.example"}, host="mcp.example.com")
+        assert status == 403
+        # a malformed public URL is a configuration error: exit 2
+        bad = subprocess.run([bin_path("mcpbox-gateway"), "--data-dir", system.data_dir,
+                              "--http-port", str(free_port()), "--remote-public-url",
+                              "https://user@mcp.example.com/path"],
+                             capture_output=True, text=True, timeout=20, env=proc_env())
+        assert bad.returncode == 2, bad.stderr
+        assert "remote_public_url" in bad.stderr
+    finally:
+        procs.cleanup()

@@ -3,7 +3,8 @@
 SSH provider against a real sshd (Debian's openssh-server) that this test
 starts as root on a spare loopback port, with a throw-away host key and an
 authorized_keys holding the actor's public key: connect -> connected, the
-forwarded remote port reaches the target port; the ssh child killed -> it
+forwarded remote port reaches the gateway's real remote listener (a 401 with
+its metadata pointer for a request without a token); the ssh child killed -> it
 reconnects; stop -> the child is gone and the port closed; a wrong pinned host
 key -> refused and reported as error, never connected.
 
@@ -22,7 +23,6 @@ import signal
 import socket
 import subprocess
 import tempfile
-import threading
 import time
 
 import msgpack
@@ -104,25 +104,22 @@ def ssh_keypair(path):
         return " ".join(f.read().split()[:2])
 
 
-class Target:
-    """The forwarded-to port: answers every connection with a marker."""
-
-    def __init__(self):
-        self.marker = b"target-" + secrets.token_hex(4).encode()
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.port = self.sock.getsockname()[1]
-        threading.Thread(target=self.serve, daemon=True).start()
-
-    def serve(self):
+def reaches_listener(port):
+    """Through the forwarded port: the gateway's real remote listener answers
+    (only /mcp there, and a 401 with the metadata pointer without a token)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as c:
+        c.sendall(b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                  b"Accept: application/json, text/event-stream\r\nContent-Length: 2\r\n"
+                  b"Connection: close\r\n\r\n{}")
+        data = b""
         while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            with conn:
-                conn.sendall(self.marker)
+            chunk = c.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+    head = data.split(b"\r\n\r\n", 1)[0].decode("latin-1").lower()
+    return (head.startswith("http/1.1 401")
+            and "www-authenticate: bearer resource_metadata=" in head)
 
 
 class Up:
@@ -136,9 +133,11 @@ class Up:
             f.write(CLOUDFLARED_STANDIN)
         os.chmod(self.standin, 0o755)
         self.set_mode("ok")
-        self.target = Target()
+        # the tunnel forwards to the gateway's real remote listener
+        self.listener_port = free_port()
         with open(os.path.join(self.dir, "mcpbox.conf"), "w") as f:
-            f.write(f"tunnel_target = 127.0.0.1:{self.target.port}\n"
+            f.write(f"remote_listen = 127.0.0.1:{self.listener_port}\n"
+                    f"tunnel_target = 127.0.0.1:{self.listener_port}\n"
                     f"tunnel_cloudflared_path = {self.standin}\n"
                     "tunnel_backoff_min_ms = 200\n"
                     "tunnel_backoff_max_ms = 1000\n")
@@ -253,7 +252,7 @@ def test_unconfigured_is_disconnected_and_status_ok(up):
     s = status(up.dir)
     assert (s["provider"], s["state"], s["enabled"], s["pid"]) == ("none", "disconnected",
                                                                    False, 0)
-    assert s["target"] == f"127.0.0.1:{up.target.port}"
+    assert s["target"] == f"127.0.0.1:{up.listener_port}"
     assert "token" not in s
     assert subprocess.run([bin_path("mcpbox"), "status", "--data-dir", up.dir],
                           capture_output=True, env=proc_env()).returncode == 0
@@ -315,16 +314,14 @@ def test_ssh_connects_forwards_reconnects_and_stops(up, sshd):
     with open(os.path.join(up.dir, "tunnel", "known_hosts")) as f:
         assert f.read() == f"mcpbox-tunnel {sshd.host_key}\n"
     assert os.stat(os.path.join(up.dir, "tunnel", "id_ed25519")).st_mode & 0o777 == 0o600
-    with socket.create_connection(("127.0.0.1", remote), timeout=5) as c:
-        assert c.recv(100) == up.target.marker
+    assert reaches_listener(remote)
     states = [e["state"] for e in up.events()]
     assert states[-2:] == ["connecting", "connected"], states
 
     os.kill(pid, signal.SIGKILL)
     s = wait_state(up.dir, "connected", pid_not=pid)
     assert s["restarts"] >= 1 and s["pid"] != pid
-    with socket.create_connection(("127.0.0.1", remote), timeout=5) as c:
-        assert c.recv(100) == up.target.marker
+    assert reaches_listener(remote)
     assert "error" in [e["state"] for e in up.events()]
 
     new_pid = s["pid"]
