@@ -60,6 +60,7 @@ extern const cli_command_t cli_cmd_tunnel;
 extern const cli_command_t cli_cmd_tokens;
 extern const cli_command_t cli_cmd_export;
 extern const cli_command_t cli_cmd_import;
+extern const cli_command_t cli_cmd_oauth;
 
 //  --- cmd_migrate.c --------------------------------------------------------
 //  Open the database at paths->db_path and apply the embedded migrations.

@@ -66,6 +66,9 @@ const char *const config_known_keys [] = {
     "login_max_failures",
     "pwhash_ops",
     "pwhash_mem_mib",
+    "oauth_access_ttl_s",
+    "oauth_refresh_ttl_s",
+    "oauth_code_ttl_s",
     //  mcpbox-tunnel (actors/tunnel/main.c).
     "tunnel_target",
     "tunnel_ssh_path",

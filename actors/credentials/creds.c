@@ -11,9 +11,10 @@
 #include "log.h"
 #include "login_limits.h"
 #include "migrate.h"
+#include "oauth.h"
 #include "sessions.h"
 
-#define S_SCHEMA_VERSION 8      //  0008: remote_tokens
+#define S_SCHEMA_VERSION 9      //  0008: remote_tokens, 0009: oauth
 #define S_HASH_THREADS   2
 
 creds_limits_t creds_configured_limits;
@@ -22,6 +23,7 @@ extern const service_op_t creds_secret_ops [];
 extern const service_op_t creds_auth_ops [];
 extern const service_op_t creds_remote_ops [];
 extern const service_op_t creds_export_ops [];
+extern const service_op_t creds_oauth_ops [];
 
 int64_t
 creds_now (void)
@@ -34,15 +36,12 @@ creds_ops (void)
 {
     static service_op_t table [64];
     if (!table [0].op) {
+        const service_op_t *parts [] = { creds_secret_ops, creds_auth_ops, creds_remote_ops,
+                                         creds_export_ops, creds_oauth_ops };
         size_t n = 0;
-        for (const service_op_t *op = creds_secret_ops; op->op; op++)
-            table [n++] = *op;
-        for (const service_op_t *op = creds_auth_ops; op->op; op++)
-            table [n++] = *op;
-        for (const service_op_t *op = creds_remote_ops; op->op; op++)
-            table [n++] = *op;
-        for (const service_op_t *op = creds_export_ops; op->op; op++)
-            table [n++] = *op;
+        for (size_t i = 0; i < sizeof parts / sizeof parts [0]; i++)
+            for (const service_op_t *op = parts [i]; op->op && n + 1 < 64; op++)
+                table [n++] = *op;
     }
     return table;
 }
@@ -133,4 +132,5 @@ creds_tick (service_t *service, void *state)
     creds_t *self = state;
     login_limits_prune (self);
     session_prune (self);
+    oauth_prune (self);
 }

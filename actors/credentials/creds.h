@@ -49,6 +49,9 @@ typedef struct {
     int64_t login_max_failures;     //  5
     int64_t hash_ops;               //  crypto_pwhash opslimit
     int64_t hash_mem;               //  crypto_pwhash memlimit, bytes
+    int64_t oauth_access_ttl_s;     //  3600: an OAuth access token
+    int64_t oauth_refresh_ttl_s;    //  2592000: an OAuth refresh token
+    int64_t oauth_code_ttl_s;       //  60: an authorization code
 } creds_limits_t;
 
 typedef struct {

@@ -11,7 +11,8 @@
 #include "creds.h"
 
 static const char *s_owns [] = {
-    "admin_users", "sessions", "login_failures", "server_secrets", "remote_tokens", NULL
+    "admin_users", "sessions", "login_failures", "server_secrets", "remote_tokens",
+    "oauth_clients", "oauth_requests", "oauth_codes", "oauth_tokens", NULL
 };
 
 static const config_option_t s_options [] = {
@@ -29,6 +30,12 @@ static const config_option_t s_options [] = {
       .help = "Argon2id passes (at least libsodium's interactive 2)" },
     { .key = "pwhash_mem_mib", .type = CONFIG_INT, .default_value = "64", .min = 64, .max = 4096,
       .help = "Argon2id memory, MiB (at least the interactive 64)" },
+    { .key = "oauth_access_ttl_s", .type = CONFIG_INT, .default_value = "3600", .min = 1,
+      .max = 86400, .help = "lifetime of an OAuth access token for /mcp, seconds" },
+    { .key = "oauth_refresh_ttl_s", .type = CONFIG_INT, .default_value = "2592000", .min = 1,
+      .max = 31536000, .help = "lifetime of an OAuth refresh token, seconds" },
+    { .key = "oauth_code_ttl_s", .type = CONFIG_INT, .default_value = "60", .min = 1,
+      .max = 600, .help = "lifetime of an OAuth authorization code, seconds" },
     { .key = NULL }
 };
 
@@ -63,6 +70,9 @@ s_limits (int argc, char **argv)
         .login_max_failures = config_int (config, "login_max_failures"),
         .hash_ops           = config_int (config, "pwhash_ops"),
         .hash_mem           = config_int (config, "pwhash_mem_mib") << 20,
+        .oauth_access_ttl_s = config_int (config, "oauth_access_ttl_s"),
+        .oauth_refresh_ttl_s = config_int (config, "oauth_refresh_ttl_s"),
+        .oauth_code_ttl_s   = config_int (config, "oauth_code_ttl_s"),
     };
     config_destroy (&config);
     return 0;

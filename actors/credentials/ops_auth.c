@@ -85,8 +85,8 @@ s_submit (service_t *service, creds_t *self, msg_t *request, hash_job_t *job,
     }
 }
 
-static void
-s_finish (service_t *service, hash_job_t *job, msgw_t *reply)
+void
+creds_job_finish (service_t *service, hash_job_t *job, msgw_t *reply)
 {
     service_reply (service, &job->request, &reply);
     hash_job_destroy (&job);
@@ -175,7 +175,7 @@ s_created (void *service, void *state, hash_job_t *job)
 {
     creds_t *self = state;
     if (!job->made_ok) {
-        s_finish (service, job, msgw_error_new (BUS_ERR_INTERNAL, "cannot hash the password"));
+        creds_job_finish (service, job, msgw_error_new (BUS_ERR_INTERNAL, "cannot hash the password"));
         return;
     }
     bool first_only = job->user_id == 1;     //  setup: only while none exists
@@ -210,7 +210,7 @@ s_created (void *service, void *state, hash_job_t *job)
         service_activity (service, "auth.admin_created", "info", NULL, message, NULL);
         reply = s_user_reply (id, job->username, 0);
     }
-    s_finish (service, job, reply);
+    creds_job_finish (service, job, reply);
 }
 
 static void
@@ -257,12 +257,12 @@ s_password_set (void *service, void *state, hash_job_t *job)
     creds_t *self = state;
     if (job->kind == HASH_VERIFY_MAKE && !job->verified) {
         login_limits_fail (self, job->client, job->username);
-        s_finish (service, job, msgw_error_new (BUS_ERR_UNAUTHORIZED,
+        creds_job_finish (service, job, msgw_error_new (BUS_ERR_UNAUTHORIZED,
                                                 "the current password is wrong"));
         return;
     }
     if (!job->made_ok) {
-        s_finish (service, job, msgw_error_new (BUS_ERR_INTERNAL, "cannot hash the password"));
+        creds_job_finish (service, job, msgw_error_new (BUS_ERR_INTERNAL, "cannot hash the password"));
         return;
     }
     sqlite3_stmt *stmt = NULL;
@@ -277,7 +277,7 @@ s_password_set (void *service, void *state, hash_job_t *job)
     bool ok = rc == SQLITE_DONE && session_revoke_user (self, job->user_id) == 0;
     sqlite3_exec (self->db, ok ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL);
     if (!ok) {
-        s_finish (service, job, ops_db_error (self->db, "password"));
+        creds_job_finish (service, job, ops_db_error (self->db, "password"));
         return;
     }
     if (job->kind == HASH_MAKE)
@@ -288,7 +288,7 @@ s_password_set (void *service, void *state, hash_job_t *job)
     snprintf (message, sizeof message, "password of admin %s %s; every session revoked",
               job->username, job->kind == HASH_MAKE ? "reset by the operator" : "changed");
     service_activity (service, "auth.password_changed", "info", NULL, message, NULL);
-    s_finish (service, job, s_user_reply (job->user_id, job->username, 0));
+    creds_job_finish (service, job, s_user_reply (job->user_id, job->username, 0));
 }
 
 static void
@@ -364,24 +364,30 @@ s_password_change (service_t *service, msg_t *request, msgw_t **reply, void *sta
 
 //  --- login ---------------------------------------------------------------
 
+void
+creds_login_failed (service_t *service, creds_t *self, hash_job_t *job, const char *where)
+{
+    login_limits_fail (self, job->client, job->username);
+    log_warn ("failed %s for '%s' from %s", where, job->username, job->client);
+    char message [400];
+    snprintf (message, sizeof message, "failed %s for '%s' from %s", where, job->username,
+              job->client);
+    service_activity (service, "auth.login_failed", "warning", NULL, message, NULL);
+}
+
 static void
 s_logged_in (void *service, void *state, hash_job_t *job)
 {
     creds_t *self = state;
     if (!job->verified || job->user_id <= 0) {
-        login_limits_fail (self, job->client, job->username);
-        log_warn ("failed login for '%s' from %s", job->username, job->client);
-        char message [400];
-        snprintf (message, sizeof message, "failed login for '%s' from %s", job->username,
-                  job->client);
-        service_activity (service, "auth.login_failed", "warning", NULL, message, NULL);
-        s_finish (service, job, msgw_error_new (BUS_ERR_UNAUTHORIZED,
+        creds_login_failed (service, self, job, "login");
+        creds_job_finish (service, job, msgw_error_new (BUS_ERR_UNAUTHORIZED,
                                                 "invalid username or password"));
         return;
     }
     session_tokens_t tokens;
     if (session_create (self, job->user_id, NULL, &tokens) != 0) {
-        s_finish (service, job, ops_db_error (self->db, "login"));
+        creds_job_finish (service, job, ops_db_error (self->db, "login"));
         return;
     }
     log_info ("admin %s logged in from %s (hash check %lld ms)", job->username, job->client,
@@ -389,14 +395,14 @@ s_logged_in (void *service, void *state, hash_job_t *job)
     char message [400];
     snprintf (message, sizeof message, "admin %s logged in from %s", job->username, job->client);
     service_activity (service, "auth.login", "info", NULL, message, NULL);
-    s_finish (service, job, s_tokens_reply (job->user_id, job->username, &tokens));
+    creds_job_finish (service, job, s_tokens_reply (job->user_id, job->username, &tokens));
     sodium_memzero (&tokens, sizeof tokens);
 }
 
-static void
-s_login (service_t *service, msg_t *request, msgw_t **reply, void *state)
+void
+creds_login_start (service_t *service, creds_t *self, msg_t *request, hash_done_fn *done,
+                   const char *token, msgw_t **reply)
 {
-    creds_t *self = state;
     const msgpack_object *root = msg_root (request);
     char username [CREDS_USERNAME_MAX + 1], password [CREDS_PASSWORD_MAX + 1];
     char client [CREDS_CLIENT_MAX + 1] = "";
@@ -427,7 +433,7 @@ s_login (service_t *service, msg_t *request, msgw_t **reply, void *state)
     hash_job_t *job = hash_job_new (HASH_VERIFY, password, NULL);
     sodium_memzero (password, sizeof password);
     if (job) {
-        job->done = s_logged_in;
+        job->done = done;
         char canonical [CREDS_USERNAME_MAX + 1];
         //  an unknown user is checked against a dummy hash: same time
         if (s_user (self, username, &job->user_id, job->stored, canonical) == 0)
@@ -438,8 +444,16 @@ s_login (service_t *service, msg_t *request, msgw_t **reply, void *state)
             snprintf (job->username, sizeof job->username, "%s", username);
         }
         snprintf (job->client, sizeof job->client, "%s", client);
+        if (token)
+            snprintf (job->token, sizeof job->token, "%s", token);
     }
     s_submit (service, self, request, job, reply);
+}
+
+static void
+s_login (service_t *service, msg_t *request, msgw_t **reply, void *state)
+{
+    creds_login_start (service, state, request, s_logged_in, NULL, reply);
 }
 
 //  --- refresh / validate / logout -----------------------------------------------

@@ -4,13 +4,14 @@
       token.create   {name}                 {token (shown once), token{…}}
       token.list     {include_revoked?}     {tokens[…]}
       token.revoke   {token_id | name}      {token{…}}
-      remote.verify  {token}                {kind, name, id, …} — the
+      remote.verify  {token, resource?}     {kind, name, id, …} — the
                                             gateway's one check of every
                                             request on its remote listener
 
     remote.verify hands a credential to the verifier whose prefix it
-    carries (s_verifiers): service tokens here; another kind of credential
-    (OAuth access tokens) is one more row. Every verifier answers the same
+    carries (s_verifiers): service tokens here; OAuth access tokens
+    (oauth_ops.c, no prefix) are the last row. resource, when given, must
+    be an OAuth token's audience (RFC 8707). Every verifier answers the same
     shape: kind, name (what activity records show), id; `unauthorized`
     when the credential is not a live one. The credential is wiped from the
     request as soon as it is read and never logged.
@@ -19,6 +20,7 @@
 #include <string.h>
 #include "fields.h"
 #include "log.h"
+#include "oauth.h"
 #include "ops_util.h"
 #include "remote_tokens.h"
 
@@ -170,11 +172,14 @@ s_revoke (service_t *service, msg_t *request, msgw_t **reply, void *state)
 //  --- remote.verify ------------------------------------------------------------
 
 //  A verifier: *reply the answer (ok with kind, name, id, ... or an error).
-typedef void (remote_verifier_fn) (creds_t *self, const char *credential, msgw_t **reply);
+typedef void (remote_verifier_fn) (creds_t *self, const char *credential,
+                                   const char *resource, msgw_t **reply);
 
 static void
-s_verify_service_token (creds_t *self, const char *credential, msgw_t **reply)
+s_verify_service_token (creds_t *self, const char *credential, const char *resource,
+                        msgw_t **reply)
 {
+    (void) resource;
     remote_token_t row;
     int rc = remote_tokens_verify (self, credential, &row);
     if (rc < 0) {
@@ -200,6 +205,8 @@ static const struct {
     remote_verifier_fn *verify;
 } s_verifiers [] = {
     { REMOTE_TOKEN_PREFIX,  s_verify_service_token },
+    //  OAuth access tokens (oauth_ops.c) carry no prefix: the rest
+    { "",                   oauth_verify_reply },
     { NULL,                 NULL }
 };
 
@@ -209,15 +216,22 @@ s_verify (service_t *service, msg_t *request, msgw_t **reply, void *state)
     (void) service;
     creds_t *self = state;
     char credential [S_CREDENTIAL_MAX + 1];
+    char resource [OAUTH_URI_MAX + 1] = "";
     int rc = ops_cstr (msg_root (request), "token", credential, sizeof credential, true);
     ops_wipe_field (request, "token");
+    if (rc == 0 && ops_cstr (msg_root (request), "resource", resource, sizeof resource,
+                             false) != 0) {
+        *reply = msgw_error_new (BUS_ERR_BAD_REQUEST, "resource: at most 2048 bytes");
+        sodium_memzero (credential, sizeof credential);
+        return;
+    }
     if (rc != 0 || !*credential) {
         *reply = msgw_error_new (BUS_ERR_BAD_REQUEST, "token: a string of 1 to 4096 bytes");
         return;
     }
     for (size_t i = 0; s_verifiers [i].prefix; i++)
         if (strncmp (credential, s_verifiers [i].prefix, strlen (s_verifiers [i].prefix)) == 0) {
-            s_verifiers [i].verify (self, credential, reply);
+            s_verifiers [i].verify (self, credential, resource, reply);
             sodium_memzero (credential, sizeof credential);
             return;
         }

@@ -7,8 +7,8 @@
 
 #define S_FAMILY_BYTES 16
 
-static void
-s_token (char text [CREDS_TOKEN_TEXT + 1], uint8_t hash [CREDS_HASH_BYTES])
+void
+session_token_new (char text [CREDS_TOKEN_TEXT + 1], uint8_t hash [CREDS_HASH_BYTES])
 {
     uint8_t raw [CREDS_TOKEN_BYTES];
     randombytes_buf (raw, sizeof raw);
@@ -45,9 +45,9 @@ session_create (creds_t *self, int64_t user_id, const uint8_t *family,
     else
         randombytes_buf (fam, sizeof fam);
     uint8_t access [CREDS_HASH_BYTES], refresh [CREDS_HASH_BYTES], csrf [CREDS_HASH_BYTES];
-    s_token (out->access, access);
-    s_token (out->refresh, refresh);
-    s_token (out->csrf, csrf);
+    session_token_new (out->access, access);
+    session_token_new (out->refresh, refresh);
+    session_token_new (out->csrf, csrf);
     int64_t now = creds_now ();
     out->access_expires = now + self->limits.access_ttl_s;
     out->refresh_expires = now + self->limits.refresh_ttl_s;

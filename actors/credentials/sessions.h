@@ -26,6 +26,8 @@ typedef struct {
     int64_t access_expires;
 } session_info_t;
 
+//  A new random token: its text and the hash that is stored.
+void session_token_new (char text [CREDS_TOKEN_TEXT + 1], uint8_t hash [CREDS_HASH_BYTES]);
 //  Hash of a token's text: 0, or -1 when the text is not a token.
 int  session_token_hash (const char *text, uint8_t hash [CREDS_HASH_BYTES]);
 

@@ -19,6 +19,7 @@
 struct _mcp_t;
 struct _http_static_t;
 struct _live_t;
+struct _oauth_t;
 
 typedef struct {
     struct lws_context *context;         //  the lws context (service thread)
@@ -30,6 +31,7 @@ typedef struct {
     struct _mcp_t      *mcp;             //  the /mcp endpoint's state
     struct _http_static_t *web;          //  the dashboard's files, or NULL
     struct _live_t     *live;            //  /ws streams
+    struct _oauth_t    *oauth;           //  the OAuth endpoints' state (oauth.h)
     idmap_t            *requests;        //  request id -> http_req_t, live ones
     uint64_t            next_request_id; //  last id handed out
     int64_t             started_ms;      //  monotonic, for uptime_s

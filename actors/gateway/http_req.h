@@ -39,7 +39,8 @@
 #include "gateway.h"
 
 //  Bounds of what we write.
-#define HTTP_REQ_HEADERS_MAX   3072     //  response header block, bytes
+#define HTTP_REQ_HEADERS_MAX   8192     //  response header block, bytes (an
+                                        //  OAuth redirect's Location is long)
 #define HTTP_REQ_EXTRA_MAX     12       //  extra headers per response
 #define HTTP_REQ_CHUNK         4096     //  body bytes per lws_write
 #define HTTP_REQ_STREAM_MAX    (1u << 20) //  queued stream bytes, at most
@@ -123,7 +124,8 @@ uint64_t    http_req_submit (http_req_t *self, const char *service,
 void        http_req_set_timer (http_req_t *self, int timeout_ms);
 
 //  Add a response header before responding: name with its colon
-//  ("allow:"), a value without CR or LF. Quietly ignores excess.
+//  ("allow:"), a value without CR or LF. Quietly ignores excess. A
+//  "content-security-policy:" added here replaces HTTP_REQ_CSP.
 void        http_req_add_header (http_req_t *self, const char *name,
                                  const char *value);
 //  Answer (once; later calls are ignored). The body is copied.

@@ -55,6 +55,7 @@
 #include "http_server.h"
 #include "mcp.h"
 #include "remote_listener.h"
+#include "oauth.h"
 
 //  What lws keeps per connection for us.
 typedef struct {
@@ -76,6 +77,15 @@ typedef struct {
 static const route_t s_routes [] = {
     { "/health",    "GET",      http_health_start },
     { "/mcp",       NULL,       mcp_endpoint_start },
+    //  MCPbox as the OAuth authorization server of /mcp (oauth.h)
+    { "/.well-known/oauth-protected-resource",     NULL, oauth_meta_resource },
+    { "/.well-known/oauth-protected-resource/mcp", NULL, oauth_meta_resource },
+    { "/.well-known/oauth-authorization-server",   NULL, oauth_meta_server },
+    { "/authorize", NULL,       oauth_authorize_start },
+    { "/token",     NULL,       oauth_token_start },
+    { "/register",  NULL,       oauth_register_start },
+    { "/revoke",    NULL,       oauth_revoke_start },
+    { "/oauth/consent.css", "GET", oauth_consent_css },
     { "/api/",      NULL,       api_router_start },     //  a prefix (ends in '/')
     { "/",          NULL,       http_static_start },    //  the rest: web/ files
     { NULL,         NULL,       NULL }
@@ -232,6 +242,7 @@ s_on_wake (struct lws *wsi)
     gateway_t *gateway = s_gateway (wsi);
     if (!gateway || !gateway->bridge)
         return;
+    oauth_drain (gateway);          //  client metadata fetches that ended
     bus_bridge_result_t *result;
     //  notices first: those of a request come before its reply
     static uint64_t s_notices_dropped;

@@ -39,6 +39,7 @@
 #include "live.h"
 #include "mcp.h"
 #include "remote_rules.h"
+#include "oauth.h"
 
 #define PROCESS_NAME        "mcpbox-gateway"
 //  lws bounds: request line plus all headers, and how long a client may
@@ -320,6 +321,12 @@ s_run (startup_t *startup)
     gateway.api_docs = config_bool (config, "enable_docs");
     gateway.execution_logs = config_bool (config, "execution_logs");
 
+    gateway.oauth = oauth_new (&gateway, err, sizeof err);
+    if (!gateway.oauth) {
+        log_error ("%s", err);
+        idmap_destroy (&gateway.requests);
+        return 1;
+    }
     gateway.live = live_new (&gateway, (int) config_int (config, "live_recheck_s") * 1000);
     gateway.web = http_static_new (config_str (config, "web_dir"), err, sizeof err);
     if (!gateway.web)
@@ -408,6 +415,7 @@ s_run (startup_t *startup)
     atomic_store (&gateway.stop, true);
     pthread_kill (signal_thread, SIGTERM);
     pthread_join (signal_thread, NULL);
+    oauth_destroy (&gateway.oauth);         //  joins the metadata fetches
     bus_bridge_destroy (&gateway.bridge);
     lws_context_destroy (gateway.context);      //  ends every request
     mcp_destroy (&gateway.mcp);

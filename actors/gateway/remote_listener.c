@@ -8,6 +8,7 @@
 #include "log.h"
 #include "mcp.h"
 #include "mcp_call.h"
+#include "oauth.h"
 #include "remote_listener.h"
 #include "remote_rules.h"
 
@@ -19,8 +20,16 @@
 
 static const remote_route_t s_routes [] = {
     { "/mcp",   true,   mcp_endpoint_start },
-    //  the OAuth authorization server's endpoints go here (they need no
-    //  credential: they are how a client gets one)
+    //  the OAuth authorization server's endpoints (oauth.h): no credential,
+    //  they are how a client gets one
+    { "/.well-known/oauth-protected-resource",     false, oauth_meta_resource },
+    { "/.well-known/oauth-protected-resource/mcp", false, oauth_meta_resource },
+    { "/.well-known/oauth-authorization-server",   false, oauth_meta_server },
+    { "/authorize",         false, oauth_authorize_start },
+    { "/token",             false, oauth_token_start },
+    { "/register",          false, oauth_register_start },
+    { "/revoke",            false, oauth_revoke_start },
+    { "/oauth/consent.css", false, oauth_consent_css },
     { NULL,     false,  NULL }
 };
 
@@ -219,6 +228,12 @@ remote_listener_start (http_req_t *req, const char *path, size_t len)
     }
     json_t *fields = json_pack ("{s:s}", "token", credential);
     explicit_bzero (credential, sizeof credential);
+    if (fields && *http_req_gateway (req)->remote_base) {
+        //  an OAuth access token must have been issued for this resource
+        char resource [sizeof http_req_gateway (req)->remote_base + 8];
+        snprintf (resource, sizeof resource, "%s/mcp", http_req_gateway (req)->remote_base);
+        json_object_set_new (fields, "resource", json_string (resource));
+    }
     msgw_t *body = fields ? bus_json_request ("remote.verify", fields) : NULL;
     if (fields) {
         //  wipe jansson's copy of the credential too
