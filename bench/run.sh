@@ -7,6 +7,8 @@
 # `logs` runs two: log_bench (ingest rate; ARGS go to it), then
 # e2e_bench --logs (tools/call with execution logs on vs off, defaults;
 # run `bench/run.sh e2e --logs ARGS` for other arguments).
+# `web` runs bench/web_bench.mjs (the dashboard's weight and time to
+# interactive in chromium) against the whole build: ARGS go to it.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 build="${BUILD_DIR:-$root/build-bench}"
@@ -20,6 +22,14 @@ case "${1:-}" in
         "$build/bin/log_bench" "$@"
         echo
         exec "$build/bin/e2e_bench" --logs ;;
+    web)
+        shift
+        cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DMCPBOX_SANITIZE=OFF >/dev/null
+        cmake --build "$build" -j"$(nproc)" >/dev/null
+        [ -x "$root/integration/node/node_modules/.bin/node" ] \
+            || (cd "$root/integration/node" && npm ci --no-audit --no-fund >/dev/null)
+        cd "$root/integration/node"
+        MCPBOX_BUILD_DIR="$build" exec ./node_modules/.bin/node "$root/bench/web_bench.mjs" "$@" ;;
 esac
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DMCPBOX_SANITIZE=OFF >/dev/null
 cmake --build "$build" -j"$(nproc)" --target "$bench" >/dev/null
