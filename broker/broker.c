@@ -62,6 +62,7 @@
     subscriptions back, so publishers and subscribers only know the broker.
 */
 #include "broker.h"
+#include "broker_allow.h"
 #include "broker_frames.h"
 #include "broker_workers.h"
 #include "bus.h"
@@ -127,6 +128,8 @@ struct _worker_t {
     void      *about;           //  the msgpack map from READY, or NULL
     size_t     about_size;
     char       address [64];    //  Peer-Address as ZeroMQ gave it, or ""
+    char       curve_key [41];  //  tcp: its CURVE key (certificate metadata
+                                //  `key`, broker_allow.h), or ""
     int64_t    expires;         //  dead when silent past this
     job_list_t held;            //  dispatched jobs it has not replied to
     void      *service_handle;  //  in service->workers
@@ -146,6 +149,7 @@ struct _broker_t {
     zsock_t  *xsub;             //  event input
     zsock_t  *xpub;             //  event output
     zactor_t *auth;             //  zauth, with tcp
+    broker_allow_t *allow;      //  the allow directory, with tcp
     zhashx_t *services;         //  name -> service_t (owned)
     zhashx_t *workers;          //  peer_key_t -> worker_t (owned)
     worker_t *worker_list;      //  the same workers, for the heartbeat
@@ -574,19 +578,27 @@ s_service_release (broker_t *self, service_t *service)
         zhashx_delete (self->services, service->name);
 }
 
-//  The next worker with free credit, rotated to the back of the list.
+//  The worker with the most free credit (announced credit minus jobs held),
+//  the first in list order on a tie; it goes to the back of the list, so
+//  equal workers take turns. A slow worker holds its jobs longer, so it has
+//  less free credit and is picked less: the load follows capacity.
 static worker_t *
 s_service_pick (service_t *service)
 {
-    worker_t *worker = zlistx_first (service->workers);
-    while (worker) {
-        if (worker->held.size < worker->credit) {
-            zlistx_move_end (service->workers, worker->service_handle);
-            return worker;
+    worker_t *best = NULL;
+    uint32_t best_free = 0;
+    for (worker_t *worker = zlistx_first (service->workers); worker;
+         worker = zlistx_next (service->workers)) {
+        uint32_t held = (uint32_t) worker->held.size;
+        uint32_t free_credit = held < worker->credit ? worker->credit - held : 0;
+        if (free_credit > best_free) {
+            best = worker;
+            best_free = free_credit;
         }
-        worker = zlistx_next (service->workers);
     }
-    return NULL;
+    if (best)
+        zlistx_move_end (service->workers, best->service_handle);
+    return best;
 }
 
 //  Hand waiting jobs to workers while any has credit.
@@ -696,6 +708,11 @@ s_worker_ready (broker_t *self, int origin, broker_msg_t *m, parts_t *p)
     }
     const char *address = zmq_msg_gets (&p->msg [0], "Peer-Address");
     snprintf (worker->address, sizeof worker->address, "%s", address ? address : "");
+    if (origin == ORIGIN_TCP && p->count > 1) {
+        //  zauth hands the allowed certificate's metadata to the connection
+        const char *key = zmq_msg_gets (&p->msg [1], "key");
+        snprintf (worker->curve_key, sizeof worker->curve_key, "%s", key ? key : "");
+    }
     worker->expires = self->now + (int64_t) self->heartbeat_ms * BUS_LIVENESS;
     worker->service_handle = zlistx_add_end (service->workers, worker);
     worker->next = self->worker_list;
@@ -975,6 +992,13 @@ s_heartbeat (broker_t *self)
             s_worker_remove (self, worker, true);
         }
         else
+        if (worker->key.origin == ORIGIN_TCP && *worker->curve_key
+        &&  !broker_allow_has (self->allow, worker->curve_key)) {
+            log_warn ("broker: remote worker with key %.8s… is no longer allowed; "
+                      "removing it", worker->curve_key);
+            s_worker_remove (self, worker, true);
+        }
+        else
             s_worker_command (self, worker->key.origin, s_worker_identity (worker),
                               BUS_W_HEARTBEAT);
     }
@@ -1063,6 +1087,7 @@ s_setup_tcp (broker_t *self, const broker_config_t *config, char *err, size_t er
     self->auth = zactor_new (zauth, NULL);
     zstr_sendx (self->auth, "CURVE", config->curve_allow_dir, NULL);
     zsock_wait (self->auth);
+    self->allow = broker_allow_new (config->curve_allow_dir);
 
     zsock_t *sock = zsock_new (ZMQ_ROUTER);
     bus_socket_tune (sock);
@@ -1144,6 +1169,7 @@ broker_destroy (broker_t **self_p)
     zsock_destroy (&self->xsub);
     zsock_destroy (&self->xpub);
     zactor_destroy (&self->auth);
+    broker_allow_destroy (&self->allow);
     free (self);
     *self_p = NULL;
 }

@@ -61,6 +61,12 @@ extern const cli_command_t cli_cmd_tokens;
 extern const cli_command_t cli_cmd_export;
 extern const cli_command_t cli_cmd_import;
 extern const cli_command_t cli_cmd_oauth;
+extern const cli_command_t cli_cmd_executor;
+extern const cli_command_t cli_cmd_executors;
+
+//  --- cmd_sandbox.c --------------------------------------------------------
+//  The mcpbox-executor binary next to this one: 0 with its path, or -1.
+int cli_executor_path (char *path, size_t size);
 
 //  --- cmd_migrate.c --------------------------------------------------------
 //  Open the database at paths->db_path and apply the embedded migrations.

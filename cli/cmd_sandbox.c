@@ -56,9 +56,8 @@ s_read_file (const char *path, size_t *size)
     return data;
 }
 
-//  The executor binary next to ours.
-static int
-s_executor_path (char *path, size_t size)
+int
+cli_executor_path (char *path, size_t size)
 {
     ssize_t n = readlink ("/proc/self/exe", path, size - 32);
     if (n <= 0)
@@ -76,7 +75,7 @@ static char *
 s_run_executor (const char *request, int *status)
 {
     char executor [4096];
-    if (s_executor_path (executor, sizeof executor) != 0) {
+    if (cli_executor_path (executor, sizeof executor) != 0) {
         fprintf (stderr, "mcpbox sandbox: mcpbox-executor not found next to mcpbox\n");
         return NULL;
     }

@@ -212,6 +212,8 @@ s_serve (startup_t *startup, zygote_t *zygote)
         while (call_pool_take_done (pool, &token, &result)
            ||  source_pool_take_done (sources, &token, &result)) {
             bus_request_t *request = token;
+            log_debug ("call answered (%s)",
+                       json_is_true (json_object_get (result, "success")) ? "success" : "failure");
             msgw_t *w = s_reply_from_result (result);
             json_decref (result);
             s_reply (worker, &request, &w);
