@@ -42,6 +42,8 @@ function timeLabel(iso) {
   return Number.isNaN(d.getTime()) ? String(iso) : d.toLocaleString();
 }
 
+const count = (n, noun) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+
 function labelText(labels) {
   if (!labels || typeof labels !== 'object') return undefined;
   const pairs = Object.entries(labels).filter(([, v]) => typeof v === 'string');
@@ -55,8 +57,8 @@ function executorsTable(executors, pool, unavailable) {
   if (!list.length) return [h('p', { class: 'muted', role: 'status' }, 'No executor is registered.')];
   const total = pool && typeof pool === 'object'
     ? h('p', { class: 'hint', id: 'pool-total' },
-      `${pool.executors} executors, ${pool.in_flight} of ${pool.credit} slots busy, `
-      + `${pool.served} calls served, ${pool.restarts} restarts`)
+      `${count(pool.executors, 'executor')}, ${pool.in_flight} of ${count(pool.credit, 'slot')} busy, `
+      + `${count(pool.served, 'call')} served, ${count(pool.restarts, 'restart')}`)
     : null;
   const cols = EXEC_COLUMNS.filter(([, get]) => list.some((x) => get(x) !== undefined && get(x) !== null));
   return [total, h('div', { class: 'table-wrap' }, h('table', { 'aria-describedby': total ? 'pool-total' : null },

@@ -412,6 +412,45 @@ test('an approved tool changed by the LLM: the diff against the approved version
   await assertInert(page, events, 'tool page with a diff');
 });
 
+test('light and dark schemes: the dashboard follows prefers-color-scheme, text readable in both (WCAG AA contrast), charts drawn', async () => {
+  const state = await context.storageState();
+  const seen = {};
+  for (const colorScheme of ['light', 'dark']) {
+    const ctx = await browser.newContext({ viewport: { width: 1024, height: 900 }, colorScheme, storageState: state });
+    const { page: p, events: ev } = await instrumentedPage(ctx);
+    await p.goto(`${base}/#/dashboard`);
+    await p.waitForFunction(() => document.body.dataset.ready === 'true', null, { timeout: 10000 });
+    await p.locator('.chart canvas').first().waitFor({ timeout: 5000 });
+    const got = await p.evaluate(() => {
+      const rgb = (c) => (c.match(/[\d.]+/g) || []).slice(0, 3).map(Number);
+      const lum = ([r, g, b]) => {
+        const f = (v) => { const x = v / 255; return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4; };
+        return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+      };
+      const contrast = (a, b) => { const [x, y] = [lum(rgb(a)), lum(rgb(b))].sort((m, n) => n - m); return (x + 0.05) / (y + 0.05); };
+      const css = (sel, prop) => getComputedStyle(document.querySelector(sel))[prop];
+      const bg = css('body', 'backgroundColor');
+      const panel = css('.chart-figure', 'backgroundColor');
+      return {
+        bg_luminance: lum(rgb(bg)),
+        text: contrast(css('body', 'color'), bg),
+        muted: contrast(css('.chart-figure .muted', 'color'), panel),
+        link: contrast(css('main a[href="#/activity"]', 'color'), bg),
+        legend: contrast(css('.chart .u-legend', 'color'), panel),
+        header: contrast(css('.executors th, table th', 'color'), bg),
+      };
+    });
+    seen[colorScheme] = got;
+    for (const k of ['text', 'muted', 'link', 'legend', 'header']) {
+      assert.ok(got[k] >= 4.5, `${colorScheme}: ${k} contrast ${got[k].toFixed(2)} < 4.5`);
+    }
+    await p.screenshot({ path: path.join(ARTIFACTS, `scheme-${colorScheme}-dashboard.png`), fullPage: true });
+    await assertInert(p, ev, `${colorScheme} scheme`);
+    await ctx.close();
+  }
+  assert.ok(seen.light.bg_luminance > 0.8 && seen.dark.bg_luminance < 0.05, JSON.stringify(seen));
+});
+
 test('the dashboard at 360 px: no horizontal scroll, the navigation usable; its weight and time to interactive', async () => {
   const state = await context.storageState();
   const phone = await browser.newContext({ viewport: { width: 360, height: 740 }, storageState: state });
