@@ -136,3 +136,23 @@ field_enum (const msgpack_object *root, const char *key,
     }
     return bus_err_set (err, BUS_ERR_BAD_REQUEST, "%s: must be one of %s", key, list);
 }
+
+int
+field_keys_only (const msgpack_object *map, const char *where, const char *const *keys,
+                 bus_err_t *err)
+{
+    if (!map || map->type != MSGPACK_OBJECT_MAP)
+        return bus_err_set (err, BUS_ERR_BAD_REQUEST, "%s: must be a map", where);
+    for (uint32_t i = 0; i < map->via.map.size; i++) {
+        const msgpack_object *k = &map->via.map.ptr [i].key;
+        bool known = false;
+        for (size_t j = 0; keys [j] && !known; j++)
+            known = k->type == MSGPACK_OBJECT_STR && k->via.str.size == strlen (keys [j])
+                 && memcmp (k->via.str.ptr, keys [j], k->via.str.size) == 0;
+        if (!known)
+            return bus_err_set (err, BUS_ERR_BAD_REQUEST, "%s: unknown field '%.*s'", where,
+                                (int) (k->via.str.size > 64 ? 64 : k->via.str.size),
+                                k->type == MSGPACK_OBJECT_STR ? k->via.str.ptr : "");
+    }
+    return 0;
+}

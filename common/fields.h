@@ -39,4 +39,9 @@ int field_bool (const msgpack_object *root, const char *key, bool *out,
 int field_enum (const msgpack_object *root, const char *key,
                 const char *const *choices, const char **out, bus_err_t *err);
 
+//  The map has no key outside `keys` (NULL-terminated): 0, or -1 with a
+//  bad_request "<where>: unknown field 'k'" (or "<where>: must be a map").
+int field_keys_only (const msgpack_object *map, const char *where,
+                     const char *const *keys, bus_err_t *err);
+
 #endif

@@ -242,3 +242,51 @@ def test_routes_session_csrf_and_bounded_body(api):
     # a body just under the bound is read and refused for what it is
     status, reply = s.admin.req("POST", "/api/import", raw=b'{"x":"' + b"a" * ((7 << 20) - 16) + b'"}')
     assert status == 400 and "not an mcpbox export file" in reply["error"]["message"], reply
+
+
+def test_owners_refuse_on_their_own(api):
+    """Each owner checks what it is asked to write, whoever asks (defence in depth:
+    the backup actor's shape check is not the only one)."""
+    from busclient import BusClient
+    s = api
+    bus = BusClient("ipc://" + os.path.join(s.data_dir, "run", "bus"), 10000)
+    good = {"name": "x1", "description": "", "status": "ready", "default_timeout_ms": 30000,
+            "created_at": "2026-12-06T05:00:00.000Z", "updated_at": "2026-12-06T05:00:00.000Z",
+            "tools": []}
+    r = bus.call("registry", {"op": "import.apply", "servers": [dict(good, extra=1)]})
+    assert not r["ok"] and "unknown field 'extra'" in r["error"]["message"], r
+    r = bus.call("registry", {"op": "import.apply", "servers": [dict(good, created_at="yesterday")]})
+    assert not r["ok"] and "created_at" in r["error"]["message"], r
+    assert server_named(s, "x1") == []
+    sid = "6f1c2d3e-4a5b-4c6d-8e7f-0a1b2c3d4e5f"
+    r = bus.call("approval", {"op": "import.apply", "imported_by": "t", "trust": False,
+                              "tools": [{"tool_id": sid, "server_id": sid, "tool_name": "a",
+                                         "code_hash": "0" * 64}]})
+    assert not r["ok"] and r["error"]["code"] == "forbidden", r
+    r = bus.call("approval", {"op": "import.apply", "imported_by": "t", "trust": False,
+                              "settings": {"tool_approval_mode": "auto_approve"}})
+    assert not r["ok"] and r["error"]["code"] == "forbidden", r
+    r = bus.call("approval", {"op": "import.apply", "imported_by": "t", "trust": True,
+                              "modules": [{"server_id": sid, "module_name": "xml", "x": 1}]})
+    assert not r["ok"] and "unknown field 'x'" in r["error"]["message"], r
+    r = bus.call("approval", {"op": "import.apply", "imported_by": "t", "trust": True,
+                              "modules": [{"server_id": sid, "module_name": "subprocess"}]})
+    assert not r["ok"] and r["error"]["code"] == "forbidden", r
+    r = bus.call("credentials", {"op": "secrets.import",
+                                 "items": [{"server_id": sid, "key": "K", "value": "v"}]})
+    assert not r["ok"] and r["error"]["code"] == "bad_request", r
+    r = bus.call("credentials", {"op": "secrets.import",
+                                 "items": [{"server_id": "credentials:export", "key": "K"}]})
+    assert not r["ok"] and r["error"]["code"] == "bad_request", r
+    # the signing key's row can be named by no secret op
+    for op in ("secret_list", "job_secrets"):
+        r = bus.call("credentials", {"op": op, "server_id": "credentials:export"})
+        assert not r["ok"] and r["error"]["code"] == "bad_request", (op, r)
+    signed = bus.call("credentials", {"op": "export.sign", "version": 1, "content": "{}"})
+    assert signed["ok"] and len(signed["signature"]) == 64, signed
+    ok = bus.call("credentials", {"op": "export.verify", "version": 1, "content": "{}",
+                                  "key_id": signed["key_id"], "signature": signed["signature"]})
+    assert ok["ok"] and ok["own"] and ok["verified"], ok
+    bad = bus.call("credentials", {"op": "export.verify", "version": 1, "content": "{ }",
+                                   "key_id": signed["key_id"], "signature": signed["signature"]})
+    assert not bad["ok"] and bad["error"]["code"] == "forbidden", bad

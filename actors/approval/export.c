@@ -118,27 +118,6 @@ approval_export_dump (service_t *service, msg_t *request, msgw_t **reply, void *
     *reply = w;
 }
 
-//  The map has only keys among `keys`.
-static int
-s_only (const msgpack_object *map, const char *where, const char *const *keys,
-        bus_err_t *err)
-{
-    if (map->type != MSGPACK_OBJECT_MAP)
-        return bus_err_set (err, BUS_ERR_BAD_REQUEST, "%s: must be a map", where);
-    for (uint32_t i = 0; i < map->via.map.size; i++) {
-        const msgpack_object *k = &map->via.map.ptr [i].key;
-        bool known = false;
-        for (size_t j = 0; keys [j] && !known; j++)
-            known = k->via.str.size == strlen (keys [j])
-                 && memcmp (k->via.str.ptr, keys [j], k->via.str.size) == 0;
-        if (!known)
-            return bus_err_set (err, BUS_ERR_BAD_REQUEST, "%s: unknown field '%.*s'", where,
-                                (int) (k->via.str.size > 64 ? 64 : k->via.str.size),
-                                k->via.str.ptr);
-    }
-    return 0;
-}
-
 //  Prefix err's message with where (or replace it with what). -1.
 static int
 s_where (bus_err_t *err, const char *where, const char *what)
@@ -174,7 +153,7 @@ s_review_insert (approval_t *self, const msgpack_object *item, const char *by,
     char name [APPR_TOOL_NAME_MAX + 1], hash [APPR_HASH_LEN + 1];
     char hints [TOOL_HINTS_JSON_MAX];
     int absent = 1;
-    if (s_only (item, "tools[]", keys, err)
+    if (field_keys_only (item, "tools[]", keys, err)
     ||  fields_id (item, "tool_id", tool_id, err)
     ||  fields_id (item, "server_id", server_id, err)
     ||  field_text (item, "tool_name", true, APPR_TOOL_NAME_MAX, true, name, err)
@@ -218,7 +197,7 @@ s_request (approval_t *self, appr_kind_t kind, const msgpack_object *item, bool 
     char server_id [APPR_ID_LEN + 1], module [MODULES_NAME_MAX + 1], host [HOSTS_MAX + 1];
     int port = 0;
     const char *where = kind == APPR_KIND_MODULE ? "modules[]" : "hosts[]";
-    if (s_only (item, where, kind == APPR_KIND_MODULE ? module_keys : host_keys, err)
+    if (field_keys_only (item, where, kind == APPR_KIND_MODULE ? module_keys : host_keys, err)
     ||  fields_id (item, "server_id", server_id, err)
     ||  (kind == APPR_KIND_MODULE ? fields_module (item, module, err)
                                   : (fields_host (item, host, err)
@@ -252,7 +231,7 @@ approval_import_apply (service_t *service, msg_t *request, msgw_t **reply, void 
     bool trust = false;
     char by [APPR_WHO_MAX + 1], now [APPR_TIME_LEN + 1];
     const msgpack_object *tools, *modules, *hosts, *settings = msg_map_get (root, "settings");
-    if (s_only (root, "request", keys, &err)
+    if (field_keys_only (root, "request", keys, &err)
     ||  field_bool (root, "trust", &trust, &err) < 0
     ||  fields_who (root, "imported_by", NULL, by, &err)
     ||  s_array (root, "tools", &tools, &err)

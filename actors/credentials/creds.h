@@ -75,6 +75,8 @@ int64_t creds_now (void);               //  unix seconds
 
 //  --- secrets_store.c --------------------------------------------------------
 bool creds_secret_key_valid (const char *key);
+//  1..64 of [A-Za-z0-9_-]: never the reserved owners with ':' (ops_export.c).
+bool creds_server_id_valid (const char *id);  //  ops_secrets.c
 //  Start-up: finish or discard an interrupted rotation, refuse values
 //  sealed by a key that is not loaded. 0, or -1/2 + err.
 int  secrets_recover (creds_t *self, char *err, size_t errlen);

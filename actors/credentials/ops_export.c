@@ -254,19 +254,19 @@ s_secrets_import (service_t *service, msg_t *request, msgw_t **reply, void *stat
         const msgpack_object *item = &items->via.array.ptr [i];
         char server_id [CREDS_SERVER_ID_MAX + 1], key [CREDS_SECRET_KEY_MAX + 1];
         char description [CREDS_DESC_MAX + 1];
-        bool ok = item->type == MSGPACK_OBJECT_MAP && item->via.map.size <= 3
+        static const char *const keys [] = { "server_id", "key", "description", NULL };
+        bus_err_t err;
+        bool ok = field_keys_only (item, "items[]", keys, &err) == 0
                && ops_cstr (item, "server_id", server_id, sizeof server_id, true) == 0
                && ops_cstr (item, "key", key, sizeof key, true) == 0
                && creds_secret_key_valid (key)
-               && ops_cstr (item, "description", description, sizeof description, false) == 0;
-        for (size_t c = 0; ok && server_id [c]; c++)
-            ok = (server_id [c] >= 'a' && server_id [c] <= 'z') || (server_id [c] >= 'A'
-                  && server_id [c] <= 'Z') || (server_id [c] >= '0' && server_id [c] <= '9')
-                  || server_id [c] == '-' || server_id [c] == '_';
+               && ops_cstr (item, "description", description, sizeof description, false) == 0
+               && creds_server_id_valid (server_id);
         if (!ok) {
             char message [120];
             snprintf (message, sizeof message, "items[%u]: {server_id, key "
-                      "(^[A-Z][A-Z0-9_]*$), description (<= 2000 bytes)} only", i);
+                      "(^[A-Z][A-Z0-9_]*$), description (<= 2000 bytes)} only: a value "
+                      "is never imported", i);
             *reply = msgw_error_new (BUS_ERR_BAD_REQUEST, message);
             return;
         }

@@ -19,8 +19,8 @@
 #include "ops_util.h"
 
 //  server_id: 1..64 of [A-Za-z0-9_-] (the registry's UUIDs).
-static bool
-s_server_id_valid (const char *id)
+bool
+creds_server_id_valid (const char *id)
 {
     size_t len = strlen (id);
     if (len < 1 || len > CREDS_SERVER_ID_MAX)
@@ -40,7 +40,7 @@ s_ids (msg_t *request, char *server_id, char *key, bool want_key)
 {
     const msgpack_object *root = msg_root (request);
     if (ops_cstr (root, "server_id", server_id, CREDS_SERVER_ID_MAX + 1, true) != 0
-    ||  !s_server_id_valid (server_id))
+    ||  !creds_server_id_valid (server_id))
         return msgw_error_new (BUS_ERR_BAD_REQUEST, "server_id: a server id is required");
     if (!want_key)
         return NULL;

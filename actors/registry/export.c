@@ -224,26 +224,6 @@ export_dump (service_t *service, msg_t *request, msgw_t **reply, void *state)
 
 //  --- import.apply --------------------------------------------------------------
 
-//  The map has no key outside `keys` (NULL-terminated).
-static int
-s_only (const msgpack_object *map, const char *where, const char *const *keys, bus_err_t *err)
-{
-    if (map->type != MSGPACK_OBJECT_MAP)
-        return bus_err_set (err, BUS_ERR_BAD_REQUEST, "%s: must be a map", where);
-    for (uint32_t i = 0; i < map->via.map.size; i++) {
-        const msgpack_object *k = &map->via.map.ptr [i].key;
-        bool known = false;
-        for (size_t j = 0; keys [j] && !known; j++)
-            known = k->via.str.size == strlen (keys [j])
-                 && memcmp (k->via.str.ptr, keys [j], k->via.str.size) == 0;
-        if (!known)
-            return bus_err_set (err, BUS_ERR_BAD_REQUEST, "%s: unknown field '%.*s'", where,
-                                (int) (k->via.str.size > 64 ? 64 : k->via.str.size),
-                                k->via.str.ptr);
-    }
-    return 0;
-}
-
 //  "2026-11-29T05:40:00.123Z"
 static bool
 s_time_ok (const char *text, size_t len)
@@ -309,17 +289,6 @@ s_in_version_clear (in_version_t *self)
     memset (self, 0, sizeof *self);
 }
 
-static char *
-s_dup (const char *text, size_t len)
-{
-    char *copy = malloc (len + 1);
-    if (!copy)
-        abort ();
-    memcpy (copy, text, len);
-    copy [len] = 0;
-    return copy;
-}
-
 static int
 s_read_version (const msgpack_object *m, const char *where, int64_t expect,
                 in_version_t *out, bus_err_t *err)
@@ -334,7 +303,7 @@ s_read_version (const msgpack_object *m, const char *where, int64_t expect,
     size_t len;
     int64_t number;
     bool enabled = true;
-    if (s_only (m, where, keys, err)
+    if (field_keys_only (m, where, keys, err)
     ||  field_int (m, "version", true, 1, EXPORT_VERSIONS_MAX, &number, err) < 0)
         return -1;
     if (number != expect)
@@ -347,17 +316,17 @@ s_read_version (const msgpack_object *m, const char *where, int64_t expect,
     memcpy (out->v.name, text, len);
     if (field_str (m, "title", false, 0, REG_TITLE_MAX, &text, &len, err) < 0)
         return -1;
-    out->v.title = s_dup (text ? text : "", text ? len : 0);
+    out->v.title = registry_ndup (text ? text : "", text ? len : 0);
     if (field_str (m, "description", false, 0, REG_DESCRIPTION_MAX, &text, &len, err) < 0)
         return -1;
-    out->v.description = s_dup (text ? text : "", text ? len : 0);
+    out->v.description = registry_ndup (text ? text : "", text ? len : 0);
     if (field_bool (m, "enabled", &enabled, err) < 0
     ||  field_int (m, "timeout_ms", true, REG_TIMEOUT_MIN_MS, REG_TIMEOUT_MAX_MS,
                    &out->v.timeout_ms, err) < 0
     ||  field_str (m, "python_code", true, REG_CODE_MAX, 0, &text, &len, err) < 0)
         return -1;
     out->v.enabled = enabled;
-    out->v.python_code = s_dup (text, len);
+    out->v.python_code = registry_ndup (text, len);
     out->v.code_len = len;
     char hash [REG_HASH_LEN + 1];
     if (ids_code_hash (text, len, hash))
@@ -372,7 +341,7 @@ s_read_version (const msgpack_object *m, const char *where, int64_t expect,
     ||  s_schema (m, "suggested_annotations", true, where, &out->hints, err)
     ||  field_str (m, "change_summary", false, 0, REG_SUMMARY_MAX, &text, &len, err) < 0)
         return -1;
-    out->v.change_summary = s_dup (text ? text : "", text ? len : 0);
+    out->v.change_summary = registry_ndup (text ? text : "", text ? len : 0);
     if (field_enum (m, "change_source", sources, &source, err) != 0)
         return bus_err_set (err, BUS_ERR_BAD_REQUEST, "%s.change_source: one of manual, "
                             "llm, import, rollback", where);
@@ -421,7 +390,7 @@ s_import_tool (registry_t *reg, const server_t *server, const msgpack_object *m,
     const char *text, *creator;
     size_t len;
     const msgpack_object *versions = NULL;
-    if (s_only (m, where, keys, err)
+    if (field_keys_only (m, where, keys, err)
     ||  field_str (m, "name", true, 0, 0, &text, &len, err) < 0
     ||  validate_tool_name ("name", text, len, err)
     ||  validate_full_name ("name", server->name, strlen (server->name), len, err))
@@ -498,14 +467,14 @@ s_import_server (registry_t *reg, const msgpack_object *m, const char *where,
     size_t len;
     const msgpack_object *tools = NULL;
     memset (server, 0, sizeof *server);
-    if (s_only (m, where, keys, err)
+    if (field_keys_only (m, where, keys, err)
     ||  field_str (m, "name", true, 0, 0, &text, &len, err) < 0
     ||  validate_server_name ("name", text, len, err))
         return -1;
     memcpy (server->name, text, len);
     if (field_str (m, "description", false, 0, REG_DESCRIPTION_MAX, &text, &len, err) < 0)
         return -1;
-    server->description = s_dup (text ? text : "", text ? len : 0);
+    server->description = registry_ndup (text ? text : "", text ? len : 0);
     if (field_enum (m, "status", statuses, &status, err) != 0)
         return bus_err_set (err, BUS_ERR_BAD_REQUEST, "%s.status: ready, running, stopped "
                             "or error", where);

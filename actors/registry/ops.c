@@ -59,8 +59,8 @@ s_error (msgw_t **reply, const bus_err_t *err)
     *reply = msgw_error_new (err->code, err->message);
 }
 
-static char *
-s_ndup (const char *text, size_t len)
+char *
+registry_ndup (const char *text, size_t len)
 {
     char *copy = malloc (len + 1);
     if (!copy)
@@ -123,7 +123,7 @@ s_server_create (service_t *service, msg_t *request, msgw_t **reply, void *state
 
     server_t server = { .default_timeout_ms = timeout };
     memcpy (server.name, name, name_len);
-    server.description = s_ndup (description, description_len);
+    server.description = registry_ndup (description, description_len);
     snprintf (server.status, sizeof server.status, "ready");
     ids_now_iso (server.created_at);
     memcpy (server.updated_at, server.created_at, sizeof server.updated_at);
@@ -379,7 +379,7 @@ s_tool_create (service_t *service, msg_t *request, msgw_t **reply, void *state)
 
     tool_t tool = { .enabled = true, .current_version = 1 };
     server_t server = { 0 };
-    char *summary_text = rc_summary == 0 ? s_ndup (summary, summary_len) : NULL;
+    char *summary_text = rc_summary == 0 ? registry_ndup (summary, summary_len) : NULL;
     char *docstring = NULL;
     int64_t revision = 0;
     memcpy (tool.name, name, name_len);
@@ -397,7 +397,7 @@ s_tool_create (service_t *service, msg_t *request, msgw_t **reply, void *state)
                              &tool.output_schema,
                              rc_description == 1 ? &docstring : NULL, &err))
         goto done;
-    tool.title = s_ndup (title, title_len);
+    tool.title = registry_ndup (title, title_len);
     tool.suggested_annotations = rc_hints == 0 ? strdup (hints) : NULL;
     if (rc_hints == 0 && !tool.suggested_annotations)
         abort ();
@@ -412,10 +412,10 @@ s_tool_create (service_t *service, msg_t *request, msgw_t **reply, void *state)
         docstring = NULL;
     }
     else
-        tool.description = s_ndup (description, description_len);
+        tool.description = registry_ndup (description, description_len);
     tool.timeout_ms = rc_timeout == 0 ? timeout : server.default_timeout_ms;
     snprintf (tool.tool_type, sizeof tool.tool_type, "python_code");
-    tool.python_code = s_ndup (code, code_len);
+    tool.python_code = registry_ndup (code, code_len);
     tool.code_len = code_len;
     snprintf (tool.created_by, sizeof tool.created_by, "%s", created_by);
     ids_now_iso (tool.created_at);
@@ -587,13 +587,13 @@ s_tool_update (service_t *service, msg_t *request, msgw_t **reply, void *state)
                                  || memcmp (current.description, description,
                                             description_len))) {
         free (next.description);
-        next.description = s_ndup (description, description_len);
+        next.description = registry_ndup (description, description_len);
         changes [changed++] = "description";
     }
     if (rc_title == 0 && (strlen (current.title) != title_len
                            || memcmp (current.title, title, title_len))) {
         free (next.title);
-        next.title = s_ndup (title, title_len);
+        next.title = registry_ndup (title, title_len);
         changes [changed++] = "title";
     }
     if (rc_hints == 0 && (!current.suggested_annotations
@@ -627,7 +627,7 @@ s_tool_update (service_t *service, msg_t *request, msgw_t **reply, void *state)
                                  &next.output_schema, NULL, &err))
             goto done;
         free (next.python_code);
-        next.python_code = s_ndup (code, code_len);
+        next.python_code = registry_ndup (code, code_len);
         next.code_len = code_len;
         if (ids_code_hash (code, code_len, next.code_hash)) {
             bus_err_set (&err, BUS_ERR_INTERNAL, "libsodium is not usable");
@@ -643,7 +643,7 @@ s_tool_update (service_t *service, msg_t *request, msgw_t **reply, void *state)
         goto done;
     }
     if (rc_summary == 0)
-        summary_text = s_ndup (summary, summary_len);
+        summary_text = registry_ndup (summary, summary_len);
     else {
         summary_text = malloc (160);
         if (!summary_text)

@@ -284,6 +284,8 @@ void activity_record (service_t *service, const char *type, const char *server_i
 //  --- ops.c -------------------------------------------------------------------
 //  The op table (op name -> handler), ending with { NULL, NULL }.
 extern const service_op_t registry_ops [];
+//  A heap copy of len bytes with a NUL after them (aborts when out of memory).
+char *registry_ndup (const char *text, size_t len);
 //  After a commit: the new revision, the catalog rebuilt, tools.changed out.
 void registry_committed (service_t *service, registry_t *reg, int64_t revision,
                          const char *server_id, const char *tool_id);
