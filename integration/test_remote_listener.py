@@ -346,3 +346,56 @@ def test_public_url_names_the_metadata_and_the_allowed_host(system):
         assert "remote_public_url" in bad.stderr
     finally:
         procs.cleanup()
+
+
+def test_sse_stream_and_delete_over_the_remote_listener(system):
+    token = create_token(system, "stream")
+    mcp = Mcp(system.remote, token)
+    conn = http.client.HTTPConnection("127.0.0.1", system.remote, timeout=10)
+    try:
+        conn.request("GET", "/mcp", headers={
+            "Accept": "text/event-stream", "Mcp-Session-Id": mcp.session,
+            "MCP-Protocol-Version": "2025-11-25", "Authorization": f"Bearer {token}"})
+        resp = conn.getresponse()
+        assert resp.status == 200
+        assert resp.getheader("Content-Type").startswith("text/event-stream")
+        # a tools/list_changed pushed on this stream when the policy changes
+        assert mcpbox(system.data_dir, "policy", "set", "remote_tool_editing",
+                      "enabled").returncode == 0
+        line = b""
+        while b"list_changed" not in line:
+            line = resp.fp.readline()
+            assert line, "stream closed"
+    finally:
+        conn.close()
+        mcpbox(system.data_dir, "policy", "set", "remote_tool_editing", "disabled")
+    # without the token the stream is refused
+    status, _, _ = request(system.remote, "GET", "/mcp", None, {
+        "Accept": "text/event-stream", "Mcp-Session-Id": mcp.session})
+    assert status == 401
+    status, _, _ = request(system.remote, "DELETE", "/mcp", None, {
+        "Mcp-Session-Id": mcp.session, "Authorization": f"Bearer {token}"})
+    assert status == 200
+    assert mcp.post({"jsonrpc": "2.0", "id": 2, "method": "ping"})[0] == 404
+
+
+def test_a_session_belongs_to_the_credential_that_opened_it(system):
+    one, two = create_token(system, "owner-one"), create_token(system, "owner-two")
+    mine = Mcp(system.remote, one)
+    assert "result" in mine.rpc("ping")
+    ping = {"jsonrpc": "2.0", "id": 5, "method": "ping"}
+    h = {"Accept": ACCEPT, "Content-Type": "application/json",
+         "MCP-Protocol-Version": "2025-11-25", "Mcp-Session-Id": mine.session}
+    # another token, or the local port, cannot continue it
+    assert request(system.remote, "POST", "/mcp", ping,
+                   {**h, "Authorization": f"Bearer {two}"})[0] == 404
+    assert request(system.port, "POST", "/mcp", ping, h)[0] == 404
+    assert request(system.remote, "DELETE", "/mcp", None,
+                   {**h, "Authorization": f"Bearer {two}"})[0] == 404
+    assert "result" in mine.rpc("ping")            # still the owner's
+    # nor can a token take over a local session
+    local = Mcp(system.port)
+    assert request(system.remote, "POST", "/mcp", ping,
+                   {**h, "Mcp-Session-Id": local.session,
+                    "Authorization": f"Bearer {one}"})[0] == 404
+    assert "result" in local.rpc("ping")

@@ -101,11 +101,13 @@ void   mcp_on_event (mcp_t *self, const char *topic, bool lost);
 
 //  The Host / Origin allowlist of the listener the request came in on.
 mcp_allow_t *mcp_allow_for (http_req_t *req);
+//  Who a session belongs to, for this request (mcp_session_t.owner).
+void   mcp_session_owner (http_req_t *req, char *out, size_t size);
 
 //  mcp_endpoint.c: the session rules of every request but initialize
 //  (missing id 400, unsupported MCP-Protocol-Version 400, unknown or
-//  expired session 404). The session (touched), or NULL when a refusal
-//  was sent.
+//  expired session, or one another caller opened, 404). The session
+//  (touched), or NULL when a refusal was sent.
 mcp_session_t *mcp_endpoint_session (http_req_t *req, mcp_t *mcp,
                                      const char *session_id, bool session_header,
                                      const char *protocol, bool protocol_header);

@@ -32,6 +32,7 @@
     (catalog fetch replies, events).
 */
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -94,6 +95,19 @@ mcp_allow_for (http_req_t *req)
 {
     mcp_t *mcp = http_req_gateway (req)->mcp;
     return http_req_remote (req) ? mcp->remote_allow : mcp->allow;
+}
+
+void
+mcp_session_owner (http_req_t *req, char *out, size_t size)
+{
+    const http_principal_t *who = http_req_principal (req);
+    if (who)
+        snprintf (out, size, "remote:%s:%s", who->kind, who->id);
+    else
+    if (http_req_remote (req))
+        snprintf (out, size, "remote:?");      //  never reached: /mcp needs a principal
+    else
+        *out = 0;
 }
 
 void
@@ -177,6 +191,12 @@ mcp_endpoint_session (http_req_t *req, mcp_t *mcp, const char *session_id,
     }
     int64_t now = gateway_now_ms ();
     mcp_session_t *session = mcp_sessions_lookup (mcp->sessions, session_id, now);
+    //  a session is its opener's: another credential (or the other port)
+    //  cannot continue it, and learns nothing about it
+    char owner [sizeof session->owner];
+    mcp_session_owner (req, owner, sizeof owner);
+    if (session && strcmp (session->owner, owner) != 0)
+        session = NULL;
     if (!session) {
         mcp_http_error (req, HTTP_STATUS_NOT_FOUND, MCP_SESSION_NOT_FOUND,
                         "Session not found");

@@ -71,6 +71,7 @@ s_initialize (mcp_call_t *call)
     mcp_session_t *session = mcp_sessions_create (mcp->sessions, requested,
                                                   gateway_now_ms ());
     session->events_from = mcp_events_last (mcp->events);
+    mcp_session_owner (call->req, session->owner, sizeof session->owner);
     const char *client = json_string_value (json_object_get (
         json_object_get (call->params, "clientInfo"), "name"));
     if (client) {

@@ -39,6 +39,9 @@ typedef struct {
     char     client_name [64];              //  initialize's clientInfo.name, cut
     int      log_rank;                      //  logging/setLevel's level (0 debug ..
                                             //  7 emergency); -1 never set: no logs
+    char     owner [112];                   //  who opened it: "" on the local port,
+                                            //  "remote:<kind>:<id>" on the remote
+                                            //  listener; only that caller may use it
 } mcp_session_t;
 
 typedef struct _mcp_sessions_t mcp_sessions_t;
