@@ -51,6 +51,7 @@ extern const cli_command_t cli_cmd_sandbox;
 extern const cli_command_t cli_cmd_approvals;
 extern const cli_command_t cli_cmd_policy;
 extern const cli_command_t cli_cmd_servers;
+extern const cli_command_t cli_cmd_sources;
 extern const cli_command_t cli_cmd_tools;
 extern const cli_command_t cli_cmd_logs;
 extern const cli_command_t cli_cmd_admin;

@@ -404,7 +404,8 @@ class StandInRegistry(StandInWorker):
                           "description": t["description"], "input_schema": t["input_schema"],
                           "code_hash": t["code_hash"], "python_code": t["python_code"],
                           "timeout_ms": t["timeout_ms"], "title": t.get("title", ""),
-                          "output_schema": t.get("output_schema")})
+                          "output_schema": t.get("output_schema"),
+                          "tool_type": "python_code", "source": None})
         return {"ok": True, "revision": self.revision, "tools": tools}
 
     # --- direct set-up for the tests (what an admin import would do) -----------

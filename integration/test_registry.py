@@ -594,7 +594,7 @@ def test_catalog_holds_enabled_tools_of_running_servers(reg):
         "tool_id": add["id"], "server_id": s1["id"], "server_name": "alpha", "name": "add",
         "full_name": "alpha__add", "description": "adds", "input_schema": add["input_schema"],
         "code_hash": sha256(CODE_ADD), "python_code": CODE_ADD, "timeout_ms": 30000,
-        "title": "", "output_schema": None,
+        "title": "", "output_schema": None, "tool_type": "python_code", "source": None,
     }
 
     # start again: nothing changes, not even the revision

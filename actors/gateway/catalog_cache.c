@@ -156,6 +156,14 @@ s_tool_from (json_t *item, catalog_tool_t *tool)
     json_t *output = json_object_get (item, "output_schema");
     tool->output_schema = json_is_object (output) ? output : NULL;
     tool->annotations = NULL;           //  approval's: set by the caller
+    const char *type = bus_json_str (item, "tool_type");
+    tool->passthrough = type && strcmp (type, "mcp_passthrough") == 0;
+    json_t *source = json_object_get (item, "source");
+    tool->source = json_is_object (source) ? source : NULL;
+    if (tool->passthrough
+    && (!tool->source || !bus_json_str (tool->source, "url")
+     || !bus_json_str (tool->source, "external_tool_name")))
+        return false;                   //  a passthrough tool needs its source
     tool->timeout_ms = bus_json_int (item, "timeout_ms", 30000);
     if (tool->timeout_ms < 1000 || tool->timeout_ms > 300000)
         tool->timeout_ms = 30000;

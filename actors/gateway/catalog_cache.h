@@ -57,6 +57,12 @@ typedef struct {
     json_t     *annotations;    //  borrowed object of the hints the admin
                                 //  set on approving this code, or NULL
     int64_t     timeout_ms;
+    //  an mcp_passthrough tool (imported from an external source): its
+    //  calls go to the sandbox service's `source` op, not `run`
+    bool        passthrough;
+    json_t     *source;         //  borrowed {source_id, url, transport_type,
+                                //  auth_type, auth_secret_name, auth_header_name,
+                                //  external_tool_name}, or NULL
 } catalog_tool_t;
 
 //  A server's sandbox rules from approval `effective`.

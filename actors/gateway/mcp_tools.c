@@ -313,6 +313,60 @@ static const mcp_tool_def_t s_tools [] = {
           "\"description\":\"How many runs, 1-50.\"}},"
       "\"required\":[\"tool_id\"],\"additionalProperties\":false}",
       mcp_tool_get_tool_logs },
+
+    //  --- external MCP sources -------------------------------------------------------
+    { "mcpbox_add_external_source",
+      "Add another MCP server (an external source) to a server, so its tools can be "
+      "imported beside yours. auth_type none, bearer (Authorization: Bearer <secret>) "
+      "or header (<auth_header_name>: <secret>); the credential is the value of the "
+      "server secret auth_secret_name (declare it with mcpbox_create_server_secret; "
+      "the admin sets its value). transport streamable_http (default) or sse (the "
+      "legacy HTTP+SSE transport). The source is reached under the server's network "
+      "rules: its host must be allowed.",
+      "{\"type\":\"object\",\"properties\":{"
+        "\"server_id\":" ID_PROP ("The server's id.") ","
+        "\"name\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":255,"
+          "\"description\":\"A name for the source, unique in the server.\"},"
+        "\"url\":{\"type\":\"string\",\"minLength\":8,\"maxLength\":2048,"
+          "\"description\":\"The source's MCP endpoint (http:// or https://).\"},"
+        "\"auth_type\":{\"type\":\"string\",\"enum\":[\"none\",\"bearer\",\"header\","
+          "\"oauth\"],\"default\":\"none\",\"description\":\"How the source authenticates "
+          "MCPbox (oauth is not supported yet).\"},"
+        "\"auth_secret_name\":{\"type\":\"string\",\"maxLength\":255,"
+          "\"description\":\"The server secret holding the credential (bearer, header).\"},"
+        "\"auth_header_name\":{\"type\":\"string\",\"maxLength\":64,"
+          "\"description\":\"The header the credential goes in (header).\"},"
+        "\"transport_type\":{\"type\":\"string\",\"enum\":[\"streamable_http\",\"sse\"],"
+          "\"default\":\"streamable_http\"}},"
+      "\"required\":[\"server_id\",\"name\",\"url\"],\"additionalProperties\":false}",
+      mcp_tool_add_external_source },
+
+    { "mcpbox_list_external_sources",
+      "List a server's external sources with their health: [{id, name, url, auth_type, "
+      "transport_type, status, tool_count, last_discovered_at, last_contact_at, "
+      "last_error}].",
+      SERVER_ONLY,
+      mcp_tool_list_external_sources },
+
+    { "mcpbox_discover_external_tools",
+      "Connect to an external source and list its tools: [{name, description, "
+      "input_schema}]. Also reports imported tools that changed on the source since "
+      "they were approved (changed_tools: each needs approval again).",
+      ONLY ("source_id", "source_id", "The source's id (a UUID)."),
+      mcp_tool_discover_external_tools },
+
+    { "mcpbox_import_external_tools",
+      "Import tools of an external source (as discovered) into its server. They are "
+      "draft tools: ask for review with mcpbox_request_publish; once approved, calls "
+      "are passed to the source with the same approval check, logging and limits as "
+      "Python tools.",
+      "{\"type\":\"object\",\"properties\":{"
+        "\"source_id\":" ID_PROP ("The source's id.") ","
+        "\"tool_names\":{\"type\":\"array\",\"minItems\":1,\"maxItems\":100,"
+          "\"items\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":255},"
+          "\"description\":\"The source's names of the tools to import.\"}},"
+      "\"required\":[\"source_id\",\"tool_names\"],\"additionalProperties\":false}",
+      mcp_tool_import_external_tools },
 };
 
 #define TOOL_COUNT (sizeof s_tools / sizeof s_tools [0])
@@ -413,6 +467,17 @@ static const tool_hints_t s_hints [] = {
     { "mcpbox_list_pending_requests",   "List pending requests",        READ | IDEM, ANY_OBJECT },
     { "mcpbox_get_tool_logs",           "Get a tool's execution logs",  READ | IDEM,
       OUT (P_ARR ("logs") "," P_ANY ("total") "," P_ANY ("tool_id"), "\"logs\"") },
+    { "mcpbox_add_external_source",     "Add an external MCP source",   0,
+      OUT (P_BOOL ("success") "," P_STR ("source_id") "," P_STR ("message"),
+           "\"success\",\"source_id\",\"message\"") },
+    { "mcpbox_list_external_sources",   "List external sources",        READ | IDEM,
+      OUT (P_ARR ("sources") "," P_ANY ("total"), "\"sources\"") },
+    { "mcpbox_discover_external_tools", "Discover a source's tools",    IDEM,
+      OUT (P_ARR ("tools") "," P_ANY ("total") "," P_ARR ("changed_tools") ","
+           P_ANY ("removed_tools"), "\"tools\",\"total\"") },
+    { "mcpbox_import_external_tools",   "Import a source's tools",      0,
+      OUT (P_BOOL ("success") "," P_ARR ("imported_tools") "," P_ANY ("count") ","
+           P_ARR ("skipped_tools"), "\"success\",\"imported_tools\"") },
 };
 
 #define HINT_COUNT (sizeof s_hints / sizeof s_hints [0])

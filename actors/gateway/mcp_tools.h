@@ -114,8 +114,17 @@ void mcp_tool_request_network_access (mcp_call_t *call, json_t *args);
 void mcp_tool_get_tool_status (mcp_call_t *call, json_t *args);
 void mcp_tool_list_pending_requests (mcp_call_t *call, json_t *args);
 void mcp_tool_get_tool_logs (mcp_call_t *call, json_t *args);
+//  mcp_tools_sources.c
+void mcp_tool_add_external_source (mcp_call_t *call, json_t *args);
+void mcp_tool_list_external_sources (mcp_call_t *call, json_t *args);
+void mcp_tool_discover_external_tools (mcp_call_t *call, json_t *args);
+void mcp_tool_import_external_tools (mcp_call_t *call, json_t *args);
 
 //  mcp_user_tools.c: call->tool_name and call->args name a user tool.
 void mcp_user_tool_call (mcp_call_t *call);
+//  mcp_passthrough.c: the same, for an mcp_passthrough tool already checked
+//  (catalog, approval, arguments) by mcp_user_tool_call.
+void mcp_passthrough_call (mcp_call_t *call, const catalog_tool_t *tool,
+                           const catalog_server_t *rules);
 
 #endif

@@ -171,6 +171,10 @@ s_resolved (mcp_call_t *call, bool ok)
     }
     catalog_server_t rules;
     catalog_cache_server (catalog, tool->server_id, &rules);
+    if (tool->passthrough) {
+        mcp_passthrough_call (call, tool, &rules);  //  mcp_passthrough.c
+        return;
+    }
     json_t *job = json_pack ("{s:s, s:O, s:o, s:s, s:I}",
         "code", tool->python_code,
         "arguments", call->args,

@@ -17,8 +17,12 @@
     only grows, across restarts too. A failed rebuild keeps the previous
     catalog; the caller marks it stale and does not serve it.
 
-    Not here: mcp_passthrough tools. Nothing in the bus contract creates
-    them yet, and a call to one is not a sandbox job.
+    mcp_passthrough tools (imported from an external source) are in it
+    too, with tool_type "mcp_passthrough", python_code "" and a `source`
+    map: what the gateway needs to send the call to the sandbox service's
+    `source` op (source_id, url, transport_type, auth_type,
+    auth_secret_name, auth_header_name, external_tool_name). Python tools
+    have tool_type "python_code" and source nil.
 */
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,9 +37,13 @@ struct _catalog_t {
 
 static const char s_sql_catalog [] =
     "SELECT t.id, t.server_id, s.name, t.name, t.description, t.input_schema,"
-    " t.code_hash, t.python_code, t.timeout_ms, t.title, t.output_schema"
+    " t.code_hash, t.python_code, t.timeout_ms, t.title, t.output_schema,"
+    " t.tool_type, e.id, e.url, e.transport_type, e.auth_type, e.auth_secret_name,"
+    " e.auth_header_name, t.external_tool_name"
     " FROM tools t JOIN servers s ON s.id = t.server_id"
-    " WHERE t.enabled = 1 AND s.status = 'running' AND t.tool_type = 'python_code'"
+    " LEFT JOIN external_mcp_sources e ON e.id = t.external_source_id"
+    " WHERE t.enabled = 1 AND s.status = 'running'"
+    " AND (t.tool_type = 'python_code' OR e.id IS NOT NULL)"
     " ORDER BY s.name, t.name";
 
 static void
@@ -91,7 +99,7 @@ catalog_rebuild (catalog_t *self, sqlite3 *db, int64_t revision, bus_err_t *err)
     while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
         const char *server_name = (const char *) sqlite3_column_text (stmt, 2);
         const char *name = (const char *) sqlite3_column_text (stmt, 3);
-        msgw_map (items, 12);
+        msgw_map (items, 14);
         s_kv_column (items, "tool_id", stmt, 0);
         s_kv_column (items, "server_id", stmt, 1);
         s_kv_column (items, "server_name", stmt, 2);
@@ -114,6 +122,20 @@ catalog_rebuild (catalog_t *self, sqlite3 *db, int64_t revision, bus_err_t *err)
         s_kv_column (items, "title", stmt, 9);
         msgw_str (items, "output_schema");
         encode_schema_or_nil (items, (const char *) sqlite3_column_text (stmt, 10));
+        s_kv_column (items, "tool_type", stmt, 11);
+        msgw_str (items, "source");
+        if (sqlite3_column_type (stmt, 12) == SQLITE_NULL)
+            msgw_nil (items);
+        else {
+            msgw_map (items, 7);
+            s_kv_column (items, "source_id", stmt, 12);
+            s_kv_column (items, "url", stmt, 13);
+            s_kv_column (items, "transport_type", stmt, 14);
+            s_kv_column (items, "auth_type", stmt, 15);
+            s_kv_column (items, "auth_secret_name", stmt, 16);
+            s_kv_column (items, "auth_header_name", stmt, 17);
+            s_kv_column (items, "external_tool_name", stmt, 18);
+        }
         count++;
     }
     if (rc != SQLITE_DONE) {

@@ -893,5 +893,11 @@ const service_op_t registry_ops [] = {
     { "catalog",        s_catalog        },     //  -
     { "export.dump",    export_dump      },     //  servers (names)
     { "import.apply",   import_apply     },     //  servers* (export.c)
+    { "source.create",  sources_create   },     //  server_id*, name*, url*, auth...
+    { "source.get",     sources_get      },     //  source_id*
+    { "source.list",    sources_list     },     //  server_id*
+    { "source.discovered", sources_discovered },    //  source_id*, tools | error
+    { "source.health",  sources_health   },     //  source_id*, error?
+    { "source.import",  sources_import   },     //  source_id*, tool_names*
     { NULL,             NULL             }
 };

@@ -46,9 +46,10 @@
 #include "service.h"
 #include "utf8.h"
 
-#define REG_SCHEMA_VERSION      7           //  the newest migration we need
-#define REG_SCHEMA_MIGRATIONS   { 2, 7 }    //  0002 makes our tables, 0007 adds
-                                            //  title/output_schema/suggested_annotations
+#define REG_SCHEMA_VERSION      12          //  the newest migration we need
+#define REG_SCHEMA_MIGRATIONS   { 2, 7, 12 }    //  0002 makes our tables, 0007 adds
+                                            //  title/output_schema/suggested_annotations,
+                                            //  0012 source health
 #define REG_ID_LEN              36          //  UUID text
 #define REG_HASH_LEN            64          //  SHA-256, lower-case hex
 #define REG_TIME_LEN            24          //  "2026-11-29T05:40:00.123Z"
@@ -131,6 +132,29 @@ typedef struct {
 } version_t;
 
 void version_clear (version_t *self);
+
+typedef struct {
+    char     id [REG_ID_LEN + 1];
+    char     server_id [REG_ID_LEN + 1];
+    char    *name;                          //  heap
+    char    *url;                           //  heap
+    char     auth_type [16];                //  none | bearer | header | oauth
+    char    *auth_secret_name;              //  heap or NULL
+    char    *auth_header_name;              //  heap or NULL
+    char     transport_type [24];           //  streamable_http | sse
+    char     status [16];                   //  active | error | disabled
+    int64_t  tool_count;
+    char    *discovered_tools;              //  heap JSON array text, or NULL
+    char     last_discovered_at [REG_TIME_LEN + 8];
+    char     last_contact_at [REG_TIME_LEN + 8];
+    char    *last_error;                    //  heap or NULL
+    char     last_error_at [REG_TIME_LEN + 8];
+    char     protocol_version [17];
+    char     created_at [REG_TIME_LEN + 8];
+    char     updated_at [REG_TIME_LEN + 8];
+} source_t;
+
+void source_clear (source_t *self);
 
 //  --- validate.c --------------------------------------------------------------
 //  The registry's names, checked the way common/fields.h reads every other
@@ -245,6 +269,26 @@ int store_version_get (registry_t *self, const char *tool_id, int64_t version,
 int store_version_list (registry_t *self, const char *tool_id,
                         version_t **items, size_t *count, bus_err_t *err);
 
+//  --- store_sources.c ---------------------------------------------------------
+int store_source_get (registry_t *self, const char *id, source_t *out, bus_err_t *err);
+int store_source_list (registry_t *self, const char *server_id, source_t **items,
+                       size_t *count, bus_err_t *err);
+//  conflict when the name is taken on that server; not_found without the server.
+int store_source_insert (registry_t *self, const source_t *source, bus_err_t *err);
+//  A successful discovery: the listing, its size, the version; status active.
+int store_source_discovered (registry_t *self, const char *id, const char *tools_json,
+                             int64_t tool_count, const char *protocol, bus_err_t *err);
+//  A contact: error NULL (it answered: last_contact_at now, status active)
+//  or why it failed (status error, last_error).
+int store_source_health (registry_t *self, const char *id, const char *error,
+                         bus_err_t *err);
+//  [{id, external_tool_name, code_hash}] of the tools imported from it.
+int store_source_imported (registry_t *self, const char *source_id, json_t **out,
+                           bus_err_t *err);
+int store_passthrough_insert (registry_t *self, const tool_t *tool,
+                              const char *source_id, const char *external_name,
+                              bus_err_t *err);
+
 //  --- encode.c ----------------------------------------------------------------
 //  Each writes one map of the record's fields plus `extra` more pairs that
 //  the caller writes right after.
@@ -280,6 +324,18 @@ int schema_timeout_ms (void);
 void activity_record (service_t *service, const char *type, const char *server_id,
                       json_t *details, const char *fmt, ...)
     __attribute__ ((format (printf, 5, 6)));
+
+//  --- sources.c ---------------------------------------------------------------
+//  The source.* handlers (registered in ops.c's table).
+void sources_create (service_t *service, msg_t *request, msgw_t **reply, void *state);
+void sources_get (service_t *service, msg_t *request, msgw_t **reply, void *state);
+void sources_list (service_t *service, msg_t *request, msgw_t **reply, void *state);
+void sources_discovered (service_t *service, msg_t *request, msgw_t **reply, void *state);
+void sources_health (service_t *service, msg_t *request, msgw_t **reply, void *state);
+void sources_import (service_t *service, msg_t *request, msgw_t **reply, void *state);
+//  SHA-256 over the canonical JSON of a remote tool's definition.
+int  sources_definition_hash (const char *source_id, json_t *definition,
+                              char out [REG_HASH_LEN + 1]);
 
 //  --- ops.c -------------------------------------------------------------------
 //  The op table (op name -> handler), ending with { NULL, NULL }.
