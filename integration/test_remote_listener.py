@@ -11,6 +11,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import time
 
 import pytest
 
@@ -115,9 +116,14 @@ def system():
     s.bus = BusClient("ipc://" + os.path.join(data_dir, "run", "bus"), 10000)
     yield s
     up.terminate()
-    up.wait(timeout=20)
+    rc = up.wait(timeout=20)
+    up.log_file.flush()
+    with open(up.log_file.name, errors="replace") as f:
+        log = f.read()
     procs.cleanup()
     shutil.rmtree(data_dir, ignore_errors=True)
+    assert rc == 0, f"mcpbox up exited {rc} on SIGTERM:\n{log[-4000:]}"
+    assert "Sanitizer" not in log, log[-4000:]
 
 
 def create_token(system, name):
@@ -399,3 +405,38 @@ def test_a_session_belongs_to_the_credential_that_opened_it(system):
                    {**h, "Mcp-Session-Id": local.session,
                     "Authorization": f"Bearer {one}"})[0] == 404
     assert "result" in local.rpc("ping")
+
+
+def test_bodies_sent_before_the_credential_is_checked_are_kept(system):
+    """The body arrives while credentials is asked: chunked, and in pieces."""
+    token = create_token(system, "bodies")
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+                       "params": {"protocolVersion": "2025-11-25", "capabilities": {},
+                                  "clientInfo": {"name": "chunky", "version": "1"}}}).encode()
+    head = ("POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            "Accept: application/json, text/event-stream\r\nConnection: close\r\n"
+            f"Authorization: Bearer {token}\r\n").encode()
+    half = len(body) // 2
+    chunked = (head + b"Transfer-Encoding: chunked\r\n\r\n"
+               + b"%x\r\n" % half + body[:half] + b"\r\n"
+               + b"%x\r\n" % (len(body) - half) + body[half:] + b"\r\n0\r\n\r\n")
+    plain = head + b"Content-Length: %d\r\n\r\n" % len(body) + body
+    for raw in (chunked, plain):
+        with socket.create_connection(("127.0.0.1", system.remote), timeout=10) as s:
+            s.sendall(raw[:len(raw) - 40])
+            time.sleep(0.05)
+            s.sendall(raw[len(raw) - 40:])
+            data = b""
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        assert data.startswith(b"HTTP/1.1 200"), data[:300]
+        assert b"mcp-session-id" in data.lower() and b'"protocolVersion"' in data
+    # a declared body far over the bound is refused at once, as on the local port
+    big = head + b"Content-Length: %d\r\n\r\n" % (17 << 20)
+    with socket.create_connection(("127.0.0.1", system.remote), timeout=10) as s:
+        s.sendall(big)
+        first = s.recv(200)
+    assert first.startswith(b"HTTP/1.1 413"), first
