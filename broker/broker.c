@@ -706,7 +706,9 @@ s_worker_ready (broker_t *self, int origin, broker_msg_t *m, parts_t *p)
         assert (worker->about);
         memcpy (worker->about, p->view [m->about].data, worker->about_size);
     }
-    const char *address = zmq_msg_gets (&p->msg [0], "Peer-Address");
+    //  the routing-id part is made by the ROUTER and carries no metadata:
+    //  the connection's properties are on the parts the peer sent
+    const char *address = p->count > 1 ? zmq_msg_gets (&p->msg [1], "Peer-Address") : NULL;
     snprintf (worker->address, sizeof worker->address, "%s", address ? address : "");
     if (origin == ORIGIN_TCP && p->count > 1) {
         //  zauth hands the allowed certificate's metadata to the connection

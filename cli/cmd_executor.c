@@ -2,7 +2,7 @@
     of a broker on another machine.
 
       mcpbox executor --broker tcp://HOST:PORT --broker-key BROKER_PUBLIC_CERT
-                      --key-file THIS_HOST_SECRET_CERT [--slots N]
+                      --key-file THIS_HOST_SECRET_CERT [--slots N] [--label L]…
 
     No database and no data directory of its own: the host keeps its two
     certificate files (its own pair from `mcpbox keygen`, the broker's public
@@ -11,7 +11,10 @@
     binary the main machine runs), joined over tcp:// with CURVE; the main
     machine must allow the host's key first (`mcpbox executors allow`).
     --slots is the number of calls it runs at once: its credit, which the
-    broker balances by.
+    broker balances by. Each --label (NAME or NAME=VALUE: "gpu", "zone=lab")
+    is announced with the host's registration (the executor's --labels, which
+    checks them), so the pool's figures (`mcpbox status`, the dashboard) show
+    them.
 */
 #include <errno.h>
 #include <libgen.h>
@@ -21,6 +24,9 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "startup.h"
+
+#define S_LABELS_MAX 2048
 
 static bool
 s_regular_file (const char *path)
@@ -30,7 +36,7 @@ s_regular_file (const char *path)
 }
 
 static int
-s_run (config_t *config)
+s_run (config_t *config, const char *labels)
 {
     const char *broker = config_str (config, "broker");
     const char *broker_key = config_str (config, "broker_key");
@@ -63,7 +69,8 @@ s_run (config_t *config)
     snprintf (credit, sizeof credit, "%d", slots);
     execl (executor, executor, "--broker", broker, "--broker-key", broker_key,
            "--cert", key_file, "--credit", credit, "--data-dir", data_dir,
-           "--log-level", config_str (config, "log_level"), (char *) NULL);
+           "--labels", labels, "--log-level", config_str (config, "log_level"),
+           (char *) NULL);
     fprintf (stderr, "mcpbox executor: cannot run %s: %s\n", executor, strerror (errno));
     return CLI_EXIT_FAIL;
 }
@@ -80,13 +87,72 @@ static const config_option_t s_options [] = {
     { .key = NULL }
 };
 
+#define S_USAGE \
+    "usage: mcpbox executor --broker tcp://HOST:PORT --broker-key BROKER_CERT\n" \
+    "                       --key-file SECRET_CERT [--slots N] [--label L]...\n\n" \
+    "Joins the broker on the main machine, which must allow this host's\n" \
+    "public key first (mcpbox executors allow KEY --name NAME). --label\n" \
+    "NAME or NAME=VALUE (repeatable) is announced with the host."
+
+//  --label repeats, which the option table cannot hold: the labels are taken
+//  out of argv here, the rest goes through the usual start-up.
+static int
+s_run_argv (int argc, char **argv)
+{
+    char labels [S_LABELS_MAX] = "";
+    char **rest = calloc ((size_t) argc + 1, sizeof *rest);
+    if (!rest)
+        return CLI_EXIT_FAIL;
+    int count = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *label = NULL;
+        if (strcmp (argv [i], "--label") == 0) {
+            if (i + 1 == argc) {
+                fprintf (stderr, "mcpbox executor: --label needs a value\n");
+                free (rest);
+                return CLI_EXIT_USAGE;
+            }
+            label = argv [++i];
+        }
+        else
+        if (strncmp (argv [i], "--label=", 8) == 0)
+            label = argv [i] + 8;
+        else {
+            rest [count++] = argv [i];
+            continue;
+        }
+        size_t used = strlen (labels);
+        if (strchr (label, ',')
+        ||  snprintf (labels + used, sizeof labels - used, "%s%s", used ? "," : "", label)
+            >= (int) (sizeof labels - used)) {
+            fprintf (stderr, "mcpbox executor: --label '%.64s': one NAME or NAME=VALUE "
+                     "per flag, without a comma\n", label);
+            free (rest);
+            return CLI_EXIT_USAGE;
+        }
+    }
+    const startup_def_t def = {
+        .process   = "mcpbox executor",
+        .log_name  = "mcpbox",
+        .usage     = S_USAGE,
+        .options   = s_options,
+        .read_only = true,
+        .max_args  = 1,                 //  argv [0] is the command
+    };
+    startup_t startup;
+    int status = startup_configure (&startup, &def, count, rest);
+    int rc = status == STARTUP_GO ? s_run (startup.config, labels)
+           : status == STARTUP_EXIT_OK ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+    if (status == STARTUP_GO)
+        startup_release (&startup);
+    free (rest);
+    return rc;
+}
+
 const cli_command_t cli_cmd_executor = {
     .name    = "executor",
     .summary = "run this machine as a remote executor host (tcp:// + CURVE)",
-    .usage   = "usage: mcpbox executor --broker tcp://HOST:PORT --broker-key BROKER_CERT\n"
-               "                       --key-file SECRET_CERT [--slots N]\n\n"
-               "Joins the broker on the main machine, which must allow this host's\n"
-               "public key first (mcpbox executors allow KEY --name NAME).",
-    .options = s_options,
-    .run     = s_run,
+    .usage    = S_USAGE,
+    .options  = s_options,
+    .run_argv = s_run_argv,
 };

@@ -54,6 +54,7 @@ const char *const config_known_keys [] = {
     "cert",
     //  mcpbox-executor (actors/executor/main.c).
     "credit",
+    "labels",           //  mcpbox-executor: what a host announces
     //  mcpbox-logkeeper (actors/logkeeper/main.c).
     "log_prune_first_s",
     "log_prune_every_s",

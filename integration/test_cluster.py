@@ -9,7 +9,7 @@ which host made each request (its source address), so where the work went
 is read from the outside, not from the executors' own accounts.
 
 Shown here:
-  - calls spread across the hosts;
+  - calls spread across the hosts, which announce their slots and labels;
   - a host torn down mid-load (its link deleted, its processes killed, its
     namespace removed): its in-flight calls are answered `worker_lost`
     within the heartbeat window, never run again elsewhere; the other
@@ -63,14 +63,19 @@ def _root_ok():
 pytestmark = pytest.mark.skipif(not _root_ok(), reason="needs root, ip netns and tc")
 
 SERVER_SCRIPT = r'''
-import http.server, sys, time, urllib.parse
+import http.server, sys, threading, time, urllib.parse
+lock = threading.Lock()
+def say(line):
+    with lock:                      # one whole line at a time
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
 class H(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
-        print("start", self.client_address[0], flush=True)
+        say("start " + self.client_address[0])
         query = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
         time.sleep(int(query.get("ms", ["0"])[0]) / 1000)
         body = b'{"ok": true}'
-        print(self.client_address[0], flush=True)     # before the answer leaves
+        say(self.client_address[0])     # before the answer leaves
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -80,7 +85,7 @@ class H(http.server.BaseHTTPRequestHandler):
         pass
 srv = http.server.ThreadingHTTPServer((sys.argv[1], int(sys.argv[2])), H)
 srv.daemon_threads = True
-print("ready", flush=True)
+say("ready")
 srv.serve_forever()
 '''
 
@@ -163,7 +168,8 @@ class Cluster:
             ["ip", "netns", "exec", self.ns(host), bin_path("mcpbox"), "executor",
              "--broker", f"tcp://10.77.{host}.1:{BROKER_PORT}",
              "--broker-key", os.path.join(self.data, "keys", "broker"),
-             "--key-file", key, "--slots", "2", "--log-level", "debug"],
+             "--key-file", key, "--slots", "2", "--label", f"zone=ns{host}",
+             "--label", "remote", "--log-level", "debug"],
             name=f"executor{host}", env=self.env)
 
     def remove_host(self, host):
@@ -184,9 +190,11 @@ class Cluster:
         with open(self.server_log, "rb") as f:
             return f.read().decode()
 
-    def arrived(self):
-        """Requests the HTTP server has begun to answer."""
-        return self.served_text().count("start ")
+    def arrived(self, host=None):
+        """Requests the HTTP server has begun to answer (from one host)."""
+        if host is None:
+            return self.served_text().count("start ")
+        return self.served_text().count(f"start 10.77.{host}.2\n")
 
     def served(self):
         """Requests the HTTP server answered, by host number."""
@@ -256,6 +264,17 @@ def test_calls_spread_across_hosts(cluster):
     assert all(n >= 3 for n in spread.values()), spread
 
 
+def test_hosts_announce_slots_and_labels(cluster):
+    reply = cluster.client.call("broker", {"op": "workers", "service": "sandbox"})
+    remote = [w for w in reply["workers"] if w["origin"] == "tcp"]
+    assert sorted(w["about"]["labels"]["zone"] for w in remote) == ["ns1", "ns2", "ns3"]
+    for worker in remote:
+        assert worker["about"]["labels"]["remote"] == ""
+        assert worker["about"]["slots"] == 2 and worker["credit"] == 2
+        zone = int(worker["about"]["labels"]["zone"][2:])
+        assert worker["address"] == f"10.77.{zone}.2", worker
+
+
 def test_unknown_key_is_refused(cluster):
     registered = cluster.registered()
     rogue = cluster.start_executor(1, os.path.join(cluster.root, "rogue_secret"))
@@ -273,9 +292,10 @@ def test_unknown_key_is_refused(cluster):
 
 def test_lost_host_in_flight_calls_error_the_rest_go_on(cluster):
     before = cluster.served()
+    arrived = cluster.arrived()
+    arrived_by = {host: cluster.arrived(host) for host in HOSTS}
     ids = [cluster.send_call(2500) for _ in range(6)]   # 2 slots x 3 hosts
     # all six reached the server: each host holds two
-    arrived = cluster.arrived()
     wait_for(lambda: cluster.arrived() - arrived >= 6, timeout=15, what="six calls in flight")
     started = time.monotonic()
     cluster.remove_host(2)
@@ -287,11 +307,10 @@ def test_lost_host_in_flight_calls_error_the_rest_go_on(cluster):
     assert all(r["error"]["code"] == "worker_lost" for r in lost), lost
     assert elapsed < 10, elapsed
     # nothing was run twice: the lost calls were not sent to another host
-    after = cluster.served()
     time.sleep(0.5)
-    assert cluster.served() == after
     for host in (1, 3):
-        assert after.get(host, 0) - before.get(host, 0) == 2, (before, after)
+        assert cluster.arrived(host) - arrived_by[host] == 2, cluster.served_text()
+        assert cluster.served().get(host, 0) - before.get(host, 0) == 2, before
     # the others go on
     replies = cluster.calls(8, in_flight=4, ms=50)
     assert all(_ok(r) for r in replies), replies

@@ -45,6 +45,8 @@ static const service_def_t s_def = {
 static const config_option_t s_options [] = {
     { .key = "credit", .type = CONFIG_INT, .default_value = "4", .min = 1, .max = 64,
       .help = "tool calls this executor runs at once" },
+    { .key = "labels", .type = CONFIG_STR, .default_value = "",
+      .help = "what this host announces to the pool: NAME or NAME=VALUE, comma-separated" },
     { .key = "oneshot", .type = CONFIG_BOOL,
       .help = "run one request read as JSON on stdin, print the result", .flag_only = true },
     { .key = NULL }
@@ -170,7 +172,8 @@ s_serve (startup_t *startup, zygote_t *zygote)
     config_t *config = startup->config;
     const char *endpoint = startup->endpoint;
     //  with READY it says where it runs and which process it is (about.h)
-    msgw_t *about = executor_about_new ((int) config_int (config, "credit"));
+    msgw_t *about = executor_about_new ((int) config_int (config, "credit"),
+                                        config_str (config, "labels"));
     bus_worker_t *worker = bus_worker_new_about (endpoint, "sandbox",
                                                  (int) config_int (config, "credit"),
                                                  startup->use_curve ? &startup->curve : NULL,
@@ -287,6 +290,12 @@ s_oneshot (zygote_t *zygote)
     return success ? 0 : 1;
 }
 
+static int
+s_check (startup_t *startup, char *err, size_t errlen)
+{
+    return executor_labels_check (config_str (startup->config, "labels"), err, errlen);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -297,6 +306,7 @@ main (int argc, char **argv)
         .options   = s_options,
         .bus       = STARTUP_BUS_CURVE,
         .read_only = true,
+        .check     = s_check,
     };
     startup_t startup;
     int status = startup_configure (&startup, &def, argc, argv);
