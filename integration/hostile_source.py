@@ -8,6 +8,7 @@ modes (the path):
   /big        initialize fine, tools/list answers 6 MiB of JSON
   /endless    answers as an SSE stream of keepalives and other ids, forever
   /flood      answers as an SSE stream of one event with endless data
+  /firehose   like /endless, as fast as it can (keepalives and others' answers)
   /malformed  answers with JSON that is not JSON-RPC ({"hello": 1})
   /notjson    answers 200 application/json with "<html>"
   /redirect   307 to http://127.0.0.1:LOOPBACK_PORT/mcp (loopback)
@@ -79,6 +80,11 @@ class Handler(BaseHTTPRequestHandler):
             if self.headers.get("Authorization") != "Bearer tok-123":
                 self._json({"error": "unauthorized"}, status=401)
                 return
+            if method == "tools/list":
+                self._json({"jsonrpc": "2.0", "id": rid, "result": {"tools": [
+                    {"name": "whoami", "description": "Says what credential it got",
+                     "inputSchema": {"type": "object", "properties": {}}}]}})
+                return
             if method == "tools/call":
                 text = "you sent " + self.headers.get("Authorization")
                 self._json({"jsonrpc": "2.0", "id": rid, "result": {
@@ -95,7 +101,7 @@ class Handler(BaseHTTPRequestHandler):
             self._json({"hello": 1})
         elif mode == "notjson":
             self._json(b"<html>not json</html>")
-        elif mode in ("endless", "flood"):
+        elif mode in ("endless", "flood", "firehose"):
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
             self.end_headers()   # no length: the stream ends when we close
@@ -104,7 +110,12 @@ class Handler(BaseHTTPRequestHandler):
                     self.wfile.write(b"data: ")
                     while True:
                         self.wfile.write(b"x" * 65536)
+                chunk = (b": keepalive\n\n"
+                         b'data: {"jsonrpc":"2.0","id":99999,"result":{}}\n\n') * 200
                 while True:
+                    if mode == "firehose":
+                        self.wfile.write(chunk)
+                        continue
                     self.wfile.write(b": keepalive\n\n")
                     self.wfile.write(b'data: {"jsonrpc":"2.0","id":99999,"result":{}}\n\n')
                     self.wfile.flush()

@@ -1,0 +1,164 @@
+"""External MCP sources through a whole `mcpbox up` (the management tools, the
+registry's source.* ops, the executor's `source` op, the admin API), against
+sources on a test host with an address of its own (netns_host.py; the address
+is approved by the admin as a private host — loopback stays unreachable):
+
+- hostile sources (hostile_source.py: an oversized answer, an endless SSE
+  stream sent as fast as it goes (one that trickles is bounded by time in
+  test_source_client.py), malformed JSON-RPC, a redirect to loopback, one to the metadata
+  address): discovery is refused with the reason, nothing is stored (no
+  listing, no tool, tool_count 0; import says to discover first), the
+  source's health shows the error (GET /api/servers/{id}/sources), the
+  loopback listener is never reached, and MCPbox keeps answering;
+- a source's fields are checked (scheme, oauth not yet, bearer/header need
+  their secret and header names);
+- a bearer credential kept as a server secret reaches the source, and when
+  the source echoes it back the passthrough tool's result and its
+  execution log show it redacted.
+The server-everything flow with the official SDK client is in
+integration/node/tests/external_sources.test.mjs.
+"""
+import json
+import os
+import socket
+import sys
+import threading
+
+import pytest
+
+from api_client import api  # noqa: F401  (fixture)
+from conftest import wait_for
+from netns_host import NetnsHost, netns_available
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PORT = 3003
+
+pytestmark = pytest.mark.skipif(not netns_available(), reason="needs root and ip netns")
+
+
+class LoopbackTrap:
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        self.hits = 0
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.hits += 1
+            conn.close()
+
+
+def _open(address, port):
+    try:
+        socket.create_connection((address, port), timeout=0.3).close()
+        return True
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def world(api):  # noqa: F811
+    trap = LoopbackTrap()
+    with NetnsHost("hs") as host:
+        log = open(os.path.join(api.data_dir, "hostile.log"), "wb")
+        host.popen([sys.executable, os.path.join(HERE, "hostile_source.py"), str(PORT),
+                    str(trap.port)], stdout=log, stderr=log)
+        wait_for(lambda: _open(host.address, PORT), timeout=20, what="hostile source")
+        server = api.manage("mcpbox_create_server", {"name": "nas"})
+        api.admin.ok("POST", f"/api/servers/{server['id']}/hosts",
+                     {"host": host.address, "port": PORT}, expect=201)
+        try:
+            yield api, host, trap, server["id"]
+        finally:
+            trap.sock.close()
+            log.close()
+
+
+def error_text(result):
+    assert result["isError"] is True, result
+    return result["content"][0]["text"]
+
+
+@pytest.mark.parametrize("path, words", [
+    ("big", ["larger than 4 MB"]),
+    ("firehose", ["larger than 4 MB"]),
+    ("malformed", ["malformed JSON-RPC"]),
+    ("redirect", ["redirect to 'http://127.0.0.1:"]),
+    ("metadata", ["redirect to 'http://169.254.169.254/"]),
+])
+def test_hostile_source_is_refused_and_nothing_is_stored(world, path, words):
+    s, host, trap, server_id = world
+    source = s.manage("mcpbox_add_external_source", {
+        "server_id": server_id, "name": path, "url": f"http://{host.address}:{PORT}/{path}"})
+    text = error_text(s.call("mcpbox_discover_external_tools", {"source_id": source["source_id"]}))
+    assert any(w in text for w in words), text
+    assert trap.hits == 0
+    health = s.admin.ok("GET", f"/api/servers/{server_id}/sources")["sources"][0]
+    assert health["status"] == "error" and health["tool_count"] == 0, health
+    assert any(w in health["last_error"] for w in words), health
+    assert health["last_contact_at"] is None
+    text = error_text(s.call("mcpbox_import_external_tools",
+                             {"source_id": source["source_id"], "tool_names": ["anything"]}))
+    assert "discover" in text
+    assert s.manage("mcpbox_list_tools", {"server_id": server_id})["total"] == 0
+    # MCPbox is unaffected
+    assert s.rpc("ping")["result"] == {}
+    assert s.cli("status").returncode == 0
+
+
+def test_source_fields_are_checked(world):
+    s, host, _, server_id = world
+    base = {"server_id": server_id, "name": "x", "url": f"http://{host.address}:{PORT}/auth"}
+    for extra, word in [({"url": "ftp://nas/mcp"}, "url"),
+                        ({"url": "http://nas/a b"}, "url"),
+                        ({"auth_type": "oauth"}, "oauth"),
+                        ({"auth_type": "bearer"}, "auth_secret_name"),
+                        ({"auth_type": "bearer", "auth_secret_name": "lower"}, "auth_secret_name"),
+                        ({"auth_type": "header", "auth_secret_name": "K"}, "auth_header_name"),
+                        ({"auth_type": "header", "auth_secret_name": "K",
+                          "auth_header_name": "Mcp-Session-Id"}, "auth_header_name"),
+                        ({"auth_secret_name": "K"}, "auth_secret_name")]:
+        text = error_text(s.call("mcpbox_add_external_source", {**base, **extra}))
+        assert word in text, (extra, text)
+    s.manage("mcpbox_add_external_source", base)
+    assert "already exists" in error_text(s.call("mcpbox_add_external_source", base))
+    assert s.admin.ok("GET", f"/api/servers/{server_id}/sources")["total"] == 1
+    status, body = s.admin.req("GET", "/api/servers/00000000-0000-4000-8000-000000000000/sources")
+    assert status == 404 and body["error"]["code"], body
+
+
+def test_bearer_credential_is_used_and_redacted(world):
+    s, host, _, server_id = world
+    s.manage("mcpbox_create_server_secret", {"server_id": server_id, "key": "NAS_TOKEN"})
+    source = s.manage("mcpbox_add_external_source", {
+        "server_id": server_id, "name": "auth", "url": f"http://{host.address}:{PORT}/auth",
+        "auth_type": "bearer", "auth_secret_name": "NAS_TOKEN"})
+    # no value yet: refused with the secret's name, nothing stored
+    text = error_text(s.call("mcpbox_discover_external_tools", {"source_id": source["source_id"]}))
+    assert "NAS_TOKEN" in text, text
+    s.admin.ok("PUT", f"/api/servers/{server_id}/secrets/NAS_TOKEN", {"value": "tok-123"})
+    found = s.manage("mcpbox_discover_external_tools", {"source_id": source["source_id"]})
+    assert [t["name"] for t in found["tools"]] == ["whoami"]
+    imported = s.manage("mcpbox_import_external_tools",
+                        {"source_id": source["source_id"], "tool_names": ["whoami"]})
+    tool_id = imported["imported_tools"][0]["id"]
+    s.manage("mcpbox_request_publish", {"tool_id": tool_id})
+    assert s.cli("approvals", "approve", "tool", tool_id).returncode == 0
+    s.manage("mcpbox_start_server", {"server_id": server_id})
+    wait_for(lambda: "nas__whoami" in s.listed(), what="nas__whoami listed")
+    result = s.call("nas__whoami", {})
+    assert result["isError"] is False, result
+    assert result["content"][0]["text"] == "you sent Bearer [REDACTED]", result
+    logs = wait_for(lambda: s.manage("mcpbox_get_tool_logs", {"tool_id": tool_id})["logs"],
+                    what="the call's execution log")
+    assert logs[0]["success"] is True
+    assert "tok-123" not in json.dumps(logs), logs
+    health = s.admin.ok("GET", f"/api/servers/{server_id}/sources")["sources"][0]
+    assert health["status"] == "active" and health["last_contact_at"], health
