@@ -75,6 +75,16 @@ int64_t creds_now (void);               //  unix seconds
 
 //  --- secrets_store.c --------------------------------------------------------
 bool creds_secret_key_valid (const char *key);
+//  Seal value under the current master key as (server_id, key)'s value:
+//  replace overwrites one that is there, else it is kept. 0; -1 database
+//  error; -2 cannot seal.
+int  secrets_put (creds_t *self, const char *server_id, const char *key,
+                  const uint8_t *value, size_t size, bool replace);
+//  Open (server_id, key)'s value: 0 with *value_p malloc'd (NUL after the
+//  bytes; wipe it before freeing), 1 when there is none, -1 when it does
+//  not decrypt or on a database error.
+int  secrets_get (creds_t *self, const char *server_id, const char *key,
+                  uint8_t **value_p, size_t *size);
 //  1..64 of [A-Za-z0-9_-]: never the reserved owners with ':' (ops_export.c).
 bool creds_server_id_valid (const char *id);  //  ops_secrets.c
 //  Start-up: finish or discard an interrupted rotation, refuse values

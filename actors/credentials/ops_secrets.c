@@ -152,34 +152,17 @@ s_secret_set (service_t *service, msg_t *request, msgw_t **reply, void *state)
         *reply = msgw_error_new (BUS_ERR_TOO_LARGE, "value: at most 10000 bytes");
         return;
     }
-    uint8_t nonce [SECRET_NONCE_BYTES];
-    uint8_t *sealed = NULL;
-    size_t sealed_len = 0;
-    if (secret_seal (self->key->key, server_id, key, (const uint8_t *) value, size,
-                     nonce, &sealed, &sealed_len) != 0) {
+    int rc = secrets_put (self, server_id, key, (const uint8_t *) value, size, true);
+    if (rc == -2) {
+        ops_wipe_field (request, "value");
         *reply = msgw_error_new (BUS_ERR_INTERNAL, "cannot seal the value");
         return;
     }
-    sqlite3_stmt *stmt = NULL;
-    int64_t now = creds_now ();
-    sqlite3_prepare_v2 (self->db, "INSERT INTO server_secrets (server_id, key, nonce, ciphertext, "
-                        "key_id, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) "
-                        "ON CONFLICT (server_id, key) DO UPDATE SET nonce = ?3, "
-                        "ciphertext = ?4, key_id = ?5, updated_at = ?6", -1, &stmt, NULL);
-    sqlite3_bind_text (stmt, 1, server_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text (stmt, 2, key, -1, SQLITE_STATIC);
-    sqlite3_bind_blob (stmt, 3, nonce, SECRET_NONCE_BYTES, SQLITE_STATIC);
-    sqlite3_bind_blob (stmt, 4, sealed, (int) sealed_len, SQLITE_STATIC);
-    sqlite3_bind_blob (stmt, 5, self->key->id, SECRET_KEY_ID_BYTES, SQLITE_STATIC);
-    sqlite3_bind_int64 (stmt, 6, now);
-    int rc = sqlite3_step (stmt);
-    sqlite3_finalize (stmt);
-    free (sealed);
     ops_wipe_field (request, "value");
     bus_request_t *deferred = service_defer (service);
     if (deferred)
         bus_request_wipe_body (deferred);
-    if (rc != SQLITE_DONE) {
+    if (rc != 0) {
         msgw_t *error = ops_db_error (self->db, "secret_set");
         service_reply (service, &deferred, &error);
         return;

@@ -32,69 +32,34 @@ s_hash_key (creds_t *self)
 {
     if (self->has_token_key)
         return 0;
-    sqlite3_stmt *stmt = NULL;
-    sqlite3_prepare_v2 (self->db, "SELECT nonce, ciphertext FROM server_secrets "
-                        "WHERE server_id = ?1 AND key = ?2 AND ciphertext IS NOT NULL",
-                        -1, &stmt, NULL);
-    sqlite3_bind_text (stmt, 1, S_KEY_OWNER, -1, SQLITE_STATIC);
-    sqlite3_bind_text (stmt, 2, S_KEY_NAME, -1, SQLITE_STATIC);
-    int step = sqlite3_step (stmt);
-    if (step == SQLITE_ROW) {
-        uint8_t *plain = NULL;
-        size_t size = 0;
-        int rc = sqlite3_column_bytes (stmt, 0) == SECRET_NONCE_BYTES
-            ? secret_open (self->key->key, S_KEY_OWNER, S_KEY_NAME,
-                           sqlite3_column_blob (stmt, 0), sqlite3_column_blob (stmt, 1),
-                           (size_t) sqlite3_column_bytes (stmt, 1), &plain, &size)
-            : -1;
-        sqlite3_finalize (stmt);
-        if (rc != 0 || size != sizeof self->token_key) {
-            if (plain) {
-                sodium_memzero (plain, size);
-                free (plain);
-            }
-            log_error ("the remote token hash key does not decrypt: no service token "
-                       "can be checked");
+    uint8_t *plain = NULL;
+    size_t size = 0;
+    int rc = secrets_get (self, S_KEY_OWNER, S_KEY_NAME, &plain, &size);
+    if (rc == 1) {
+        //  none yet: make one (kept if another was stored meanwhile), read back
+        uint8_t key [sizeof self->token_key];
+        randombytes_buf (key, sizeof key);
+        rc = secrets_put (self, S_KEY_OWNER, S_KEY_NAME, key, sizeof key, false);
+        sodium_memzero (key, sizeof key);
+        if (rc != 0)
             return -1;
-        }
-        memcpy (self->token_key, plain, sizeof self->token_key);
-        sodium_memzero (plain, size);
-        free (plain);
-        self->has_token_key = true;
-        return 0;
+        log_info ("remote token hash key made");
+        rc = secrets_get (self, S_KEY_OWNER, S_KEY_NAME, &plain, &size);
     }
-    sqlite3_finalize (stmt);
-    if (step != SQLITE_DONE)
+    if (rc != 0 || size != sizeof self->token_key) {
+        if (plain) {
+            sodium_memzero (plain, size);
+            free (plain);
+        }
+        log_error ("the remote token hash key cannot be read: no service token can be "
+                   "checked");
         return -1;
-    //  none yet: make one (INSERT OR IGNORE, then read back what is there)
-    uint8_t key [sizeof self->token_key];
-    randombytes_buf (key, sizeof key);
-    uint8_t nonce [SECRET_NONCE_BYTES];
-    uint8_t *sealed = NULL;
-    size_t sealed_len = 0;
-    int rc = secret_seal (self->key->key, S_KEY_OWNER, S_KEY_NAME, key, sizeof key,
-                          nonce, &sealed, &sealed_len);
-    sodium_memzero (key, sizeof key);
-    if (rc != 0)
-        return -1;
-    int64_t now = creds_now ();
-    sqlite3_prepare_v2 (self->db, "INSERT OR IGNORE INTO server_secrets (server_id, key, "
-                        "description, nonce, ciphertext, key_id, created_at, updated_at) "
-                        "VALUES (?1, ?2, 'the service tokens'' hash key (made by credentials)', "
-                        "?3, ?4, ?5, ?6, ?6)", -1, &stmt, NULL);
-    sqlite3_bind_text (stmt, 1, S_KEY_OWNER, -1, SQLITE_STATIC);
-    sqlite3_bind_text (stmt, 2, S_KEY_NAME, -1, SQLITE_STATIC);
-    sqlite3_bind_blob (stmt, 3, nonce, SECRET_NONCE_BYTES, SQLITE_STATIC);
-    sqlite3_bind_blob (stmt, 4, sealed, (int) sealed_len, SQLITE_STATIC);
-    sqlite3_bind_blob (stmt, 5, self->key->id, SECRET_KEY_ID_BYTES, SQLITE_STATIC);
-    sqlite3_bind_int64 (stmt, 6, now);
-    step = sqlite3_step (stmt);
-    sqlite3_finalize (stmt);
-    free (sealed);
-    if (step != SQLITE_DONE)
-        return -1;
-    log_info ("remote token hash key made");
-    return s_hash_key (self);
+    }
+    memcpy (self->token_key, plain, sizeof self->token_key);
+    sodium_memzero (plain, size);
+    free (plain);
+    self->has_token_key = true;
+    return 0;
 }
 
 static int

@@ -33,6 +33,59 @@ creds_secret_key_valid (const char *key)
     return true;
 }
 
+int
+secrets_put (creds_t *self, const char *server_id, const char *key, const uint8_t *value,
+             size_t size, bool replace)
+{
+    uint8_t nonce [SECRET_NONCE_BYTES];
+    uint8_t *sealed = NULL;
+    size_t sealed_len = 0;
+    if (secret_seal (self->key->key, server_id, key, value, size, nonce, &sealed,
+                     &sealed_len) != 0)
+        return -2;
+    sqlite3_stmt *stmt = NULL;
+    sqlite3_prepare_v2 (self->db, replace
+        ? "INSERT INTO server_secrets (server_id, key, nonce, ciphertext, key_id, created_at, "
+          "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) ON CONFLICT (server_id, key) DO "
+          "UPDATE SET nonce = ?3, ciphertext = ?4, key_id = ?5, updated_at = ?6"
+        : "INSERT OR IGNORE INTO server_secrets (server_id, key, nonce, ciphertext, key_id, "
+          "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)", -1, &stmt, NULL);
+    sqlite3_bind_text (stmt, 1, server_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 2, key, -1, SQLITE_STATIC);
+    sqlite3_bind_blob (stmt, 3, nonce, SECRET_NONCE_BYTES, SQLITE_STATIC);
+    sqlite3_bind_blob (stmt, 4, sealed, (int) sealed_len, SQLITE_STATIC);
+    sqlite3_bind_blob (stmt, 5, self->key->id, SECRET_KEY_ID_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64 (stmt, 6, creds_now ());
+    int rc = sqlite3_step (stmt);
+    sqlite3_finalize (stmt);
+    free (sealed);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+secrets_get (creds_t *self, const char *server_id, const char *key, uint8_t **value_p,
+             size_t *size)
+{
+    *value_p = NULL;
+    *size = 0;
+    sqlite3_stmt *stmt = NULL;
+    sqlite3_prepare_v2 (self->db, "SELECT nonce, ciphertext FROM server_secrets "
+                        "WHERE server_id = ?1 AND key = ?2 AND ciphertext IS NOT NULL",
+                        -1, &stmt, NULL);
+    sqlite3_bind_text (stmt, 1, server_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 2, key, -1, SQLITE_STATIC);
+    int step = sqlite3_step (stmt);
+    int rc = step == SQLITE_DONE ? 1 : -1;
+    if (step == SQLITE_ROW
+    &&  sqlite3_column_bytes (stmt, 0) == SECRET_NONCE_BYTES
+    &&  secret_open (self->key->key, server_id, key, sqlite3_column_blob (stmt, 0),
+                     sqlite3_column_blob (stmt, 1), (size_t) sqlite3_column_bytes (stmt, 1),
+                     value_p, size) == 0)
+        rc = 0;
+    sqlite3_finalize (stmt);
+    return rc;
+}
+
 //  Rows whose values were sealed by key id `id` (NULL: by neither of two).
 static int64_t
 s_count (sqlite3 *db, const uint8_t *id, const uint8_t *a, const uint8_t *b)
