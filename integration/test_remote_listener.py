@@ -19,8 +19,10 @@ from busclient import BusClient
 from conftest import Procs, bin_path, free_port, proc_env, wait_for
 
 ACCEPT = "application/json, text/event-stream"
-LOCAL_ONLY = {"mcpbox_create_server", "mcpbox_delete_server", "mcpbox_create_tool",
-              "mcpbox_update_tool", "mcpbox_delete_tool", "mcpbox_rollback_tool"}
+LOCAL_ONLY = {"mcpbox_create_server", "mcpbox_delete_server",
+              "mcpbox_create_tool", "mcpbox_update_tool", "mcpbox_delete_tool",
+              "mcpbox_rollback_tool", "mcpbox_add_external_source",
+              "mcpbox_import_external_tools"}
 
 
 def mcpbox(data_dir, *args):
