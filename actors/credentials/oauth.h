@@ -99,7 +99,8 @@ int  oauth_refresh (creds_t *self, const char *refresh, const char *client_id,
 //  Revoke the family of an access or refresh token (client_id, when not
 //  "" or NULL, must be the token's). 0 revoked; 1 nothing; -1.
 int  oauth_token_revoke (creds_t *self, const char *token, const char *client_id);
-//  The live access token: 0 (last_used_at updated); 1 none; -1.
+//  The live access token: 0 (last_used_at updated, at most once a
+//  minute); 1 none; -1.
 int  oauth_access_lookup (creds_t *self, const char *access, oauth_access_t *out);
 //  Drop expired consents, codes, token families a day past expiry, and dcr
 //  clients never approved after a day (tick).

@@ -470,8 +470,9 @@ oauth_access_lookup (creds_t *self, const char *access, oauth_access_t *out)
     }
     sqlite3_finalize (stmt);
     if (rc == 0) {
-        sqlite3_prepare_v2 (self->db, "UPDATE oauth_tokens SET last_used_at = ?2 WHERE id = ?1",
-                            -1, &stmt, NULL);
+        //  written at most once a minute: not a write per request
+        sqlite3_prepare_v2 (self->db, "UPDATE oauth_tokens SET last_used_at = ?2 WHERE id = ?1 "
+                            "AND coalesce (last_used_at, 0) < ?2 - 60", -1, &stmt, NULL);
         sqlite3_bind_int64 (stmt, 1, out->token_id);
         sqlite3_bind_int64 (stmt, 2, now);
         s_step_done (stmt);
