@@ -297,6 +297,26 @@ def test_authorize_consent_and_code_edges(box):
     status, _, body = exchange(s, client_id, code, verifier)
     assert status == 400 and body["error"] == "invalid_grant"
     assert not live(s, tokens["access_token"])
+    # the admin's view over /api: listed by name; revoke ends its tokens
+    _, _, tokens = exchange(s, client_id, get_code(s, client_id, challenge), verifier)
+    status, _, login = s.web.json("POST", "/api/auth/login", body={
+        "username": "admin", "password": PASSWORD, "mode": "bearer"})
+    auth = {"Authorization": "Bearer " + login["access_token"]}
+    status, _, body = s.web.json("GET", "/api/oauth/clients", headers=auth)
+    assert status == 200, body
+    row = next(c for c in body["clients"] if c["client_id"] == client_id)
+    assert row["client_name"] == name and row["active_grants"] == 1 and row["approved_at"] > 0
+    assert s.web.json("GET", "/api/oauth/clients")[0] == 401
+    status, _, body = s.web.json("POST", "/api/oauth/clients/revoke", headers=auth,
+                                 body={"client_id": "mcpbox-nobody"})
+    assert status == 404 and body["error"]["code"] == "not_found"
+    status, _, body = s.web.json("POST", "/api/oauth/clients/revoke", headers=auth,
+                                 body={"client_id": client_id})
+    assert status == 200 and body["revoked_grants"] == 1, body
+    assert not live(s, tokens["access_token"])
+    status, _, body = token(s, grant_type="refresh_token", client_id=client_id,
+                            refresh_token=tokens["refresh_token"])
+    assert status == 400 and body["error"] == "invalid_grant"
 
 
 def test_refresh_rotation_revocation_expiry_restart_and_cimd(box):

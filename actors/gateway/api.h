@@ -19,6 +19,7 @@
     api_approvals.c the review queue and decisions (approval).
     api_settings.c  the security policy, profiles, module allowlist.
     api_tokens.c    the remote listener's service tokens.
+    api_oauth.c     the apps authorized through MCPbox's OAuth server.
     api_logs.c      execution logs, their stats, activity (logs).
     api_dashboard.c the summary counts and the calls-per-minute series.
     api_backup.c    export files out and in (the backup service).
@@ -210,6 +211,9 @@ void api_approvals_stats (api_call_t *call);
 void api_tokens_list (api_call_t *call);
 void api_tokens_create (api_call_t *call);
 void api_tokens_revoke (api_call_t *call);
+//  api_oauth.c
+void api_oauth_clients (api_call_t *call);
+void api_oauth_revoke (api_call_t *call);
 //  api_settings.c
 void api_settings_get (api_call_t *call);
 void api_settings_put (api_call_t *call);

@@ -90,6 +90,8 @@ static const api_route_t s_routes [] = {
     { "/api/tokens",                    "GET",    S, 0, api_tokens_list },
     { "/api/tokens",                    "POST",   S, 0, api_tokens_create },
     { "/api/tokens/{}",                 "DELETE", S, 0, api_tokens_revoke },
+    { "/api/oauth/clients",             "GET",    S, 0, api_oauth_clients },
+    { "/api/oauth/clients/revoke",      "POST",   S, 0, api_oauth_revoke },
     { "/api/logs",                      "GET",    S, 0, api_logs_list },
     { "/api/logs/stats",                "GET",    S, 0, api_logs_stats },
     { "/api/activity",                  "GET",    S, 0, api_activity_list },

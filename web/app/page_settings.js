@@ -1,7 +1,8 @@
 // page_settings.js — the security policy (each setting's choices, the most
 // restrictive first; every weaker choice carries its warning beside it),
 // the profiles, the default module allowlist, and the service tokens of the
-// remote listener (made here, shown once, revoked).
+// remote listener (made here, shown once, revoked), and the apps authorized
+// through MCPbox's OAuth server (listed, revoked).
 import { h, replace } from './dom.js';
 import { api, seg } from './api.js';
 
@@ -38,11 +39,13 @@ export async function render(main, _params, { notify }) {
   const profileEl = h('div', {});
   const modulesEl = h('div', {});
   const tokensEl = h('div', {});
+  const appsEl = h('div', {});
   replace(main, h('h1', {}, 'Settings'),
     h('section', { class: 'panel', 'aria-labelledby': 'h-policy' }, h('h2', { id: 'h-policy' }, 'Security policy'), policyEl),
     h('section', { class: 'panel', 'aria-labelledby': 'h-profile' }, h('h2', { id: 'h-profile' }, 'Profiles'), profileEl),
     h('section', { class: 'panel', 'aria-labelledby': 'h-allow' }, h('h2', { id: 'h-allow' }, 'Module allowlist'), modulesEl),
-    h('section', { class: 'panel', 'aria-labelledby': 'h-tokens' }, h('h2', { id: 'h-tokens' }, 'Service tokens'), tokensEl));
+    h('section', { class: 'panel', 'aria-labelledby': 'h-tokens' }, h('h2', { id: 'h-tokens' }, 'Service tokens'), tokensEl),
+    h('section', { class: 'panel', 'aria-labelledby': 'h-apps' }, h('h2', { id: 'h-apps' }, 'Authorized apps (OAuth)'), appsEl));
 
   async function loadPolicy() {
     const r = await api.get('/api/settings');
@@ -185,8 +188,39 @@ export async function render(main, _params, { notify }) {
       shownEl, table, form);
   }
 
+  // Apps an admin approved on the OAuth consent page (claude.ai connectors,
+  // MCP clients). Revoke ends every token of the app at once.
+  async function loadApps() {
+    const r = await api.get('/api/oauth/clients');
+    const apps = Array.isArray(r.clients) ? r.clients : [];
+    const when = (t) => (typeof t === 'number' && t > 0 ? new Date(t * 1000).toISOString().replace('T', ' ').slice(0, 16) + ' UTC' : 'never');
+    const table = apps.length ? h('table', { class: 'tokens oauth-apps' },
+      h('caption', { class: 'muted' }, 'Apps authorized for /mcp'),
+      h('thead', {}, h('tr', {}, ['App', 'Client ID', 'Active grants', 'Approved', 'Last used', ''].map((t) => h('th', { scope: 'col' }, t)))),
+      h('tbody', {}, apps.map((a) => {
+        const name = String(a.client_name ?? '');
+        const revoke = h('button', { type: 'button', 'aria-label': `Revoke app ${name}` }, 'Revoke');
+        revoke.disabled = !(a.active_grants > 0) && !(a.approved_at > 0);
+        revoke.addEventListener('click', async () => {
+          revoke.disabled = true;
+          try {
+            await api.post('/api/oauth/clients/revoke', { client_id: a.client_id });
+            notify(`App ${name} revoked.`);
+            await loadApps();
+          } catch (e) { notify(e.message, 'error'); revoke.disabled = false; }
+        });
+        return h('tr', {}, h('td', {}, name), h('td', {}, h('code', {}, String(a.client_id ?? ''))),
+                 h('td', {}, String(a.active_grants ?? 0)), h('td', {}, when(a.approved_at)),
+                 h('td', {}, when(a.last_used_at)), h('td', {}, revoke));
+      }))) : h('p', { class: 'muted' }, 'No app is authorized.');
+    replace(appsEl,
+      h('p', { class: 'hint' }, 'Apps such as claude.ai connectors get access to /mcp when an admin approves them on the consent page. Revoking ends all their tokens; they must be approved again.'),
+      table);
+  }
+
   const first = await loadPolicy();
   await loadProfile(first);
   await loadModules().catch((e) => replace(modulesEl, h('p', { class: 'notice notice-error' }, e.message)));
   await loadTokens().catch((e) => replace(tokensEl, h('p', { class: 'notice notice-error' }, e.message)));
+  await loadApps().catch((e) => replace(appsEl, h('p', { class: 'notice notice-error' }, e.message)));
 }
