@@ -79,7 +79,7 @@ struct _mcp_t {
     json_t          *tool_outputs;  //  and their output schemas
     size_t           output_faults; //  results that broke their output schema
     uint64_t         rate_limited;  //  tools/call refused by the rate limit
-    uint64_t         rate_unchecked;//  refused: approval did not answer rate.take
+    uint64_t         rate_unchecked;//  approval did not answer rate.take: let through
 };
 typedef struct _mcp_t mcp_t;
 

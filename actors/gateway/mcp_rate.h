@@ -18,8 +18,10 @@
     and a `Retry-After` header: the error reaches the SDKs' callers on the
     request it belongs to (a 429 is a transport failure to them), and the
     header is there for proxies and clients that read it. When approval
-    does not answer, the call is refused too (fail closed, as the catalog
-    check is), as an error result that says to try again.
+    does not answer within MCP_RATE_TIMEOUT_MS the call goes on unmetered
+    and is counted (mcp->rate_unchecked): an approval restart must not
+    stop every management call, and a user tool cannot run then anyway
+    (its catalog check needs approval and fails closed).
 */
 #ifndef MCPBOX_GATEWAY_MCP_RATE_H
 #define MCPBOX_GATEWAY_MCP_RATE_H
@@ -27,7 +29,7 @@
 #include <stddef.h>
 #include "mcp_call.h"
 
-#define MCP_RATE_TIMEOUT_MS  2000       //  rate.take, on the local bus
+#define MCP_RATE_TIMEOUT_MS  1000       //  rate.take, on the local bus
 #define MCP_RATE_LIMITED     (-32000)   //  the JSON-RPC error code
 
 //  The budget key of this call's client (see above) into out.
