@@ -563,6 +563,12 @@ s_tool_update (service_t *service, msg_t *request, msgw_t **reply, void *state)
     char *summary_text = NULL;
     if (store_tool_get (reg, id, &current, &err))
         goto done;
+    if (rc_code == 0 && strcmp (current.tool_type, "mcp_passthrough") == 0) {
+        //  its definition is the source's: it changes by rediscovery only
+        bus_err_set (&err, BUS_ERR_BAD_REQUEST, "python_code: tool %s is imported from "
+                     "an external source and has no code", id);
+        goto done;
+    }
     if (tool_copy (&next, &current)) {
         bus_err_set (&err, BUS_ERR_INTERNAL, "out of memory");
         goto done;
@@ -782,6 +788,14 @@ s_tool_rollback (service_t *service, msg_t *request, msgw_t **reply, void *state
     ||  store_tool_get (reg, id, &current, &err)
     ||  store_version_get (reg, id, number, &version, &err))
         goto done;
+    if (strcmp (current.tool_type, "mcp_passthrough") == 0) {
+        //  an old definition would be approved again while the source's
+        //  tool is what it is now: an imported tool follows its source
+        bus_err_set (&err, BUS_ERR_BAD_REQUEST, "tool_id: tool %s is imported from an "
+                     "external source; it follows the source (rediscover it) and "
+                     "cannot be rolled back", id);
+        goto done;
+    }
     if (tool_copy (&next, &current)) {
         bus_err_set (&err, BUS_ERR_INTERNAL, "out of memory");
         goto done;

@@ -207,6 +207,14 @@ test('server-everything: add, discover, import, approve, call; a changed tool ne
     assert.equal(blocked.isError, true, 'a changed tool is not callable before approval');
     const versions = await manage('mcpbox_list_tool_versions', { tool_id: ids.echo });
     assert.equal(versions.current_version, 2);
+    // an imported tool follows its source: no rollback to the old approved definition,
+    // no code of its own
+    const rollback = await client.callTool({ name: 'mcpbox_rollback_tool', arguments: { tool_id: ids.echo, version: 1 } });
+    assert.equal(rollback.isError, true, JSON.stringify(rollback));
+    assert.match(rollback.content[0].text, /follows the source/);
+    const recode = await client.callTool({ name: 'mcpbox_update_tool',
+      arguments: { tool_id: ids.echo, python_code: 'async def main():\n    return 1\n' } });
+    assert.equal(recode.isError, true, JSON.stringify(recode));
     const status = await manage('mcpbox_get_tool_status', { tool_id: ids.echo });
     assert.notEqual(status.approval_status, 'approved');
     await manage('mcpbox_request_publish', { tool_id: ids.echo });
