@@ -3,6 +3,7 @@
 */
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 
 #include "bus_json.h"
 #include "log.h"
@@ -11,6 +12,7 @@
 #include "oauth.h"
 #include "remote_listener.h"
 #include "remote_rules.h"
+#include "utf8.h"
 
 #define VERIFY_TIMEOUT_MS   5000
 #define HELD_BODY_MAX       (2u * MCP_BODY_MAX)     //  chunked framing adds a little
@@ -145,9 +147,27 @@ s_verify_reply (http_req_t *req, uint64_t ticket, const void *body, size_t size)
         return;
     }
     snprintf (who.kind, sizeof who.kind, "%s", kind);
-    snprintf (who.name, sizeof who.name, "%s", name);
-    if (json_is_string (id))
+    //  the name as shown in records: whole UTF-8 characters that fit
+    size_t at = 0, left = strlen (name), step;
+    while (left && (step = utf8_seq (name + at, left)) && at + step < sizeof who.name) {
+        at += step;
+        left -= step;
+    }
+    memcpy (who.name, name, at);
+    who.name [at] = 0;
+    if (json_is_string (id) && json_string_length (id) < sizeof who.id)
         snprintf (who.id, sizeof who.id, "%s", json_string_value (id));
+    else
+    if (json_is_string (id)) {
+        //  an id longer than the field (an OAuth client id can be a long
+        //  URL): its hash, never a cut that two ids could share
+        uint8_t digest [16];
+        char hex [2 * sizeof digest + 1];
+        crypto_generichash (digest, sizeof digest, (const uint8_t *) json_string_value (id),
+                            json_string_length (id), NULL, 0);
+        sodium_bin2hex (hex, sizeof hex, digest, sizeof digest);
+        snprintf (who.id, sizeof who.id, "h:%s", hex);
+    }
     else
     if (json_is_integer (id))
         snprintf (who.id, sizeof who.id, "%" JSON_INTEGER_FORMAT, json_integer_value (id));
