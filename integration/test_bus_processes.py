@@ -8,6 +8,8 @@ import time
 
 import pytest
 
+from busclient import BusClient
+
 from conftest import (HEARTBEAT_MS, bin_path, free_port, helper_path, proc_env,
                       wait_for)
 
@@ -153,6 +155,11 @@ def test_tcp_curve_allowlist(procs, tmpdir_short):
     known = start_worker(procs, tcp, "sandbox", "--server-public", broker_pub, "--secret", known_secret)
     wait_served(endpoint, "sandbox")
     assert all(r["pid"] == known.pid for r in call(endpoint, "sandbox", count=3))
+    # the pool query tells the remote worker apart: origin tcp, its address, what it served
+    with BusClient(endpoint) as client:
+        pool = client.call("broker", {"op": "workers", "service": "sandbox"}, timeout_ms=2000)
+    assert [(w["origin"], w["address"], w["served"] >= 3) for w in pool["workers"]] \
+        == [("tcp", "127.0.0.1", True)], pool
 
     # an allowlisted remote peer may not register for other services
     start_worker(procs, tcp, "credentials", "--server-public", broker_pub, "--secret", known_secret)

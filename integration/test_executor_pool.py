@@ -68,6 +68,8 @@ def test_pool_figures_move_with_real_executors(bus, procs, tmpdir_short):
         assert w["about"]["labels"] == {}, w
         assert w["credit"] == 2 and w["in_flight"] == 0 and w["served"] == 0, w
         assert w["registered_at"].endswith("Z") and w["idle_ms"] >= 0, w
+        # ipc: the kernel's peer credentials (uid:gid:pid) confirm the pid it announced
+        assert w["address"].endswith(f":{proc.pid}"), w
     assert first["stats"]["workers"] == 2 and first["total"] == 2
 
     # served: 6 quick calls, spread by the broker's rotation
