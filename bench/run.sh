@@ -7,6 +7,8 @@
 # `logs` runs two: log_bench (ingest rate; ARGS go to it), then
 # e2e_bench --logs (tools/call with execution logs on vs off, defaults;
 # run `bench/run.sh e2e --logs ARGS` for other arguments).
+# `hosts` runs bench/hosts_bench.py (as root: it builds network namespaces):
+# tool calls per second with 1, 2 and 4 executor hosts, I/O- and CPU-bound.
 # `web` runs bench/web_bench.mjs (the dashboard's weight and time to
 # interactive in chromium) against the whole build: ARGS go to it.
 set -eu
@@ -22,6 +24,11 @@ case "${1:-}" in
         "$build/bin/log_bench" "$@"
         echo
         exec "$build/bin/e2e_bench" --logs ;;
+    hosts)
+        shift
+        cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DMCPBOX_SANITIZE=OFF >/dev/null
+        cmake --build "$build" -j"$(nproc)" >/dev/null
+        MCPBOX_BUILD_DIR="$build" exec python3 "$root/bench/hosts_bench.py" "$@" ;;
     web)
         shift
         cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DMCPBOX_SANITIZE=OFF >/dev/null
