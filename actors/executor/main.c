@@ -166,6 +166,16 @@ s_request (bus_worker_t *worker, call_pool_t *pool, source_pool_t *sources,
         s_reply (worker, &request, &w);
 }
 
+//  A source job still running at shutdown: its request is dropped unanswered
+//  (the broker tells the client its worker is gone).
+static void
+s_drop_request (void *token, void *arg)
+{
+    (void) arg;
+    bus_request_t *request = token;
+    bus_request_destroy (&request);
+}
+
 static int
 s_serve (startup_t *startup, zygote_t *zygote)
 {
@@ -238,7 +248,7 @@ s_serve (startup_t *startup, zygote_t *zygote)
         }
     }
     log_info ("stopping");
-    source_pool_destroy (&sources);
+    source_pool_destroy (&sources, s_drop_request, NULL);
     call_pool_destroy (&pool);
     job_secrets_destroy (&secrets);
     bus_worker_destroy (&worker);

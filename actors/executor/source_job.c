@@ -466,7 +466,7 @@ source_pool_take_done (source_pool_t *self, void **token_p, json_t **result_p)
 }
 
 void
-source_pool_destroy (source_pool_t **self_p)
+source_pool_destroy (source_pool_t **self_p, source_drop_fn *drop, void *arg)
 {
     if (!self_p || !*self_p)
         return;
@@ -479,6 +479,8 @@ source_pool_destroy (source_pool_t **self_p)
     while (job) {
         s_job_t *next = job->next;
         pthread_join (job->thread, NULL);
+        if (drop)
+            drop (job->token, arg);
         json_decref (job->result);
         source_spec_clear (&job->spec);
         free (job);

@@ -70,8 +70,11 @@ json_t *source_spec_run (source_spec_t *spec, const atomic_bool *cancel);
 typedef struct _source_pool_t source_pool_t;
 
 source_pool_t *source_pool_new (void);
-//  Cancels what runs and waits for it (each ends within about a second).
-void           source_pool_destroy (source_pool_t **self_p);
+//  Cancels what runs and waits for it (each ends within about a second);
+//  the token of every job not taken yet goes to drop (may be NULL).
+typedef void (source_drop_fn) (void *token, void *arg);
+void           source_pool_destroy (source_pool_t **self_p, source_drop_fn *drop,
+                                    void *arg);
 //  Starts the job (takes spec's contents) on its own thread. 0 or -1 + err.
 int            source_pool_start (source_pool_t *self, source_spec_t *spec,
                                   void *token, char *err, size_t errlen);
