@@ -61,7 +61,8 @@ function executorsTable(executors, pool, unavailable) {
       + `${count(pool.served, 'call')} served, ${count(pool.restarts, 'restart')}`)
     : null;
   const cols = EXEC_COLUMNS.filter(([, get]) => list.some((x) => get(x) !== undefined && get(x) !== null));
-  return [total, h('div', { class: 'table-wrap' }, h('table', { 'aria-describedby': total ? 'pool-total' : null },
+  // the wrapper scrolls sideways at phone width: focusable, so the keyboard can scroll it
+  return [total, h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': 'Executor pool table' }, h('table', { 'aria-describedby': total ? 'pool-total' : null },
     h('caption', { class: 'sr-only' }, 'Executor pool'),
     h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Executor'),
       cols.map(([t]) => h('th', { scope: 'col' }, t)))),

@@ -82,7 +82,7 @@ export async function renderServer(main, [id], { notify, go }) {
       sv.description ? h('p', {}, String(sv.description)) : null,
       h('div', { class: 'actions' }, toggle, del));
     const list = Array.isArray(r.tools) ? r.tools : [];
-    replace(tools, list.length ? h('div', { class: 'table-wrap' }, h('table', {},
+    replace(tools, list.length ? h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': 'Tools table' }, h('table', {},
       h('thead', {}, h('tr', {}, ['Tool', 'Status', 'Enabled', 'Version', 'Description']
         .map((t) => h('th', { scope: 'col' }, t)))),
       h('tbody', {}, list.map((t) => h('tr', {},

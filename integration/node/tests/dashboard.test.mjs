@@ -223,6 +223,10 @@ test('the executor pool on the Dashboard: host, busy/credit, calls served, resta
     assert.ok(await table.getByRole('columnheader', { name, exact: true }).isVisible(), name);
   }
   const col = (name) => headers.indexOf(name);
+  // at phone width the table scrolls inside its own box, which the keyboard can reach
+  const wrap = page.getByRole('region', { name: 'Executor pool table' });
+  assert.equal(await wrap.getAttribute('tabindex'), '0');
+  assert.equal(await wrap.locator('table').count(), 1);
   const rows = table.locator('tbody tr');
   const cells = async (row) => (await row.locator('th, td').allTextContents()).map((t) => t.trim());
   await waitFor(async () => (await rows.count()) === 2, { timeout: 5000, what: 'two executor rows' });
