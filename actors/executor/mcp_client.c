@@ -848,6 +848,47 @@ s_tool (json_t *tool, char *err, size_t errlen)
 }
 
 int
+mcp_client_tools_page (json_t *result, json_t *all, json_t *seen, const char **next_p,
+                       char *err, size_t errlen)
+{
+    *next_p = NULL;
+    json_t *list = json_object_get (result, "tools");
+    json_t *next = json_object_get (result, "nextCursor");
+    if (!json_is_array (list)) {
+        s_err (err, errlen, "the source's tools/list answer has no tools array");
+        return -1;
+    }
+    size_t i;
+    json_t *tool;
+    json_array_foreach (list, i, tool) {
+        if (json_array_size (all) >= MCP_CLIENT_TOOLS_MAX) {
+            s_err (err, errlen, "the source lists more than %d tools", MCP_CLIENT_TOOLS_MAX);
+            return -1;
+        }
+        json_t *kept = s_tool (tool, err, errlen);
+        if (!kept)
+            return -1;
+        const char *name = json_string_value (json_object_get (kept, "name"));
+        if (json_object_get (seen, name)) {
+            s_err (err, errlen, "the source lists the tool '%.100s' twice", name);
+            json_decref (kept);
+            return -1;
+        }
+        json_object_set_new (seen, name, json_true ());
+        json_array_append_new (all, kept);
+    }
+    if (json_is_string (next) && json_string_length (next) > 0) {
+        if (json_string_length (next) > MCP_CLIENT_CURSOR_MAX) {
+            s_err (err, errlen, "the source's nextCursor is longer than %d bytes",
+                   MCP_CLIENT_CURSOR_MAX);
+            return -1;
+        }
+        *next_p = json_string_value (next);
+    }
+    return 0;
+}
+
+int
 mcp_client_list_tools (mcp_client_t *self, json_t **tools, char *err, size_t errlen)
 {
     json_t *all = json_array ();
@@ -866,48 +907,13 @@ mcp_client_list_tools (mcp_client_t *self, json_t **tools, char *err, size_t err
         json_decref (params);
         if (step)
             goto done;
-        json_t *list = json_object_get (result, "tools");
-        json_t *next = json_object_get (result, "nextCursor");
-        if (!json_is_array (list)) {
-            s_err (err, errlen, "the source's tools/list answer has no tools array");
+        const char *next = NULL;
+        if (mcp_client_tools_page (result, all, seen, &next, err, errlen)) {
             json_decref (result);
             goto done;
         }
-        size_t i;
-        json_t *tool;
-        json_array_foreach (list, i, tool) {
-            if (json_array_size (all) >= MCP_CLIENT_TOOLS_MAX) {
-                s_err (err, errlen, "the source lists more than %d tools",
-                       MCP_CLIENT_TOOLS_MAX);
-                json_decref (result);
-                goto done;
-            }
-            json_t *kept = s_tool (tool, err, errlen);
-            if (!kept) {
-                json_decref (result);
-                goto done;
-            }
-            const char *name = json_string_value (json_object_get (kept, "name"));
-            if (json_object_get (seen, name)) {
-                s_err (err, errlen, "the source lists the tool '%.100s' twice", name);
-                json_decref (kept);
-                json_decref (result);
-                goto done;
-            }
-            json_object_set_new (seen, name, json_true ());
-            json_array_append_new (all, kept);
-        }
         free (cursor);
-        cursor = NULL;
-        if (json_is_string (next) && json_string_length (next) > 0) {
-            if (json_string_length (next) > MCP_CLIENT_CURSOR_MAX) {
-                s_err (err, errlen, "the source's nextCursor is longer than %d bytes",
-                       MCP_CLIENT_CURSOR_MAX);
-                json_decref (result);
-                goto done;
-            }
-            cursor = strdup (json_string_value (next));
-        }
+        cursor = next? strdup (next): NULL;
         json_decref (result);
         if (!cursor)
             break;

@@ -95,6 +95,13 @@ int           mcp_client_ping (mcp_client_t *self, char *err, size_t errlen);
 int           mcp_client_list_tools (mcp_client_t *self, json_t **tools,
                                      char *err, size_t errlen);
 
+//  One tools/list page (its result object) checked and appended to `all`
+//  (an array of kept tools; `seen` an object of the names so far): 0, or
+//  -1 with the reason (a bound, a malformed or duplicate tool). *next is
+//  the page's nextCursor (borrowed) or NULL. Used by the fuzz target too.
+int           mcp_client_tools_page (json_t *result, json_t *all, json_t *seen,
+                                     const char **next, char *err, size_t errlen);
+
 //  tools/call: *result is the CallToolResult object (content an array).
 int           mcp_client_call_tool (mcp_client_t *self, const char *name,
                                     json_t *arguments, json_t **result,

@@ -1,6 +1,7 @@
 /*  fuzz_sse_parser — libFuzzer target for the SSE reader of external MCP
     sources (actors/executor/sse_parser.c) and the JSON-RPC answer check
-    that follows it (mcp_client_check_answer). The first byte picks where
+    that follows it (mcp_client_check_answer), and of a tools/list page
+    in an answer (mcp_client_tools_page). The first byte picks where
     the rest is split into two pieces, so line endings and BOMs torn
     across reads are covered. Every event must stay within its bound and
     be NUL-free; every check must return -1, 0 or 1 with a result object
@@ -27,6 +28,28 @@ s_event (void *arg, const sse_event_t *event)
         int rc = mcp_client_check_answer (msg, 1, &result, err, sizeof err);
         if (rc < -1 || rc > 1 || (rc == 0 && !json_is_object (result)))
             __builtin_trap ();
+        if (rc == 0) {
+            //  a tools/list page: what is kept is checked and bounded
+            json_t *all = json_array (), *seen = json_object ();
+            const char *next = NULL;
+            if (mcp_client_tools_page (result, all, seen, &next, err, sizeof err) == 0) {
+                size_t i;
+                json_t *tool;
+                json_array_foreach (all, i, tool) {
+                    json_t *name = json_object_get (tool, "name");
+                    if (!json_is_string (name) || json_string_length (name) == 0
+                    ||  json_string_length (name) > MCP_CLIENT_TOOL_NAME_MAX
+                    ||  !json_is_object (json_object_get (tool, "input_schema"))
+                    ||  !json_is_string (json_object_get (tool, "description")))
+                        __builtin_trap ();
+                }
+                if (json_array_size (all) > MCP_CLIENT_TOOLS_MAX
+                ||  (next && strlen (next) > MCP_CLIENT_CURSOR_MAX))
+                    __builtin_trap ();
+            }
+            json_decref (all);
+            json_decref (seen);
+        }
         json_decref (msg);
     }
     return 0;

@@ -167,6 +167,48 @@ test_check_answer (void **state)
     }
 }
 
+//  A tools/list page: kept tools reduced to what MCPbox keeps; a tool
+//  without a name or inputSchema object, a control character in a name, a
+//  name listed twice (also across pages) or an oversized cursor refuse it.
+static void
+test_tools_page (void **state)
+{
+    (void) state;
+    char err [256];
+    const char *next = NULL;
+    json_t *all = json_array (), *seen = json_object ();
+    json_t *page = json_loads ("{\"tools\":[{\"name\":\"a\",\"inputSchema\":{},"
+                               "\"extra\":1,\"title\":\"A\"}],\"nextCursor\":\"p2\"}", 0, NULL);
+    assert_int_equal (mcp_client_tools_page (page, all, seen, &next, err, sizeof err), 0);
+    assert_string_equal (next, "p2");
+    json_t *kept = json_array_get (all, 0);
+    assert_string_equal (json_string_value (json_object_get (kept, "description")), "");
+    assert_string_equal (json_string_value (json_object_get (kept, "title")), "A");
+    assert_null (json_object_get (kept, "extra"));
+    json_decref (page);
+    static const char *bad [] = {
+        "{}",
+        "{\"tools\":[{\"inputSchema\":{}}]}",
+        "{\"tools\":[{\"name\":\"b\"}]}",
+        "{\"tools\":[{\"name\":\"b\",\"inputSchema\":[]}]}",
+        "{\"tools\":[{\"name\":\"b\\n\",\"inputSchema\":{}}]}",
+        "{\"tools\":[{\"name\":\"\",\"inputSchema\":{}}]}",
+        "{\"tools\":[{\"name\":\"b\",\"description\":7,\"inputSchema\":{}}]}",
+        "{\"tools\":[{\"name\":\"a\",\"inputSchema\":{}}]}",      //  seen on page 1
+        NULL
+    };
+    for (int i = 0; bad [i]; i++) {
+        page = json_loads (bad [i], 0, NULL);
+        assert_non_null (page);
+        if (mcp_client_tools_page (page, all, seen, &next, err, sizeof err) != -1)
+            fail_msg ("accepted: %s", bad [i]);
+        json_decref (page);
+    }
+    assert_int_equal (json_array_size (all), 1);
+    json_decref (all);
+    json_decref (seen);
+}
+
 int
 main (void)
 {
@@ -175,6 +217,7 @@ main (void)
         cmocka_unit_test (test_stop_value),
         cmocka_unit_test (test_bounds),
         cmocka_unit_test (test_check_answer),
+        cmocka_unit_test (test_tools_page),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
