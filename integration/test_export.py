@@ -179,6 +179,11 @@ def test_unknown_fields_and_types_are_refused(api):
         (lambda c: c["servers"][0]["tools"][0]["versions"][0].__setitem__("python_code", "x = 1"),
          b"code_hash"),
         (lambda c: c["servers"][0].__setitem__("name", "Bad Name"), b"name"),
+        # refused by approval (and by credentials) after the registry's check passed:
+        # every owner checks its part before any writes, so still nothing is imported
+        (lambda c: c["servers"][0].__setitem__("allowed_modules", ["subprocess"]), b"forbidden"),
+        (lambda c: c["servers"][0].__setitem__("secrets", [{"key": "bad key", "description": ""}]),
+         b"items[0]"),
     ]:
         c = json.loads(json.dumps(doc["content"]))
         mutate(c)

@@ -5,9 +5,9 @@
     approved tool reviews (tool_id, code_hash, the annotations the admin
     set), the approved module and network requests, and the policy.
 
-    import.apply {trust, imported_by, tools, modules, hosts, settings}
-    writes in ONE transaction (every item checked first; a bad one refuses
-    the whole import):
+    import.apply {trust, imported_by, tools, modules, hosts, settings,
+    dry_run} writes in ONE transaction (a bad item refuses the whole
+    import; dry_run makes every check and rolls back):
       trust false  (the default): no review is written, whatever `tools`
                    says — imported tools are drafts; modules and hosts
                    become PENDING requests (requested_by "import") for the
@@ -226,13 +226,14 @@ approval_import_apply (service_t *service, msg_t *request, msgw_t **reply, void 
     approval_t *self = state;
     const msgpack_object *root = msg_root (request);
     static const char *const keys [] = { "op", "trust", "imported_by", "tools", "modules",
-                                         "hosts", "settings", NULL };
+                                         "hosts", "settings", "dry_run", NULL };
     bus_err_t err = { 0 };
-    bool trust = false;
+    bool trust = false, dry = false;
     char by [APPR_WHO_MAX + 1], now [APPR_TIME_LEN + 1];
     const msgpack_object *tools, *modules, *hosts, *settings = msg_map_get (root, "settings");
     if (field_keys_only (root, "request", keys, &err)
     ||  field_bool (root, "trust", &trust, &err) < 0
+    ||  field_bool (root, "dry_run", &dry, &err) < 0
     ||  fields_who (root, "imported_by", NULL, by, &err)
     ||  s_array (root, "tools", &tools, &err)
     ||  s_array (root, "modules", &modules, &err)
@@ -295,10 +296,20 @@ approval_import_apply (service_t *service, msg_t *request, msgw_t **reply, void 
             rc = policy_store (self->db, key, values [key], by, now, &err);
             settings_set += rc == 0;
         }
+    if (dry) {
+        //  every check made and every row written: undone
+        appr_rollback (self);
+        if (rc) {
+            *reply = msgw_error_new (err.code, err.message);
+            return;
+        }
+    }
+    else
     if (approval_end (service, self, rc, NULL, NULL, &err)) {
         *reply = msgw_error_new (err.code, err.message);
         return;
     }
+    if (!dry) {
     log_info ("import: %lld approvals, %lld modules (%lld skipped), %lld hosts (%lld "
               "skipped), %lld settings, trust %s, by %s", (long long) reviews,
               (long long) made [0], (long long) skipped [0], (long long) made [1],
@@ -312,6 +323,7 @@ approval_import_apply (service_t *service, msg_t *request, msgw_t **reply, void 
                    "%lld hosts (%s), %lld settings", by, (long long) reviews,
                    (long long) made [0], (long long) made [1],
                    trust ? "approved" : "pending review", (long long) settings_set);
+    }
     msgw_t *w = msgw_new ();
     msgw_map (w, 8);
     msgw_kv_bool (w, "ok", true);

@@ -288,6 +288,133 @@ s_count (report_t *r, const char *key, json_int_t n)
     json_object_set_new (r->imported, key, json_integer (n));
 }
 
+//  The owners' parts, in order: registry, approval, credentials. dry: each
+//  makes every check and writes, then rolls back. 0 all done; -1 the
+//  registry refused (nothing written); 1 a later owner failed (r->failed).
+static int
+s_apply (service_t *service, json_t *content, bool trust, bool dry, const char *who,
+         report_t *r)
+{
+    //  1. registry: servers, tools, versions
+    json_t *servers = json_object_get (content, "servers");
+    json_t *reg_servers = json_array ();
+    static const char *const server_drop [] = { "allowed_modules", "allowed_hosts", "secrets",
+                                                NULL };
+    size_t i, j, k;
+    json_t *server, *tool, *item;
+    size_t tool_count = 0, version_count = 0;
+    json_array_foreach (servers, i, server) {
+        json_t *copy = s_without (server, server_drop);
+        json_array_foreach (json_object_get (copy, "tools"), j, tool) {
+            json_object_del (tool, "approved");
+            tool_count++;
+            version_count += json_array_size (json_object_get (tool, "versions"));
+        }
+        json_array_append_new (reg_servers, copy);
+    }
+    json_t *made = NULL;
+    json_t *ask = json_pack ("{s:s, s:o, s:b}", "op", "import.apply", "servers", reg_servers,
+                     "dry_run", dry);
+    int rc = s_ask (service, "registry", ask, &made, &r->err);
+    json_decref (ask);
+    if (rc) {
+        r->failed = "registry";
+        return -1;          //  nothing was written anywhere
+    }
+    json_t *made_servers = json_object_get (made, "servers");
+    json_array_foreach (made_servers, i, item)
+        json_array_append_new (r->servers, json_pack ("{s:O, s:O}", "name",
+                               json_object_get (item, "name"), "id", json_object_get (item, "id")));
+    s_count (r, "servers", (json_int_t) json_array_size (made_servers));
+    s_count (r, "tools", (json_int_t) tool_count);
+    s_count (r, "versions", (json_int_t) version_count);
+    //  2. approval: approvals (trust), modules and hosts, the policy (trust)
+    json_t *reviews = json_array (), *modules = json_array (), *hosts = json_array ();
+    json_array_foreach (servers, i, server) {
+        json_t *made_server = json_array_get (made_servers, i);
+        json_t *server_id = json_object_get (made_server, "id");
+        json_array_foreach (json_object_get (server, "tools"), j, tool) {
+            json_t *made_tool = json_array_get (json_object_get (made_server, "tools"), j);
+            json_array_foreach (json_object_get (tool, "approved"), k, item) {
+                if (!trust)
+                    continue;
+                json_t *review = json_pack ("{s:O, s:O, s:O, s:O}", "tool_id",
+                    json_object_get (made_tool, "id"), "server_id", server_id,
+                    "tool_name", json_object_get (made_tool, "name"),
+                    "code_hash", json_object_get (item, "code_hash"));
+                json_t *hints = json_object_get (item, "annotations");
+                if (json_is_object (hints))
+                    json_object_set (review, "annotations", hints);
+                json_array_append_new (reviews, review);
+            }
+        }
+        json_array_foreach (json_object_get (server, "allowed_modules"), j, item)
+            json_array_append_new (modules, json_pack ("{s:O, s:O}", "server_id", server_id,
+                                                       "module_name", item));
+        json_array_foreach (json_object_get (server, "allowed_hosts"), j, item) {
+            json_t *host = json_pack ("{s:O, s:O}", "server_id", server_id, "host",
+                                      json_object_get (item, "host"));
+            if (json_is_integer (json_object_get (item, "port")))
+                json_object_set (host, "port", json_object_get (item, "port"));
+            json_array_append_new (hosts, host);
+        }
+    }
+    if (!trust && !dry)
+        json_array_append_new (r->warnings, json_string ("approvals were not carried over: "
+            "imported tools are drafts, allowed modules and hosts are pending requests, "
+            "and the policy in the file was not applied (--trust-approvals, on a file of "
+            "this installation, carries them over)"));
+    ask = json_pack ("{s:s, s:b, s:s, s:o, s:o, s:o, s:b}", "op", "import.apply", "trust",
+                     trust, "imported_by", who, "tools", reviews, "modules", modules,
+                     "hosts", hosts, "dry_run", dry);
+    if (trust)
+        json_object_set (ask, "settings", json_object_get (content, "policy"));
+    json_t *appr = NULL;
+    rc = s_ask (service, "approval", ask, &appr, &r->err);
+    json_decref (ask);
+    if (rc)
+        r->failed = "approval";
+    else {
+        static const char *const counts [] = { "approvals", "modules", "modules_skipped",
+                                               "hosts", "hosts_skipped", "settings", NULL };
+        for (size_t c = 0; counts [c]; c++)
+            s_count (r, counts [c], json_integer_value (json_object_get (appr, counts [c])));
+        json_int_t skipped = json_integer_value (json_object_get (appr, "modules_skipped"))
+                           + json_integer_value (json_object_get (appr, "hosts_skipped"));
+        if (skipped && !dry)
+            json_array_append_new (r->warnings, json_sprintf ("%lld allowed modules or hosts "
+                "were already allowed for their server and were skipped", (long long) skipped));
+    }
+    json_decref (appr);
+    //  3. credentials: secret placeholders (never a value)
+    if (!r->failed) {
+        json_t *items = json_array ();
+        json_array_foreach (servers, i, server) {
+            json_t *server_id = json_object_get (json_array_get (made_servers, i), "id");
+            json_array_foreach (json_object_get (server, "secrets"), j, item)
+                json_array_append_new (items, json_pack ("{s:O, s:O, s:O}", "server_id",
+                                       server_id, "key", json_object_get (item, "key"),
+                                       "description", json_object_get (item, "description")));
+        }
+        size_t n = json_array_size (items);
+        json_t *done = NULL;
+        ask = json_pack ("{s:s, s:o, s:b}", "op", "secrets.import", "items", items,
+                         "dry_run", dry);
+        if (s_ask (service, "credentials", ask, &done, &r->err))
+            r->failed = "credentials";
+        else {
+            s_count (r, "secrets", (json_int_t) n);
+            if (n && !dry)
+                json_array_append_new (r->warnings, json_sprintf ("%zu secret placeholders "
+                    "were imported without values: set them with mcpbox secrets set", n));
+        }
+        json_decref (ask);
+        json_decref (done);
+    }
+    json_decref (made);
+    return r->failed ? 1 : 0;
+}
+
 static void
 s_import (service_t *service, msg_t *request, msgw_t **reply, void *state)
 {
@@ -357,31 +484,17 @@ s_import (service_t *service, msg_t *request, msgw_t **reply, void *state)
         json_array_append_new (r.warnings, json_string ("this file was signed by another "
             "installation: its integrity could not be checked; nothing in it is approved "
             "— review every tool, module and host before use"));
-    //  1. registry: servers, tools, versions
-    json_t *servers = json_object_get (content, "servers");
-    json_t *reg_servers = json_array ();
-    static const char *const server_drop [] = { "allowed_modules", "allowed_hosts", "secrets",
-                                                NULL };
-    static const char *const tool_drop [] = { "approved", NULL };
-    size_t i, j, k;
-    json_t *server, *tool, *item;
-    size_t tool_count = 0, version_count = 0;
-    json_array_foreach (servers, i, server) {
-        json_t *copy = s_without (server, server_drop);
-        json_array_foreach (json_object_get (copy, "tools"), j, tool) {
-            json_object_del (tool, "approved");
-            tool_count++;
-            version_count += json_array_size (json_object_get (tool, "versions"));
-        }
-        (void) tool_drop;
-        json_array_append_new (reg_servers, copy);
+    //  first every owner checks its part without keeping it, so that a file
+    //  any owner refuses imports nothing; then each writes it
+    int applied = s_apply (service, content, trust, true, who, &r);
+    if (applied == 0) {
+        json_object_clear (r.imported);
+        json_array_clear (r.servers);
+        applied = s_apply (service, content, trust, false, who, &r);
     }
-    json_t *made = NULL;
-    ask = json_pack ("{s:s, s:o}", "op", "import.apply", "servers", reg_servers);
-    rc = s_ask (service, "registry", ask, &made, &r.err);
-    json_decref (ask);
-    if (rc) {
-        //  nothing was written anywhere: an error, not a report
+    else
+        applied = -1;           //  refused by the check: nothing written
+    if (applied < 0) {
         *reply = msgw_error_new (r.err.code, r.err.message);
         json_decref (content);
         json_decref (r.imported);
@@ -389,102 +502,12 @@ s_import (service_t *service, msg_t *request, msgw_t **reply, void *state)
         json_decref (r.warnings);
         return;
     }
-    json_t *made_servers = json_object_get (made, "servers");
-    json_array_foreach (made_servers, i, item)
-        json_array_append_new (r.servers, json_pack ("{s:O, s:O}", "name",
-                               json_object_get (item, "name"), "id", json_object_get (item, "id")));
-    s_count (&r, "servers", (json_int_t) json_array_size (made_servers));
-    s_count (&r, "tools", (json_int_t) tool_count);
-    s_count (&r, "versions", (json_int_t) version_count);
-    //  2. approval: approvals (trust), modules and hosts, the policy (trust)
-    json_t *reviews = json_array (), *modules = json_array (), *hosts = json_array ();
-    json_array_foreach (servers, i, server) {
-        json_t *made_server = json_array_get (made_servers, i);
-        json_t *server_id = json_object_get (made_server, "id");
-        json_array_foreach (json_object_get (server, "tools"), j, tool) {
-            json_t *made_tool = json_array_get (json_object_get (made_server, "tools"), j);
-            json_array_foreach (json_object_get (tool, "approved"), k, item) {
-                if (!trust)
-                    continue;
-                json_t *review = json_pack ("{s:O, s:O, s:O, s:O}", "tool_id",
-                    json_object_get (made_tool, "id"), "server_id", server_id,
-                    "tool_name", json_object_get (made_tool, "name"),
-                    "code_hash", json_object_get (item, "code_hash"));
-                json_t *hints = json_object_get (item, "annotations");
-                if (json_is_object (hints))
-                    json_object_set (review, "annotations", hints);
-                json_array_append_new (reviews, review);
-            }
-        }
-        json_array_foreach (json_object_get (server, "allowed_modules"), j, item)
-            json_array_append_new (modules, json_pack ("{s:O, s:O}", "server_id", server_id,
-                                                       "module_name", item));
-        json_array_foreach (json_object_get (server, "allowed_hosts"), j, item) {
-            json_t *host = json_pack ("{s:O, s:O}", "server_id", server_id, "host",
-                                      json_object_get (item, "host"));
-            if (json_is_integer (json_object_get (item, "port")))
-                json_object_set (host, "port", json_object_get (item, "port"));
-            json_array_append_new (hosts, host);
-        }
-    }
-    if (!trust)
-        json_array_append_new (r.warnings, json_string ("approvals were not carried over: "
-            "imported tools are drafts, allowed modules and hosts are pending requests, "
-            "and the policy in the file was not applied (--trust-approvals, on a file of "
-            "this installation, carries them over)"));
-    ask = json_pack ("{s:s, s:b, s:s, s:o, s:o, s:o}", "op", "import.apply", "trust", trust,
-                     "imported_by", who, "tools", reviews, "modules", modules, "hosts", hosts);
-    if (trust)
-        json_object_set (ask, "settings", json_object_get (content, "policy"));
-    json_t *appr = NULL;
-    rc = s_ask (service, "approval", ask, &appr, &r.err);
-    json_decref (ask);
-    if (rc)
-        r.failed = "approval";
-    else {
-        static const char *const counts [] = { "approvals", "modules", "modules_skipped",
-                                               "hosts", "hosts_skipped", "settings", NULL };
-        for (size_t c = 0; counts [c]; c++)
-            s_count (&r, counts [c], json_integer_value (json_object_get (appr, counts [c])));
-        json_int_t skipped = json_integer_value (json_object_get (appr, "modules_skipped"))
-                           + json_integer_value (json_object_get (appr, "hosts_skipped"));
-        if (skipped)
-            json_array_append_new (r.warnings, json_sprintf ("%lld allowed modules or hosts "
-                "were already allowed for their server and were skipped", (long long) skipped));
-    }
-    json_decref (appr);
-    //  3. credentials: secret placeholders (never a value)
-    if (!r.failed) {
-        json_t *items = json_array ();
-        json_array_foreach (servers, i, server) {
-            json_t *server_id = json_object_get (json_array_get (made_servers, i), "id");
-            json_array_foreach (json_object_get (server, "secrets"), j, item)
-                json_array_append_new (items, json_pack ("{s:O, s:O, s:O}", "server_id",
-                                       server_id, "key", json_object_get (item, "key"),
-                                       "description", json_object_get (item, "description")));
-        }
-        size_t n = json_array_size (items);
-        json_t *done = NULL;
-        ask = json_pack ("{s:s, s:o}", "op", "secrets.import", "items", items);
-        if (s_ask (service, "credentials", ask, &done, &r.err))
-            r.failed = "credentials";
-        else {
-            s_count (&r, "secrets", (json_int_t) n);
-            if (n)
-                json_array_append_new (r.warnings, json_sprintf ("%zu secret placeholders "
-                    "were imported without values: set them with mcpbox secrets set", n));
-        }
-        json_decref (ask);
-        json_decref (done);
-    }
     if (r.failed)
         log_error ("import: the %s step failed after the registry's part was committed: %s",
                    r.failed, r.err.message);
-    log_info ("import by %s: %zu servers, %zu tools, %zu versions, own %s, trust %s",
-              who, json_array_size (made_servers), tool_count, version_count,
-              own ? "yes" : "no", trust ? "yes" : "no");
+    log_info ("import by %s: %zu servers, own %s, trust %s", who,
+              json_array_size (r.servers), own ? "yes" : "no", trust ? "yes" : "no");
     *reply = s_report (&r, own, trust, file.key_id);
-    json_decref (made);
     json_decref (content);
     json_decref (r.imported);
     json_decref (r.servers);

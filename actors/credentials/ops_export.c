@@ -4,7 +4,7 @@
 
       export.sign    {version, content}                  -> key_id, signature
       export.verify  {version, key_id, signature, content} -> own, verified
-      secrets.import {items: [{server_id, key, description}]} -> created
+      secrets.import {items: [{server_id, key, description}], dry_run} -> created
 
     The key: 32 random bytes made on first use and kept as a row of
     server_secrets, sealed under the master key like any value (so key
@@ -248,6 +248,12 @@ s_secrets_import (service_t *service, msg_t *request, msgw_t **reply, void *stat
                                  "{server_id, key, description}");
         return;
     }
+    bool dry = false;
+    bus_err_t dry_err;
+    if (field_bool (msg_root (request), "dry_run", &dry, &dry_err) < 0) {
+        *reply = msgw_error_new (dry_err.code, dry_err.message);
+        return;
+    }
     uint32_t n = items->via.array.size;
     //  check everything before writing anything
     for (uint32_t i = 0; i < n; i++) {
@@ -306,6 +312,15 @@ s_secrets_import (service_t *service, msg_t *request, msgw_t **reply, void *stat
         }
     }
     sqlite3_finalize (stmt);
+    if (dry) {
+        sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+        msgw_t *w = msgw_new ();
+        msgw_map (w, 2);
+        msgw_kv_bool (w, "ok", true);
+        msgw_kv_int (w, "created", n);
+        *reply = w;
+        return;
+    }
     if (sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
         *reply = ops_db_error (self->db, "secrets.import");
         sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);

@@ -7,8 +7,9 @@
     gives the same answer. mcp_passthrough tools belong to an external
     source and are not exported: they are counted in skipped_tools.
 
-    import.apply {servers: [...]} writes what export.dump gave (without
-    ids) under new ids, in ONE transaction: every field is checked first
+    import.apply {servers: [...], dry_run} writes what export.dump gave
+    (without ids) under new ids, in ONE transaction (dry_run: the same,
+    rolled back: every check, conflicts included, and nothing kept): every field is checked first
     (unknown fields refused, names, sizes, times, versions 1..n in order,
     each code_hash the SHA-256 of its code); a server whose name exists
     refuses the whole import (conflict) and nothing is written. The tool
@@ -518,6 +519,11 @@ import_apply (service_t *service, msg_t *request, msgw_t **reply, void *state)
                                  "servers");
         return;
     }
+    bool dry = false;
+    if (field_bool (msg_root (request), "dry_run", &dry, &err) < 0) {
+        *reply = msgw_error_new (err.code, err.message);
+        return;
+    }
     uint32_t n = servers->via.array.size;
     server_t *made = calloc (n ? n : 1, sizeof *made);
     if (!made)
@@ -534,11 +540,21 @@ import_apply (service_t *service, msg_t *request, msgw_t **reply, void *state)
         snprintf (at, sizeof at, "servers[%u]", i);
         rc = s_import_server (reg, &servers->via.array.ptr [i], at, &made [i], w, &err);
     }
+    if (rc == 0 && dry) {
+        //  everything was checked and written: undo it, say it would work
+        store_rollback (reg);
+        msgw_kv_int (w, "revision", 0);
+        *reply = w;
+        w = NULL;
+        rc = 1;
+    }
+    else
     if (rc == 0)
         rc = store_bump_revision (reg, &revision, &err);
     if (rc == 0)
         rc = store_commit (reg, &err);
     else
+    if (rc < 0)
         store_rollback (reg);
     if (rc == 0) {
         msgw_kv_int (w, "revision", revision);
@@ -552,7 +568,8 @@ import_apply (service_t *service, msg_t *request, msgw_t **reply, void *state)
         }
         *reply = w;
     }
-    else {
+    else
+    if (rc < 0) {
         msgw_destroy (&w);
         *reply = msgw_error_new (err.code, err.message);
     }
