@@ -52,12 +52,15 @@ export async function renderServer(main, [id], { notify, go }) {
   const secrets = h('div', {});
   const hosts = h('div', {});
   const modules = h('div', {});
+  const sources = h('div', {});
   replace(main, head,
     section('h-tools', 'Tools', tools),
     section('h-secrets', 'Secrets', h('p', { class: 'hint' },
       'The LLM declares the keys; values are set here and never shown again.'), secrets),
     section('h-hosts', 'Allowed hosts', hosts),
-    section('h-modules', 'Allowed modules', modules));
+    section('h-modules', 'Allowed modules', modules),
+    section('h-sources', 'External sources', h('p', { class: 'hint' },
+      'Other MCP servers whose tools the LLM imported; their tools are approved like any other.'), sources));
 
   async function loadServer() {
     const r = await api.get(base);
@@ -180,14 +183,27 @@ export async function renderServer(main, [id], { notify, go }) {
     })) : h('p', { class: 'muted' }, 'Only the default allowlist (see Settings).'), form);
   }
 
+  async function loadSources() {
+    const r = await api.get(`${base}/sources`);
+    const list = Array.isArray(r.sources) ? r.sources : [];
+    replace(sources, list.length ? h('ul', { class: 'plain-list', 'aria-label': 'External sources' }, list.map((x) => h('li', {},
+      h('strong', {}, String(x.name ?? '')), ' ', h('code', {}, String(x.url ?? '')), ' ', pill(x.status),
+      h('span', { class: 'muted' }, ` ${x.tool_count ?? 0} tool${x.tool_count === 1 ? '' : 's'} · ${x.transport_type ?? ''} · auth ${x.auth_type ?? ''}`),
+      h('p', { class: 'muted' }, x.last_contact_at ? `Last contact ${when(x.last_contact_at)}` : 'Never reached'),
+      x.last_error ? h('p', { class: 'notice notice-error' }, `Last error${x.last_error_at ? ` (${when(x.last_error_at)})` : ''}: ${x.last_error}`) : null)))
+      : h('p', { class: 'muted' }, 'No external sources.'));
+  }
+
   await loadServer();
   const part = (fn, el) => fn().catch((e) => replace(el, h('p', { class: 'notice notice-error' }, e.message)));
-  await Promise.all([part(loadSecrets, secrets), part(loadHosts, hosts), part(loadModules, modules)]);
+  await Promise.all([part(loadSecrets, secrets), part(loadHosts, hosts), part(loadModules, modules),
+                     part(loadSources, sources)]);
   const unsub = live.subscribe((m) => {
     if (m.type !== 'log' || (m.data?.server_id && m.data.server_id !== id)) return;
     const t = m.data?.type ?? '';
     if (/^(server|tool|approval)\./.test(t)) loadServer().catch(() => {});
     if (/^secret\./.test(t)) loadSecrets().catch(() => {});
+    if (/^source\./.test(t)) loadSources().catch(() => {});
   });
   return unsub;
 }

@@ -18,6 +18,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { startUp, mcpbox, waitFor } from '../lib/mcpbox.mjs';
 import { netnsAvailable, netnsHost } from '../lib/netns.mjs';
+import { launch, instrumentedPage } from '../lib/browser.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const NODE = process.execPath;
@@ -173,6 +174,26 @@ test('server-everything: add, discover, import, approve, call; a changed tool ne
     assert.equal(row.status, 'active');
     assert.equal(row.tool_count, found.total);
     assert.ok(row.last_contact_at, JSON.stringify(row));
+
+    // and on the server's page of the dashboard
+    const browser = await launch();
+    try {
+      const { page, events } = await instrumentedPage(await browser.newContext());
+      await page.goto(`http://127.0.0.1:${up.port}/#/login`);
+      await page.getByLabel('Username').fill(ADMIN.username);
+      await page.getByLabel('Password').fill(ADMIN.password);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.waitForURL(/#\/dashboard$/, { timeout: 10000 });
+      await page.goto(`http://127.0.0.1:${up.port}/#/servers/${server.id}`);
+      const list = page.getByRole('list', { name: 'External sources' });
+      await list.getByText('everything', { exact: true }).waitFor({ timeout: 10000 });
+      const text = await list.innerText();
+      assert.match(text, new RegExp(`${found.total} tools`));
+      assert.match(text, /Last contact/);
+      assert.deepEqual(events.errors, []);
+    } finally {
+      await browser.close();
+    }
 
     // the added latency of a passthrough call over a direct one (same source, same call)
     const direct = new Client({ name: 'direct', version: '1.0.0' });
