@@ -174,6 +174,13 @@ def test_metadata_and_registration(box):
     for key in ("authorization_endpoint", "token_endpoint", "registration_endpoint",
                 "revocation_endpoint"):
         assert meta[key].startswith(s.base + "/")
+    status, headers, _ = s.web.request("GET", "/token")
+    assert status == 405 and headers["allow"] == "POST, OPTIONS"
+    status, headers, _ = s.web.request("OPTIONS", "/register",
+                                       headers={"Origin": "https://app.example",
+                                                "Access-Control-Request-Method": "POST"})
+    assert status == 204 and headers["access-control-allow-origin"] == "*"
+    assert "POST" in headers["access-control-allow-methods"]
     # registration: validated redirect URIs, public clients only, bounded bodies
     for bad, error in (
             ({"client_name": "x", "redirect_uris": ["http://evil.example/cb"]},
@@ -317,6 +324,16 @@ def test_authorize_consent_and_code_edges(box):
     status, _, body = token(s, grant_type="refresh_token", client_id=client_id,
                             refresh_token=tokens["refresh_token"])
     assert status == 400 and body["error"] == "invalid_grant"
+    # sign-in on the consent page is limited like /api/auth/login: after 5
+    # failures even the right password is refused, with Retry-After (one
+    # failure was made above)
+    params = authorize_params(s, client_id, challenge)
+    for _ in range(4):
+        status, _, text = approve(s, params, password="wrong password!!")
+        assert status == 200 and "Wrong username or password." in text.decode()
+    status, headers, text = approve(s, params)
+    assert status == 429 and int(headers["retry-after"]) > 0, text
+    assert "location" not in headers
 
 
 def test_refresh_rotation_revocation_expiry_restart_and_cimd(box):

@@ -272,11 +272,9 @@ s_on_reply (http_req_t *req, uint64_t ticket, const void *body, size_t size)
     if (!call || ticket != call->ticket || !call->on_reply)
         return;
     //  rate_limited carries retry_after beside its error
-    msg_t *raw = msg_decode (body, size, NULL, NULL);
-    int64_t retry = 0;
-    if (raw && msg_get_int (msg_root (raw), "retry_after", &retry) == MSG_FIELD_OK)
+    int64_t retry = bus_json_retry_after (body, size);
+    if (retry)
         call->retry_after = retry;
-    msg_destroy (&raw);
     bus_json_t reply;
     bus_json_parse (body, size, &reply);
     api_reply_fn *fn = call->on_reply;

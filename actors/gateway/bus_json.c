@@ -93,3 +93,14 @@ bus_json_request (const char *op, const json_t *fields)
     json_decref (request);
     return w;
 }
+
+int64_t
+bus_json_retry_after (const void *body, size_t size)
+{
+    msg_t *raw = msg_decode (body, size, NULL, NULL);
+    int64_t retry = 0;
+    if (!raw || msg_get_int (msg_root (raw), "retry_after", &retry) != MSG_FIELD_OK)
+        retry = 0;
+    msg_destroy (&raw);
+    return retry;
+}

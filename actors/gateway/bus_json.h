@@ -29,6 +29,10 @@ typedef struct {
 void bus_json_parse (const void *body, size_t size, bus_json_t *out);
 void bus_json_clear (bus_json_t *self);
 
+//  The retry_after (seconds) a rate_limited reply carries beside its
+//  error; 0 when absent.
+int64_t bus_json_retry_after (const void *body, size_t size);
+
 //  Typed getters on an object (NULL / fallback when absent or mistyped).
 const char *bus_json_str (const json_t *object, const char *key);
 json_int_t  bus_json_int (const json_t *object, const char *key, json_int_t fallback);

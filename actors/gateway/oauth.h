@@ -89,6 +89,9 @@ void oauth_revoke_start (http_req_t *req);
 //  A call for req (the handler attached). NULL after answering (no Host,
 //  out of memory). cors: the endpoint answers any origin (no cookies).
 oauth_call_t *oauth_call_new (http_req_t *req, bool cors);
+//  A CORS endpoint that serves one method ("GET", "POST"): the call, or
+//  NULL after answering (a preflight, 405, or oauth_call_new's refusal).
+oauth_call_t *oauth_cors_start (http_req_t *req, const char *method);
 //  An OPTIONS preflight was answered (true) for a CORS endpoint.
 bool  oauth_preflight (oauth_call_t *call, const char *methods);
 //  Read the body (form, or JSON when json), at most OAUTH_BODY_MAX bytes

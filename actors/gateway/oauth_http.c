@@ -27,11 +27,7 @@ s_on_reply (http_req_t *req, uint64_t ticket, const void *body, size_t size)
     oauth_call_t *call = http_req_state (req);
     if (!call || ticket != call->ticket || !call->on_reply)
         return;
-    msg_t *raw = msg_decode (body, size, NULL, NULL);
-    int64_t retry = 0;
-    if (raw && msg_get_int (msg_root (raw), "retry_after", &retry) == MSG_FIELD_OK)
-        call->retry_after = retry;
-    msg_destroy (&raw);
+    call->retry_after = bus_json_retry_after (body, size);
     bus_json_t reply;
     bus_json_parse (body, size, &reply);
     oauth_reply_fn *fn = call->on_reply;
@@ -157,6 +153,23 @@ oauth_call_new (http_req_t *req, bool cors)
     }
     if (!s_base (call)) {
         oauth_error (call, 400, "invalid_request", "the Host header is missing or malformed");
+        return NULL;
+    }
+    return call;
+}
+
+oauth_call_t *
+oauth_cors_start (http_req_t *req, const char *method)
+{
+    oauth_call_t *call = oauth_call_new (req, true);
+    char allow [32];
+    snprintf (allow, sizeof allow, "%s, OPTIONS", method);
+    if (!call || oauth_preflight (call, allow))
+        return NULL;
+    if (strcmp (http_req_method (req), method) != 0) {
+        http_req_add_header (req, "allow:", allow);
+        oauth_error (call, 405, "invalid_request", strcmp (method, "GET") == 0 ? "GET only"
+                                                                             : "POST only");
         return NULL;
     }
     return call;

@@ -12,24 +12,10 @@
 #include <string.h>
 #include "oauth.h"
 
-static oauth_call_t *
-s_call (http_req_t *req)
-{
-    oauth_call_t *call = oauth_call_new (req, true);
-    if (!call || oauth_preflight (call, "GET, OPTIONS"))
-        return NULL;
-    if (strcmp (http_req_method (req), "GET") != 0) {
-        http_req_add_header (req, "allow:", "GET, OPTIONS");
-        oauth_error (call, 405, "invalid_request", "GET only");
-        return NULL;
-    }
-    return call;
-}
-
 void
 oauth_meta_resource (http_req_t *req)
 {
-    oauth_call_t *call = s_call (req);
+    oauth_call_t *call = oauth_cors_start (req, "GET");
     if (!call)
         return;
     http_req_respond_json (req, 200, json_pack (
@@ -43,7 +29,7 @@ oauth_meta_resource (http_req_t *req)
 void
 oauth_meta_server (http_req_t *req)
 {
-    oauth_call_t *call = s_call (req);
+    oauth_call_t *call = oauth_cors_start (req, "GET");
     if (!call)
         return;
     char authorize [OAUTH_BASE_MAX + 16], token [OAUTH_BASE_MAX + 16];

@@ -106,13 +106,7 @@ s_body (oauth_call_t *call)
 void
 oauth_register_start (http_req_t *req)
 {
-    oauth_call_t *call = oauth_call_new (req, true);
-    if (!call || oauth_preflight (call, "POST, OPTIONS"))
-        return;
-    if (strcmp (http_req_method (req), "POST") != 0) {
-        http_req_add_header (req, "allow:", "POST, OPTIONS");
-        oauth_error (call, 405, "invalid_request", "POST only");
-        return;
-    }
-    oauth_read_body (call, true, s_body);
+    oauth_call_t *call = oauth_cors_start (req, "POST");
+    if (call)
+        oauth_read_body (call, true, s_body);
 }

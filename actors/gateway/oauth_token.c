@@ -90,15 +90,9 @@ s_token_body (oauth_call_t *call)
 void
 oauth_token_start (http_req_t *req)
 {
-    oauth_call_t *call = oauth_call_new (req, true);
-    if (!call || oauth_preflight (call, "POST, OPTIONS"))
-        return;
-    if (strcmp (http_req_method (req), "POST") != 0) {
-        http_req_add_header (req, "allow:", "POST, OPTIONS");
-        oauth_error (call, 405, "invalid_request", "POST only");
-        return;
-    }
-    oauth_read_body (call, false, s_token_body);
+    oauth_call_t *call = oauth_cors_start (req, "POST");
+    if (call)
+        oauth_read_body (call, false, s_token_body);
 }
 
 static void
@@ -138,13 +132,7 @@ s_revoke_body (oauth_call_t *call)
 void
 oauth_revoke_start (http_req_t *req)
 {
-    oauth_call_t *call = oauth_call_new (req, true);
-    if (!call || oauth_preflight (call, "POST, OPTIONS"))
-        return;
-    if (strcmp (http_req_method (req), "POST") != 0) {
-        http_req_add_header (req, "allow:", "POST, OPTIONS");
-        oauth_error (call, 405, "invalid_request", "POST only");
-        return;
-    }
-    oauth_read_body (call, false, s_revoke_body);
+    oauth_call_t *call = oauth_cors_start (req, "POST");
+    if (call)
+        oauth_read_body (call, false, s_revoke_body);
 }
