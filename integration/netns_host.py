@@ -13,7 +13,9 @@ runs on one machine do not collide."""
 import itertools
 import os
 import shutil
+import socket
 import subprocess
+import threading
 
 _counter = itertools.count()
 
@@ -76,3 +78,28 @@ class NetnsHost:
                 proc.wait(timeout=10)
         _ip("link", "del", self.host_if, check=False)
         _ip("netns", "del", self.ns, check=False)
+
+
+class LoopbackTrap:
+    """A listener on 127.0.0.1 that counts every connection: what the SSRF
+    rules refuse (a redirect to loopback) must never reach it."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        self.hits = 0
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.hits += 1
+            conn.close()
+
+    def close(self):
+        self.sock.close()

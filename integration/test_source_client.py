@@ -21,12 +21,11 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 
 import pytest
 
 from conftest import wait_for
-from netns_host import NetnsHost, netns_available
+from netns_host import LoopbackTrap, NetnsHost, netns_available
 from sandbox_util import BusExecutor
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -45,28 +44,6 @@ def _port_open(address, port):
         return True
     except OSError:
         return False
-
-
-class LoopbackTrap:
-    """A listener on 127.0.0.1 that records any connection: a redirect to
-    loopback must never reach it."""
-
-    def __init__(self):
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(8)
-        self.port = self.sock.getsockname()[1]
-        self.hits = 0
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self):
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            self.hits += 1
-            conn.close()
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +67,7 @@ def world():
             yield bus, host, trap
         finally:
             bus.close()
-            trap.sock.close()
+            trap.close()
             log.close()
     shutil.rmtree(root, ignore_errors=True)
 

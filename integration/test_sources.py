@@ -22,37 +22,17 @@ import json
 import os
 import socket
 import sys
-import threading
 
 import pytest
 
 from api_client import api  # noqa: F401  (fixture)
 from conftest import wait_for
-from netns_host import NetnsHost, netns_available
+from netns_host import LoopbackTrap, NetnsHost, netns_available
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PORT = 3003
 
 pytestmark = pytest.mark.skipif(not netns_available(), reason="needs root and ip netns")
-
-
-class LoopbackTrap:
-    def __init__(self):
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(8)
-        self.port = self.sock.getsockname()[1]
-        self.hits = 0
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self):
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            self.hits += 1
-            conn.close()
 
 
 def _open(address, port):
@@ -77,7 +57,7 @@ def world(api):  # noqa: F811
         try:
             yield api, host, trap, server["id"]
         finally:
-            trap.sock.close()
+            trap.close()
             log.close()
 
 

@@ -224,6 +224,8 @@ void store_refresh_catalog (registry_t *self);
 void  store_col_copy (sqlite3_stmt *stmt, int col, char *buf, size_t size);
 char *store_col_dup (sqlite3_stmt *stmt, int col, size_t *len);    //  NULL for NULL
 char *store_col_text (sqlite3_stmt *stmt, int col);                 //  "" for NULL
+//  Bind text (static storage for the statement's use), or SQL NULL for NULL.
+void  store_bind_text (sqlite3_stmt *stmt, int col, const char *text);
 
 //  --- store_servers.c ---------------------------------------------------------
 int store_server_insert (registry_t *self, const server_t *server, bus_err_t *err);

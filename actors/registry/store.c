@@ -137,6 +137,15 @@ store_col_dup (sqlite3_stmt *stmt, int col, size_t *len)
     return copy;
 }
 
+void
+store_bind_text (sqlite3_stmt *stmt, int col, const char *text)
+{
+    if (text)
+        sqlite3_bind_text (stmt, col, text, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null (stmt, col);
+}
+
 char *
 store_col_text (sqlite3_stmt *stmt, int col)
 {

@@ -83,15 +83,6 @@ s_row (sqlite3_stmt *stmt, source_t *out)
     store_col_copy (stmt, 17, out->protocol_version, sizeof out->protocol_version);
 }
 
-static void
-s_bind_or_null (sqlite3_stmt *stmt, int col, const char *text)
-{
-    if (text)
-        sqlite3_bind_text (stmt, col, text, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null (stmt, col);
-}
-
 int
 store_source_get (registry_t *self, const char *id, source_t *out, bus_err_t *err)
 {
@@ -155,8 +146,8 @@ store_source_insert (registry_t *self, const source_t *source, bus_err_t *err)
     sqlite3_bind_text (stmt, 3, source->name, -1, SQLITE_STATIC);
     sqlite3_bind_text (stmt, 4, source->url, -1, SQLITE_STATIC);
     sqlite3_bind_text (stmt, 5, source->auth_type, -1, SQLITE_STATIC);
-    s_bind_or_null (stmt, 6, source->auth_secret_name);
-    s_bind_or_null (stmt, 7, source->auth_header_name);
+    store_bind_text (stmt, 6, source->auth_secret_name);
+    store_bind_text (stmt, 7, source->auth_header_name);
     sqlite3_bind_text (stmt, 8, source->transport_type, -1, SQLITE_STATIC);
     sqlite3_bind_text (stmt, 9, source->created_at, -1, SQLITE_STATIC);
     sqlite3_bind_text (stmt, 10, source->updated_at, -1, SQLITE_STATIC);
@@ -186,7 +177,7 @@ store_source_discovered (registry_t *self, const char *id, const char *tools_jso
     sqlite3_bind_text (stmt, 2, tools_json, -1, SQLITE_STATIC);
     sqlite3_bind_text (stmt, 3, now, -1, SQLITE_STATIC);
     sqlite3_bind_text (stmt, 4, now, -1, SQLITE_STATIC);
-    s_bind_or_null (stmt, 5, protocol);
+    store_bind_text (stmt, 5, protocol);
     sqlite3_bind_text (stmt, 6, now, -1, SQLITE_STATIC);
     sqlite3_bind_text (stmt, 7, id, -1, SQLITE_STATIC);
     int rc = sqlite3_step (stmt);

@@ -80,16 +80,6 @@ s_tool_row (sqlite3_stmt *stmt, tool_t *out)
     out->suggested_annotations = store_col_dup (stmt, 17, NULL);
 }
 
-//  A text column, or NULL bound as SQL NULL.
-static void
-s_bind_or_null (sqlite3_stmt *stmt, int col, const char *text)
-{
-    if (text)
-        sqlite3_bind_text (stmt, col, text, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null (stmt, col);
-}
-
 int
 store_tool_get (registry_t *self, const char *id, tool_t *out, bus_err_t *err)
 {
@@ -143,8 +133,8 @@ store_tool_insert (registry_t *self, const tool_t *tool, bus_err_t *err)
     sqlite3_bind_text (stmt, 13, tool->created_at, -1, SQLITE_STATIC);
     sqlite3_bind_text (stmt, 14, tool->updated_at, -1, SQLITE_STATIC);
     sqlite3_bind_text (stmt, 15, tool->title ? tool->title : "", -1, SQLITE_STATIC);
-    s_bind_or_null (stmt, 16, tool->output_schema);
-    s_bind_or_null (stmt, 17, tool->suggested_annotations);
+    store_bind_text (stmt, 16, tool->output_schema);
+    store_bind_text (stmt, 17, tool->suggested_annotations);
     int rc = sqlite3_step (stmt);
     store_done (stmt);
     return rc == SQLITE_DONE ? 0 : s_write_failed (self, tool, "insert tool", err);
@@ -167,8 +157,8 @@ store_tool_update (registry_t *self, const tool_t *tool, bus_err_t *err)
     sqlite3_bind_int64 (stmt, 8, tool->current_version);
     sqlite3_bind_text (stmt, 9, tool->updated_at, -1, SQLITE_STATIC);
     sqlite3_bind_text (stmt, 10, tool->title ? tool->title : "", -1, SQLITE_STATIC);
-    s_bind_or_null (stmt, 11, tool->output_schema);
-    s_bind_or_null (stmt, 12, tool->suggested_annotations);
+    store_bind_text (stmt, 11, tool->output_schema);
+    store_bind_text (stmt, 12, tool->suggested_annotations);
     sqlite3_bind_text (stmt, 13, tool->id, -1, SQLITE_STATIC);
     int rc = sqlite3_step (stmt);
     store_done (stmt);
@@ -282,8 +272,8 @@ store_version_insert (registry_t *self, const tool_t *tool, const char *summary,
     sqlite3_bind_text (stmt, 11, source, -1, SQLITE_STATIC);
     sqlite3_bind_text (stmt, 12, tool->updated_at, -1, SQLITE_STATIC);
     sqlite3_bind_text (stmt, 13, tool->title ? tool->title : "", -1, SQLITE_STATIC);
-    s_bind_or_null (stmt, 14, tool->output_schema);
-    s_bind_or_null (stmt, 15, tool->suggested_annotations);
+    store_bind_text (stmt, 14, tool->output_schema);
+    store_bind_text (stmt, 15, tool->suggested_annotations);
     int rc = sqlite3_step (stmt);
     store_done (stmt);
     if (rc == SQLITE_DONE)
