@@ -295,3 +295,39 @@ def test_owners_refuse_on_their_own(api):
     bad = bus.call("credentials", {"op": "export.verify", "version": 1, "content": "{ }",
                                    "key_id": signed["key_id"], "signature": signed["signature"]})
     assert not bad["ok"] and bad["error"]["code"] == "forbidden", bad
+
+
+def test_restore_into_a_fresh_installation(api, procs):
+    """A second installation (its own data directory, so its own key): the file is
+    another installation's there — refused, then with --allow-foreign restored as
+    drafts; its export then equals the original but for what needs trust."""
+    import shutil
+    import tempfile
+    from test_restart_safety import System
+    s = api
+    populate(s)
+    first = export(s)
+    other_dir = tempfile.mkdtemp(prefix="mb", dir="/tmp")
+    try:
+        other = System(procs, other_dir)
+        r = cli(other, "import", "-", "--trust-approvals", stdin=first)
+        assert r.returncode == 1 and b"trust-approvals needs" in r.stderr, r.stderr
+        r = cli(other, "import", "-", stdin=first)
+        assert r.returncode == 1 and b"another installation" in r.stderr, r.stderr
+        r = cli(other, "import", "-", "--allow-foreign", "--json", stdin=first)
+        assert r.returncode == 0, r.stderr
+        assert json.loads(r.stdout)["imported"]["approvals"] == 0
+        again = export(other)
+        assert json.loads(again)["key_id"] != json.loads(first)["key_id"]
+        want = content(first)
+        for server in want["servers"]:
+            server["allowed_hosts"], server["allowed_modules"] = [], []
+            for tool in server["tools"]:
+                tool["approved"] = []
+        got = content(again)
+        want["policy"] = got["policy"]          # not applied without trust
+        assert got == want
+        other.up.terminate()
+        other.up.wait(timeout=15)
+    finally:
+        shutil.rmtree(other_dir, ignore_errors=True)
