@@ -5,7 +5,9 @@
     Edits are the admin's: tool.update with change_source "manual" and a
     change_summary naming the signed-in admin. A diff answers both sides
     (version, code_hash, python_code); the unified text is left to the
-    client (the dashboard renders it), so no diff algorithm lives here.
+    client (the dashboard renders it), so no diff algorithm lives here;
+    each side also carries description and input_schema, which are what an
+    imported (mcp_passthrough) tool has instead of code.
     "approved" in a diff means the newest version whose code hash has an
     approved review (approval requests.list, kind tool).
     validate and test run under the server's rules from approval
@@ -181,8 +183,9 @@ static void s_diff_next (api_call_t *call);
 static json_t *
 s_side (const json_t *version)
 {
-    return mcp_pick (version, "version", "code_hash", "python_code", "created_at",
-                     "change_source", "change_summary", NULL);
+    //  description and input_schema: an imported tool's definition (it has no code)
+    return mcp_pick (version, "version", "code_hash", "python_code", "description",
+                     "input_schema", "created_at", "change_source", "change_summary", NULL);
 }
 
 static void

@@ -9,7 +9,7 @@ import { api, seg } from './api.js';
 import { live } from './live.js';
 import { codeBlock } from './highlight.js';
 import { decisionControls } from './decide.js';
-import { approvedDiff } from './page_tool.js';
+import { approvedDiff, reviewText } from './page_tool.js';
 
 // MCP tool annotations: what the admin may set on approving a tool. Only
 // these reach MCP clients; the LLM's suggestion is shown, never sent.
@@ -89,8 +89,8 @@ export async function render(main, _params, { notify }) {
       try {
         const r = await api.get(`/api/tools/${seg(t.tool_id)}`);
         replace(panel,
-          h('h3', {}, `Code of ${full}`), codeBlock(r.tool?.python_code ?? '', `Code of ${full}`),
-          h('h3', {}, 'Changes since the last approved version'), await approvedDiff(t.tool_id, r.tool?.python_code));
+          h('h3', {}, `Code of ${full}`), codeBlock(reviewText(r.tool), `Code of ${full}`),
+          h('h3', {}, 'Changes since the last approved version'), await approvedDiff(t.tool_id, reviewText(r.tool)));
       } catch (e) { replace(panel, h('p', { class: 'notice notice-error' }, e.message)); }
     }
     if (openCode.has(t.tool_id)) fill();

@@ -8,11 +8,24 @@ import { codeBlock } from './highlight.js';
 import { diffBlock, diffLines } from './diff.js';
 import { decisionControls } from './decide.js';
 
+/**
+ * What the reviewer reads of a tool or a version: its Python code, or, for a tool
+ * imported from an external MCP source (no code), the remote definition that
+ * approval binds to: its description and input schema.
+ */
+export function reviewText(t) {
+  if (!t) return '';
+  if (t.python_code != null && t.tool_type !== 'mcp_passthrough') return String(t.python_code);
+  const description = String(t.description ?? '').split('\n').map((l) => `#   ${l}`).join('\n');
+  return `# Imported from an external MCP source (no code): its definition\n# description:\n${description}\n` +
+    `# input schema:\n${JSON.stringify(t.input_schema ?? {}, null, 2)}\n`;
+}
+
 /** The diff of a tool against its approved version, as a block (or a note). */
 export async function approvedDiff(toolId, currentCode) {
   try {
     const d = await api.get(`/api/tools/${seg(toolId)}/diff?from=approved&to=current`);
-    const lines = diffLines(d.from?.python_code ?? '', d.to?.python_code ?? currentCode ?? '');
+    const lines = diffLines(d.from ? reviewText(d.from) : '', d.to ? reviewText(d.to) : currentCode ?? '');
     return h('div', {}, h('p', { class: 'muted' },
       `Approved version ${d.from?.version ?? '?'} → current version ${d.to?.version ?? '?'}`),
       diffBlock(lines, 'Diff against the approved version'));
@@ -74,8 +87,8 @@ export async function render(main, [id], { notify }) {
         st.reviewed_by ? [h('dt', {}, 'Reviewed by'), h('dd', {}, String(st.reviewed_by))] : null),
       status === 'pending_review'
         ? decisionControls({ kind: 'tools', id, label: full, notify, onDone: () => refresh() }) : null);
-    replace(code, codeBlock(t.python_code ?? '', `Code of ${full}`));
-    replace(diff, await approvedDiff(id, t.python_code));
+    replace(code, codeBlock(reviewText(t), `Code of ${full}`));
+    replace(diff, await approvedDiff(id, reviewText(t)));
     return t;
   }
 
@@ -92,13 +105,13 @@ export async function render(main, [id], { notify }) {
           h('button', { type: 'button', class: 'small', 'aria-label': `Show version ${n}`, onclick: async () => {
             try {
               const one = await api.get(`${base}/versions/${seg(n)}`);
-              replace(viewer, h('h3', {}, `Version ${n}`), codeBlock(one.version?.python_code ?? '', `Code of version ${n}`));
+              replace(viewer, h('h3', {}, `Version ${n}`), codeBlock(reviewText(one.version), `Code of version ${n}`));
             } catch (e) { notify(e.message, 'error'); }
           } }, 'Show'),
           h('button', { type: 'button', class: 'small', 'aria-label': `Compare version ${n} with current`, onclick: async () => {
             try {
               const d = await api.get(`${base}/diff?from=${seg(n)}&to=current`);
-              const lines = diffLines(d.from?.python_code, d.to?.python_code);
+              const lines = diffLines(reviewText(d.from), reviewText(d.to));
               replace(viewer, h('h3', {}, `Version ${n} → current`), diffBlock(lines, `Diff of version ${n} to current`));
             } catch (e) { notify(e.message, 'error'); }
           } }, 'Compare'),

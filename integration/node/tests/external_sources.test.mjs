@@ -190,6 +190,13 @@ test('server-everything: add, discover, import, approve, call; a changed tool ne
       const text = await list.innerText();
       assert.match(text, new RegExp(`${found.total} tools`));
       assert.match(text, /Last contact/);
+      // the reviewer's view of an imported tool is its remote definition
+      await page.goto(`http://127.0.0.1:${up.port}/#/tools/${ids.get_sum}`);
+      const code = page.getByText('Imported from an external MCP source').first();
+      await code.waitFor({ timeout: 10000 });
+      const shown = await page.locator('body').innerText();
+      assert.ok(shown.includes(remoteSum.description.split('\n')[0]), 'remote description shown');
+      assert.ok(shown.includes('"properties"'), 'input schema shown');
       assert.deepEqual(events.errors, []);
     } finally {
       await browser.close();
