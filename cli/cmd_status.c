@@ -130,6 +130,30 @@ s_probe_all (bus_client_t *client, s_probe_t *probes, size_t count)
 //  --- the executor pool -------------------------------------------------------
 
 #define S_POOL_TEXT 256         //  host, process: bytes kept
+#define S_POOL_LABELS 32        //  labels kept per executor
+#define S_POOL_LABEL 128        //  a label's name or value: bytes
+
+//  The executor's labels: string keys to string values, the rest left out.
+static json_t *
+s_labels (const msgpack_object *about)
+{
+    json_t *labels = json_object ();
+    const msgpack_object *map = NULL;
+    if (msg_get_map (about, "labels", &map) != MSG_FIELD_OK)
+        return labels;
+    for (uint32_t i = 0; i < map->via.map.size && json_object_size (labels) < S_POOL_LABELS; i++) {
+        const msgpack_object *k = &map->via.map.ptr [i].key, *v = &map->via.map.ptr [i].val;
+        if (k->type != MSGPACK_OBJECT_STR || v->type != MSGPACK_OBJECT_STR
+        ||  k->via.str.size == 0 || k->via.str.size > S_POOL_LABEL || v->via.str.size > S_POOL_LABEL
+        ||  memchr (k->via.str.ptr, 0, k->via.str.size) || memchr (v->via.str.ptr, 0, v->via.str.size))
+            continue;
+        //  both checked as UTF-8: the JSON printed must stay valid
+        json_t *text = json_stringn (v->via.str.ptr, v->via.str.size);
+        if (text)
+            json_object_setn_new (labels, k->via.str.ptr, k->via.str.size, text);
+    }
+    return labels;
+}
 
 //  The sandbox workers the broker knows, as JSON rows (NULL: no answer).
 //  Every field is read by type and bound: an executor describes itself.
@@ -157,6 +181,7 @@ s_pool (bus_client_t *client)
         if (worker->type != MSGPACK_OBJECT_MAP)
             continue;
         const msgpack_object *about = NULL;
+        json_t *labels = NULL;
         char host [S_POOL_TEXT] = "", process [S_POOL_TEXT] = "";
         int64_t pid = -1, restarts = -1, credit = -1, in_flight = -1, served = -1;
         if (msg_get_map (worker, "about", &about) == MSG_FIELD_OK) {
@@ -166,14 +191,16 @@ s_pool (bus_client_t *client)
                 process [0] = 0;
             msg_get_int (about, "pid", &pid);
             msg_get_int (about, "restarts", &restarts);
+            labels = s_labels (about);
         }
         msg_get_int (worker, "credit", &credit);
         msg_get_int (worker, "in_flight", &in_flight);
         msg_get_int (worker, "served", &served);
-        json_array_append_new (rows, json_pack ("{s:s, s:s, s:I, s:I, s:I, s:I, s:I}",
+        json_array_append_new (rows, json_pack ("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:o}",
             "process", process, "host", host, "pid", (json_int_t) pid,
             "restarts", (json_int_t) restarts, "credit", (json_int_t) credit,
-            "in_flight", (json_int_t) in_flight, "served", (json_int_t) served));
+            "in_flight", (json_int_t) in_flight, "served", (json_int_t) served,
+            "labels", labels ? labels : json_object ()));
     }
     msg_destroy (&msg);
     return rows;
@@ -188,10 +215,10 @@ s_print_pool (const json_t *rows)
     }
     printf ("executors: %zu registered\n", json_array_size (rows));
     static const char *const headers [] = {
-        "process", "host", "pid", "busy", "served", "restarts"
+        "process", "host", "pid", "busy", "served", "restarts", "labels"
     };
-    static const size_t widths [] = { 40, 40, 0, 0, 0, 0 };
-    cli_table_t *table = cli_table_new (6, headers, widths);
+    static const size_t widths [] = { 40, 40, 0, 0, 0, 0, 60 };
+    cli_table_t *table = cli_table_new (7, headers, widths);
     size_t i;
     json_t *row;
     json_array_foreach (rows, i, row) {
@@ -204,10 +231,25 @@ s_print_pool (const json_t *rows)
                   (long long) json_integer_value (json_object_get (row, "served")));
         snprintf (restarts, sizeof restarts, "%lld",
                   (long long) json_integer_value (json_object_get (row, "restarts")));
+        //  name=value, comma-separated (a label without a value: its name)
+        char labels [512] = "";
+        size_t at = 0;
+        const char *name;
+        json_t *value;
+        json_object_foreach (json_object_get (row, "labels"), name, value) {
+            const char *text = json_string_value (value);
+            int n = snprintf (labels + at, sizeof labels - at, "%s%s%s%s", at ? "," : "",
+                              name, text && *text ? "=" : "", text ? text : "");
+            if (n < 0 || (size_t) n >= sizeof labels - at) {
+                labels [at] = 0;        //  no half label
+                break;
+            }
+            at += (size_t) n;
+        }
         const char *cells [] = {
             json_string_value (json_object_get (row, "process")),
             json_string_value (json_object_get (row, "host")),
-            pid, busy, served, restarts
+            pid, busy, served, restarts, labels
         };
         cli_table_add (table, cells);
     }

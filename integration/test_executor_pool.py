@@ -196,3 +196,28 @@ def test_up_dashboard_pool_and_restart(api):
     assert r.returncode == 0 and "executors: 2 registered" in r.stdout, r.stdout
     line = [x for x in r.stdout.splitlines() if victim["process"] in x][0]
     assert line.split()[-1] == "1" and HOST in line, r.stdout
+    assert listed[victim["process"]]["labels"] == {}, listed
+
+
+def test_status_lists_labels_cleaned(bus, tmpdir_short):
+    """`mcpbox status` shows each executor's labels; what a worker says of
+    itself reaches the terminal cleaned (no escape sequences)."""
+    probe = {"host": "evil\x1b[2Jhost", "process": "executor-z", "pid": 42, "restarts": 0,
+             "labels": {"zone": "lab", "gpu": "", "bad": 5, "esc": "\x1b]0;title\x07"}}
+    w = StandInWorker(tmpdir_short, service="sandbox", about=probe, credit=2)
+    w.start()
+    try:
+        wait_for(lambda: pool(bus)["total"] == 1, timeout=5, what="stand-in listed")
+        r = subprocess.run([bin_path("mcpbox"), "status", "--data-dir", tmpdir_short],
+                           capture_output=True, text=True, timeout=30, env=proc_env())
+        assert "\x1b" not in r.stdout, r.stdout
+        line = [x for x in r.stdout.splitlines() if "executor-z" in x][0]
+        assert "zone=lab" in line and "gpu" in line and "bad" not in line, line
+        r = subprocess.run([bin_path("mcpbox"), "status", "--json", "--data-dir", tmpdir_short],
+                           capture_output=True, text=True, timeout=30, env=proc_env())
+        row = json.loads(r.stdout)["executors"][0]
+        assert row["labels"] == {"zone": "lab", "gpu": "", "esc": "\x1b]0;title\x07"}, row
+        assert row["pid"] == 42 and row["credit"] == 2, row
+    finally:
+        w.stop()
+        w.join(5)
