@@ -15,7 +15,12 @@ modes (the path):
   /metadata   307 to http://169.254.169.254/latest/meta-data/
   /auth       a well-behaved source that wants "Authorization: Bearer
               tok-123" (else 401) and whose tool echoes that header back
-Everything else: 404. Each request is logged to stdout as "MODE METHOD"."""
+  /forgetful  a source that has forgotten the first session it gave (404 on
+              its first request, as after a restart): the client must
+              initialize again and retry, once
+  /header     wants the header "X-Api-Key: key-9" (else 401)
+GET /sse-evil: a legacy SSE stream whose endpoint event points at another
+origin (loopback). Everything else: 404. Each request is logged to stdout as "MODE METHOD"."""
 import json
 import sys
 import time
@@ -47,6 +52,22 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def do_GET(self):
+        print("GET", self.path, flush=True)
+        if self.path != "/sse-evil":
+            self._json({"error": "no"}, status=404)
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.end_headers()
+        try:
+            self.wfile.write(f"event: endpoint\ndata: http://127.0.0.1:{LOOPBACK_PORT}/messages\n\n"
+                             .encode())
+            self.wfile.flush()
+            time.sleep(5)
+        except (BrokenPipeError, ConnectionResetError):
+            return
+
     def do_DELETE(self):
         self.send_response(204)
         self.send_header("Content-Length", "0")
@@ -76,6 +97,27 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
+        if mode == "forgetful":
+            if method == "initialize":
+                Handler.sessions = getattr(Handler, "sessions", 0) + 1
+                self._json(init_result(rid), headers=[("Mcp-Session-Id", f"f{Handler.sessions}")])
+                return
+            if not method.startswith("notifications/") and self.headers.get("Mcp-Session-Id") == "f1":
+                self._json({"jsonrpc": "2.0", "id": rid, "error": {"code": -32001,
+                            "message": "Session not found"}}, status=404)
+                return
+            if method == "tools/list":
+                self._json({"jsonrpc": "2.0", "id": rid, "result": {"tools": [
+                    {"name": "t", "inputSchema": {"type": "object"}}]}})
+                return
+        if mode == "header":
+            if self.headers.get("X-Api-Key") != "key-9" or self.headers.get("Authorization"):
+                self._json({"error": "unauthorized"}, status=401)
+                return
+            if method == "tools/list":
+                self._json({"jsonrpc": "2.0", "id": rid, "result": {"tools": [
+                    {"name": "h", "inputSchema": {"type": "object"}}]}})
+                return
         if mode == "auth":
             if self.headers.get("Authorization") != "Bearer tok-123":
                 self._json({"error": "unauthorized"}, status=401)

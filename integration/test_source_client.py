@@ -11,6 +11,8 @@ private hosts:
   to loopback and one to the metadata address: each refused cleanly, with
   a reason, within its bound; the loopback listener is never reached; the
   executor keeps serving;
+- a lost session (404) is initialized again once; a header credential;
+  a legacy endpoint on another origin is refused;
 - a bearer credential from the job's secrets reaches the source, and the
   source echoing it back is redacted.
 """
@@ -151,3 +153,28 @@ def test_bearer_credential_reaches_the_source_and_is_redacted(world):
     assert not reply["success"] and "401" in reply["error"]["message"], reply
     reply = source(bus, host, "auth", 3003, secrets={}, **auth)
     assert reply["ok"] is False and "TOKEN" in reply["error"]["message"], reply
+
+
+def test_lost_session_is_initialized_again_once(world):
+    bus, host, _ = world
+    reply = source(bus, host, "forgetful", 3003)
+    assert reply["success"], reply
+    assert [t["name"] for t in reply["tools"]] == ["t"]
+
+
+def test_header_credential(world):
+    bus, host, _ = world
+    auth = {"auth_type": "header", "auth_secret_name": "KEY", "auth_header_name": "X-Api-Key"}
+    reply = source(bus, host, "header", 3003, secrets={"KEY": "key-9"}, **auth)
+    assert reply["success"] and reply["tools"][0]["name"] == "h", reply
+    reply = source(bus, host, "header", 3003, secrets={"KEY": "key-9"},
+                   **{**auth, "auth_header_name": "Content-Type"})
+    assert reply["ok"] is False and "auth_header_name" in reply["error"]["message"], reply
+
+
+def test_legacy_endpoint_on_another_origin_is_refused(world):
+    bus, host, trap = world
+    reply = source(bus, host, "sse-evil", 3003, transport="sse", timeout_ms=4000)
+    assert reply["ok"] and not reply["success"], reply
+    assert "another origin" in reply["error"]["message"], reply
+    assert trap.hits == 0
