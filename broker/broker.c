@@ -16,7 +16,8 @@
     - Two ROUTER sockets: the local ipc one (trusted by the 0700 run
       directory) and an optional tcp one with CURVE and a key allowlist
       (zauth). On tcp only `sandbox` workers are accepted: a remote machine
-      runs executors, it does not get to call the registry or credentials.
+      runs executors, it does not get to call the registry or credentials,
+      except to ask the secrets of a job it holds (broker_remote.h).
 
     Messages are handled as raw ZeroMQ parts, not CZMQ zmsg/zframe: s_recv
     reads one message with zmq_msg_recv into a stack array of zmq_msg_t,
@@ -63,6 +64,7 @@
 */
 #include "broker.h"
 #include "broker_allow.h"
+#include "broker_remote.h"
 #include "broker_frames.h"
 #include "broker_workers.h"
 #include "bus.h"
@@ -101,6 +103,9 @@ struct _job_t {
     worker_t  *worker;          //  while dispatched
     job_t     *prev, *next;     //  in service->waiting, or in worker->held
     size_t     heap_index;      //  slot in broker->heap; HEAP_NONE once answered
+    char       server_id [BROKER_SERVER_ID_MAX + 1];
+                                //  the server it names, when held by a tcp
+                                //  worker (broker_remote.h); else ""
     double     notice_tokens;   //  NOTICEs it may still relay now (bucket)
     int64_t    notice_at;       //  when the bucket was last filled
     struct {                    //  key in broker->requests while open
@@ -530,6 +535,9 @@ s_job_dispatch (broker_t *self, job_t *job, worker_t *worker, zmq_msg_t *body)
 {
     job->worker = worker;
     s_list_append (&worker->held, job);
+    if (worker->key.origin == ORIGIN_TCP)
+        broker_remote_job_server (zmq_msg_data (body), zmq_msg_size (body),
+                                  job->server_id, sizeof job->server_id);
 
     uint8_t command = BUS_W_REQUEST, id [8], timeout [4];
     int64_t left = job->deadline - self->now;
@@ -822,10 +830,32 @@ s_broker_request (broker_t *self, int origin, broker_msg_t *m, parts_t *p)
 
 //  --- messages from a router -----------------------------------------------
 
+//  Over tcp, only a remote executor's secrets ask for a job it holds
+//  (broker_remote.h): the connection's certificate key is a tcp worker's,
+//  and that worker holds an open job naming the asked server.
+static bool
+s_remote_ask_ok (broker_t *self, broker_msg_t *m, parts_t *p)
+{
+    char server_id [BROKER_SERVER_ID_MAX + 1];
+    const char *key = p->count > 1 ? zmq_msg_gets (&p->msg [1], "key") : NULL;
+    if (!key || !*key || !m->body
+    ||  broker_remote_secrets_ask (m->service, m->service_len, p->view [m->body].data,
+                                   p->view [m->body].size, server_id, sizeof server_id))
+        return false;
+    for (worker_t *worker = self->worker_list; worker; worker = worker->next) {
+        if (worker->key.origin != ORIGIN_TCP || strcmp (worker->curve_key, key) != 0)
+            continue;
+        for (job_t *job = worker->held.head; job; job = job->next)
+            if (s_job_open (job) && strcmp (job->server_id, server_id) == 0)
+                return true;
+    }
+    return false;
+}
+
 static void
 s_client_request (broker_t *self, int origin, broker_msg_t *m, parts_t *p)
 {
-    if (origin == ORIGIN_TCP) {
+    if (origin == ORIGIN_TCP && !s_remote_ask_ok (self, m, p)) {
         s_client_error (self, origin, m->identity, m->request_id,
                         BUS_ERR_FORBIDDEN, "requests are not accepted over tcp");
         return;

@@ -201,6 +201,27 @@ class Cluster:
             "arguments": {"url": f"http://{SERVER}:{PORT}/?ms={ms}"},
             "allowed_hosts": [f"{SERVER}:{PORT}"]}, timeout_ms=timeout_ms + 5000)
 
+    def start_credentials(self):
+        """The real credentials actor on the main machine (its database
+        migrated, a master key from the environment)."""
+        self._run([bin_path("mcpbox"), "migrate", "--data-dir", self.data])
+        env = dict(self.env, MCPBOX_ENCRYPTION_KEY=os.urandom(32).hex())
+        self.procs.start([bin_path("mcpbox-credentials"), "--data-dir", self.data],
+                         name="credentials", env=env)
+        wait_for(lambda: self._credentials_up(), timeout=30, what="credentials serving")
+
+    def _credentials_up(self):
+        try:
+            return self.client.call("credentials", {"op": "health"}, timeout_ms=1000,
+                                    wait_s=2).get("ok")
+        except Exception:
+            return False
+
+    def in_host(self, host, *argv):
+        """Run a command inside a host's namespace; its CompletedProcess."""
+        return subprocess.run(["ip", "netns", "exec", self.ns(host), *argv],
+                              capture_output=True, text=True, timeout=30, env=self.env)
+
     def joined(self, count, timeout=30):
         wait_for(lambda: self.registered() >= count, timeout=timeout,
                  what=f"{count} hosts joined")

@@ -18,13 +18,17 @@ Shown here:
   - an executor with a key the main machine did not allow is refused;
   - a revoked host is dropped while connected;
   - a host whose link is slowed (tc tbf: this kernel has no netem) gets
-    less work than the others.
+    less work than the others;
+  - a job naming its server runs on a remote host with that server's
+    secrets (the host asks credentials over its CURVE connection), and a
+    host cannot ask for the secrets of a server whose job it does not hold.
 
 The test process talks to the broker over its ipc:// socket (a path on the
 shared filesystem), as the gateway would; the gateway itself is not needed
 to show where the broker sends work. Needs root and iproute2; skipped
 otherwise.
 """
+import hashlib
 import os
 import shutil
 import subprocess
@@ -34,6 +38,7 @@ import time
 import pytest
 
 from conftest import bin_path, wait_for
+import sys
 from netns_cluster import Cluster, root_ok
 
 HOSTS = (1, 2, 3)
@@ -159,3 +164,59 @@ def test_revoked_host_is_dropped_while_connected(cluster):
     replies = cluster.calls(8, in_flight=4, ms=50)
     assert all(_ok(r) for r in replies), replies
     assert cluster.served().get(1, 0) == before.get(1, 0)
+
+
+SECRET_TOOL = """
+import hashlib
+async def main(url: str):
+    return hashlib.sha256(secrets["API_KEY"].encode()).hexdigest()
+"""
+
+# A host's own CURVE connection asking credentials directly: what a
+# compromised host could try.
+ASK_SCRIPT = r"""
+import sys, zmq, zmq.auth, msgpack
+public, secret = zmq.auth.load_certificate(sys.argv[1])
+server, _ = zmq.auth.load_certificate(sys.argv[2])
+ctx = zmq.Context()
+s = ctx.socket(zmq.DEALER)
+s.setsockopt(zmq.LINGER, 0)
+s.curve_publickey, s.curve_secretkey, s.curve_serverkey = public, secret, server
+s.connect(sys.argv[3])
+s.send_multipart([b"MBC1", b"\x01", b"credentials", (7).to_bytes(8, "big"),
+                  (5000).to_bytes(4, "big"),
+                  msgpack.packb({"op": "job_secrets", "server_id": sys.argv[4]})])
+if not s.poll(8000):
+    print("no answer")
+else:
+    reply = msgpack.unpackb(s.recv_multipart()[3], raw=False)
+    print(reply.get("error", {}).get("code") or sorted(reply.get("secrets", {})))
+"""
+
+
+def test_remote_host_runs_a_job_with_its_servers_secrets(cluster):
+    cluster.start_credentials()
+    value = "remote-" + os.urandom(8).hex()
+    reply = cluster.client.call("credentials", {"op": "secret_set", "server_id": "srv-remote",
+                                                "key": "API_KEY", "value": value})
+    assert reply.get("ok"), reply
+    answers = []
+    for _ in range(4):              # every host left in the cluster serves some
+        ids = [cluster.client.send("sandbox", {
+            "op": "run", "code": SECRET_TOOL, "timeout_ms": 10000, "server_id": "srv-remote",
+            "arguments": {"url": "x"}}, timeout_ms=15000) for _ in range(4)]
+        answers += [cluster.client.receive(i, wait_s=20) for i in ids]
+    want = '"%s"' % hashlib.sha256(value.encode()).hexdigest()
+    assert all(a.get("ok") and a.get("success") and a["result_json"] == want
+               for a in answers), answers[:2]
+    # only over tcp: no local executor exists in this cluster
+    reply = cluster.client.call("broker", {"op": "workers", "service": "sandbox"})
+    assert {w["origin"] for w in reply["workers"]} == {"tcp"}
+
+
+def test_host_cannot_ask_for_secrets_of_a_job_it_does_not_hold(cluster):
+    host = 3                        # still allowed (host 1 was revoked above)
+    done = cluster.in_host(host, sys.executable, "-c", ASK_SCRIPT, cluster.key(host),
+                           os.path.join(cluster.data, "keys", "broker"),
+                           f"tcp://10.77.{host}.1:5555", "srv-remote")
+    assert done.stdout.strip() == "forbidden", (done.stdout, done.stderr)

@@ -100,6 +100,11 @@ bool         bus_reply_is_notice (bus_reply_t *self);
 typedef struct _bus_client_t bus_client_t;
 
 bus_client_t *bus_client_new (const char *endpoint);
+//  The same over tcp:// with CURVE (curve NULL: as bus_client_new). Over
+//  tcp the broker accepts one request only: a remote executor's
+//  `credentials` `job_secrets` for a job it holds (broker/broker_remote.h).
+//  NULL when a certificate cannot be loaded.
+bus_client_t *bus_client_new_curve (const char *endpoint, const bus_curve_t *curve);
 void          bus_client_destroy (bus_client_t **self_p);
 
 //  Send a request; returns its id (never 0), or 0 if the arguments are bad

@@ -131,6 +131,12 @@ s_ready_free (void **item)
 bus_client_t *
 bus_client_new (const char *endpoint)
 {
+    return bus_client_new_curve (endpoint, NULL);
+}
+
+bus_client_t *
+bus_client_new_curve (const char *endpoint, const bus_curve_t *curve)
+{
     bus_client_t *self = calloc (1, sizeof *self);
     assert (self);
     self->sock = zsock_new (ZMQ_DEALER);
@@ -139,6 +145,22 @@ bus_client_new (const char *endpoint)
         return NULL;
     }
     bus_socket_tune (self->sock);
+    if (curve) {
+        zcert_t *cert = zcert_load (curve->client_secret_file);
+        zcert_t *server = zcert_load (curve->server_public_file);
+        if (cert && server) {
+            zcert_apply (cert, self->sock);
+            zsock_set_curve_serverkey (self->sock, zcert_public_txt (server));
+        }
+        bool ok = cert && server;
+        zcert_destroy (&cert);
+        zcert_destroy (&server);
+        if (!ok) {
+            zsock_destroy (&self->sock);
+            free (self);
+            return NULL;
+        }
+    }
     if (zsock_connect (self->sock, "%s", endpoint) != 0) {
         zsock_destroy (&self->sock);
         free (self);

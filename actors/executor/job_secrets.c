@@ -10,17 +10,20 @@
 #define S_SERVER_ID_MAX  64
 
 struct _job_secrets_t {
-    bus_client_t *client;       //  NULL: remote executor, no fetching
+    bus_client_t *client;       //  NULL: no way to ask (tcp without CURVE)
     bus_worker_t *worker;       //  kept registered while we wait
     bool          warned;
 };
 
 job_secrets_t *
-job_secrets_new (const char *endpoint, bus_worker_t *worker)
+job_secrets_new (const char *endpoint, const bus_curve_t *curve, bus_worker_t *worker)
 {
     job_secrets_t *self = calloc (1, sizeof *self);
     if (self && endpoint && strncmp (endpoint, "ipc://", 6) == 0)
         self->client = bus_client_new (endpoint);
+    else
+    if (self && endpoint && curve && strncmp (endpoint, "tcp://", 6) == 0)
+        self->client = bus_client_new_curve (endpoint, curve);
     if (self)
         self->worker = worker;
     return self;
@@ -149,8 +152,8 @@ job_secrets_attach (job_secrets_t *self, msg_t **msg_p, size_t job_size,
         return 0;
     if (!self->client) {
         if (!self->warned)
-            log_warn ("jobs name their server's secrets, but a remote executor cannot "
-                      "fetch them: they run without (secrets stay on the key's machine)");
+            log_warn ("jobs name their server's secrets, but this executor cannot ask "
+                      "for them (a tcp:// broker without CURVE): they run without");
         self->warned = true;
         return 0;
     }

@@ -9,10 +9,12 @@
     which redacts them from what comes back. Every buffer that held them
     (the reply, the merged body) is zeroed before it is freed.
 
-    Remote executors (a tcp:// broker) cannot ask: the broker accepts no
-    requests over tcp, and secrets never leave the machine that holds the
-    key. Their jobs run with the secrets the job itself carries (none from
-    the gateway), and a warning says so.
+    A remote executor (a tcp:// broker with CURVE) asks the same way, over
+    its own CURVE connection: the broker forwards that one request only for
+    a job this host holds at that moment (broker/broker_remote.h), so the
+    values cross the network encrypted and only to the host running the
+    call. Without CURVE (tcp:// on loopback, tests) there is no asking: the
+    job runs with the secrets it carries, and a warning says so.
 */
 #ifndef MCPBOX_JOB_SECRETS_H
 #define MCPBOX_JOB_SECRETS_H
@@ -21,10 +23,12 @@
 
 typedef struct _job_secrets_t job_secrets_t;
 
-//  endpoint: the broker's; a tcp:// one disables fetching (see above).
-//  worker: this executor's registration, kept alive (heartbeats, requests
-//  queued for later) while an ask waits; may be NULL in tests.
-job_secrets_t *job_secrets_new (const char *endpoint, bus_worker_t *worker);
+//  endpoint: the broker's; curve: this executor's CURVE files for a tcp://
+//  one (NULL: no fetching over tcp, see above). worker: this executor's
+//  registration, kept alive (heartbeats, requests queued for later) while
+//  an ask waits; may be NULL in tests.
+job_secrets_t *job_secrets_new (const char *endpoint, const bus_curve_t *curve,
+                                bus_worker_t *worker);
 void           job_secrets_destroy (job_secrets_t **self_p);
 
 //  If *msg_p is a job naming a server_id, replace it with the same job

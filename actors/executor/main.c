@@ -196,7 +196,9 @@ s_serve (startup_t *startup, zygote_t *zygote)
     call_pool_t *pool = call_pool_new (zygote, (size_t) config_int (config, "credit"));
     call_pool_set_notice (pool, s_notice, worker);
     call_pool_refill (pool);
-    job_secrets_t *secrets = job_secrets_new (endpoint, worker);
+    job_secrets_t *secrets = job_secrets_new (endpoint,
+                                                startup->use_curve ? &startup->curve : NULL,
+                                                worker);
     source_pool_t *sources = source_pool_new ();
     if (!sources) {
         log_error ("cannot make the source pool (eventfd)");
