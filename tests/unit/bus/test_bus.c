@@ -256,6 +256,41 @@ test_spread_over_workers (void **state)
         bus_worker_destroy (&workers [i]);
 }
 
+//  A job goes to the worker with the most free credit: a worker of credit 4
+//  takes the first three jobs while a worker of credit 1, registered first
+//  (so first in turn), stays idle; then, both with one free, they tie.
+static void
+test_most_free_credit_first (void **state)
+{
+    fixture_t *f = *state;
+    bus_worker_t *small = bus_worker_new (f->endpoint, "echo", 1, NULL);
+    assert_null (bus_worker_recv (small, 100));
+    bus_worker_t *large = bus_worker_new (f->endpoint, "echo", 4, NULL);
+    assert_null (bus_worker_recv (large, 100));
+    bus_client_t *client = bus_client_new (f->endpoint);
+    bus_request_t *held [4];
+    for (int i = 0; i < 3; i++) {
+        s_send_op (client, "echo", "x", 3000);
+        held [i] = bus_worker_recv (large, 2000);
+        assert_non_null (held [i]);
+    }
+    assert_null (bus_worker_recv (small, 200));
+    s_send_op (client, "echo", "x", 3000);      //  a tie: one free each
+    held [3] = bus_worker_recv (small, 2000);
+    assert_non_null (held [3]);
+    for (int i = 0; i < 3; i++)
+        s_reply_text (large, &held [i], "ok");
+    s_reply_text (small, &held [3], "ok");
+    for (int i = 0; i < 4; i++) {
+        bus_reply_t *reply = bus_client_recv (client, 2000);
+        assert_non_null (reply);
+        bus_reply_destroy (&reply);
+    }
+    bus_client_destroy (&client);
+    bus_worker_destroy (&large);
+    bus_worker_destroy (&small);
+}
+
 static void
 test_no_worker_at_deadline (void **state)
 {
@@ -769,6 +804,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_broker_workers, setup, teardown),
         cmocka_unit_test_setup_teardown (test_credit_out_of_order, setup, teardown),
         cmocka_unit_test_setup_teardown (test_spread_over_workers, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_most_free_credit_first, setup, teardown),
         cmocka_unit_test_setup_teardown (test_no_worker_at_deadline, setup, teardown),
         cmocka_unit_test_setup_teardown (test_cancel, setup, teardown),
         cmocka_unit_test_setup_teardown (test_notices, setup, teardown),
