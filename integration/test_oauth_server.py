@@ -26,7 +26,7 @@ import msgpack
 import pytest
 
 from busclient import BusClient
-from conftest import bin_path, proc_env, wait_for
+from conftest import bin_path, free_port, proc_env, wait_for
 from test_restart_safety import System
 
 PASSWORD = "correct horse battery"
@@ -75,12 +75,14 @@ def pkce():
 def box(procs, tmpdir_short, monkeypatch):
     monkeypatch.setenv("MCPBOX_TEST_PUBLIC_NET", "127.77.0.0/16")
     monkeypatch.setenv("MCPBOX_TEST_CIMD_HTTP", "1")
+    remote_port = free_port()
     with open(os.path.join(tmpdir_short, "mcpbox.conf"), "w") as f:
-        f.write("oauth_access_ttl_s = 3\n")
+        f.write(f"oauth_access_ttl_s = 3\nremote_listen = 127.0.0.1:{remote_port}\n")
     s = System(procs, tmpdir_short)
     s.web = Web(s.port)
     s.base = f"http://127.0.0.1:{s.port}"
     s.resource = s.base + "/mcp"
+    s.remote_port = remote_port
     status, _, body = s.web.json("POST", "/api/auth/setup",
                                  body={"username": "admin", "password": PASSWORD})
     assert status == 201, body
@@ -334,6 +336,44 @@ def test_authorize_consent_and_code_edges(box):
     status, headers, text = approve(s, params)
     assert status == 429 and int(headers["retry-after"]) > 0, text
     assert "location" not in headers
+
+
+def remote_ping(s, access):
+    conn = http.client.HTTPConnection("127.0.0.1", s.remote_port, timeout=30)
+    try:
+        conn.request("POST", "/mcp", body=json.dumps({
+            "jsonrpc": "2.0", "id": 1, "method": "initialize",
+            "params": {"protocolVersion": "2025-11-25", "capabilities": {},
+                       "clientInfo": {"name": "aud", "version": "1"}}}).encode(),
+            headers={"Authorization": "Bearer " + access, "Content-Type": "application/json",
+                     "Accept": "application/json, text/event-stream"})
+        resp = conn.getresponse()
+        resp.read()
+        return resp.status
+    finally:
+        conn.close()
+
+
+def test_audience_at_the_remote_listener(box):
+    """A token is good only for the resource it was issued for (RFC 8707): one
+    from the local port's /authorize is refused by the remote listener; one
+    issued through the remote listener itself is accepted there."""
+    s = box
+    client_id = register(s, "Audience app")
+    verifier, challenge = pkce()
+    _, _, local = exchange(s, client_id, get_code(s, client_id, challenge), verifier)
+    assert live(s, local["access_token"])
+    assert remote_ping(s, local["access_token"]) == 401
+    remote = System.__new__(System)
+    remote.web = Web(s.remote_port)
+    remote.base = f"http://127.0.0.1:{s.remote_port}"
+    remote.resource = remote.base + "/mcp"
+    status, _, meta = remote.web.json("GET", "/.well-known/oauth-protected-resource/mcp")
+    assert status == 200 and meta["resource"] == remote.resource
+    code = get_code(remote, client_id, challenge)
+    status, _, body = exchange(remote, client_id, code, verifier)
+    assert status == 200, body
+    assert remote_ping(s, body["access_token"]) == 200
 
 
 def test_refresh_rotation_revocation_expiry_restart_and_cimd(box):

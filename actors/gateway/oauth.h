@@ -86,6 +86,11 @@ void oauth_token_start (http_req_t *req);
 void oauth_revoke_start (http_req_t *req);
 
 //  --- oauth_http.c -----------------------------------------------------------------
+//  The base URL for req (remote_public_url, or built from Host: http for a
+//  loopback host, https otherwise); *https says which. False when Host is
+//  missing or has characters a host cannot have. The remote listener uses
+//  it too: an access token's audience must be base + "/mcp".
+bool  oauth_base (http_req_t *req, char *base, size_t size, bool *https);
 //  A call for req (the handler attached). NULL after answering (no Host,
 //  out of memory). cors: the endpoint answers any origin (no cookies).
 oauth_call_t *oauth_call_new (http_req_t *req, bool cors);

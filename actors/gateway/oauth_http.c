@@ -108,29 +108,36 @@ s_loopback_host (const char *host)
         || strncmp (host, "127.", 4) == 0;
 }
 
-//  The base URL from public_url or Host. False when Host is unusable.
+bool
+oauth_base (http_req_t *req, char *base, size_t size, bool *https)
+{
+    const char *configured = oauth_public_url (http_req_gateway (req));
+    if (*configured) {
+        snprintf (base, size, "%s", configured);
+        *https = strncmp (configured, "https://", 8) == 0;
+        return strlen (configured) < size;
+    }
+    char host [200];
+    struct lws *wsi = http_req_wsi (req);
+    int len = lws_hdr_total_length (wsi, WSI_TOKEN_HOST);
+    if (len <= 0 || len >= (int) sizeof host
+    ||  lws_hdr_copy (wsi, host, sizeof host, WSI_TOKEN_HOST) <= 0)
+        return false;
+    for (const char *p = host; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')
+              || *p == '-' || *p == '.' || *p == ':' || *p == '[' || *p == ']'))
+            return false;
+    *https = !s_loopback_host (host);
+    snprintf (base, size, "%s://%s", *https ? "https" : "http", host);
+    return true;
+}
+
+//  The call's base and resource. False when Host is unusable.
 static bool
 s_base (oauth_call_t *call)
 {
-    const char *configured = oauth_public_url (call->gateway);
-    if (*configured) {
-        snprintf (call->base, sizeof call->base, "%s", configured);
-        call->https = strncmp (configured, "https://", 8) == 0;
-    }
-    else {
-        char host [200];
-        struct lws *wsi = http_req_wsi (call->req);
-        int len = lws_hdr_total_length (wsi, WSI_TOKEN_HOST);
-        if (len <= 0 || len >= (int) sizeof host
-        ||  lws_hdr_copy (wsi, host, sizeof host, WSI_TOKEN_HOST) <= 0)
-            return false;
-        for (const char *p = host; *p; p++)
-            if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')
-                  || *p == '-' || *p == '.' || *p == ':' || *p == '[' || *p == ']'))
-                return false;
-        call->https = !s_loopback_host (host);
-        snprintf (call->base, sizeof call->base, "%s://%s", call->https ? "https" : "http", host);
-    }
+    if (!oauth_base (call->req, call->base, sizeof call->base, &call->https))
+        return false;
     snprintf (call->resource, sizeof call->resource, "%s/mcp", call->base);
     return true;
 }

@@ -248,10 +248,13 @@ remote_listener_start (http_req_t *req, const char *path, size_t len)
     }
     json_t *fields = json_pack ("{s:s}", "token", credential);
     explicit_bzero (credential, sizeof credential);
-    if (fields && *http_req_gateway (req)->remote_base) {
+    char base [OAUTH_BASE_MAX + 1];
+    bool https;
+    if (fields && oauth_base (req, base, sizeof base, &https)) {
         //  an OAuth access token must have been issued for this resource
-        char resource [sizeof http_req_gateway (req)->remote_base + 8];
-        snprintf (resource, sizeof resource, "%s/mcp", http_req_gateway (req)->remote_base);
+        //  (remote_public_url's, or this Host's; RFC 8707)
+        char resource [OAUTH_BASE_MAX + 8];
+        snprintf (resource, sizeof resource, "%s/mcp", base);
         json_object_set_new (fields, "resource", json_string (resource));
     }
     msgw_t *body = fields ? bus_json_request ("remote.verify", fields) : NULL;
