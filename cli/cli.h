@@ -61,6 +61,7 @@ extern const cli_command_t cli_cmd_tunnel;
 extern const cli_command_t cli_cmd_tokens;
 extern const cli_command_t cli_cmd_export;
 extern const cli_command_t cli_cmd_import;
+extern const cli_command_t cli_cmd_alerts;
 extern const cli_command_t cli_cmd_oauth;
 extern const cli_command_t cli_cmd_executor;
 extern const cli_command_t cli_cmd_executors;

@@ -30,7 +30,7 @@ static const cli_command_t *s_commands [] = {
     &cli_cmd_sandbox, &cli_cmd_approvals, &cli_cmd_policy, &cli_cmd_servers, &cli_cmd_sources,
     &cli_cmd_tools, &cli_cmd_logs, &cli_cmd_admin, &cli_cmd_secrets, &cli_cmd_credentials,
     &cli_cmd_tunnel, &cli_cmd_tokens, &cli_cmd_export, &cli_cmd_import, &cli_cmd_oauth,
-    &cli_cmd_executor, &cli_cmd_executors, NULL
+    &cli_cmd_executor, &cli_cmd_executors, &cli_cmd_alerts, NULL
 };
 
 //  Options every program has (config.h) and whether they take a value.

@@ -56,6 +56,13 @@ const char *const config_known_keys [] = {
     "credit",
     "labels",           //  mcpbox-executor: what a host announces
     //  mcpbox-logkeeper (actors/logkeeper/main.c).
+    "alerts_queue_max",
+    "alerts_attempts",
+    "alerts_retry_ms",
+    "alerts_retry_max_ms",
+    "alerts_timeout_ms",
+    "alerts_crash_loop_count",
+    "alerts_crash_loop_window_s",
     "log_prune_first_s",
     "log_prune_every_s",
     "log_prune_batch",

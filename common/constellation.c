@@ -12,9 +12,10 @@ const constellation_entry_t constellation [] = {
     { .process = "mcpbox-tunnel",      .service = "tunnel",      .order = 5, .count = 1 },
     { .process = "mcpbox-logkeeper",   .service = "logs",        .order = 6, .count = 1 },
     { .process = "mcpbox-backup",      .service = "backup",      .order = 7, .count = 1 },
-    { .process = "mcpbox-executor",    .service = "sandbox",     .order = 8, .count = 2,
+    { .process = "mcpbox-alerts",      .service = "alerts",      .order = 8, .count = 1 },
+    { .process = "mcpbox-executor",    .service = "sandbox",     .order = 9, .count = 2,
       .count_option = "executors" },
-    { .process = "mcpbox-gateway",     .service = NULL,          .order = 9, .count = 1 },
+    { .process = "mcpbox-gateway",     .service = NULL,          .order = 10, .count = 1 },
     { .process = NULL }
 };
 

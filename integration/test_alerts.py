@@ -1,0 +1,279 @@
+"""Webhook alerts on the real processes: the alerts actor of `mcpbox up`
+delivers to a loopback HTTP receiver this test runs, in the three formats;
+a delivery answered 500 is tried again and then delivered; a crash loop of
+an executor (killed three times) and the tunnel going down (the cloudflared
+stand-in of test_tunnel.py, which prints its token) are alerted; log loss
+and retention failures are alerted from their activity events (published
+here as logkeeper publishes them: a stand-in publisher, since filling a
+spool or breaking the database on cue is not possible from outside); no
+body carries a secret; a full queue drops and counts; only the admin's CLI
+sets URLs (no management tool can).
+"""
+import json
+import os
+import secrets
+import shutil
+import signal
+import sqlite3
+import subprocess
+import tempfile
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from busclient import BusClient
+from conftest import Procs, bin_path, proc_env, wait_for
+from mcp_fakes import StandInBus
+from test_restart_safety import System, child_pids
+from test_tunnel import CLOUDFLARED_STANDIN, wait_state
+
+QUEUE_MAX = 12
+
+
+class Receiver:
+    """A loopback webhook receiver: records every POST; /flaky answers 500
+    twice then 200; /hang waits until released."""
+
+    def __init__(self):
+        self.got = []
+        self.lock = threading.Lock()
+        self.flaky = 0
+        self.release = threading.Event()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with receiver.lock:
+                    receiver.got.append((self.path, dict(self.headers), body))
+                    status = 200
+                    if self.path.startswith("/flaky"):
+                        receiver.flaky += 1
+                        status = 500 if receiver.flaky <= 2 else 200
+                if self.path.startswith("/hang"):
+                    receiver.release.wait(20)
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def url(self, path):
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def bodies(self, prefix):
+        with self.lock:
+            return [(json.loads(b), b) for p, _, b in self.got if p.startswith(prefix)]
+
+    def close(self):
+        self.release.set()
+        self.server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def system():
+    base = os.path.realpath(tempfile.mkdtemp(prefix="mba", dir="/tmp"))
+    data_dir = os.path.join(base, "d")
+    os.makedirs(data_dir, mode=0o700)
+    standin_dir = os.path.join(base, "standin")
+    os.makedirs(standin_dir)
+    standin = os.path.join(standin_dir, "cloudflared-standin")
+    with open(standin, "w") as f:
+        f.write(CLOUDFLARED_STANDIN)
+    os.chmod(standin, 0o755)
+    with open(os.path.join(standin_dir, "mode"), "w") as f:
+        f.write("ok")
+    with open(os.path.join(data_dir, "mcpbox.conf"), "w") as f:
+        f.write(f"alerts_retry_ms = 100\nalerts_queue_max = {QUEUE_MAX}\n"
+                f"alerts_crash_loop_count = 3\nalerts_crash_loop_window_s = 120\n"
+                f"tunnel_cloudflared_path = {standin}\n"
+                "tunnel_backoff_min_ms = 200\ntunnel_backoff_max_ms = 1000\n")
+    procs = Procs(base)
+    receiver = Receiver()
+    try:
+        s = System(procs, data_dir)
+        s.standin_dir = standin_dir
+        s.receiver = receiver
+        s.bus = BusClient("ipc://" + os.path.join(data_dir, "run", "bus"), 5000)
+        yield s
+        s.bus.close()
+    finally:
+        receiver.close()
+        procs.cleanup()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def add(s, path, fmt, *extra):
+    r = s.cli("alerts", "add", s.receiver.url(path), "--format", fmt, "--json", *extra)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)["hook"]["id"]
+
+
+def hooks(s):
+    r = s.cli("alerts", "list", "--json")
+    assert r.returncode == 0, r.stderr
+    return {h["id"]: h for h in json.loads(r.stdout)["hooks"]}
+
+
+def test_three_formats_retried_on_500_and_urls_only_by_the_admin(system):
+    s = system
+    ids = {"json": add(s, "/json", "json"), "slack": add(s, "/flaky/slack", "slack"),
+           "discord": add(s, "/discord", "discord")}
+    for hook_id in ids.values():
+        r = s.cli("alerts", "test", hook_id)
+        assert r.returncode == 0 and "queued" in r.stdout, (r.stdout, r.stderr)
+    wait_for(lambda: len(s.receiver.bodies("/json")) == 1 and len(s.receiver.bodies("/discord")) == 1
+             and len(s.receiver.bodies("/flaky")) == 3, timeout=15, what="three deliveries")
+    body, _ = s.receiver.bodies("/json")[0]
+    assert body["source"] == "mcpbox" and body["alert"] == "alert.test"
+    assert body["level"] == "info" and body["facts"] == {"hook": ids["json"]}
+    assert body["time"].endswith("Z") and body["summary"]
+    slack = [b for b, _ in s.receiver.bodies("/flaky")]
+    assert all(set(b) == {"text"} and "[MCPbox] INFO alert.test" in b["text"] for b in slack)
+    discord, _ = s.receiver.bodies("/discord")[0]
+    assert discord["content"].startswith("[MCPbox] INFO alert.test")
+    assert discord["allowed_mentions"] == {"parse": []} and len(discord["content"]) <= 2000
+    with s.receiver.lock:
+        types = {h.get("Content-Type") for _, h, _ in s.receiver.got}
+    assert types == {"application/json"}
+    # the 500s were retried, then delivered: sent 1, failed 0, last HTTP 200
+    listed = wait_for(lambda: (lambda h: h if h[ids["slack"]]["sent"] == 1 else None)(hooks(s)),
+                      timeout=10, what="slack hook sent")
+    assert listed[ids["slack"]]["failed"] == 0 and listed[ids["slack"]]["last_status"] == 200
+    stats = s.bus.call("alerts", {"op": "stats"})
+    assert stats["retries"] >= 2 and stats["sent"] >= 3, stats
+    # the URL is shown cut: a webhook's path is its secret
+    assert listed[ids["slack"]]["url"].endswith("…") and "slack" not in listed[ids["slack"]]["url"]
+    # refused URLs, formats and events
+    for bad in (["ftp://127.0.0.1/x", "--format", "json"],
+                ["http://user:pw@127.0.0.1/x", "--format", "json"],
+                ["http://127.0.0.1/x#frag", "--format", "json"],
+                [s.receiver.url("/x"), "--format", "xml"],
+                [s.receiver.url("/x"), "--format", "json", "--events", "nope"]):
+        r = s.cli("alerts", "add", *bad)
+        assert r.returncode != 0, bad
+    # no management tool reaches alerts: the LLM cannot set a URL
+    names = s.listed()
+    assert not [n for n in names if "alert" in n or "hook" in n], names
+    for hook_id in ids.values():
+        assert s.cli("alerts", "remove", hook_id).returncode == 0
+
+
+def test_crash_loop_of_an_executor(system):
+    s = system
+    add(s, "/crash", "json", "--events", "process.crash_loop")
+
+    def executor_1():
+        # the supervisor names each child in its environment
+        for pid in child_pids(s.up.pid):
+            try:
+                with open(f"/proc/{pid}/environ", "rb") as f:
+                    if b"MCPBOX_PROCESS=mcpbox-executor-1\0" in f.read():
+                        return pid
+            except OSError:
+                pass
+        return None
+    for _ in range(3):
+        old = wait_for(executor_1, timeout=20, what="mcpbox-executor-1")
+        os.kill(old, signal.SIGKILL)
+        wait_for(lambda: (executor_1() or old) != old, timeout=20, what="restarted")
+    got = wait_for(lambda: s.receiver.bodies("/crash"), timeout=15, what="crash loop alert")
+    body, _ = got[0]
+    assert body["alert"] == "process.crash_loop" and body["level"] == "error"
+    assert body["facts"]["process"] == "mcpbox-executor-1"
+    assert body["facts"]["crashes"] == 3 and "SIGKILL" in body["facts"]["last_cause"]
+    assert len(got) == 1            # once per window
+
+
+def test_tunnel_down_and_no_secret_in_any_body(system):
+    s = system
+    add(s, "/tunnel", "slack", "--events", "tunnel.down")
+    add(s, "/loss", "json", "--events", "logs.lost,retention.failed")
+    token = "eyJ" + secrets.token_urlsafe(120)
+    r = subprocess.run([bin_path("mcpbox"), "tunnel", "configure", "--provider", "cloudflared",
+                        "--token-stdin", "--data-dir", s.data_dir], input=token + "\n",
+                       capture_output=True, text=True, timeout=30, env=proc_env())
+    assert r.returncode == 0, r.stderr
+    assert s.cli("tunnel", "start").returncode == 0
+    st = wait_state(s.data_dir, "connected")
+    with open(os.path.join(s.standin_dir, "mode"), "w") as f:
+        f.write("exit")
+    os.kill(st["pid"], signal.SIGTERM)
+    got = wait_for(lambda: s.receiver.bodies("/tunnel"), timeout=15, what="tunnel.down alert")
+    assert "tunnel.down" in got[0][0]["text"]
+    with open(os.path.join(s.standin_dir, "mode"), "w") as f:
+        f.write("ok")
+    assert s.cli("tunnel", "stop").returncode == 0
+
+    # log loss and a failed prune, as logkeeper announces them, with a secret
+    # in the record's message and details
+    secret = "sk-" + secrets.token_hex(20)
+    pub = StandInBus(s.data_dir)
+    try:
+        def announce():
+            for kind, level, details in (
+                    ("logs.dropped", "error", {"dropped": 7, "api_token": secret,
+                                               "note": secret, "args": {"password": secret}}),
+                    ("logs.pruned", "error", {"failed": True, "deleted": 0, "cookie": secret})):
+                pub.publish("activity", {"id": 1, "type": kind, "level": level,
+                                         "server_id": None, "message": f"lost; key={secret}",
+                                         "details": details, "source": "mcpbox-gateway",
+                                         "created_at": "2026-12-06T05:00:00.000Z"})
+
+        def seen():
+            names = {b["alert"] for b, _ in s.receiver.bodies("/loss")}
+            return names >= {"logs.lost", "retention.failed"}
+        # a new subscriber misses what is published before it is joined:
+        # announced again only if nothing came within 2 s
+        for _ in range(5):
+            announce()
+            try:
+                wait_for(seen, timeout=2, what="loss alerts")
+                break
+            except AssertionError:
+                pass
+        assert seen(), (s.bus.call("alerts", {"op": "stats"}), [p for p, _, _ in s.receiver.got])
+    finally:
+        pub.close()
+    lost = [b for b, _ in s.receiver.bodies("/loss") if b["alert"] == "logs.lost"][0]
+    assert lost["facts"] == {"dropped": 7, "source": "mcpbox-gateway"}, lost
+    with s.receiver.lock:
+        raw = [b for _, _, b in s.receiver.got]
+    for body in raw:
+        assert secret.encode() not in body and token.encode() not in body
+        assert token[:40].encode() not in body
+
+
+def test_queue_overflow_is_counted(system):
+    s = system
+    hook = add(s, "/hang", "json", "--events", "alert.test")
+    before = wait_for(lambda: (lambda st: st if st["queued"] == 0 else None)(
+        s.bus.call("alerts", {"op": "stats"})), timeout=15, what="an empty queue")
+    outs = [s.cli("alerts", "test", hook).stdout for _ in range(QUEUE_MAX + 3)]
+    assert sum("queued" in o for o in outs) == QUEUE_MAX, outs
+    assert sum("dropped" in o for o in outs) == 3, outs
+    stats = s.bus.call("alerts", {"op": "stats"})
+    assert stats["dropped"] - before["dropped"] == 3 and stats["queued"] == QUEUE_MAX, stats
+    s.receiver.release.set()
+    wait_for(lambda: s.bus.call("alerts", {"op": "stats"})["queued"] == 0, timeout=15,
+             what="the queue drained")
+
+    def recorded():
+        with sqlite3.connect(os.path.join(s.data_dir, "mcpbox.db"), timeout=10) as db:
+            return db.execute("SELECT details FROM activity_log WHERE type = 'alerts.dropped'"
+                              ).fetchall()
+    # every drop so far (the earlier tests' floods included) is reported
+    total = s.bus.call("alerts", {"op": "stats"})["dropped"]
+    wait_for(lambda: sum(json.loads(d)["dropped"] for (d,) in recorded()) == total,
+             timeout=10, what="alerts.dropped activity with every drop")
+    # removed: no more deliveries
+    assert s.cli("alerts", "remove", hook).returncode == 0
+    assert hook not in hooks(s)
+    r = s.cli("alerts", "test", hook)
+    assert r.returncode == 1 and "not_found" in r.stderr + r.stdout
