@@ -1,0 +1,171 @@
+"""Faults under load: kill -9 of every process of `mcpbox up`, in turn,
+while a second process keeps a bounded load on the system.
+
+The load (LOAD_SCRIPT, its own process) sends, one after another, registry
+writes (`server.create`, each with a new name) and reads (`server.list`)
+over the bus, and GET /health to the gateway, and records every answer by
+kind. Meanwhile each actor, then the broker, then the gateway is killed
+with SIGKILL; after each kill the test waits for `mcpbox status` to be ok
+again (the supervisor restarts the process; the others find a restarted
+broker by themselves) and records how long that took.
+
+Afterwards:
+  - every request the load sent was answered: a result, an error from the
+    system (`worker_lost`, `no_worker`, `unavailable`…), or, for a request
+    in flight on a broker that died, the client's own deadline answer (as
+    proto/bus_client.c gives it one second past the deadline): at most one
+    such per broker kill, since the load has one bus request in flight;
+  - every write acknowledged ok is in the registry (nothing committed lost);
+  - the system is healthy again by itself, and the recovery times are
+    bounded.
+The figures are printed (run with -s to see them).
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import free_port
+from test_up import ACTOR_SERVICES, RECOVERY_S, BROKER_RECOVERY_S, Up, service_pid, \
+    status_json, wait_until
+
+INTEGRATION = os.path.dirname(os.path.abspath(__file__))
+
+LOAD_SCRIPT = r'''
+import json, os, sys, time, urllib.request
+sys.path.insert(0, sys.argv[1])
+from busclient import BusClient
+endpoint, base, out, stop = sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
+client = BusClient(endpoint)
+stats = {"sent": 0, "answered": 0, "ok": 0, "errors": {}, "client_deadline": 0,
+         "health": {}, "created": []}
+
+def count(table, key):
+    table[key] = table.get(key, 0) + 1
+
+def bus(body, timeout_ms=2000):
+    stats["sent"] += 1
+    request_id = client.send("registry", body, timeout_ms=timeout_ms)
+    try:
+        reply = client.receive(request_id, wait_s=timeout_ms / 1000 + 1)
+    except Exception:
+        stats["client_deadline"] += 1       # what bus_client answers locally
+        return None
+    stats["answered"] += 1
+    if reply.get("ok"):
+        stats["ok"] += 1
+    else:
+        count(stats["errors"], (reply.get("error") or {}).get("code", "?"))
+    return reply
+
+i = 0
+while not os.path.exists(stop):
+    i += 1
+    name = "fault_%05d" % i
+    reply = bus({"op": "server.create", "name": name})
+    if reply and reply.get("ok"):
+        stats["created"].append(name)
+    bus({"op": "server.list", "page": 1, "page_size": 5})
+    try:
+        with urllib.request.urlopen(base + "/health", timeout=3) as r:
+            count(stats["health"], str(r.status))
+    except urllib.error.HTTPError as e:
+        count(stats["health"], str(e.code))
+    except OSError:
+        count(stats["health"], "connection_error")
+    time.sleep(0.02)
+with open(out, "w") as f:
+    json.dump(stats, f)
+'''
+
+
+def _all_names(client_call):
+    names, page = set(), 1
+    while True:
+        reply = client_call({"op": "server.list", "page": page, "page_size": 100})
+        assert reply.get("ok"), reply
+        names.update(s["name"] for s in reply["servers"])
+        if page * 100 >= reply["total"]:
+            return names
+        page += 1
+
+
+def test_kill_each_process_under_load(tmp_path):
+    data_dir = f"/tmp/mbf{os.getpid()}"
+    os.makedirs(data_dir, exist_ok=True)
+    port = free_port()
+    up = Up(data_dir, port)
+    load = None
+    try:
+        up.wait_all_ok(30)
+        out, stop = str(tmp_path / "load.json"), str(tmp_path / "stop")
+        load = subprocess.Popen([sys.executable, "-c", LOAD_SCRIPT, INTEGRATION,
+                                 "ipc://" + os.path.join(data_dir, "run", "bus"),
+                                 f"http://127.0.0.1:{port}", out, stop],
+                                env=dict(os.environ, MCPBOX_HEARTBEAT_MS="250"))
+        time.sleep(1.0)
+        recovery = {}
+        victims = [(name, service) for name, service in ACTOR_SERVICES.items()
+                   if service] + [("mcpbox-broker", None), ("mcpbox-gateway", None)]
+        for name, service in victims:
+            if service:
+                pid = service_pid(data_dir, service)
+            else:
+                pid = up.children().get(name, [None])[0]
+            assert pid, (name, up.logs())
+            started = time.monotonic()
+            os.kill(pid, signal.SIGKILL)
+
+            def replaced():
+                # a new process of that name serves again, and status is ok
+                if service:
+                    now = service_pid(data_dir, service)
+                    if not now or now == pid:
+                        return False
+                elif pid in up.children().get(name, []) or not up.children().get(name):
+                    return False
+                rc, doc = status_json(data_dir)
+                return rc == 0 and doc and doc.get("ok") and _http_ok(port)
+            wait_until(f"{name} replaced and everything ok", replaced,
+                       BROKER_RECOVERY_S if name == "mcpbox-broker" else RECOVERY_S, up=up)
+            recovery[name] = round(time.monotonic() - started, 2)
+            time.sleep(0.3)             # load on the recovered system
+        open(stop, "w").close()
+        load.wait(timeout=30)
+        with open(out) as f:
+            stats = json.load(f)
+        stats_print = {k: v for k, v in stats.items() if k != "created"}
+        print(f"\nfault injection: {json.dumps(stats_print)}; created {len(stats['created'])}; "
+              f"recovery s {json.dumps(recovery)}")
+
+        assert stats["sent"] == stats["answered"] + stats["client_deadline"]
+        assert stats["client_deadline"] <= 1, stats_print     # the broker kill only
+        assert stats["ok"] > 0 and stats["created"]
+        # nothing committed was lost
+        from busclient import BusClient
+        with BusClient("ipc://" + os.path.join(data_dir, "run", "bus")) as client:
+            names = _all_names(lambda body: client.call("registry", body, timeout_ms=5000))
+        missing = [n for n in stats["created"] if n not in names]
+        assert not missing, missing
+        # healthy again by itself
+        rc, doc = status_json(data_dir)
+        assert rc == 0 and doc.get("ok"), doc
+        assert _http_ok(port)
+    finally:
+        if load and load.poll() is None:
+            load.kill()
+        up.close()
+        subprocess.run(["rm", "-rf", data_dir])
+
+
+def _http_ok(port):
+    import urllib.request
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
+            return r.status == 200
+    except OSError:
+        return False
