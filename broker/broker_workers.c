@@ -12,6 +12,12 @@
 #include "bus.h"
 #include "ids.h"
 
+//  A reply stays well under what every reader decodes (msg.c's 8 MiB): the
+//  workers past this many bytes of their own are left out, and the reply
+//  says how many it lists (`listed`) beside how many there are (`total`).
+#define S_REPLY_BUDGET  (4u << 20)
+#define S_WORKER_FIXED  512     //  a worker's fields without its about, at most
+
 static void
 s_kv_time (msgw_t *w, const char *key, int64_t unix_ms)
 {
@@ -55,22 +61,31 @@ s_workers (const msgpack_object *root, const broker_worker_view_t *workers, size
     if (field != MSG_FIELD_OK || !bus_service_name_valid (service, service_len))
         return msgw_error_new (BUS_ERR_BAD_REQUEST,
                                "service: 1-32 bytes of [a-z0-9_.-]");
-    size_t matched = 0;
+    //  which workers match, and how many of them fit the reply
+    size_t matched = 0, listed = 0, bytes = 0;
     for (size_t i = 0; i < count; i++)
         if (!service || (strlen (workers [i].service) == service_len
-                         && memcmp (workers [i].service, service, service_len) == 0))
+                         && memcmp (workers [i].service, service, service_len) == 0)) {
             matched++;
+            bytes += S_WORKER_FIXED + workers [i].about_size;
+            if (bytes <= S_REPLY_BUDGET)
+                listed++;
+        }
 
     msgw_t *w = msgw_new ();
-    msgw_map (w, 6);
+    msgw_map (w, 7);
     msgw_kv_bool (w, "ok", true);
     msgw_str (w, "workers");
-    msgw_array (w, matched);
-    for (size_t i = 0; i < count; i++)
+    msgw_array (w, listed);
+    size_t put = 0;
+    for (size_t i = 0; i < count && put < listed; i++)
         if (!service || (strlen (workers [i].service) == service_len
-                         && memcmp (workers [i].service, service, service_len) == 0))
+                         && memcmp (workers [i].service, service, service_len) == 0)) {
             s_worker (w, &workers [i], now_ms);
+            put++;
+        }
     msgw_kv_int (w, "total", (int64_t) matched);
+    msgw_kv_int (w, "listed", (int64_t) listed);
     msgw_kv_int (w, "services", (int64_t) services);
     msgw_str (w, "stats");
     msgw_map (w, 10);

@@ -10,7 +10,7 @@
       workers  service (optional, a valid service name: only its workers)
                -> workers[{id, service, origin, address, credit, in_flight,
                   served, registered_at, last_seen, idle_ms,
-                  about}], total, services,
+                  about}], total, listed (those that fit 4 MiB), services,
                   stats{...}, now
       health   -> service "broker", workers, services, uptime_ms
 */

@@ -70,7 +70,7 @@ def test_pool_figures_move_with_real_executors(bus, procs, tmpdir_short):
         assert w["registered_at"].endswith("Z") and w["idle_ms"] >= 0, w
         # ipc: the kernel's peer credentials (uid:gid:pid) confirm the pid it announced
         assert w["address"].endswith(f":{proc.pid}"), w
-    assert first["stats"]["workers"] == 2 and first["total"] == 2
+    assert first["stats"]["workers"] == 2 and first["total"] == 2 and first["listed"] == 2
 
     # served: 6 quick calls, spread by the broker's rotation
     for _ in range(6):
@@ -162,6 +162,7 @@ def test_up_dashboard_pool_and_restart(api):
     names = sorted(e["process"] for e in ex)
     assert all(e["host"] == HOST and e["restarts"] == 0 and e["credit"] >= 1 for e in ex), ex
     assert len(set(names)) == 2, ex
+    assert api.admin.ok("GET", "/api/dashboard")["executors_registered"] == 2
 
     # a call through the admin API is served by one of them
     client = BusClient("ipc://" + os.path.join(api.data_dir, "run", "bus"))

@@ -14,7 +14,10 @@
       broker workers        the executor pool: each executor's host,
                             process, pid, restarts, credit, calls in
                             flight and served (executor_pool.h), and
-                            their totals in "pool"; when the broker does
+                            their totals in "pool", and how many the
+                            broker knows of ("executors_registered": more
+                            than the rows when a huge pool did not fit
+                            the broker's reply); when the broker does
                             not answer, executors is [] and
                             "executors_unavailable" is true
 */
@@ -38,11 +41,14 @@ static void
 s_got_pool (api_call_t *call, bus_json_t *reply)
 {
     json_t *executors = reply->ok ? executor_pool_rows (reply->body) : json_array ();
-    json_t *out = json_pack ("{s:O, s:O, s:O, s:o, s:o, s:b, s:O, s:O}",
+    //  the broker lists at most its reply budget: the rest is counted here
+    json_int_t total = reply->ok ? bus_json_int (reply->body, "total", 0) : 0;
+    json_t *out = json_pack ("{s:O, s:O, s:O, s:o, s:I, s:o, s:b, s:O, s:O}",
         "servers", json_object_get (call->ctx, "servers"),
         "tools", json_object_get (call->ctx, "tools"),
         "pending", json_object_get (call->ctx, "pending"),
         "pool", executor_pool_totals (executors),
+        "executors_registered", total,
         "executors", executors,
         "executors_unavailable", !reply->ok,
         "calls", json_object_get (call->ctx, "calls"),

@@ -51,7 +51,7 @@ function labelText(labels) {
 }
 
 /** The pool: a row per executor, its name as the row header. */
-function executorsTable(executors, pool, unavailable) {
+function executorsTable(executors, pool, unavailable, registered) {
   const list = Array.isArray(executors) ? executors.filter((x) => x && typeof x === 'object') : [];
   if (unavailable) return [h('p', { class: 'muted', role: 'status' }, 'The broker did not answer.')];
   if (!list.length) return [h('p', { class: 'muted', role: 'status' }, 'No executor is registered.')];
@@ -60,9 +60,12 @@ function executorsTable(executors, pool, unavailable) {
       `${count(pool.executors, 'executor')}, ${pool.in_flight} of ${count(pool.credit, 'slot')} busy, `
       + `${count(pool.served, 'call')} served, ${count(pool.restarts, 'restart')}`)
     : null;
+  const more = Number(registered) > list.length
+    ? h('p', { class: 'notice', role: 'status' }, `${Number(registered) - list.length} more executors are registered than the broker's answer could list.`)
+    : null;
   const cols = EXEC_COLUMNS.filter(([, get]) => list.some((x) => get(x) !== undefined && get(x) !== null));
   // the wrapper scrolls sideways at phone width: focusable, so the keyboard can scroll it
-  return [total, h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': 'Executor pool table' }, h('table', { 'aria-describedby': total ? 'pool-total' : null },
+  return [total, more, h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': 'Executor pool table' }, h('table', { 'aria-describedby': total ? 'pool-total' : null },
     h('caption', { class: 'sr-only' }, 'Executor pool'),
     h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Executor'),
       cols.map(([t]) => h('th', { scope: 'col' }, t)))),
@@ -104,7 +107,7 @@ export async function render(main) {
     callsChart.update(calls.map((c) => ({ x: minute(c), value: Number(c.calls) || 0 })));
     errorChart.update(calls.map((c) => ({ x: minute(c),
                                           value: c.calls ? (Number(c.errors) || 0) / c.calls : 0 })));
-    replace(pool, executorsTable(d.executors, d.pool, d.executors_unavailable));
+    replace(pool, executorsTable(d.executors, d.pool, d.executors_unavailable, d.executors_registered));
   }
   const charts = () => { callsChart.destroy(); errorChart.destroy(); };
 
