@@ -11,6 +11,10 @@ private hosts:
   to loopback and one to the metadata address: each refused cleanly, with
   a reason, within its bound; the loopback listener is never reached; the
   executor keeps serving;
+- OAuth discovery (oauth_discover.c) against a source made of the SDK's
+  bearer-auth middleware and metadata handlers: the 401 probe, RFC 9728 and
+  RFC 8414 metadata; metadata pointing the token endpoint at loopback or at
+  the metadata address is refused;
 - a lost session (404) is initialized again once; a header credential;
   a legacy endpoint on another origin is refused;
 - a bearer credential from the job's secrets reaches the source, and the
@@ -34,6 +38,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 NODE = os.path.join(HERE, "node", "node_modules", ".bin", "node")
 EVERYTHING = os.path.join(HERE, "node", "node_modules", "@modelcontextprotocol",
                           "server-everything", "dist", "index.js")
+OAUTH_SOURCE = os.path.join(HERE, "node", "lib", "oauth_source.mjs")
 
 pytestmark = pytest.mark.skipif(
     not netns_available() or not os.path.exists(EVERYTHING),
@@ -61,7 +66,11 @@ def world():
                    stdout=log, stderr=log)
         host.popen([sys.executable, os.path.join(HERE, "hostile_source.py"), "3003",
                     str(trap.port)], stdout=log, stderr=log)
-        for port in (3001, 3002, 3003):
+        for port, token in ((3004, ""), (3005, f"http://127.0.0.1:{trap.port}/token"),
+                            (3006, "http://169.254.169.254/latest/api/token")):
+            host.popen([NODE, OAUTH_SOURCE, str(port), host.address] + ([token] if token else []),
+                       stdout=log, stderr=log)
+        for port in (3001, 3002, 3003, 3004, 3005, 3006):
             wait_for(lambda: _port_open(host.address, port), timeout=30,
                      what=f"source on port {port}")
         bus = BusExecutor(root, root)
@@ -177,4 +186,34 @@ def test_legacy_endpoint_on_another_origin_is_refused(world):
     reply = source(bus, host, "sse-evil", 3003, transport="sse", timeout_ms=4000)
     assert reply["ok"] and not reply["success"], reply
     assert "another origin" in reply["error"]["message"], reply
+    assert trap.hits == 0
+
+
+def test_oauth_discovery(world):
+    bus, host, _ = world
+    reply = source(bus, host, "mcp", 3004, action="oauth_discover")
+    assert reply["success"], reply
+    oauth = reply["oauth"]
+    issuer = f"http://{host.address}:3004"
+    assert oauth["issuer"] == issuer
+    assert oauth["resource"] == issuer + "/mcp"
+    assert oauth["resource_metadata_url"] == issuer + "/.well-known/oauth-protected-resource/mcp"
+    assert oauth["token_endpoint"] == issuer + "/token"
+    assert oauth["registration_endpoint"] == issuer + "/register"
+    assert oauth["client_id_metadata_document_supported"] is True
+    # a source that does not ask for OAuth says so
+    reply = source(bus, host, "mcp", 3001, action="oauth_discover")
+    assert not reply["success"] and "not 401" in reply["error"]["message"], reply
+
+
+@pytest.mark.parametrize("port, word", [(3005, "loopback"), (3006, "link-local")])
+def test_oauth_token_endpoint_inside_is_refused(world, port, word):
+    bus, host, trap = world
+    # even with the inside addresses' names listed as allowed hosts: their
+    # addresses are never reachable
+    reply = source(bus, host, "mcp", port, action="oauth_discover",
+                   allowed_hosts=[host.address, "127.0.0.1", "169.254.169.254"])
+    assert reply["ok"] and not reply["success"], reply
+    message = reply["error"]["message"]
+    assert "token_endpoint is refused" in message and word in message, message
     assert trap.hits == 0

@@ -13,6 +13,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 #include <czmq.h>
+#include "oauth_discover.h"
 #include "source_job.h"
 
 //  ---------------------------------------------------------------------
@@ -65,8 +66,9 @@ source_spec_from_request (json_t *request, source_spec_t *spec,
         return s_fail (code, err, errlen, "request is not a map");
     const char *action = s_str (request, "action");
     if (!action || (strcmp (action, "discover") != 0 && strcmp (action, "call") != 0
-                 && strcmp (action, "ping") != 0))
-        return s_fail (code, err, errlen, "action must be discover, call or ping");
+                 && strcmp (action, "ping") != 0 && strcmp (action, "oauth_discover") != 0))
+        return s_fail (code, err, errlen, "action must be discover, call, ping or "
+                       "oauth_discover");
     snprintf (spec->action, sizeof spec->action, "%s", action);
 
     const char *url = s_str (request, "url");
@@ -271,6 +273,16 @@ source_spec_run (source_spec_t *spec, const atomic_bool *cancel)
     };
     char err [MCP_CLIENT_ERROR_MAX] = "";
     json_t *result = NULL;
+    if (strcmp (spec->action, "oauth_discover") == 0) {
+        json_t *found = oauth_discover (spec->url, &rules, started + spec->timeout_ms,
+                                        err, sizeof err);
+        result = found ? json_pack ("{s:b, s:o}", "success", 1, "oauth", found)
+                       : s_failure (spec, "SourceError", err);
+        if (result)
+            json_object_set_new (result, "duration_ms",
+                                 json_integer (zclock_mono () - started));
+        return result;
+    }
     mcp_client_t *client = mcp_client_new (&config);
     if (!client)
         result = s_failure (spec, "SourceError", "out of memory");
