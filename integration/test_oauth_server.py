@@ -262,6 +262,9 @@ def test_authorize_consent_and_code_edges(box):
     status, _, text = s.web.request("POST", "/authorize", cookie=cookie,
                                     form=dict(form, password="wrong password!!"))
     assert status == 200 and "Wrong username or password." in text.decode()
+    status, _, text = s.web.request("POST", "/authorize", cookie=cookie,
+                                    form=dict(form, username="", password=""))
+    assert status == 200 and "Wrong username or password." in text.decode()
     # deny → access_denied, and the request is spent
     status, headers, _ = s.web.request("POST", "/authorize", cookie=cookie,
                                        form=dict(form, decision="deny"))
@@ -327,10 +330,10 @@ def test_authorize_consent_and_code_edges(box):
                             refresh_token=tokens["refresh_token"])
     assert status == 400 and body["error"] == "invalid_grant"
     # sign-in on the consent page is limited like /api/auth/login: after 5
-    # failures even the right password is refused, with Retry-After (one
-    # failure was made above)
+    # failures even the right password is refused, with Retry-After (two
+    # failures were made above)
     params = authorize_params(s, client_id, challenge)
-    for _ in range(4):
+    for _ in range(3):
         status, _, text = approve(s, params, password="wrong password!!")
         assert status == 200 and "Wrong username or password." in text.decode()
     status, headers, text = approve(s, params)

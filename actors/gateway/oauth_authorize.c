@@ -409,7 +409,10 @@ static void
 s_finished (oauth_call_t *call, bus_json_t *reply)
 {
     if (!reply->ok) {
-        if (reply->code == BUS_ERR_UNAUTHORIZED) {
+        if (reply->code == BUS_ERR_UNAUTHORIZED
+        ||  (reply->code == BUS_ERR_BAD_REQUEST
+             && strcmp (oauth_param (call, "decision"), "approve") == 0)) {
+            //  a wrong or missing username or password: the page again
             json_t *fields = json_pack ("{s:s}", "request", oauth_param (call, "request"));
             oauth_ask (call, "oauth.request_get", fields, s_again);
             json_decref (fields);
