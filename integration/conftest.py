@@ -111,3 +111,10 @@ def procs(tmpdir_short):
     manager = Procs(tmpdir_short)
     yield manager
     manager.cleanup()
+
+
+def pytest_configure(config):
+    # a test file whose calls all run the real sandbox but whose name does
+    # not say so (test_cluster.py): the sanitized CI pass skips it with the
+    # sandbox suites (-k "not sandbox")
+    config.addinivalue_line("markers", "sandbox: runs the real sandbox on every call")
