@@ -318,7 +318,12 @@ store_own_activity (logkeeper_t *self, service_t *service, const char *type,
     int rc = s_insert (self, &record, now);
     if (rc == 1)
         s_publish_activity (service, sqlite3_last_insert_rowid (self->db), &record);
-    else
+    else {
+        //  not stored (the database is failing, which is what such a
+        //  record is usually about): still announced, with id 0, so the
+        //  alerts actor hears of it
         log_error ("could not record activity '%s': %s", type, message);
+        s_publish_activity (service, 0, &record);
+    }
     free (record.details);
 }
