@@ -103,6 +103,9 @@ def system():
         s.bus = BusClient("ipc://" + os.path.join(data_dir, "run", "bus"), 5000)
         yield s
         s.bus.close()
+        s.up.terminate()
+        rc = s.up.wait(timeout=20)
+        assert rc == 0, f"mcpbox up exited {rc} on SIGTERM:\n{s.log()}"
     finally:
         receiver.close()
         procs.cleanup()
