@@ -440,6 +440,12 @@ s_sandbox_got_tool (api_call_t *call, bus_json_t *reply)
         return;
     }
     json_t *tool = json_object_get (reply->body, "tool");
+    const char *type = bus_json_str (tool, "tool_type");
+    if (type && strcmp (type, "mcp_passthrough") == 0) {
+        api_error (call, 400, "bad_request", "this tool is imported from an external "
+                   "source: it has no code to validate or test");
+        return;
+    }
     if (!json_is_object (tool) || !bus_json_str (tool, "python_code")) {
         s_internal (call, "registry");
         return;

@@ -132,6 +132,14 @@ s_test_got_tool (mcp_call_t *call, bus_json_t *reply, intptr_t tag)
         return;
     }
     json_t *tool = json_object_get (reply->body, "tool");
+    const char *type = bus_json_str (tool, "tool_type");
+    if (type && strcmp (type, "mcp_passthrough") == 0) {
+        mcp_call_tool_error (call, "This tool is imported from an external source: it has "
+                             "no code to test. Once approved, call it as %s__%s.",
+                             bus_json_str (tool, "server_name") ? bus_json_str (tool, "server_name") : "server",
+                             bus_json_str (tool, "name") ? bus_json_str (tool, "name") : "tool");
+        return;
+    }
     if (!json_is_object (tool) || !bus_json_str (tool, "python_code")) {
         mcp_call_tool_error (call, "internal error: the registry service answered "
                              "in an unexpected form");

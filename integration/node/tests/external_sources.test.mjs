@@ -151,6 +151,10 @@ test('server-everything: add, discover, import, approve, call; a changed tool ne
     assert.equal(got.description, remoteSum.description);
     assert.deepEqual(got.input_schema.properties, remoteSum.input_schema.properties);
 
+    // no code to test: said plainly
+    const tested = await client.callTool({ name: 'mcpbox_test_code', arguments: { tool_id: ids.get_sum, arguments: { a: 1, b: 2 } } });
+    assert.equal(tested.isError, true);
+    assert.match(tested.content[0].text, /imported from an external source/);
     // draft: not callable; publish, approve with the CLI, start
     await manage('mcpbox_start_server', { server_id: server.id });
     assert.equal(await listed('nas__get_sum'), undefined, 'a draft is not listed');
