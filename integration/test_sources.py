@@ -12,6 +12,8 @@ is approved by the admin as a private host — loopback stays unreachable):
   loopback listener is never reached, and MCPbox keeps answering;
 - a source's fields are checked (scheme, oauth not yet, bearer/header need
   their secret and header names);
+- a source on the legacy HTTP+SSE transport (server-everything in sse mode):
+  added, discovered, imported, approved and called through MCPbox;
 - a bearer credential kept as a server secret reaches the source, and when
   the source echoes it back the passthrough tool's result and its
   execution log show it redacted.
@@ -31,6 +33,10 @@ from netns_host import LoopbackTrap, NetnsHost, netns_available
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PORT = 3003
+SSE_PORT = 3002
+NODE = os.path.join(HERE, "node", "node_modules", ".bin", "node")
+EVERYTHING = os.path.join(HERE, "node", "node_modules", "@modelcontextprotocol",
+                          "server-everything", "dist", "index.js")
 
 pytestmark = pytest.mark.skipif(not netns_available(), reason="needs root and ip netns")
 
@@ -50,10 +56,15 @@ def world(api):  # noqa: F811
         log = open(os.path.join(api.data_dir, "hostile.log"), "wb")
         host.popen([sys.executable, os.path.join(HERE, "hostile_source.py"), str(PORT),
                     str(trap.port)], stdout=log, stderr=log)
+        if os.path.exists(EVERYTHING):
+            host.popen([NODE, EVERYTHING, "sse"], env={**os.environ, "PORT": str(SSE_PORT)},
+                       stdout=log, stderr=log)
+            wait_for(lambda: _open(host.address, SSE_PORT), timeout=30, what="legacy SSE source")
         wait_for(lambda: _open(host.address, PORT), timeout=20, what="hostile source")
         server = api.manage("mcpbox_create_server", {"name": "nas"})
+        # the admin allows the test host (every port)
         api.admin.ok("POST", f"/api/servers/{server['id']}/hosts",
-                     {"host": host.address, "port": PORT}, expect=201)
+                     {"host": host.address}, expect=201)
         try:
             yield api, host, trap, server["id"]
         finally:
@@ -142,3 +153,25 @@ def test_bearer_credential_is_used_and_redacted(world):
     assert "tok-123" not in json.dumps(logs), logs
     health = s.admin.ok("GET", f"/api/servers/{server_id}/sources")["sources"][0]
     assert health["status"] == "active" and health["last_contact_at"], health
+
+
+@pytest.mark.skipif(not os.path.exists(EVERYTHING), reason="needs integration/node's npm packages")
+def test_legacy_sse_source_end_to_end(world):
+    s, host, _, server_id = world
+    source = s.manage("mcpbox_add_external_source", {
+        "server_id": server_id, "name": "legacy", "transport_type": "sse",
+        "url": f"http://{host.address}:{SSE_PORT}/sse"})
+    found = s.manage("mcpbox_discover_external_tools", {"source_id": source["source_id"]})
+    assert "echo" in [t["name"] for t in found["tools"]], found
+    imported = s.manage("mcpbox_import_external_tools",
+                        {"source_id": source["source_id"], "tool_names": ["echo"]})
+    tool_id = imported["imported_tools"][0]["id"]
+    s.manage("mcpbox_request_publish", {"tool_id": tool_id})
+    assert s.cli("approvals", "approve", "tool", tool_id).returncode == 0
+    s.manage("mcpbox_start_server", {"server_id": server_id})
+    wait_for(lambda: "nas__echo" in s.listed(), what="nas__echo listed")
+    result = s.call("nas__echo", {"message": "over the legacy stream"})
+    assert result["isError"] is False, result
+    assert result["content"][0]["text"] == "Echo: over the legacy stream"
+    row = s.admin.ok("GET", f"/api/servers/{server_id}/sources")["sources"][0]
+    assert row["transport_type"] == "sse" and row["status"] == "active", row
