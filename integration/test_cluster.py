@@ -98,6 +98,11 @@ def test_unknown_key_is_refused(cluster):
         assert all(_ok(r) for r in replies), replies
         with open(rogue.log_file.name, "rb") as f:
             assert b"call answered" not in f.read()
+
+        def told():
+            with open(rogue.log_file.name, "rb") as f:
+                return b"refuses this host's key" in f.read()
+        wait_for(told, timeout=10, what="the refused host to say why it gets no work")
     finally:
         os.killpg(rogue.pid, 9)
         rogue.wait(timeout=10)

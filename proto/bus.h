@@ -177,6 +177,11 @@ bus_request_t *bus_worker_recv (bus_worker_t *self, int timeout_ms);
 //  bus_worker_recv. Call at least every bus_heartbeat_ms().
 void bus_worker_keepalive (bus_worker_t *self);
 
+//  How many connections in a row the broker never spoke on (0 once it
+//  does): a broker that is down or unreachable, or a tcp broker that
+//  refuses this peer's CURVE key (the handshake fails silently).
+int  bus_worker_unheard (bus_worker_t *self);
+
 //  Reply to a request (consumes it). Any order, any time before its
 //  deadline. Returns 0, or -1 if the body is too large or the send failed.
 int  bus_worker_reply (bus_worker_t *self, bus_request_t **request_p,

@@ -57,6 +57,8 @@ struct _bus_worker_t {
     zlistx_t *early;            //  requests read by keepalive, not yet returned
     zlistx_t *handed;           //  requests handed out, not yet replied (borrowed)
     zlistx_t *cancels;          //  of those, cancelled and not yet taken (borrowed)
+    bool      heard;            //  the broker spoke on this connection
+    int       unheard;          //  connections in a row it never spoke on
 };
 
 //  --- request ---------------------------------------------------------------
@@ -110,6 +112,9 @@ s_send_command (bus_worker_t *self, int command)
 static int
 s_connect (bus_worker_t *self)
 {
+    if (self->sock && !self->heard)
+        self->unheard++;
+    self->heard = false;
     zsock_destroy (&self->sock);
     self->sock = zsock_new (ZMQ_DEALER);
     if (!self->sock)
@@ -254,6 +259,8 @@ s_handle (bus_worker_t *self, zmsg_t *msg)
     if (!bus_frame_is (proto, BUS_WORKER_PROTO))
         return NULL;
     self->broker_expires = bus_now_ms () + (int64_t) self->heartbeat_ms * BUS_LIVENESS;
+    self->heard = true;
+    self->unheard = 0;
 
     if (command == BUS_W_REQUEST && zmsg_size (msg) == 5) {
         uint64_t job;
@@ -413,3 +420,9 @@ s_reply_error_cancelled (bus_worker_t *self, bus_request_t **request_p)
 int      bus_worker_held (bus_worker_t *self)          { return self->held; }
 int      bus_worker_registrations (bus_worker_t *self) { return self->registrations; }
 zsock_t *bus_worker_sock (bus_worker_t *self)          { return self->sock; }
+
+int
+bus_worker_unheard (bus_worker_t *self)
+{
+    return self->unheard;
+}

@@ -211,6 +211,7 @@ s_serve (startup_t *startup, zygote_t *zygote)
     log_info ("serving 'sandbox' at %s with credit %d", endpoint, (int) config_int (config, "credit"));
     int rc = 0;
 
+    int unheard = 0;
     while (!zsys_interrupted) {
         zmq_pollitem_t items [POLL_MAX];
         items [0] = (zmq_pollitem_t) { zsock_resolve (bus_worker_sock (worker)), 0, ZMQ_POLLIN, 0 };
@@ -243,6 +244,16 @@ s_serve (startup_t *startup, zygote_t *zygote)
             if (call_pool_cancel (pool, request) != 0)
                 source_pool_cancel (sources, request);
         call_pool_refill (pool);
+        int now_unheard = bus_worker_unheard (worker);
+        if (now_unheard == 1 && unheard == 0)
+            log_warn ("the broker at %s does not answer: it is down or unreachable%s",
+                      endpoint, startup->use_curve
+                      ? ", or it refuses this host's key (allow it on the main machine: "
+                        "mcpbox executors allow KEY)" : "");
+        else
+        if (now_unheard == 0 && unheard > 0)
+            log_info ("the broker at %s answers again", endpoint);
+        unheard = now_unheard;
         if (!call_pool_healthy (pool)) {
             log_error ("the zygote is gone: no sandbox child can be made; exiting");
             rc = 1;
