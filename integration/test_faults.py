@@ -26,8 +26,7 @@ import signal
 import subprocess
 import sys
 import time
-
-import pytest
+import urllib.request
 
 from conftest import free_port
 from test_up import ACTOR_SERVICES, RECOVERY_S, BROKER_RECOVERY_S, Up, service_pid, \
@@ -117,16 +116,17 @@ def test_kill_each_process_under_load(tmp_path):
             else:
                 pid = up.children().get(name, [None])[0]
             assert pid, (name, up.logs())
+            count = len(up.children().get(name, []))
             started = time.monotonic()
             os.kill(pid, signal.SIGKILL)
 
             def replaced():
-                # a new process of that name serves again, and status is ok
-                if service:
-                    now = service_pid(data_dir, service)
-                    if not now or now == pid:
-                        return False
-                elif pid in up.children().get(name, []) or not up.children().get(name):
+                # as many processes of that name as before, the killed one
+                # not among them, and everything ok (its service answers)
+                kids = up.children().get(name, [])
+                if pid in kids or len(kids) != count:
+                    return False
+                if service and service_pid(data_dir, service) in (None, pid):
                     return False
                 rc, doc = status_json(data_dir)
                 return rc == 0 and doc and doc.get("ok") and _http_ok(port)
@@ -163,7 +163,6 @@ def test_kill_each_process_under_load(tmp_path):
 
 
 def _http_ok(port):
-    import urllib.request
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
             return r.status == 200
