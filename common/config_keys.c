@@ -47,6 +47,9 @@ const char *const config_known_keys [] = {
     "live_recheck_s",
     "enable_docs",
     "log_spool_records",
+    "circuit_failures",
+    "circuit_open_s",
+    "metrics_token",
     //  mcpbox up (cli/cmd_up.c).
     "executors",
     //  CURVE for a tcp:// broker (common/startup.c): actors, executor.

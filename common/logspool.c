@@ -53,6 +53,7 @@
 typedef struct _record_t record_t;
 struct _record_t {
     record_t *next;
+    int64_t   added_ms;         //  monotonic, when it was spooled
     size_t    size;             //  bytes of data
     char      data [];          //  one encoded msgpack map
 };
@@ -238,6 +239,7 @@ s_record_from (msgw_t *w)
     if (!record)
         return NULL;
     record->next = NULL;
+    record->added_ms = zclock_mono ();
     record->size = msgw_size (w);
     memcpy (record->data, msgw_data (w), record->size);
     return record;
@@ -684,6 +686,11 @@ logspool_stats (logspool_t *self, logspool_stats_t *stats)
     *stats = self->stats;
     stats->queued = s_held (self);
     stats->bytes = s_held_bytes (self);
+    //  the batch went out first, so its head is the oldest record held
+    record_t *oldest = self->batch.head ? self->batch.head : self->queue.head;
+    stats->oldest_age_ms = oldest ? zclock_mono () - oldest->added_ms : 0;
+    if (stats->oldest_age_ms < 0)
+        stats->oldest_age_ms = 0;
     pthread_mutex_unlock (&self->lock);
 }
 

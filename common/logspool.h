@@ -60,6 +60,8 @@ typedef struct {
     uint64_t batches;       //  batches acknowledged
     size_t   queued;        //  records held now (in flight included)
     size_t   bytes;         //  their encoded size
+    int64_t  oldest_age_ms; //  how long the oldest record held has waited
+                            //  (0: none held): the ingestion lag
 } logspool_stats_t;
 
 //  endpoint: the broker; source: this process's name ("mcpbox-gateway"),

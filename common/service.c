@@ -121,13 +121,14 @@ service_pack_spool (msgw_t *w, logspool_t *spool)
     logspool_stats_t stats;
     logspool_stats (spool, &stats);
     msgw_str (w, "log_spool");
-    msgw_map (w, 6);
+    msgw_map (w, 7);
     msgw_kv_int (w, "added", (int64_t) stats.added);
     msgw_kv_int (w, "acked", (int64_t) stats.acked);
     msgw_kv_int (w, "queued", (int64_t) stats.queued);
     msgw_kv_int (w, "dropped", (int64_t) stats.dropped);
     msgw_kv_int (w, "rejected", (int64_t) stats.rejected);
     msgw_kv_int (w, "resends", (int64_t) stats.resends);
+    msgw_kv_int (w, "oldest_age_ms", stats.oldest_age_ms);
 }
 
 static msgw_t *

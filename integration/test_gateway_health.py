@@ -432,7 +432,7 @@ def test_health_copies_only_expected_typed_fields(gateways, fake):
                              "log_spool": {"added": 5, "dropped": 2}}
     assert body["log_records_lost"] == 2
     assert set(body["gateway"]["log_spool"]) == {"added", "acked", "queued", "dropped",
-                                                 "rejected", "resends"}
+                                                 "rejected", "resends", "oldest_age_ms"}
     assert s["approval"] == {"ok": True}
     assert s["credentials"] == {"ok": False, "error": "protocol"}
     assert s["tunnel"] == {"ok": False, "error": "internal"}

@@ -10,7 +10,7 @@ PACKAGES=(
 )
 TEST_PACKAGES=(
   libcmocka-dev python3-pytest python3-zmq python3-msgpack python3-websocket clang libclang-rt-14-dev valgrind
-  chromium openssh-server systemd iproute2
+  chromium openssh-server systemd iproute2 prometheus
 )
 
 want=("${PACKAGES[@]}")

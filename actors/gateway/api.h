@@ -106,6 +106,8 @@ struct _api_call_t {
 //  Shared with /ws (live.c), the admin's other door:
 //  the peer may use the admin surfaces (loopback, or api_allow_remote);
 bool    api_peer_allowed (gateway_t *gateway, const char *address);
+//  the address is a loopback one (127.0.0.0/8, ::1, ::ffff:127.x)
+bool    api_peer_loopback (const char *address);
 //  the fields of the credentials `validate` request for a token (csrf may
 //  be NULL or ""): a new reference.
 json_t *api_validate_fields (const char *access_token, const char *csrf_token);

@@ -429,11 +429,16 @@ s_custom (struct lws *wsi, const char *name, char *buf, size_t size)
 }
 
 bool
+api_peer_loopback (const char *address)
+{
+    return strncmp (address, "127.", 4) == 0 || strcmp (address, "::1") == 0
+        || strncmp (address, "::ffff:127.", 11) == 0;
+}
+
+bool
 api_peer_allowed (gateway_t *gateway, const char *address)
 {
-    return gateway->api_allow_remote
-        || strncmp (address, "127.", 4) == 0 || strcmp (address, "::1") == 0
-        || strncmp (address, "::ffff:127.", 11) == 0;
+    return gateway->api_allow_remote || api_peer_loopback (address);
 }
 
 //  Read who is calling; false when a credential header is malformed.

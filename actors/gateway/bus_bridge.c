@@ -33,6 +33,7 @@ typedef struct {
     void     *body;                            //  owned copy
     size_t    size;
     int       timeout_ms;
+    int64_t   submitted_us;                    //  monotonic, at submit
 } job_t;
 
 //  A sent request waiting for its reply, in the bus thread's table.
@@ -40,6 +41,8 @@ typedef struct {
     uint64_t ticket;
     uint64_t token;
     uint64_t bus_id;        //  the bus client's id for it
+    int64_t  submitted_us;  //  monotonic, at submit
+    char     service [BUS_SERVICE_MAX + 1];
 } pending_t;
 
 struct _bus_bridge_result_t {
@@ -47,6 +50,8 @@ struct _bus_bridge_result_t {
     uint64_t  token;        //  as given to submit
     void     *body;         //  owned reply body
     size_t    size;
+    int64_t   elapsed_us;   //  submit to completion (completions only)
+    char      service [BUS_SERVICE_MAX + 1];   //  "" for notices
 };
 
 //  An event on its way to the owner.
@@ -139,6 +144,9 @@ s_result_error (uint64_t ticket, uint64_t token, bus_error_t code,
     return self;
 }
 
+const char *bus_bridge_result_service (bus_bridge_result_t *self) { return self->service; }
+int64_t bus_bridge_result_elapsed_us (bus_bridge_result_t *self) { return self->elapsed_us; }
+
 uint64_t bus_bridge_result_ticket (bus_bridge_result_t *self) { return self->ticket; }
 uint64_t bus_bridge_result_token (bus_bridge_result_t *self) { return self->token; }
 
@@ -160,6 +168,14 @@ bus_bridge_result_destroy (bus_bridge_result_t **self_p)
     *self_p = NULL;
 }
 
+//  A completion's service and round trip.
+static void
+s_result_timed (bus_bridge_result_t *self, const char *service, int64_t submitted_us)
+{
+    snprintf (self->service, sizeof self->service, "%s", service);
+    self->elapsed_us = zclock_usecs () - submitted_us;
+}
+
 //  --- the bus thread ---------------------------------------------------------
 
 //  Send every job in `jobs`; jobs the client refuses complete at once.
@@ -176,13 +192,17 @@ s_send_jobs (bus_bridge_t *self, zlistx_t *jobs, idmap_t *pending,
             entry->ticket = job->ticket;
             entry->token = job->token;
             entry->bus_id = id;
+            entry->submitted_us = job->submitted_us;
+            memcpy (entry->service, job->service, sizeof entry->service);
         }
         if (!entry || idmap_insert (pending, id, entry) != 0) {
             //  a refused send, or (never) a reused id: answer now
             free (entry);
             entry = NULL;
-            zlistx_add_end (done, s_result_error (job->ticket, job->token,
-                BUS_ERR_UNAVAILABLE, "the bus refused the request"));
+            bus_bridge_result_t *result = s_result_error (job->ticket, job->token,
+                BUS_ERR_UNAVAILABLE, "the bus refused the request");
+            s_result_timed (result, job->service, job->submitted_us);
+            zlistx_add_end (done, result);
         }
         if (entry)
             idmap_insert (by_ticket, entry->ticket, entry);
@@ -213,8 +233,10 @@ s_collect_replies (bus_bridge_t *self, idmap_t *pending, idmap_t *by_ticket,
             idmap_take (by_ticket, entry->ticket);
             size_t size;
             const void *body = bus_reply_body (reply, &size);
-            zlistx_add_end (done,
-                s_result_new (entry->ticket, entry->token, body, size));
+            bus_bridge_result_t *result = s_result_new (entry->ticket, entry->token,
+                                                        body, size);
+            s_result_timed (result, entry->service, entry->submitted_us);
+            zlistx_add_end (done, result);
             free (entry);
         }
         bus_reply_destroy (&reply);
@@ -450,6 +472,7 @@ bus_bridge_submit (bus_bridge_t *self, const char *service, const void *body,
     job->size = size;
     job->timeout_ms = timeout_ms;
     job->token = token;
+    job->submitted_us = zclock_usecs ();
 
     uint64_t ticket = 0;
     pthread_mutex_lock (&self->lock);

@@ -115,6 +115,10 @@ uint64_t    bus_bridge_result_ticket (bus_bridge_result_t *self);
 uint64_t    bus_bridge_result_token (bus_bridge_result_t *self);
 //  The reply body (a msgpack map, not yet validated: decode with msg_decode).
 const void *bus_bridge_result_body (bus_bridge_result_t *self, size_t *size);
+//  A completion's service, and the time from submit to completion
+//  (microseconds); "" and 0 for a notice.
+const char *bus_bridge_result_service (bus_bridge_result_t *self);
+int64_t     bus_bridge_result_elapsed_us (bus_bridge_result_t *self);
 void        bus_bridge_result_destroy (bus_bridge_result_t **self_p);
 
 #endif

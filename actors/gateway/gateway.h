@@ -20,6 +20,8 @@ struct _mcp_t;
 struct _http_static_t;
 struct _live_t;
 struct _oauth_t;
+struct _metrics_t;
+struct _circuit_t;
 
 typedef struct {
     struct lws_context *context;         //  the lws context (service thread)
@@ -42,6 +44,10 @@ typedef struct {
     bool                execution_logs;  //  spool an execution record per run
                                          //  (config execution_logs; activity
                                          //  records are spooled either way)
+    struct _metrics_t  *metrics;         //  this gateway's figures (metrics.h)
+    struct _circuit_t  *circuit;         //  toward the sandbox (circuit.h)
+    char                metrics_token [44]; //  bearer for /metrics off loopback,
+                                         //  "" when none is configured
 } gateway_t;
 
 //  Monotonic clock, milliseconds.
@@ -51,6 +57,15 @@ gateway_now_ms (void)
     struct timespec now;
     clock_gettime (CLOCK_MONOTONIC, &now);
     return (int64_t) now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+//  Monotonic clock, microseconds.
+static inline int64_t
+gateway_now_us (void)
+{
+    struct timespec now;
+    clock_gettime (CLOCK_MONOTONIC, &now);
+    return (int64_t) now.tv_sec * 1000000 + now.tv_nsec / 1000;
 }
 
 #endif

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <assert.h>
 
+#include "circuit.h"
 #include "constellation.h"
 #include "logspool.h"
 #include "msg.h"
@@ -41,7 +42,7 @@ s_error_entry (const char *code)
 //  The log spool's counters (common/logspool.h): known keys, non-negative
 //  integers only.
 static const char *s_spool_keys [] = {
-    "added", "acked", "queued", "dropped", "rejected", "resends", NULL
+    "added", "acked", "queued", "dropped", "rejected", "resends", "oldest_age_ms", NULL
 };
 
 static json_t *
@@ -60,10 +61,11 @@ s_own_spool (logspool_t *spool)
 {
     logspool_stats_t stats;
     logspool_stats (spool, &stats);
-    return json_pack ("{s:I, s:I, s:I, s:I, s:I, s:I}",
+    return json_pack ("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
         "added", (json_int_t) stats.added, "acked", (json_int_t) stats.acked,
         "queued", (json_int_t) stats.queued, "dropped", (json_int_t) stats.dropped,
-        "rejected", (json_int_t) stats.rejected, "resends", (json_int_t) stats.resends);
+        "rejected", (json_int_t) stats.rejected, "resends", (json_int_t) stats.resends,
+        "oldest_age_ms", (json_int_t) stats.oldest_age_ms);
 }
 
 json_t *
@@ -139,7 +141,20 @@ s_finish (http_req_t *req, health_t *self, const char *missing)
     //  SSE resumes that asked for an event no longer kept (answered with
     //  one fresh list_changed, the complete recovery) are counted here too
     json_int_t gaps = gateway->mcp ? (json_int_t) mcp_events_gaps (gateway->mcp->events) : 0;
-    json_t *answer = json_pack ("{s:s, s:o, s:{s:s, s:I, s:o, s:I}, s:I}",
+    //  the circuit toward the sandbox (circuit.h): open is degraded
+    circuit_stats_t circuit;
+    int64_t now = gateway_now_ms ();
+    circuit_stats (gateway->circuit, now, &circuit);
+    all_ok &= circuit.state == CIRCUIT_CLOSED;
+    json_t *breaker = json_pack ("{s:s, s:i, s:i, s:I, s:I, s:I, s:I}",
+        "state", circuit_state_name (circuit.state),
+        "consecutive_failures", circuit.consecutive,
+        "threshold", circuit.threshold,
+        "open_s", (json_int_t) (circuit.open_ms / 1000),
+        "retry_in_ms", (json_int_t) circuit_retry_in_ms (gateway->circuit, now),
+        "opened_total", (json_int_t) circuit.opened,
+        "rejected_total", (json_int_t) circuit.rejected);
+    json_t *answer = json_pack ("{s:s, s:o, s:{s:s, s:I, s:o, s:I, s:o}, s:I}",
         "status",   all_ok ? "ok" : "degraded",
         "services", services,
         "gateway",
@@ -147,6 +162,7 @@ s_finish (http_req_t *req, health_t *self, const char *missing)
             "uptime_s", (json_int_t) ((gateway_now_ms () - gateway->started_ms) / 1000),
             "log_spool", own,
             "sse_replay_gaps", gaps,
+            "circuit", breaker,
         "log_records_lost", lost);
     //  the remote listener: "listening", "off" (remote_listen empty) or
     //  "error" (it could not bind; the local port serves on)

@@ -53,7 +53,9 @@
 #include "http_static.h"
 #include "live.h"
 #include "http_server.h"
+#include "http_metrics.h"
 #include "mcp.h"
+#include "metrics.h"
 #include "remote_listener.h"
 #include "oauth.h"
 
@@ -76,6 +78,7 @@ typedef struct {
 
 static const route_t s_routes [] = {
     { "/health",    "GET",      http_health_start },
+    { "/metrics",   "GET",      http_metrics_start },
     { "/mcp",       NULL,       mcp_endpoint_start },
     //  MCPbox as the OAuth authorization server of /mcp (oauth.h)
     { "/.well-known/oauth-protected-resource",     NULL, oauth_meta_resource },
@@ -263,6 +266,8 @@ s_on_wake (struct lws *wsi)
     }
     while ((result = bus_bridge_take (gateway->bridge))) {
         uint64_t token = bus_bridge_result_token (result);
+        metrics_bus (gateway->metrics, bus_bridge_result_service (result),
+                     bus_bridge_result_elapsed_us (result));
         if (!(token & CATALOG_TOKEN_BIT) && (token & LIVE_TOKEN_BIT)) {
             if (gateway->live) {
                 size_t size;
@@ -295,6 +300,8 @@ s_on_wake (struct lws *wsi)
     while (bus_bridge_take_event (gateway->bridge, &topic, &body, &size, &lost) == 0) {
         if (gateway->mcp)
             mcp_on_event (gateway->mcp, topic, lost);
+        if (strcmp (topic, "activity") == 0)
+            metrics_on_activity (gateway->metrics, body, size);
         if (gateway->live)
             live_on_event (gateway->live, topic, body, size);
         free (topic);

@@ -510,3 +510,9 @@ live_on_event (live_t *self, const char *topic, const void *body, size_t size)
     free (text);
     json_decref (log);
 }
+
+size_t
+live_count (live_t *self)
+{
+    return self ? self->count : 0;
+}

@@ -74,5 +74,7 @@ void    live_client_timer (live_client_t *client);
 void    live_on_completion (live_t *self, uint64_t token, const void *body, size_t size);
 //  An event from the bridge.
 void    live_on_event (live_t *self, const char *topic, const void *body, size_t size);
+//  Streams open now.
+size_t  live_count (live_t *self);
 
 #endif

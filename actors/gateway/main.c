@@ -31,15 +31,19 @@
 #include <stdio.h>
 #include <string.h>
 #include <czmq.h>
+#include <sodium.h>
 
 #include "startup.h"
 #include "gateway.h"
 #include "http_server.h"
 #include "http_static.h"
+#include "api_headers.h"
+#include "circuit.h"
 #include "live.h"
 #include "mcp.h"
 #include "remote_rules.h"
 #include "oauth.h"
+#include "metrics.h"
 
 #define PROCESS_NAME        "mcpbox-gateway"
 //  lws bounds: request line plus all headers, and how long a client may
@@ -82,6 +86,14 @@ static const config_option_t s_options [] = {
       .help = "/api: serve GET /api/docs, the route list (signed-in admins only)" },
     { .key = "execution_logs", .type = CONFIG_BOOL, .default_value = "true",
       .help = "write an execution log record per tool run (off: activity only)" },
+    { .key = "circuit_failures", .type = CONFIG_INT, .default_value = "5", .min = 1, .max = 1000,
+      .help = "tools/call: consecutive sandbox infrastructure failures (no_worker, worker_lost, "
+      "timeout) that open the circuit breaker" },
+    { .key = "circuit_open_s", .type = CONFIG_INT, .default_value = "30", .min = 1, .max = 3600,
+      .help = "tools/call: seconds the circuit breaker stays open before one probe call" },
+    { .key = "metrics_token", .type = CONFIG_STR, .default_value = "",
+      .help = "/metrics: the bearer token (43 base64url characters) a scraper off loopback "
+      "must send; empty: loopback only" },
     { .key = "log_spool_records", .type = CONFIG_INT, .default_value = "20000", .min = 1, .max = 1000000,
       .help = "log records held while logkeeper does not acknowledge; beyond, each is dropped "
       "and counted (/health log_records_lost)" },
@@ -270,6 +282,12 @@ s_check (startup_t *startup, char *err, size_t errlen)
     if (!allow)
         return -1;
     mcp_allow_destroy (&allow);
+    const char *token = config_str (startup->config, "metrics_token");
+    if (*token && !api_token_valid (token, strlen (token))) {
+        snprintf (err, errlen, "metrics_token: 43 base64url characters (A-Z a-z 0-9 - _), "
+                  "e.g. from: head -c 32 /dev/urandom | basenc --base64url | tr -d =");
+        return -1;
+    }
     return 0;
 }
 
@@ -320,6 +338,11 @@ s_run (startup_t *startup)
     gateway.api_allow_remote = config_bool (config, "api_allow_remote");
     gateway.api_docs = config_bool (config, "enable_docs");
     gateway.execution_logs = config_bool (config, "execution_logs");
+    snprintf (gateway.metrics_token, sizeof gateway.metrics_token, "%s",
+              config_str (config, "metrics_token"));
+    gateway.metrics = metrics_new (0);
+    gateway.circuit = circuit_new ((int) config_int (config, "circuit_failures"),
+                                   config_int (config, "circuit_open_s") * 1000);
 
     gateway.oauth = oauth_new (&gateway, err, sizeof err);
     if (!gateway.oauth) {
@@ -351,6 +374,8 @@ s_run (startup_t *startup)
         idmap_destroy (&gateway.requests);
         http_static_destroy (&gateway.web);
         live_destroy (&gateway.live);
+        metrics_destroy (&gateway.metrics);
+        circuit_destroy (&gateway.circuit);
         return 1;
     }
     gateway.bridge = bus_bridge_new_with_events (broker, events, topics,
@@ -362,6 +387,8 @@ s_run (startup_t *startup)
         idmap_destroy (&gateway.requests);
         http_static_destroy (&gateway.web);
         live_destroy (&gateway.live);
+        metrics_destroy (&gateway.metrics);
+        circuit_destroy (&gateway.circuit);
         return 1;
     }
     //  execution logs and activity: queued here, delivered by the spool's
@@ -385,6 +412,8 @@ s_run (startup_t *startup)
         idmap_destroy (&gateway.requests);
         http_static_destroy (&gateway.web);
         live_destroy (&gateway.live);
+        metrics_destroy (&gateway.metrics);
+        circuit_destroy (&gateway.circuit);
         return 1;
     }
     pthread_t signal_thread;
@@ -397,6 +426,8 @@ s_run (startup_t *startup)
         idmap_destroy (&gateway.requests);
         http_static_destroy (&gateway.web);
         live_destroy (&gateway.live);
+        metrics_destroy (&gateway.metrics);
+        circuit_destroy (&gateway.circuit);
         return 1;
     }
     s_ready_write (&startup->paths);
@@ -425,6 +456,9 @@ s_run (startup_t *startup)
     idmap_destroy (&gateway.requests);
     http_static_destroy (&gateway.web);
     live_destroy (&gateway.live);
+    metrics_destroy (&gateway.metrics);
+    circuit_destroy (&gateway.circuit);
+    sodium_memzero (gateway.metrics_token, sizeof gateway.metrics_token);
     unlink (startup->paths.gateway_ready);
     log_info ("stopped");
     return 0;

@@ -16,6 +16,7 @@
 #include "mcp_notice.h"
 #include "mcp_tools.h"
 #include "mcp_call.h"
+#include "metrics.h"
 
 struct mcp_pending {
     uint64_t    ticket;
@@ -31,6 +32,8 @@ s_call_free (void *state)
     mcp_call_t *call = state;
     if (call->calls_handle)
         zlistx_delete (call->mcp->calls, call->calls_handle);
+    if (call->tool_name && !call->metric_counted)
+        metrics_call (call->mcp->gateway->metrics, call->metric_tool, METRICS_CANCELLED);
     if (call->ctx && call->ctx_free)
         call->ctx_free (call->ctx);
     json_decref (call->message);
@@ -47,6 +50,7 @@ mcp_call_new (http_req_t *req, mcp_t *mcp)
     call->req = req;
     call->mcp = mcp;
     call->log_rank = -1;
+    call->metric_outcome = -1;
     return call;
 }
 
@@ -284,6 +288,18 @@ mcp_call_notices_summary (mcp_call_t *call, const json_t *reply_body)
     return summary;
 }
 
+//  A tools/call's answer, counted once (the first answer wins).
+static void
+s_count (mcp_call_t *call, metrics_outcome_t outcome)
+{
+    if (!call->tool_name || call->metric_counted)
+        return;
+    call->metric_counted = true;
+    if (call->metric_outcome >= 0)
+        outcome = (metrics_outcome_t) call->metric_outcome;
+    metrics_call (call->mcp->gateway->metrics, call->metric_tool, outcome);
+}
+
 //  The answer: the POST's JSON body, or the stream's last event.
 static void
 s_respond (mcp_call_t *call, int status, json_t *answer)
@@ -310,6 +326,8 @@ mcp_call_result (mcp_call_t *call, json_t *result)
         result = json_object ();
     if (call->modern)
         s_decorate (result);
+    s_count (call, json_is_true (json_object_get (result, "isError"))
+                   ? METRICS_TOOL_ERROR : METRICS_OK);
     json_object_set_new (answer, "result", result);
     s_respond (call, HTTP_STATUS_OK, answer);
 }
@@ -323,6 +341,7 @@ mcp_call_error (mcp_call_t *call, int code, const char *message, json_t *data)
     }
     if (data)
         json_object_set_new (error, "data", data);
+    s_count (call, METRICS_ERROR);
     json_t *answer = s_envelope (call);
     json_object_set_new (answer, "error", error);
     s_respond (call, HTTP_STATUS_OK, answer);
@@ -337,6 +356,7 @@ mcp_call_refuse (mcp_call_t *call, int status, int code, const char *message,
         error = json_pack ("{s:i, s:s}", "code", code, "message", "error");
     if (data)
         json_object_set_new (error, "data", data);
+    s_count (call, METRICS_ERROR);
     json_t *answer = s_envelope (call);
     json_object_set_new (answer, "error", error);
     s_respond (call, status, answer);

@@ -99,6 +99,13 @@ struct _mcp_call_t {
     int64_t         backstop_at;    //  gateway_now_ms when the backstop fires
     uint64_t        notices_sent;   //  written on the stream
     uint64_t        notices_dropped;//  malformed, or the stream refused them
+    //  tools/call figures (metrics.h): the tool's resolved name ("" until
+    //  resolved), an outcome set before answering (-1: from the answer),
+    //  whether it was counted, and when the call was dispatched
+    char            metric_tool [72];
+    int             metric_outcome;
+    bool            metric_counted;
+    int64_t         started_us;
 };
 
 //  The endpoint's handler hooks for a POST (set by mcp_endpoint.c).

@@ -211,6 +211,7 @@ mcp_rpc_tools_call (mcp_call_t *call)
     }
     call->tool_name = json_string_value (name);
     call->args = args;
+    call->started_us = gateway_now_us ();
     mcp_rate_check (call);
 }
 
@@ -228,6 +229,9 @@ mcp_rpc_tools_run (mcp_call_t *call)
 {
     json_t *args = call->args;
     int index = mcp_tools_find (call->tool_name);
+    if (index >= 0)                 //  a name from our table: a bounded label
+        snprintf (call->metric_tool, sizeof call->metric_tool, "%s",
+                  mcp_tools_get ((size_t) index)->name);
     if (index < 0) {
         mcp_user_tool_call (call);
         return;

@@ -26,6 +26,17 @@
     go out on the POST's stream (mcp_call_notice). What became of them is
     in the result's _meta["mcpbox/notices"] and the activity record.
 
+    The circuit breaker (circuit.h) sits between 3 and 4: while it is open
+    the call is answered at once with a JSON-RPC error (-32000, data
+    {"reason": "circuit_open", "retry_after_s"}) and nothing is sent; the
+    sandbox's answer is its verdict (no_worker, worker_lost and the bus's
+    timeout are failures; any answer of the service, a tool's own error
+    included, is a success). Opening and closing are logged and recorded
+    as `circuit.opened` / `circuit.closed` activity.
+
+    Figures (metrics.h): the call's stages (gateway, bus, sandbox), the
+    calls in flight at the sandbox; the outcome is counted by mcp_call.c.
+
     Nothing here touches a database, and nothing blocks: many calls are in
     flight at once, each waiting only for its own reply.
 */
@@ -33,7 +44,9 @@
 
 #include <stdlib.h>
 
+#include "circuit.h"
 #include "exec_log.h"
+#include "metrics.h"
 #include "json_schema_check.h"
 #include "log.h"
 #include "mcp_tools.h"
@@ -47,14 +60,88 @@
 typedef struct {
     exec_log_run_t run;             //  first: call->ctx is also the run
     json_t        *output_schema;   //  held, or NULL
+    gateway_t     *gateway;
+    bool           sent;            //  the run is at the sandbox
+    bool           probe;           //  it is the half-open circuit's probe
+    int64_t        sent_us;         //  when it was sent
 } user_run_t;
 
 static void
 s_user_run_free (void *ctx)
 {
     user_run_t *self = ctx;
+    if (self->sent) {               //  no answer came (the call went away)
+        metrics_in_flight (self->gateway->metrics, -1);
+        circuit_abandon (self->gateway->circuit, self->probe);
+    }
     json_decref (self->output_schema);
     free (self);
+}
+
+//  A transition of the circuit: logged, and an activity record.
+static void
+s_circuit_changed (gateway_t *gateway, circuit_change_t change, const char *cause)
+{
+    if (change == CIRCUIT_SAME)
+        return;
+    circuit_stats_t stats;
+    circuit_stats (gateway->circuit, gateway_now_ms (), &stats);
+    char message [300];
+    json_t *details;
+    if (change == CIRCUIT_OPENED) {
+        snprintf (message, sizeof message, "the circuit toward the sandbox service opened "
+                  "after %d consecutive infrastructure failures (last: %s); tool calls are "
+                  "refused for %lld s, then one probe call is let through",
+                  stats.consecutive, cause, (long long) (stats.open_ms / 1000));
+        details = json_pack ("{s:i, s:s, s:I, s:I}", "consecutive_failures", stats.consecutive,
+                             "last_error", cause, "open_s", (json_int_t) (stats.open_ms / 1000),
+                             "opened_total", (json_int_t) stats.opened);
+        log_error ("%s", message);
+    }
+    else {
+        snprintf (message, sizeof message, "the circuit toward the sandbox service closed: "
+                  "the probe call was answered");
+        details = json_pack ("{s:I}", "closed_total", (json_int_t) stats.closed);
+        log_info ("%s", message);
+    }
+    logspool_activity_json (gateway->spool,
+                            change == CIRCUIT_OPENED ? "circuit.opened" : "circuit.closed",
+                            change == CIRCUIT_OPENED ? LOGSPOOL_ERROR : LOGSPOOL_INFO,
+                            NULL, message, details);
+    json_decref (details);
+}
+
+//  The sandbox's answer as the circuit's verdict, and the call's figures.
+static void
+s_verdict (mcp_call_t *call, user_run_t *run, const bus_json_t *reply)
+{
+    gateway_t *gateway = run->gateway;
+    int64_t now = gateway_now_us ();
+    int64_t round_trip = now - run->sent_us;
+    run->sent = false;
+    metrics_in_flight (gateway->metrics, -1);
+    if (reply->ok) {
+        s_circuit_changed (gateway, circuit_success (gateway->circuit, run->probe), "");
+        json_t *duration = json_object_get (reply->body, "duration_ms");
+        int64_t sandbox = json_is_integer (duration) && json_integer_value (duration) >= 0
+                        ? (int64_t) json_integer_value (duration) * 1000 : 0;
+        if (sandbox > round_trip)
+            sandbox = round_trip;
+        metrics_stage (gateway->metrics, METRICS_STAGE_SANDBOX, sandbox);
+        metrics_stage (gateway->metrics, METRICS_STAGE_BUS, round_trip - sandbox);
+        return;
+    }
+    if (circuit_counts_error (reply->code)) {
+        call->metric_outcome = METRICS_SANDBOX_UNAVAILABLE;
+        s_circuit_changed (gateway, circuit_failure (gateway->circuit, run->probe,
+                                                     gateway_now_ms ()),
+                           bus_error_name (reply->code));
+    }
+    else {
+        if (reply->code == BUS_ERR_UNAVAILABLE)
+            call->metric_outcome = METRICS_SANDBOX_UNAVAILABLE;
+        circuit_abandon (gateway->circuit, run->probe);
+    }
 }
 
 //  structuredContent for a tool that declares an output schema, or NULL
@@ -89,7 +176,16 @@ static void
 s_ran (mcp_call_t *call, bus_json_t *reply, intptr_t tag)
 {
     (void) tag;
+    user_run_t *run = call->ctx;
+    int64_t round_trip = 0;
+    if (run && run->sent) {
+        round_trip = gateway_now_us () - run->sent_us;
+        s_verdict (call, run, reply);
+    }
     s_answer (call, reply);
+    if (run && reply->ok)
+        metrics_stage (run->gateway->metrics, METRICS_STAGE_GATEWAY,
+                       gateway_now_us () - call->started_us - round_trip);
     //  logged after the answer is written: the caller never waits for it
     if (call->ctx)
         exec_log_spool (call, call->ctx, reply, call->args);
@@ -169,6 +265,22 @@ s_resolved (mcp_call_t *call, bool ok)
         mcp_call_tool_error (call, "Invalid arguments for %s: %s", tool->full_name, err);
         return;
     }
+    snprintf (call->metric_tool, sizeof call->metric_tool, "%s", tool->full_name);
+    gateway_t *gateway = call->mcp->gateway;
+    circuit_admit_t admit = circuit_admit (gateway->circuit, gateway_now_ms ());
+    if (admit == CIRCUIT_REJECT) {
+        int64_t retry_ms = circuit_retry_in_ms (gateway->circuit, gateway_now_ms ());
+        json_int_t retry_s = (json_int_t) ((retry_ms + 999) / 1000);
+        char message [300];
+        snprintf (message, sizeof message, "The sandbox service is failing: the circuit "
+                  "breaker is open and tool calls are refused for now; retry in %lld s",
+                  (long long) (retry_s ? retry_s : 1));
+        call->metric_outcome = METRICS_CIRCUIT_OPEN;
+        mcp_call_error (call, MCP_SERVER_ERROR, message,
+                        json_pack ("{s:s, s:I}", "reason", "circuit_open",
+                                   "retry_after_s", retry_s ? retry_s : 1));
+        return;
+    }
     catalog_server_t rules;
     catalog_cache_server (catalog, tool->server_id, &rules);
     if (tool->passthrough) {
@@ -187,9 +299,12 @@ s_resolved (mcp_call_t *call, bool ok)
     user_run_t *run = calloc (1, sizeof *run);
     if (!run) {
         json_decref (job);
+        circuit_abandon (gateway->circuit, admit == CIRCUIT_PROBE);
         mcp_call_tool_error (call, "out of memory");
         return;
     }
+    run->gateway = gateway;
+    run->probe = admit == CIRCUIT_PROBE;
     exec_log_run_init (&run->run, tool->tool_id, tool->name, tool->server_id,
                        tool->server_name, false);
     run->output_schema = json_incref (tool->output_schema);
@@ -208,6 +323,9 @@ s_resolved (mcp_call_t *call, bool ok)
     json_object_set_new (job, "server_id", json_string (tool->server_id));
     int timeout = (int) tool->timeout_ms + RUN_GRACE_MS;
     mcp_call_set_backstop (call, timeout + BACKSTOP_GRACE_MS);
+    run->sent = true;
+    run->sent_us = gateway_now_us ();
+    metrics_in_flight (gateway->metrics, 1);
     if (mcp_call_bus (call, "sandbox", "run", job, timeout, s_ran, 0) == 0)
         log_debug ("tools/call %s -> sandbox", tool->full_name);
     json_decref (job);
