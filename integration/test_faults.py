@@ -19,6 +19,11 @@ Afterwards:
   - the system is healthy again by itself, and the recovery times are
     bounded.
 The figures are printed (run with -s to see them).
+
+A second test fills the data directory (a small tmpfs) while the system
+runs: the registry's writes are refused with `unavailable` "the disk is
+full" (never a hang or a crash), nothing committed before is lost, and once
+space is freed writes succeed again by themselves.
 """
 import json
 import os
@@ -27,6 +32,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+
+import pytest
 
 from conftest import free_port
 from test_up import ACTOR_SERVICES, RECOVERY_S, BROKER_RECOVERY_S, Up, service_pid, \
@@ -168,3 +175,57 @@ def _http_ok(port):
             return r.status == 200
     except OSError:
         return False
+
+
+def test_full_disk_refuses_writes_then_recovers(tmp_path):
+    """The data directory on a small tmpfs, filled up: writes are answered
+    with an error (never a hang or a crash), what was committed before
+    stays, and once space is freed writes succeed again by themselves."""
+    data_dir = f"/tmp/mbd{os.getpid()}"
+    os.makedirs(data_dir, exist_ok=True)
+    if os.geteuid() != 0 or subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", data_dir],
+            capture_output=True).returncode != 0:
+        os.rmdir(data_dir)
+        pytest.skip("needs root to mount a tmpfs")
+    up = None
+    try:
+        port = free_port()
+        up = Up(data_dir, port)
+        up.wait_all_ok(30)
+        from busclient import BusClient
+        endpoint = "ipc://" + os.path.join(data_dir, "run", "bus")
+        with BusClient(endpoint) as client:
+            def create(name):
+                return client.call("registry", {"op": "server.create", "name": name},
+                                   timeout_ms=5000)
+            before = [f"before_{i}" for i in range(5)]
+            assert all(create(n).get("ok") for n in before)
+            filler = os.path.join(data_dir, "filler")
+            subprocess.run(["dd", "if=/dev/zero", f"of={filler}", "bs=64k"],
+                           capture_output=True)          # until the disk is full
+            replies = [create(f"full_{i}") for i in range(40)]
+            refused = [r for r in replies if not r.get("ok")]
+            # each answered; once SQLite needs a new page, an error, not a hang
+            assert refused, replies[-1]
+            assert all(r["error"]["code"] == "unavailable"
+                       and "disk is full" in r["error"]["message"] for r in refused), refused[:3]
+            codes = {}
+            for r in refused:
+                codes[r["error"]["code"]] = codes.get(r["error"]["code"], 0) + 1
+            os.unlink(filler)
+            wait_until("writes to succeed again",
+                       lambda: create(f"after_{time.monotonic_ns()}").get("ok"), 15, up=up)
+            names = _all_names(lambda body: client.call("registry", body, timeout_ms=5000))
+            assert set(before) <= names
+            ok_during = [f"full_{i}" for i, r in enumerate(replies) if r.get("ok")]
+            assert set(ok_during) <= names
+            print(f"\nfull disk: {len(replies)} writes, {len(ok_during)} ok before the disk "
+                  f"filled up, refused {codes}")
+        rc, doc = status_json(data_dir)
+        assert rc == 0 and doc.get("ok"), doc
+    finally:
+        if up:
+            up.close()
+        subprocess.run(["umount", "-l", data_dir])
+        subprocess.run(["rm", "-rf", data_dir])
