@@ -84,6 +84,11 @@ def value(samples, name, **labels):
     return samples.get((name, frozenset(labels.items())), 0.0)
 
 
+def total(samples, name):
+    """The sum of a family's samples over every label set (hosts)."""
+    return sum(v for (n, _), v in samples.items() if n == name)
+
+
 def promtool(text):
     r = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True,
                        text=True, timeout=30)
@@ -150,6 +155,10 @@ def test_scrape_is_valid_and_every_family_moves_with_its_cause(up):
         assert value(before, "mcpbox_up", service=service) == 1, service
     assert value(before, "mcpbox_tunnel_state", state="disconnected") == 1
     assert value(before, "mcpbox_circuit_state", state="closed") == 1
+    # the executor pool as the broker sees it: two executors of 4 slots, this host
+    assert total(before, "mcpbox_executors") == 2
+    assert total(before, "mcpbox_executor_slots") == 8
+    assert value(before, "mcpbox_executors", host=socket.gethostname()) == 2
 
     assert mcp.call("demo__quick", {"n": 1})["isError"] is False
     assert mcp.call("demo__quick", {"n": 2})["isError"] is False
@@ -201,6 +210,9 @@ def test_scrape_is_valid_and_every_family_moves_with_its_cause(up):
     moved("mcpbox_log_records_spooled_total", 4, process="mcpbox-gateway")
     moved("mcpbox_log_records_acked_total", 4, process="mcpbox-gateway")
     moved("mcpbox_logkeeper_records_ingested_total", 4)
+    moved("mcpbox_broker_requests_total", 5)
+    assert total(after, "mcpbox_executor_calls_served_total") - \
+        total(before, "mcpbox_executor_calls_served_total") >= 4
     assert value(after, "mcpbox_log_records_dropped_total", process="mcpbox-gateway") == 0
     assert value(after, "mcpbox_mcp_sessions") >= 1
 
@@ -308,7 +320,8 @@ def test_circuit_opens_when_every_executor_dies_and_closes_when_they_return(up):
         t.start()
     wait_for(lambda: value(parse(scrape(up.port)), "mcpbox_tool_calls_in_flight") == FAILURES,
              timeout=15, what="the spinning calls in flight")
-    time.sleep(0.3)         # dispatched by the broker (credit 4 per executor)
+    wait_for(lambda: total(parse(scrape(up.port)), "mcpbox_executor_busy") >= FAILURES,
+             timeout=10, what="the executors holding the calls")
     for pid in pids:
         os.kill(pid, signal.SIGKILL)
     for t in spinners:
@@ -334,6 +347,8 @@ def test_circuit_opens_when_every_executor_dies_and_closes_when_they_return(up):
     assert value(opened, "mcpbox_tool_calls_total", tool="demo__quick",
                  outcome="circuit_open") >= 1
     wait_for(lambda: activity(up, "circuit.opened"), timeout=10, what="circuit.opened")
+    assert value(opened, "mcpbox_broker_worker_lost_total") >= \
+        value(before, "mcpbox_broker_worker_lost_total") + FAILURES
 
     # the supervisor restarts the executors; after OPEN_S one probe closes it
     wait_for(lambda: len(set(executor_pids(up)) - set(pids)) == 2, timeout=30,
@@ -356,3 +371,7 @@ def test_circuit_opens_when_every_executor_dies_and_closes_when_they_return(up):
              timeout=15, what="executor restarts counted")
     final = parse(scrape(up.port))
     assert value(final, "mcpbox_process_crashes_total", process="mcpbox-executor") >= 2
+    # and by the pool: the new executors say they are restarts
+    wait_for(lambda: total(parse(scrape(up.port)), "mcpbox_executor_restarts_total") >= 2
+             and total(parse(scrape(up.port)), "mcpbox_executors") == 2,
+             timeout=15, what="the pool back with its restarts")

@@ -12,7 +12,10 @@
 #include "api.h"
 #include "api_headers.h"
 #include "circuit.h"
+#include "bus.h"
+#include "bus_json.h"
 #include "constellation.h"
+#include "executor_pool.h"
 #include "http_metrics.h"
 #include "live.h"
 #include "log.h"
@@ -29,8 +32,9 @@ typedef struct {
 } source_t;
 
 static const source_t s_extra [] = {
-    { "tunnel", "status" },
-    { "logs",   "retention.get" },
+    { "tunnel",           "status" },
+    { "logs",             "retention.get" },
+    { BUS_BROKER_SERVICE, "workers" },      //  the executor pool (sandbox workers)
 };
 #define EXTRA (sizeof s_extra / sizeof s_extra [0])
 
@@ -41,6 +45,7 @@ typedef struct {
     uint64_t    ticket;         //  0: never sent
     bool        done;           //  answered (reply may still be an error)
     msg_t      *reply;          //  decoded ok reply, or NULL
+    json_t     *json;           //  the broker's workers reply as JSON, or NULL
     int64_t     elapsed_us;     //  until it answered
 } slot_t;
 
@@ -55,8 +60,10 @@ static void
 s_scrape_free (void *state)
 {
     scrape_t *self = state;
-    for (size_t i = 0; i < self->count; i++)
+    for (size_t i = 0; i < self->count; i++) {
         msg_destroy (&self->slots [i].reply);
+        json_decref (self->slots [i].json);
+    }
     free (self);
 }
 
@@ -267,6 +274,99 @@ s_write_tunnel (scrape_t *self, FILE *out)
     }
 }
 
+//  The executor pool by host (the executor's own word, so the host label
+//  set is bounded: METRICS_HOSTS_MAX hosts, the rest as "_other"), and the
+//  broker's counters.
+#define METRICS_HOSTS_MAX 32
+
+typedef struct {
+    const char *host;           //  borrowed from the rows
+    int64_t     executors, credit, busy, served, restarts;
+} host_sum_t;
+
+static void
+s_write_executors (scrape_t *self, FILE *out)
+{
+    slot_t *slot = s_source (self, BUS_BROKER_SERVICE, "workers");
+    json_t *rows = slot && slot->json ? executor_pool_rows (slot->json) : NULL;
+    host_sum_t hosts [METRICS_HOSTS_MAX + 1];
+    size_t count = 0;
+    size_t index;
+    json_t *row;
+    json_array_foreach (rows, index, row) {
+        const char *host = bus_json_str (row, "host");
+        if (!host || !*host)
+            host = "_unknown";
+        host_sum_t *sum = NULL;
+        for (size_t i = 0; i < count && !sum; i++)
+            if (strcmp (hosts [i].host, host) == 0)
+                sum = &hosts [i];
+        if (!sum && count < METRICS_HOSTS_MAX)
+            hosts [count] = (host_sum_t) { .host = host }, sum = &hosts [count++];
+        if (!sum) {
+            for (size_t i = 0; i < count && !sum; i++)
+                if (strcmp (hosts [i].host, "_other") == 0)
+                    sum = &hosts [i];
+            if (!sum)
+                hosts [count] = (host_sum_t) { .host = "_other" }, sum = &hosts [count++];
+        }
+        sum->executors++;
+        sum->credit   += bus_json_int (row, "credit", 0);
+        sum->busy     += bus_json_int (row, "in_flight", 0);
+        sum->served   += bus_json_int (row, "served", 0);
+        sum->restarts += bus_json_int (row, "restarts", 0);
+    }
+    static const struct { const char *name, *type, *help; } families [] = {
+        { "mcpbox_executors", "gauge",
+          "sandbox executors registered with the broker, by host" },
+        { "mcpbox_executor_slots", "gauge",
+          "calls the executors take at once (their credit), by host" },
+        { "mcpbox_executor_busy", "gauge",
+          "calls the executors hold now, by host" },
+        { "mcpbox_executor_calls_served_total", "counter",
+          "calls the registered executors answered since they registered, by host "
+          "(an executor that goes away takes its count with it)" },
+        { "mcpbox_executor_restarts_total", "counter",
+          "restarts of the registered executors' processes by mcpbox up, by host" },
+    };
+    for (size_t f = 0; f < sizeof families / sizeof families [0]; f++) {
+        metrics_family (out, families [f].name, families [f].type, families [f].help);
+        for (size_t i = 0; rows && i < count; i++) {
+            const int64_t values [] = { hosts [i].executors, hosts [i].credit, hosts [i].busy,
+                                        hosts [i].served, hosts [i].restarts };
+            metrics_sample_int (out, families [f].name, values [f], "host", hosts [i].host, NULL);
+        }
+    }
+    json_t *stats = slot && slot->json ? json_object_get (slot->json, "stats") : NULL;
+    static const struct { const char *key, *name, *help; } counters [] = {
+        { "requests",        "mcpbox_broker_requests_total", "requests the broker accepted" },
+        { "replies",         "mcpbox_broker_replies_total", "replies the broker delivered (errors included)" },
+        { "no_worker",       "mcpbox_broker_no_worker_total",
+          "requests answered no_worker: no worker of their service before the deadline" },
+        { "worker_lost",     "mcpbox_broker_worker_lost_total",
+          "requests answered worker_lost: their worker died holding them" },
+        { "cancelled",       "mcpbox_broker_cancelled_total", "requests cancelled by their client" },
+        { "protocol_errors", "mcpbox_broker_protocol_errors_total", "malformed messages the broker dropped" },
+        { "notices_dropped", "mcpbox_broker_notices_dropped_total",
+          "tool notices the broker dropped (over the per-job rate, or for no job)" },
+    };
+    for (size_t i = 0; i < sizeof counters / sizeof counters [0]; i++) {
+        metrics_family (out, counters [i].name, "counter", counters [i].help);
+        json_int_t value = bus_json_int (stats, counters [i].key, -1);
+        if (value >= 0)
+            metrics_sample_int (out, counters [i].name, value, NULL);
+    }
+    metrics_family (out, "mcpbox_broker_requests_outstanding", "gauge",
+                    "requests the broker accepted and has not answered yet: queued for a "
+                    "worker or held by one (a queue depth)");
+    json_int_t requests = bus_json_int (stats, "requests", -1);
+    json_int_t replies = bus_json_int (stats, "replies", -1);
+    if (requests >= 0 && replies >= 0)
+        metrics_sample_int (out, "mcpbox_broker_requests_outstanding",
+                            requests > replies ? requests - replies : 0, NULL);
+    json_decref (rows);
+}
+
 static void
 s_write_gateway (gateway_t *gateway, FILE *out)
 {
@@ -359,6 +459,7 @@ s_finish (http_req_t *req, scrape_t *self)
     s_write_spools (self, gateway, out);
     s_write_logkeeper (self, out);
     s_write_tunnel (self, out);
+    s_write_executors (self, out);
     metrics_family (out, "mcpbox_scrape_duration_seconds", "gauge",
                     "how long this scrape took to gather");
     metrics_sample (out, "mcpbox_scrape_duration_seconds",
@@ -386,6 +487,15 @@ s_on_reply (http_req_t *req, uint64_t ticket, const void *body, size_t size)
         slot->reply = msg_decode (body, size, NULL, NULL);
         if (slot->reply && !msg_is_ok (slot->reply))
             msg_destroy (&slot->reply);
+        if (slot->reply && strcmp (slot->service, BUS_BROKER_SERVICE) == 0) {
+            bus_json_t decoded;
+            bus_json_parse (body, size, &decoded);
+            if (decoded.ok) {
+                slot->json = decoded.body;
+                decoded.body = NULL;
+            }
+            bus_json_clear (&decoded);
+        }
         if (--self->waiting == 0)
             s_finish (req, self);
         return;
@@ -473,7 +583,15 @@ http_metrics_start (http_req_t *req)
     }
     for (size_t i = 0; i < self->count; i++) {
         slot_t *slot = &self->slots [i];
-        msgw_t *request = msgw_op_new (slot->op);
+        msgw_t *request;
+        if (strcmp (slot->service, BUS_BROKER_SERVICE) == 0) {
+            request = msgw_new ();          //  only the sandbox's workers
+            msgw_map (request, 2);
+            msgw_kv_str (request, "op", slot->op);
+            msgw_kv_str (request, "service", EXECUTOR_POOL_SERVICE);
+        }
+        else
+            request = msgw_op_new (slot->op);
         slot->ticket = http_req_submit (req, slot->service, msgw_data (request),
                                         msgw_size (request), METRICS_SOURCE_TIMEOUT_MS);
         msgw_destroy (&request);
