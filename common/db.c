@@ -14,6 +14,8 @@
 */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -68,6 +70,31 @@ s_pragma (sqlite3 *db, const char *sql, char *value, size_t valuelen,
     return 0;
 }
 
+static db_busy_hook_fn *s_hook;
+static void           *s_hook_arg;
+static pthread_t       s_hook_thread;
+
+void
+db_set_busy_hook (db_busy_hook_fn *fn, void *arg)
+{
+    s_hook = fn;
+    s_hook_arg = arg;
+    s_hook_thread = pthread_self ();
+}
+
+//  sqlite3_busy_timeout's wait, in steps, with the hook between them.
+static int
+s_busy (void *arg, int count)
+{
+    (void) arg;
+    if ((int64_t) count * DB_BUSY_STEP_MS >= DB_BUSY_TIMEOUT_MS)
+        return 0;           //  give up: SQLITE_BUSY
+    if (s_hook && pthread_equal (s_hook_thread, pthread_self ()))
+        s_hook (s_hook_arg);
+    sqlite3_sleep (DB_BUSY_STEP_MS);
+    return 1;
+}
+
 sqlite3 *
 db_open (const char *path, char *err, size_t errlen)
 {
@@ -88,7 +115,7 @@ db_open (const char *path, char *err, size_t errlen)
         return NULL;
     }
     sqlite3_extended_result_codes (db, 1);
-    sqlite3_busy_timeout (db, DB_BUSY_TIMEOUT_MS);
+    sqlite3_busy_handler (db, s_busy, NULL);
 
     char value [32];
     if (s_pragma (db, "PRAGMA journal_mode=WAL", value, sizeof value, err, errlen))

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include "db.h"
 #include "service.h"
 #include "log.h"
 
@@ -326,6 +327,12 @@ s_answer (service_t *self, bus_request_t **request_p)
     msgw_destroy (&reply);
 }
 
+static void
+s_keepalive (void *worker)
+{
+    bus_worker_keepalive ((bus_worker_t *) worker);
+}
+
 int
 service_run (const service_def_t *def, const char *endpoint,
              const bus_curve_t *curve, const char *events_in)
@@ -345,6 +352,8 @@ service_run (const service_def_t *def, const char *endpoint,
                    def->service, endpoint);
         return -1;
     }
+    //  a statement waiting on a database lock keeps the registration alive
+    db_set_busy_hook (s_keepalive, self.worker);
     log_info ("serving '%s' at %s (credit %d)", def->service, endpoint, credit);
     int64_t tick_at = def->tick ? zclock_mono () + def->tick_ms : INT64_MAX;
     while (!zsys_interrupted) {
@@ -376,6 +385,7 @@ service_run (const service_def_t *def, const char *endpoint,
     }
     log_info ("stopping '%s' after %llu requests", def->service,
               (unsigned long long) self.handled);
+    db_set_busy_hook (NULL, NULL);
     bus_worker_destroy (&self.worker);
     bus_client_destroy (&self.client);
     bus_pub_destroy (&self.pub);

@@ -229,3 +229,47 @@ def test_full_disk_refuses_writes_then_recovers(tmp_path):
             up.close()
         subprocess.run(["umount", "-l", data_dir])
         subprocess.run(["rm", "-rf", data_dir])
+
+
+def test_locked_database_is_answered_then_recovers():
+    """Another process holds the database's write lock for a while: the
+    registry's writes meanwhile are answered (ok once the lock is released
+    within the busy timeout, or `unavailable` "database busy"), never left
+    hanging; afterwards writes succeed and every acknowledged one is kept."""
+    import sqlite3
+    data_dir = f"/tmp/mbl{os.getpid()}"
+    os.makedirs(data_dir, exist_ok=True)
+    up = None
+    try:
+        port = free_port()
+        up = Up(data_dir, port)
+        up.wait_all_ok(30)
+        from busclient import BusClient
+        with BusClient("ipc://" + os.path.join(data_dir, "run", "bus")) as client:
+            lock = sqlite3.connect(os.path.join(data_dir, "mcpbox.db"), timeout=10,
+                                   isolation_level=None)
+            lock.execute("BEGIN EXCLUSIVE")
+            held = time.monotonic()
+            ids = [client.send("registry", {"op": "server.create", "name": f"locked_{i}"},
+                               timeout_ms=15000) for i in range(5)]
+            time.sleep(1.5)
+            lock.execute("ROLLBACK")
+            lock.close()
+            replies = [client.receive(i, wait_s=20) for i in ids]
+            waited = time.monotonic() - held
+            for r in replies:
+                assert r.get("ok") or (r["error"]["code"] == "unavailable"
+                                       and "busy" in r["error"]["message"]), r
+            assert client.call("registry", {"op": "server.create", "name": "after_lock"},
+                               timeout_ms=5000).get("ok")
+            names = _all_names(lambda body: client.call("registry", body, timeout_ms=5000))
+            kept = [f"locked_{i}" for i, r in enumerate(replies) if r.get("ok")]
+            assert set(kept) <= names and "after_lock" in names
+            print(f"\nlocked database: 5 writes during a 1.5 s lock, {len(kept)} ok, "
+                  f"{5 - len(kept)} busy, all answered within {waited:.1f} s")
+        rc, doc = status_json(data_dir)
+        assert rc == 0 and doc.get("ok"), doc
+    finally:
+        if up:
+            up.close()
+        subprocess.run(["rm", "-rf", data_dir])

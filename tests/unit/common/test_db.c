@@ -1,5 +1,6 @@
 /*  test_db.c — db_open sets up every connection the same way
-    (common/db.c): WAL, foreign keys enforced, busy timeout, mode 0600.
+    (common/db.c): WAL, foreign keys enforced, busy waiting (with the busy
+    hook called meanwhile), mode 0600.
 */
 #include <stdarg.h>
 #include <stddef.h>
@@ -82,8 +83,6 @@ test_pragmas (void **state)
     assert_string_equal (value, "wal");
     s_text (db, "PRAGMA foreign_keys", value, sizeof value);
     assert_string_equal (value, "1");
-    s_text (db, "PRAGMA busy_timeout", value, sizeof value);
-    assert_int_equal (atoi (value), DB_BUSY_TIMEOUT_MS);
 
     //  Foreign keys are enforced, not just declared.
     assert_int_equal (sqlite3_exec (db, "CREATE TABLE p (id INTEGER PRIMARY KEY);"
@@ -101,6 +100,42 @@ test_pragmas (void **state)
     db_close (&db);
     assert_null (db);
     db_close (&db);     //  twice is harmless
+}
+
+//  The busy hook: counts its calls; at the fifth it releases the lock the
+//  other connection holds (it runs on this thread, between waits).
+typedef struct {
+    sqlite3 *holder;
+    int      calls;
+} s_hook_t;
+
+static void
+s_hook (void *arg)
+{
+    s_hook_t *hook = arg;
+    if (++hook->calls == 5)
+        assert_int_equal (sqlite3_exec (hook->holder, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+}
+
+static void
+test_busy_waits_calling_the_hook (void **state)
+{
+    fixture_t *self = *state;
+    sqlite3 *holder = db_open (self->path, self->err, sizeof self->err);
+    sqlite3 *writer = db_open (self->path, self->err, sizeof self->err);
+    assert_non_null (holder);
+    assert_non_null (writer);
+    assert_int_equal (sqlite3_exec (holder, "CREATE TABLE t (x INTEGER); BEGIN EXCLUSIVE;",
+                                    NULL, NULL, NULL), SQLITE_OK);
+    s_hook_t hook = { holder, 0 };
+    db_set_busy_hook (s_hook, &hook);
+    //  waits (the hook keeps being called) until the holder lets go
+    assert_int_equal (sqlite3_exec (writer, "INSERT INTO t VALUES (1)", NULL, NULL, NULL),
+                      SQLITE_OK);
+    assert_int_equal (hook.calls, 5);
+    db_set_busy_hook (NULL, NULL);
+    db_close (&writer);
+    db_close (&holder);
 }
 
 static void
@@ -144,6 +179,7 @@ main (void)
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test_setup_teardown (test_pragmas, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_busy_waits_calling_the_hook, setup, teardown),
         cmocka_unit_test_setup_teardown (test_tightens_existing, setup, teardown),
         cmocka_unit_test_setup_teardown (test_refuses, setup, teardown),
     };
