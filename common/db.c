@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include "bus_errors.h"
 #include "db.h"
+#include "log.h"
 
 //  Create the file 0600 if missing; refuse non-regular files; tighten.
 static int
@@ -151,4 +152,17 @@ db_close (sqlite3 **db_p)
         return;
     sqlite3_close_v2 (*db_p);
     *db_p = NULL;
+}
+
+int
+db_fail (sqlite3 *db, bus_err_t *err, const char *what)
+{
+    int code = sqlite3_extended_errcode (db);
+    log_error ("database: %s: %s (%d)", what, sqlite3_errmsg (db), code);
+    if ((code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED)
+        return bus_err_set (err, BUS_ERR_UNAVAILABLE, "database busy: %s", what);
+    if ((code & 0xff) == SQLITE_FULL)
+        return bus_err_set (err, BUS_ERR_UNAVAILABLE, "the disk is full: %s "
+                            "(nothing was written; free space and try again)", what);
+    return bus_err_set (err, BUS_ERR_INTERNAL, "database error: %s", what);
 }

@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include <sqlite3.h>
+#include "bus_errors.h"
 
 #define DB_BUSY_TIMEOUT_MS 5000
 #define DB_BUSY_STEP_MS    10
@@ -24,6 +25,13 @@ void     db_set_busy_hook (db_busy_hook_fn *fn, void *arg);
 
 //  NULL with a message in err on failure.
 sqlite3 *db_open (const char *path, char *err, size_t errlen);
+
+//  A failed statement on db, logged (what, SQLite's message and code) and
+//  put in err for the caller's answer: a lock held elsewhere past the busy
+//  wait is `unavailable` "database busy: what", a full disk `unavailable`
+//  "the disk is full: what (nothing was written…)", anything else
+//  `internal` "database error: what". Returns -1.
+int      db_fail (sqlite3 *db, bus_err_t *err, const char *what);
 void     db_close (sqlite3 **db_p);
 
 #endif

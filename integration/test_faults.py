@@ -178,9 +178,10 @@ def _http_ok(port):
 
 
 def test_full_disk_refuses_writes_then_recovers(tmp_path):
-    """The data directory on a small tmpfs, filled up: writes are answered
-    with an error (never a hang or a crash), what was committed before
-    stays, and once space is freed writes succeed again by themselves."""
+    """The data directory on a small tmpfs, filled up: writes to the
+    registry, credentials and approval are answered `unavailable` "the disk
+    is full" (never a hang or a crash), what was committed before stays, and
+    once space is freed writes succeed again by themselves."""
     data_dir = f"/tmp/mbd{os.getpid()}"
     os.makedirs(data_dir, exist_ok=True)
     if os.geteuid() != 0 or subprocess.run(
@@ -205,6 +206,18 @@ def test_full_disk_refuses_writes_then_recovers(tmp_path):
             subprocess.run(["dd", "if=/dev/zero", f"of={filler}", "bs=64k"],
                            capture_output=True)          # until the disk is full
             replies = [create(f"full_{i}") for i in range(40)]
+            # the other writers answer the same way
+            others = [client.call("credentials", {"op": "secret_set", "server_id": "srv_full",
+                                                   "key": f"K{i}", "value": "v" * 4000},
+                                  timeout_ms=5000) for i in range(20)]
+            others += [client.call("approval", {"op": "policy.set", "key": "network_access_policy",
+                                                "value": v, "changed_by": "faults"},
+                                   timeout_ms=5000) for v in ("allow_all_public", "require_approval") * 10]
+            refused_others = [r for r in others if not r.get("ok")]
+            assert refused_others, others[-1]
+            assert all(r["error"]["code"] == "unavailable"
+                       and "disk is full" in r["error"]["message"] for r in refused_others), \
+                refused_others[:3]
             refused = [r for r in replies if not r.get("ok")]
             # each answered; once SQLite needs a new page, an error, not a hang
             assert refused, replies[-1]
@@ -216,12 +229,20 @@ def test_full_disk_refuses_writes_then_recovers(tmp_path):
             os.unlink(filler)
             wait_until("writes to succeed again",
                        lambda: create(f"after_{time.monotonic_ns()}").get("ok"), 15, up=up)
+            assert client.call("credentials", {"op": "secret_set", "server_id": "srv_full",
+                                               "key": "AFTER", "value": "v"},
+                               timeout_ms=5000).get("ok")
+            assert client.call("approval", {"op": "policy.set", "key": "network_access_policy",
+                                            "value": "require_approval", "changed_by": "faults"},
+                               timeout_ms=5000).get("ok")
             names = _all_names(lambda body: client.call("registry", body, timeout_ms=5000))
             assert set(before) <= names
             ok_during = [f"full_{i}" for i, r in enumerate(replies) if r.get("ok")]
             assert set(ok_during) <= names
-            print(f"\nfull disk: {len(replies)} writes, {len(ok_during)} ok before the disk "
-                  f"filled up, refused {codes}")
+            print(f"\nfull disk: registry {len(replies)} writes, {len(ok_during)} ok before "
+                  f"the disk filled up, refused {codes}; credentials refused "
+                  f"{sum(1 for r in others[:20] if not r.get('ok'))}/20, approval refused "
+                  f"{sum(1 for r in others[20:] if not r.get('ok'))}/20")
         rc, doc = status_json(data_dir)
         assert rc == 0 and doc.get("ok"), doc
     finally:

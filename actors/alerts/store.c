@@ -10,6 +10,7 @@
 #include <czmq.h>
 #include <stdio.h>
 #include <string.h>
+#include "db.h"
 #include "alerts.h"
 #include "log.h"
 
@@ -67,9 +68,9 @@ store_url_display (const char *url, char *out, size_t size)
 static int
 s_fail (sqlite3 *db, sqlite3_stmt *stmt, bus_err_t *err)
 {
-    log_error ("alert_hooks: %s", sqlite3_errmsg (db));
+    db_fail (db, err, "alert_hooks");     //  before finalize resets the error
     sqlite3_finalize (stmt);
-    return bus_err_set (err, BUS_ERR_INTERNAL, "database error");
+    return -1;
 }
 
 int

@@ -38,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "db.h"
 #include "approval.h"
 #include "log.h"
 
@@ -277,9 +278,7 @@ policy_store (sqlite3 *db, int key, const char *value, const char *changed_by,
         rc = sqlite3_step (stmt);
     }
     sqlite3_finalize (stmt);
-    if (rc != SQLITE_DONE) {
-        log_error ("settings: storing %s: %s", s_settings [key].name, sqlite3_errmsg (db));
-        return bus_err_set (err, BUS_ERR_INTERNAL, "database error");
-    }
+    if (rc != SQLITE_DONE)
+        return db_fail (db, err, "storing a setting");
     return 0;
 }

@@ -28,8 +28,7 @@
 int
 appr_db_fail (approval_t *self, bus_err_t *err, const char *what)
 {
-    log_error ("database: %s: %s", what, sqlite3_errmsg (self->db));
-    return bus_err_set (err, BUS_ERR_INTERNAL, "database error");
+    return db_fail (self->db, err, what);
 }
 
 sqlite3_stmt *

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sodium.h>
+#include "db.h"
 #include "fields.h"
 #include "log.h"
 #include "ops_util.h"
@@ -18,8 +19,9 @@ ops_cstr (const msgpack_object *root, const char *key, char *buf, size_t size,
 msgw_t *
 ops_db_error (sqlite3 *db, const char *op)
 {
-    log_error ("%s: database: %s", op, sqlite3_errmsg (db));
-    return msgw_error_new (BUS_ERR_INTERNAL, "database error");
+    bus_err_t err;
+    db_fail (db, &err, op);
+    return msgw_error_new (err.code, err.message);
 }
 
 msgw_t *

@@ -160,14 +160,7 @@ store_col_text (sqlite3_stmt *stmt, int col)
 int
 store_fail (registry_t *self, bus_err_t *err, const char *what)
 {
-    int code = sqlite3_extended_errcode (self->db);
-    log_error ("database: %s: %s (%d)", what, sqlite3_errmsg (self->db), code);
-    if ((code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED)
-        return bus_err_set (err, BUS_ERR_UNAVAILABLE, "database busy: %s", what);
-    if ((code & 0xff) == SQLITE_FULL)
-        return bus_err_set (err, BUS_ERR_UNAVAILABLE, "the disk is full: %s "
-                            "(nothing was written; free space and try again)", what);
-    return bus_err_set (err, BUS_ERR_INTERNAL, "database error: %s", what);
+    return db_fail (self->db, err, what);
 }
 
 sqlite3_stmt *
