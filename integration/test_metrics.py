@@ -336,6 +336,7 @@ def test_circuit_opens_when_every_executor_dies_and_closes_when_they_return(up):
     assert error["code"] == -32000 and "circuit" in error["message"], error
     assert error["data"]["reason"] == "circuit_open"
     assert 1 <= error["data"]["retry_after_s"] <= OPEN_S
+    assert error["data"]["retryAfter"] == error["data"]["retry_after_s"]
     status, _, body = http_get(up.port, "/health")
     assert json.loads(body)["gateway"]["circuit"]["state"] in ("open", "half_open")
     opened = parse(scrape(up.port))

@@ -28,7 +28,8 @@
 
     The circuit breaker (circuit.h) sits between 3 and 4: while it is open
     the call is answered at once with a JSON-RPC error (-32000, data
-    {"reason": "circuit_open", "retry_after_s"}) and nothing is sent; the
+    {"reason": "circuit_open", "retry_after_s", "retryAfter"}: the same
+    retryAfter as a rate-limited call's) and nothing is sent; the
     sandbox's answer is its verdict (no_worker, worker_lost and the bus's
     timeout are failures; any answer of the service, a tool's own error
     included, is a success). Opening and closing are logged and recorded
@@ -277,8 +278,9 @@ s_resolved (mcp_call_t *call, bool ok)
                   (long long) (retry_s ? retry_s : 1));
         call->metric_outcome = METRICS_CIRCUIT_OPEN;
         mcp_call_error (call, MCP_SERVER_ERROR, message,
-                        json_pack ("{s:s, s:I}", "reason", "circuit_open",
-                                   "retry_after_s", retry_s ? retry_s : 1));
+                        json_pack ("{s:s, s:I, s:I}", "reason", "circuit_open",
+                                   "retry_after_s", retry_s ? retry_s : 1,
+                                   "retryAfter", retry_s ? retry_s : 1));
         return;
     }
     catalog_server_t rules;
