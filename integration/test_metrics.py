@@ -30,6 +30,7 @@ import time
 import pytest
 
 from conftest import bin_path, free_port, proc_env, wait_for
+from test_alerts import Receiver
 from test_logs_up import Mcp, Up, cli
 
 FAILURES = 3        # circuit_failures
@@ -302,6 +303,11 @@ def test_who_may_scrape(up, procs):
 
 def test_circuit_opens_when_every_executor_dies_and_closes_when_they_return(up):
     mcp = up.mcp
+    # the admin's webhook for circuit.opened (the alerts actor, test_alerts.py's receiver)
+    receiver = Receiver()
+    r = cli(up.dir, "alerts", "add", receiver.url("/circuit"), "--format", "json",
+            "--events", "circuit.opened", "--json")
+    assert r.returncode == 0, r.stderr
     before = parse(scrape(up.port))
     pids = executor_pids(up)
     assert len(pids) == 2, pids
@@ -348,6 +354,11 @@ def test_circuit_opens_when_every_executor_dies_and_closes_when_they_return(up):
     assert value(opened, "mcpbox_tool_calls_total", tool="demo__quick",
                  outcome="circuit_open") >= 1
     wait_for(lambda: activity(up, "circuit.opened"), timeout=10, what="circuit.opened")
+    try:
+        wait_for(lambda: any(b"circuit.opened" in raw for _, raw in receiver.bodies("/circuit")),
+                 timeout=15, what="the circuit.opened webhook")
+    finally:
+        receiver.close()
     assert value(opened, "mcpbox_broker_worker_lost_total") >= \
         value(before, "mcpbox_broker_worker_lost_total") + FAILURES
 
