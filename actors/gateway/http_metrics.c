@@ -204,12 +204,32 @@ s_write_spools (scrape_t *self, gateway_t *gateway, FILE *out)
     }
 }
 
+//  Counters read from a reply's map: one family each, a sample when the
+//  field is a non-negative integer.
+typedef struct {
+    const char *key;            //  in the map
+    const char *name;
+    const char *help;
+} counter_t;
+
+static void
+s_write_counters (FILE *out, const msgpack_object *map, const counter_t *counters,
+                  size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        metrics_family (out, counters [i].name, "counter", counters [i].help);
+        int64_t value = s_int (map, counters [i].key);
+        if (value >= 0)
+            metrics_sample_int (out, counters [i].name, value, NULL);
+    }
+}
+
 static void
 s_write_logkeeper (scrape_t *self, FILE *out)
 {
     const msgpack_object *ingest = s_map (s_root (s_source (self, "logs", "retention.get")),
                                           "ingest");
-    static const struct { const char *key, *name, *help; } counters [] = {
+    static const counter_t counters [] = {
         { "rows",       "mcpbox_logkeeper_records_ingested_total",
           "log records logkeeper wrote since it started" },
         { "duplicates", "mcpbox_logkeeper_records_duplicate_total",
@@ -219,12 +239,7 @@ s_write_logkeeper (scrape_t *self, FILE *out)
         { "batches",    "mcpbox_logkeeper_batches_total",
           "ingest batches logkeeper committed since it started" },
     };
-    for (size_t i = 0; i < sizeof counters / sizeof counters [0]; i++) {
-        metrics_family (out, counters [i].name, "counter", counters [i].help);
-        int64_t value = s_int (ingest, counters [i].key);
-        if (value >= 0)
-            metrics_sample_int (out, counters [i].name, value, NULL);
-    }
+    s_write_counters (out, ingest, counters, sizeof counters / sizeof counters [0]);
 }
 
 static void
@@ -258,7 +273,7 @@ s_write_tunnel (scrape_t *self, FILE *out)
                     "1 when the tunnel is switched on (mcpbox tunnel start)");
     if (status)
         metrics_sample_int (out, "mcpbox_tunnel_enabled", enabled ? 1 : 0, NULL);
-    static const struct { const char *key, *name, *help; } counters [] = {
+    static const counter_t counters [] = {
         { "starts",      "mcpbox_tunnel_starts_total",
           "times the tunnel actor started its client since it started" },
         { "restarts",    "mcpbox_tunnel_restarts_total",
@@ -266,12 +281,7 @@ s_write_tunnel (scrape_t *self, FILE *out)
         { "connections", "mcpbox_tunnel_connections_total",
           "times the tunnel client reported a connection" },
     };
-    for (size_t i = 0; i < sizeof counters / sizeof counters [0]; i++) {
-        metrics_family (out, counters [i].name, "counter", counters [i].help);
-        int64_t value = s_int (status, counters [i].key);
-        if (value >= 0)
-            metrics_sample_int (out, counters [i].name, value, NULL);
-    }
+    s_write_counters (out, status, counters, sizeof counters / sizeof counters [0]);
 }
 
 //  The executor pool by host (the executor's own word, so the host label
@@ -338,7 +348,7 @@ s_write_executors (scrape_t *self, FILE *out)
         }
     }
     json_t *stats = slot && slot->json ? json_object_get (slot->json, "stats") : NULL;
-    static const struct { const char *key, *name, *help; } counters [] = {
+    static const counter_t counters [] = {
         { "requests",        "mcpbox_broker_requests_total", "requests the broker accepted" },
         { "replies",         "mcpbox_broker_replies_total", "replies the broker delivered (errors included)" },
         { "no_worker",       "mcpbox_broker_no_worker_total",
