@@ -41,6 +41,20 @@ def _comm(pid):
         return f.read().strip()
 
 
+def _comm_or_none(pid):
+    try:
+        return _comm(pid)
+    except OSError:
+        return None
+
+
+def _is_fresh_spare(pid):
+    try:
+        return _comm(pid) == "mcpbox-sandbox" and os.stat(f"/proc/{pid}").st_uid == 65534
+    except OSError:
+        return False
+
+
 def _memory_holds(pid, needles):
     """Which of needles (bytes) occur anywhere in pid's readable memory."""
     found = set()
@@ -71,10 +85,20 @@ def _processes_for_later_calls(bus):
     executor = bus.executor.pid
     deadline = time.monotonic() + 10
     while True:
+        # settled: the zygote, CREDIT untouched spares, and nothing else --
+        # neither a child that answered and is still exiting nor a
+        # replacement just cloned (for a moment it still bears the zygote's
+        # name) -- seen twice in a row
         children = _children(executor)
-        zygotes = [p for p in children if _comm(p) == "mcpbox-zygote"]
+        zygotes = [p for p in children if _comm_or_none(p) == "mcpbox-zygote"]
         spares = [p for p in children if p not in zygotes]
-        if len(spares) == CREDIT or time.monotonic() > deadline:
+        settled = (len(zygotes) == 1 and len(spares) == CREDIT
+                   and all(_is_fresh_spare(p) for p in spares))
+        if settled:
+            time.sleep(0.1)
+            if sorted(_children(executor)) == sorted(children):
+                break
+        if time.monotonic() > deadline:
             break
         time.sleep(0.05)
     assert len(zygotes) == 1, f"one zygote process expected among {children}"
