@@ -379,6 +379,57 @@ def test_audience_at_the_remote_listener(box):
     assert remote_ping(s, body["access_token"]) == 200
 
 
+def test_host_and_origin_are_checked_like_mcp(box):
+    """DNS rebinding and cross-origin forms: every OAuth route answers only
+    the Host names of its listener's /mcp allowlist (local: the loopback
+    names; remote: those and remote_public_url's host), and the consent
+    form is accepted only from the consent page's own origin (or from a
+    client that sends no Origin, which no browser form does)."""
+    s = box
+    rebound = {"Host": "attacker.example"}
+    for port in (s.port, s.remote_port):
+        web = Web(port)
+        for method, path, kw in (
+                ("GET", "/.well-known/oauth-authorization-server", {}),
+                ("GET", "/.well-known/oauth-protected-resource/mcp", {}),
+                ("GET", "/authorize?client_id=x&redirect_uri=" + REDIRECT, {}),
+                ("POST", "/register", {"body": {"client_name": "x",
+                                                "redirect_uris": [REDIRECT]}}),
+                ("POST", "/token", {"form": {"grant_type": "refresh_token",
+                                             "refresh_token": "x", "client_id": "x"}}),
+                ("POST", "/revoke", {"form": {"token": "x", "client_id": "x"}})):
+            status, _, text = web.request(method, path, headers=dict(rebound), **kw)
+            assert status == 403, (port, path, status, text)
+            assert b"attacker.example" not in text
+        # the loopback names are this server's on both listeners
+        status, _, meta = web.json("GET", "/.well-known/oauth-authorization-server",
+                                   headers={"Host": f"localhost:{port}"})
+        assert status == 200 and meta["issuer"] == f"http://localhost:{port}", meta
+    # the consent form: another origin (another port of this host is the
+    # same site, so SameSite=Strict lets the cookie through) or "null" (a
+    # sandboxed frame) is refused, and the pending request survives it
+    client_id = register(s, "Origin app")
+    verifier, challenge = pkce()
+    params = authorize_params(s, client_id, challenge)
+    page, headers, request, cookie = consent_page(s, params)
+    assert headers["referrer-policy"] == "same-origin"      # so a browser sends its Origin
+    assert '<meta name="referrer" content="same-origin">' in page
+    form = {"request": request, "decision": "approve", "username": "admin",
+            "password": PASSWORD}
+    for origin in ("http://127.0.0.1:7777", "http://attacker.example", "null",
+                   f"http://127.0.0.1:{s.port}.attacker.example",
+                   f"ftp://127.0.0.1:{s.port}", "x" * 600):
+        status, headers, text = s.web.request("POST", "/authorize", form=form, cookie=cookie,
+                                              headers={"Origin": origin})
+        assert status == 403 and "location" not in headers, (origin, status, text)
+    status, headers, text = s.web.request("POST", "/authorize", form=form, cookie=cookie,
+                                          headers={"Origin": f"http://127.0.0.1:{s.port}"})
+    assert status == 302, text
+    _, query = location_query(headers)
+    status, _, body = exchange(s, client_id, query["code"], verifier)
+    assert status == 200, body
+
+
 def test_refresh_rotation_revocation_expiry_restart_and_cimd(box):
     s = box
     client_id = register(s, "Rotating app")

@@ -349,17 +349,20 @@ s_write_headers (http_req_t *self)
                                      self->streaming ? LWS_ILLEGAL_HTTP_CONTENT_LEN
                                                      : self->size, &p, end))
         return HTTP_REQ_FAILED;
-    //  a page with its own policy (the OAuth consent page) replaces ours
-    bool own_csp = false;
-    for (size_t i = 0; i < self->extras; i++)
-        if (strcmp (self->extra [i].name, s_security_headers [0][0]) == 0)
-            own_csp = true;
-    for (size_t i = own_csp ? 1 : 0; s_security_headers [i][0]; i++)
-        if (lws_add_http_header_by_name (self->wsi,
+    //  a page with its own policy (the OAuth consent page: its CSP and
+    //  referrer policy) replaces ours
+    for (size_t i = 0; s_security_headers [i][0]; i++) {
+        bool own = false;
+        for (size_t j = 0; j < self->extras; j++)
+            if (strcmp (self->extra [j].name, s_security_headers [i][0]) == 0)
+                own = true;
+        if (!own
+        &&  lws_add_http_header_by_name (self->wsi,
                 (const unsigned char *) s_security_headers [i][0],
                 (const unsigned char *) s_security_headers [i][1],
                 (int) strlen (s_security_headers [i][1]), &p, end))
             return HTTP_REQ_FAILED;
+    }
     for (size_t i = 0; i < self->extras; i++) {
         header_t *header = &self->extra [i];
         if (lws_add_http_header_by_name (self->wsi,

@@ -91,9 +91,13 @@ void oauth_revoke_start (http_req_t *req);
 //  missing or has characters a host cannot have. The remote listener uses
 //  it too: an access token's audience must be base + "/mcp".
 bool  oauth_base (http_req_t *req, char *base, size_t size, bool *https);
-//  A call for req (the handler attached). NULL after answering (no Host,
-//  out of memory). cors: the endpoint answers any origin (no cookies).
+//  A call for req (the handler attached). NULL after answering (a Host
+//  missing or not on this listener's /mcp allowlist: 403; out of memory). cors: the endpoint answers any origin (no cookies).
 oauth_call_t *oauth_call_new (http_req_t *req, bool cors);
+//  The request's Origin is this server's own (the issuer's, or http(s)://
+//  its Host), or absent (no browser form). False for any other, "null"
+//  included. For the consent form: a page elsewhere cannot post it.
+bool  oauth_same_origin (oauth_call_t *call);
 //  A CORS endpoint that serves one method ("GET", "POST"): the call, or
 //  NULL after answering (a preflight, 405, or oauth_call_new's refusal).
 oauth_call_t *oauth_cors_start (http_req_t *req, const char *method);

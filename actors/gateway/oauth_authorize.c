@@ -19,7 +19,8 @@
          client's name as text (escaped, never markup) and where it
          returns to, and asks the admin to sign in.
     POST /authorize (form: request, decision approve|deny, username,
-    password; the cookie): credentials checks the cookie against the
+    password; the cookie): an Origin other than the page's own is 403
+    before the body is read (oauth_same_origin); then credentials checks the cookie against the
     request and, to approve, the admin's password under the same failed-
     login limits as /api/auth/login. Approve → 302 to redirect_uri with
     code, state, iss (RFC 9207); Deny → error=access_denied. A wrong
@@ -92,6 +93,10 @@ s_headers (oauth_call_t *call, const char *redirect_uri)
               "form-action 'self'%s%s; frame-ancestors 'none'; base-uri 'none'",
               *origin ? " " : "", origin);
     http_req_add_header (call->req, "content-security-policy:", csp);
+    //  same-origin, not the gateway's no-referrer: under no-referrer a
+    //  browser sends "Origin: null" with the form, which the POST refuses;
+    //  no Referer goes to another origin either way
+    http_req_add_header (call->req, "referrer-policy:", "same-origin");
     http_req_add_header (call->req, "cache-control:", "no-store");
 }
 
@@ -100,7 +105,7 @@ s_page_open (char *page, const char *title)
 {
     snprintf (page, S_PAGE_MAX, "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
               "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-              "<meta name=\"referrer\" content=\"no-referrer\">"
+              "<meta name=\"referrer\" content=\"same-origin\">"
               "<link rel=\"stylesheet\" href=\"/oauth/consent.css\"><title>");
     s_esc (page, S_PAGE_MAX, title);
     s_cat (page, S_PAGE_MAX, " · MCPbox</title></head><body><main>");
@@ -492,8 +497,17 @@ oauth_authorize_start (http_req_t *req)
     if (strcmp (method, "GET") == 0)
         s_get (call);
     else
-    if (strcmp (method, "POST") == 0)
+    if (strcmp (method, "POST") == 0) {
+        //  the cookie is SameSite=Strict, but another port of the same
+        //  host is the same site: only our own page may post the form
+        if (!oauth_same_origin (call)) {
+            http_req_close_after (req);     //  its body is never read
+            s_message (call, 403, "Cannot authorize", "The form was not sent from this "
+                       "server's consent page.");
+            return;
+        }
         oauth_read_body (call, false, s_post_body);
+    }
     else {
         http_req_add_header (req, "allow:", "GET, POST");
         s_message (call, 405, "Cannot authorize", "GET or POST only.");

@@ -5,8 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include "mcp.h"
 #include "oauth.h"
 #include "oauth_form.h"
+
+#define S_HEADER_MAX 512
 
 static void
 s_free (void *state)
@@ -142,6 +145,16 @@ s_base (oauth_call_t *call)
     return true;
 }
 
+//  The request's Host, copied. False when absent or too long.
+static bool
+s_host (http_req_t *req, char *host, size_t size)
+{
+    struct lws *wsi = http_req_wsi (req);
+    int len = lws_hdr_total_length (wsi, WSI_TOKEN_HOST);
+    return len > 0 && len < (int) size
+        && lws_hdr_copy (wsi, host, (int) size, WSI_TOKEN_HOST) > 0;
+}
+
 oauth_call_t *
 oauth_call_new (http_req_t *req, bool cors)
 {
@@ -158,11 +171,41 @@ oauth_call_new (http_req_t *req, bool cors)
         http_req_add_header (req, "access-control-allow-origin:", "*");
         http_req_add_header (req, "access-control-expose-headers:", "www-authenticate");
     }
+    //  the Host allowlist of /mcp on this listener (loopback names and
+    //  allowed_hosts; remotely also remote_public_url's host): a page that
+    //  DNS rebinding put on our address gets nothing, and the issuer and
+    //  resource built from Host are only ever names of this server
+    char host [S_HEADER_MAX];
+    if (!s_host (req, host, sizeof host) || !mcp_allow_host (mcp_allow_for (req), host)) {
+        oauth_error (call, 403, "invalid_request", "Forbidden: Host header not allowed");
+        return NULL;
+    }
     if (!s_base (call)) {
         oauth_error (call, 400, "invalid_request", "the Host header is missing or malformed");
         return NULL;
     }
     return call;
+}
+
+bool
+oauth_same_origin (oauth_call_t *call)
+{
+    struct lws *wsi = http_req_wsi (call->req);
+    char origin [S_HEADER_MAX], host [S_HEADER_MAX];
+    int len = lws_hdr_total_length (wsi, WSI_TOKEN_ORIGIN);
+    if (len <= 0)
+        return true;            //  not a browser's form: nothing to forge
+    if (len >= (int) sizeof origin
+    ||  lws_hdr_copy (wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) <= 0)
+        return false;
+    if (strcasecmp (origin, call->base) == 0)
+        return true;
+    //  the page as the browser loaded it: http or https (TLS may end at a
+    //  tunnel) and exactly this request's Host, already on the allowlist.
+    //  "null" (a sandboxed frame, a data: page) is never ours.
+    const char *rest = strncasecmp (origin, "http://", 7) == 0 ? origin + 7
+                     : strncasecmp (origin, "https://", 8) == 0 ? origin + 8 : NULL;
+    return rest && s_host (call->req, host, sizeof host) && strcasecmp (rest, host) == 0;
 }
 
 oauth_call_t *
