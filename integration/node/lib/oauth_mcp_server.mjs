@@ -24,6 +24,7 @@
 //                                      (the test looks for them in MCPbox's files)
 //   POST /_test/revoke?what=access|all drop every access token (a 401 at call
 //                                      time) or every token (a refused refresh)
+//   POST /_test/config?access_ttl=S    the lifetime of access tokens issued from now
 //   node oauth_mcp_server.mjs --address A [--port 3010] [--as-port 3011]
 //        [--access-ttl 3600] [--token-endpoint URL] [--registration-endpoint URL]
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
@@ -53,7 +54,7 @@ const { values: opt } = parseArgs({
   },
 });
 if (!opt.address) throw new Error('--address is required');
-const accessTtl = Number(opt['access-ttl']);
+let accessTtl = Number(opt['access-ttl']);
 const origin = `http://${opt.address}:${opt.port}`;
 const resource = `${origin}/mcp`;
 const issuer = new URL(`http://${opt.address}:${opt['as-port']}/`);
@@ -70,6 +71,7 @@ const status = {
   last_token_request: null,
   clients: [],
   issued: { access: [], refresh: [] },
+  access_expires_at_ms: null,     // of the latest access token issued
 };
 
 function fingerprint(token) {
@@ -189,7 +191,9 @@ class Provider {
   #issue(clientId, scopes) {
     const access = randomBytes(32).toString('base64url');
     const refresh = randomBytes(32).toString('base64url');
-    this.access.set(access, { clientId, scopes, expiresAt: Date.now() + accessTtl * 1000 });
+    const expiresAt = Date.now() + accessTtl * 1000;
+    this.access.set(access, { clientId, scopes, expiresAt });
+    status.access_expires_at_ms = expiresAt;
     this.refresh.set(refresh, { clientId, scopes });
     status.issued.access.push(access);
     status.issued.refresh.push(refresh);
@@ -239,6 +243,12 @@ app.use('/.well-known/oauth-protected-resource/mcp', metadataHandler({
   resource_name: 'oauth test source',
 }));
 app.get('/_test/status', (_req, res) => res.json(status));
+app.post('/_test/config', (req, res) => {
+  const ttl = Number(req.query.access_ttl);
+  if (!Number.isInteger(ttl) || ttl < 1) return res.status(400).json({ error: 'access_ttl: seconds' });
+  accessTtl = ttl;
+  res.json({ access_ttl: accessTtl });
+});
 app.post('/_test/revoke', (req, res) => {
   provider.revokeAll(req.query.what === 'all' ? 'all' : 'access');
   res.json({ revoked: req.query.what === 'all' ? 'all' : 'access' });
