@@ -299,6 +299,43 @@ def test_who_may_scrape(up, procs):
     assert bad.wait(timeout=20) == 2
 
 
+def test_a_rate_limited_call_counts_under_its_tool(up):
+    """A call the rate limit refuses is counted under the tool it named (a
+    management or catalog tool; any other name is still _unknown) with
+    outcome rate_limited, not as an error of _unknown."""
+    r = cli(up.dir, "policy", "set", "mcp_rate_limit_rpm", "10")
+    assert r.returncode == 0, r.stderr
+    client = Mcp(up.port, name="pytest-rate")
+    try:
+        before = parse(scrape(up.port))
+        # spend the session's budget (10 at once, then one every 6 s)
+        for _ in range(20):
+            reply, _ = rpc(client, "mcpbox_list_servers", {})
+            if "error" in reply:
+                break
+        assert reply["error"]["code"] == -32000 and "retryAfter" in reply["error"]["data"]
+        refused = {"mcpbox_list_servers": 1}
+        for name in ("demo__quick", "demo__quick", "mcpbox_list_servers", "demo__nope",
+                     'x__"}\nevil 1'):
+            reply, _ = rpc(client, name, {"n": 1} if name == "demo__quick" else {})
+            if "error" in reply and "Rate limit" in reply["error"]["message"]:
+                label = name if name in ("demo__quick", "mcpbox_list_servers") else "_unknown"
+                refused[label] = refused.get(label, 0) + 1
+        assert refused.get("demo__quick"), refused       # 6 s never passed in between
+        after = parse(scrape(up.port))
+    finally:
+        client.close()
+        r = cli(up.dir, "policy", "set", "mcp_rate_limit_rpm", "300")
+        assert r.returncode == 0, r.stderr
+    for label, count in refused.items():
+        delta = (value(after, "mcpbox_tool_calls_total", tool=label, outcome="rate_limited")
+                 - value(before, "mcpbox_tool_calls_total", tool=label, outcome="rate_limited"))
+        assert delta == count, (label, delta, count)
+    assert value(after, "mcpbox_tool_calls_total", tool="_unknown", outcome="error") == \
+        value(before, "mcpbox_tool_calls_total", tool="_unknown", outcome="error")
+    assert "evil" not in scrape(up.port)
+
+
 # --- the circuit breaker ----------------------------------------------------------
 
 def test_circuit_opens_when_every_executor_dies_and_closes_when_they_return(up):

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "mcp_rate.h"
 #include "mcp_rpc.h"
 
@@ -40,6 +41,7 @@ s_taken (mcp_call_t *call, bus_json_t *reply, intptr_t tag)
         return;
     }
     call->mcp->rate_limited++;
+    call->metric_outcome = METRICS_RATE_LIMITED;
     json_int_t wait_ms = bus_json_int (reply->body, "retry_after_ms", 1000);
     json_int_t limit = bus_json_int (reply->body, "limit_rpm", 0);
     if (wait_ms < 1)

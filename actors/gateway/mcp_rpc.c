@@ -212,7 +212,26 @@ mcp_rpc_tools_call (mcp_call_t *call)
     call->tool_name = json_string_value (name);
     call->args = args;
     call->started_us = gateway_now_us ();
+    mcp_rpc_metric_tool (call);
     mcp_rate_check (call);
+}
+
+void
+mcp_rpc_metric_tool (mcp_call_t *call)
+{
+    //  a name from our table or the catalog (as the cache holds it now: a
+    //  user tool's is set again once the call has a fresh catalog), never
+    //  the client's string: the label set stays bounded
+    const char *label = NULL;
+    int index = mcp_tools_find (call->tool_name);
+    if (index >= 0)
+        label = mcp_tools_get ((size_t) index)->name;
+    else {
+        const catalog_tool_t *tool = catalog_cache_find (call->mcp->catalog, call->tool_name);
+        if (tool)
+            label = tool->full_name;
+    }
+    snprintf (call->metric_tool, sizeof call->metric_tool, "%s", label ? label : "");
 }
 
 void

@@ -49,6 +49,11 @@ void mcp_rpc_dispatch (mcp_call_t *call);
 //  Both eras: the method handlers (call->params set).
 void mcp_rpc_tools_list (mcp_call_t *call);
 void mcp_rpc_tools_call (mcp_call_t *call);
+//  call->metric_tool for call->tool_name: a management tool's name or a
+//  catalog tool's full name as the cache holds it now, else "" (counted
+//  as _unknown). Set before the rate limit, so a refused call counts
+//  under its tool.
+void mcp_rpc_metric_tool (mcp_call_t *call);
 //  tools/call once its client's rate limit allowed it (mcp_rate.h): the
 //  remote policy for a remote request, then mcp_rpc_tools_run.
 void mcp_rpc_tools_admit (mcp_call_t *call);

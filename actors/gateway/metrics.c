@@ -59,6 +59,7 @@ static const char *s_outcomes [METRICS_OUTCOMES] = {
     [METRICS_SANDBOX_UNAVAILABLE] = "sandbox_unavailable",
     [METRICS_CIRCUIT_OPEN]        = "circuit_open",
     [METRICS_CANCELLED]           = "cancelled",
+    [METRICS_RATE_LIMITED]        = "rate_limited",
 };
 
 static const char *s_stages [METRICS_STAGES] = {

@@ -44,6 +44,7 @@ typedef enum {
                                 //  timeout, unavailable)
     METRICS_CIRCUIT_OPEN,       //  refused at once: the circuit is open
     METRICS_CANCELLED,          //  never answered (cancelled, or the client left)
+    METRICS_RATE_LIMITED,       //  refused by the client's rate limit (mcp_rate.c)
     METRICS_OUTCOMES
 } metrics_outcome_t;
 
