@@ -1013,6 +1013,41 @@ def _checked_names(names):
     return items, [i if isinstance(i, str) else (i[0] if i else None) for i in items]
 
 
+def _safe_field_name(name):
+    """A name dataclasses may put into the source text it exec()s."""
+    return type(name) is str and name.isidentifier() and not name.startswith("_") \
+        and not keyword.iskeyword(name)
+
+
+_CACHE_MISS = object()
+
+
+def _cached_property_get(self, instance, owner=None):
+    """functools.cached_property.__get__ that stores only under a plain
+    name: its `attrname` is public and writable, and set to '__deepcopy__'
+    it planted a hook in an instance's __dict__ (copy.deepcopy then handed
+    the hook its memo: every original it copied, the harness's http
+    channel included). The name is read once (a subclass may make it a
+    property); no lock: a child runs one thread."""
+    if instance is None:
+        return self
+    name = self.attrname
+    if name is None:
+        raise TypeError("Cannot use cached_property instance without calling "
+                        "__set_name__ on it.")
+    if type(name) is not str or not name.isidentifier() or name.startswith("__"):
+        raise TypeError(f"cached_property: attribute name {name!r} is not allowed")
+    try:
+        cache = instance.__dict__
+    except AttributeError:
+        raise TypeError(f"No '__dict__' attribute to cache {name!r} property.") from None
+    value = cache.get(name, _CACHE_MISS)
+    if value is _CACHE_MISS:
+        value = self.func(instance)
+        cache[name] = value
+    return value
+
+
 _hardened = False
 # (owner, attribute, real value, safe value) for every library patch
 _PATCHES = []
@@ -1054,10 +1089,30 @@ def _harden_library():
     def process_class(cls, *args, **kwargs):
         annotations = cls.__dict__.get("__annotations__", {})
         for key in annotations:
-            if type(key) is not str or not key.isidentifier() or key.startswith("_") \
-                    or keyword.iskeyword(key):
+            if not _safe_field_name(key):
                 raise TypeError(f"dataclass field name {key!r} is not allowed")
+            # a Field subclass's `name` may be a property answering one
+            # name to this check and code to the exec() that follows
+            default = getattr(cls, key, None)
+            if isinstance(default, dataclasses.Field) and type(default) is not dataclasses.Field:
+                raise TypeError(f"dataclass field {key!r}: subclasses of Field are not allowed")
+        # inherited fields go into the generated code by their names too
+        for base in cls.__mro__[1:]:
+            for field in (getattr(base, "__dataclass_fields__", None) or {}).values():
+                if type(field) is not dataclasses.Field or not _safe_field_name(field.name):
+                    raise TypeError(f"dataclass field {field!r} inherited from a base "
+                                    f"is not allowed")
         return real_process(cls, *args, **kwargs)
+
+    real_field_setattr = dataclasses.Field.__setattr__
+
+    def field_setattr(self, attr, value):
+        # Field.name is public and writable: renamed after its class was
+        # made, it is code to the exec() of a dataclass inheriting it, and
+        # an attribute name to getattr() in asdict/astuple/replace
+        if attr == "name" and value is not None and not _safe_field_name(value):
+            raise TypeError(f"dataclass field name {value!r} is not allowed")
+        real_field_setattr(self, attr, value)
 
     _PATCHES[:] = [
         (functools, "update_wrapper", functools.update_wrapper, _safe_update_wrapper),
@@ -1069,6 +1124,9 @@ def _harden_library():
          lambda self, mapping: _safe_str_format_map(str(self.data), mapping)),
         (enum.EnumType, "_create_", real_create, create),
         (dataclasses, "_process_class", real_process, process_class),
+        (dataclasses.Field, "__setattr__", real_field_setattr, field_setattr),
+        (functools.cached_property, "__get__", functools.cached_property.__get__,
+         _cached_property_get),
     ]
     _set_patches(3)
 
