@@ -19,10 +19,25 @@ modes (the path):
               its first request, as after a restart): the client must
               initialize again and retry, once
   /header     wants the header "X-Api-Key: key-9" (else 401)
+  /asks       a well-behaved source whose tools/call answer is an SSE stream
+              that first sends notifications and requests of its own (ping,
+              elicitation/create, sampling/createMessage, roots/list), each
+              waiting for the client's answer (POSTed back on the session)
+              before the next, as a source built on an SDK does; the call's
+              result is what the client answered to each. An unanswered
+              request holds the stream until ASK_WAIT_S has passed.
+  /asks-flood its tools/call stream sends 500 pings without waiting, then
+              the answer
+GET /sse-asks: the legacy HTTP+SSE transport of /asks: the stream names
+/msg-asks?session=N as its endpoint; what is POSTed there is answered on
+the stream (the requests of its own too).
 GET /sse-evil: a legacy SSE stream whose endpoint event points at another
 origin (loopback). Everything else: 404. Each request is logged to stdout as "MODE METHOD"."""
+import itertools
 import json
+import queue
 import sys
+import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -34,6 +49,49 @@ def init_result(rid):
     return {"jsonrpc": "2.0", "id": rid, "result": {
         "protocolVersion": "2025-06-18", "capabilities": {"tools": {}},
         "serverInfo": {"name": "hostile", "version": "1"}}}
+
+
+ASK_WAIT_S = 15
+ASKS = [("ping", None), ("elicitation/create", {"message": "Your name?", "requestedSchema": {
+         "type": "object", "properties": {"name": {"type": "string"}}}}),
+        ("sampling/createMessage", {"messages": [{"role": "user", "content": {
+         "type": "text", "text": "hi"}}], "maxTokens": 5}),
+        ("roots/list", None)]
+answers = {}                      # id -> the client's answer to our request
+answered = threading.Condition()
+ask_ids = itertools.count(1)
+legacy = {}                       # session -> queue of events for its stream
+
+
+def take_answer(rid, wait_s):
+    with answered:
+        answered.wait_for(lambda: rid in answers, timeout=wait_s)
+        return answers.pop(rid, None)
+
+
+def run_asks(send):
+    """The requests of our own, each waiting for its answer: what came back."""
+    send({"jsonrpc": "2.0", "method": "notifications/message",
+          "params": {"level": "info", "data": "working"}})
+    got = {}
+    for n, (method, params) in enumerate(ASKS):
+        rid = f"ask-{next(ask_ids)}" if n % 2 == 0 else 1000 + next(ask_ids)
+        msg = {"jsonrpc": "2.0", "id": rid, "method": method}
+        if params:
+            msg["params"] = params
+        send(msg)
+        answer = take_answer(rid, ASK_WAIT_S)
+        if answer is None:
+            return None               # never answered: the stream just stops
+        got[method] = answer.get("result", answer.get("error", {}).get("code"))
+        send({"jsonrpc": "2.0", "method": "notifications/progress",
+              "params": {"progressToken": "p", "progress": n + 1}})
+    return got
+
+
+def call_result(rid, got):
+    return {"jsonrpc": "2.0", "id": rid, "result": {
+        "content": [{"type": "text", "text": json.dumps(got, sort_keys=True)}]}}
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -52,8 +110,58 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def _event(self, obj, name=None):
+        head = f"event: {name}\n".encode() if name else b""
+        data = obj if isinstance(obj, str) else json.dumps(obj)
+        self.wfile.write(head + b"data: " + data.encode() + b"\n\n")
+        self.wfile.flush()
+
+    def _legacy_stream(self):
+        session = str(next(ask_ids))
+        events = legacy[session] = queue.Queue()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.end_headers()
+        try:
+            self._event(f"/msg-asks?session={session}", name="endpoint")
+            while True:
+                try:
+                    obj = events.get(timeout=ASK_WAIT_S)
+                except queue.Empty:
+                    return
+                self._event(obj, name="message")
+        except (BrokenPipeError, ConnectionResetError):
+            return
+        finally:
+            legacy.pop(session, None)
+
+    def _legacy_post(self, msg):
+        session = self.path.partition("session=")[2]
+        events = legacy.get(session)
+        if events is None:
+            self._json({"error": "no such session"}, status=404)
+            return
+        self.send_response(202)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+        rid, method = msg.get("id"), msg.get("method", "")
+        if method == "initialize":
+            events.put(init_result(rid))
+        elif method == "tools/list":
+            events.put({"jsonrpc": "2.0", "id": rid, "result": {"tools": [
+                {"name": "asker", "inputSchema": {"type": "object"}}]}})
+        elif method == "tools/call":
+            def work():
+                got = run_asks(events.put)
+                if got is not None:
+                    events.put(call_result(rid, got))
+            threading.Thread(target=work, daemon=True).start()
+
     def do_GET(self):
         print("GET", self.path, flush=True)
+        if self.path == "/sse-asks":
+            self._legacy_stream()
+            return
         if self.path != "/sse-evil":
             self._json({"error": "no"}, status=404)
             return
@@ -74,10 +182,22 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
 
     def do_POST(self):
-        mode = self.path.strip("/")
+        mode = self.path.strip("/").partition("?")[0]
         length = int(self.headers.get("Content-Length", "0"))
         msg = json.loads(self.rfile.read(length) or b"{}")
-        print(mode, msg.get("method"), flush=True)
+        print(mode, msg.get("method") or "answer %s" % msg.get("id"), flush=True)
+        if "method" not in msg and "id" in msg:
+            # the client's answer to a request of ours
+            with answered:
+                answers[msg["id"]] = msg
+                answered.notify_all()
+            self.send_response(202)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if mode == "msg-asks":
+            self._legacy_post(msg)
+            return
         rid = msg.get("id")
         method = msg.get("method", "")
         if mode == "redirect":
@@ -134,6 +254,23 @@ class Handler(BaseHTTPRequestHandler):
                 return
         if method == "initialize" and mode not in ("malformed", "notjson"):
             self._json(init_result(rid), headers=[("Mcp-Session-Id", "s-" + mode)])
+            return
+        if mode in ("asks", "asks-flood") and method == "tools/call":
+            self.close_connection = True  # no length: the stream ends when we close
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.end_headers()
+            try:
+                if mode == "asks-flood":
+                    for _ in range(500):
+                        self._event({"jsonrpc": "2.0", "id": next(ask_ids), "method": "ping"})
+                    self._event(call_result(rid, "flooded"))
+                    return
+                got = run_asks(self._event)
+                if got is not None:
+                    self._event(call_result(rid, got))
+            except (BrokenPipeError, ConnectionResetError):
+                pass
             return
         if mode == "big":
             tools = [{"name": f"t{i}", "description": "x" * 6000,

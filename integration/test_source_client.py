@@ -18,7 +18,12 @@ private hosts:
 - a lost session (404) is initialized again once; a header credential;
   a legacy endpoint on another origin is refused;
 - a bearer credential from the job's secrets reaches the source, and the
-  source echoing it back is redacted.
+  source echoing it back is redacted;
+- a source that sends requests of its own while answering a call (ping,
+  elicitation/create, sampling/createMessage, roots/list, on the call's SSE
+  stream or on the legacy stream) and waits for their answers gets them
+  (ping answered {}, the rest -32601) and then answers the call; one that
+  floods requests is given up on past the bound, with the reason.
 """
 import json
 import os
@@ -217,3 +222,27 @@ def test_oauth_token_endpoint_inside_is_refused(world, port, word):
     message = reply["error"]["message"]
     assert "token_endpoint is refused" in message and word in message, message
     assert trap.hits == 0
+
+
+ANSWERED = {"elicitation/create": -32601, "ping": {}, "roots/list": -32601,
+            "sampling/createMessage": -32601}
+
+
+@pytest.mark.parametrize("path, transport", [("asks", "streamable_http"), ("sse-asks", "sse")])
+def test_requests_of_the_source_own_are_answered(world, path, transport):
+    bus, host, _ = world
+    # without answers the source holds its stream until this deadline passes
+    reply = source(bus, host, path, 3003, action="call", tool="asker", transport=transport,
+                   timeout_ms=8000)
+    assert reply["ok"] and reply["success"], reply
+    assert json.loads(reply["result"]["content"][0]["text"]) == ANSWERED, reply
+    assert reply["duration_ms"] < 4000, reply
+    bus.assert_still_serving()
+
+
+def test_a_flood_of_requests_from_the_source_is_given_up(world):
+    bus, host, _ = world
+    reply = source(bus, host, "asks-flood", 3003, action="call", tool="x")
+    assert reply["ok"] and reply["success"] is False, reply
+    assert "more than 64 requests of its own" in reply["error"]["message"], reply
+    bus.assert_still_serving()

@@ -5,7 +5,10 @@
     as it arrives: the reader (s_answer_body) decides from the first piece
     whether it holds JSON or an event stream, and ends the transfer as soon
     as the answer to our id is in (HTTP_BODY_DONE), whatever the server
-    would send after it.
+    would send after it. A request of the source's own met on the way is
+    answered there and then (s_answer_ask: a POST of its own, made from
+    inside the reader, on another curl handle), since the source may be
+    holding our answer until it has its own.
 
     The legacy transport's stream runs on a thread of its own
     (s_stream_main): a GET through http_fetch whose reader feeds the SSE
@@ -32,6 +35,7 @@
 
 #define S_PENDING_MAX   64      //  legacy: answers waiting to be taken
 #define S_DELETE_MS     2000    //  ending a session never takes longer
+#define S_SESSION_LOST  (-2)    //  s_post: 404 on our session
 
 struct _mcp_client_t {
     char               *url;
@@ -56,6 +60,7 @@ struct _mcp_client_t {
     bool                stream_ended;
     char                stream_error [MCP_CLIENT_ERROR_MAX];
     sse_parser_t       *stream_parser;
+    atomic_int          asks;           //  the source's requests answered
 };
 
 static void
@@ -100,6 +105,7 @@ mcp_client_new (const mcp_client_config_t *config)
     pthread_mutex_init (&self->lock, NULL);
     pthread_cond_init (&self->changed, NULL);
     atomic_init (&self->cancel, false);
+    atomic_init (&self->asks, 0);
     if (!self->url || !self->pending
     || (config->auth_name && !self->auth_name)
     || (config->auth_value && !self->auth_value))
@@ -195,6 +201,72 @@ mcp_client_check_answer (json_t *msg, json_int_t id, json_t **result,
     return 0;
 }
 
+int
+mcp_client_server_request (json_t *msg, json_t **reply, char *err, size_t errlen)
+{
+    *reply = NULL;
+    json_t *method = json_object_get (msg, "method");
+    json_t *id = json_object_get (msg, "id");
+    if (!json_is_object (msg) || !method || !id)
+        return 0;                   //  an answer, or a notification: nothing to send
+    json_t *version = json_object_get (msg, "jsonrpc");
+    if (!json_is_string (version) || strcmp (json_string_value (version), "2.0") != 0
+    ||  !json_is_string (method) || !(json_is_integer (id) || (json_is_string (id)
+        && json_string_length (id) <= MCP_CLIENT_ASK_ID_MAX))) {
+        s_err (err, errlen, "malformed request from the source (it needs jsonrpc \"2.0\", "
+               "a method string and an id that is an integer or a string of at most "
+               "%d bytes)",
+               MCP_CLIENT_ASK_ID_MAX);
+        return -1;
+    }
+    //  a client that declared no capability: ping is the one request it serves
+    if (strcmp (json_string_value (method), "ping") == 0)
+        *reply = json_pack ("{s:s, s:O, s:{}}", "jsonrpc", "2.0", "id", id, "result");
+    else
+        *reply = json_pack ("{s:s, s:O, s:{s:i, s:s}}", "jsonrpc", "2.0", "id", id,
+                            "error", "code", -32601, "message", "Method not found (MCPbox "
+                            "offers sources no sampling, elicitation or roots)");
+    if (!*reply) {
+        s_err (err, errlen, "out of memory");
+        return -1;
+    }
+    return 1;
+}
+
+static int
+    s_post (mcp_client_t *self, const char *url, json_t *message, json_int_t id,
+            json_t **answer, bool initialize, char *err, size_t errlen);
+
+//  msg came from the source and is not an answer to us: when it is a
+//  request of its own, the answer is POSTed to url at once. 0 (answered,
+//  or nothing to answer), -1 with the reason (malformed, too many, the
+//  POST failed).
+static int
+s_answer_ask (mcp_client_t *self, json_t *msg, const char *url, char *err, size_t errlen)
+{
+    json_t *reply = NULL;
+    int rc = mcp_client_server_request (msg, &reply, err, errlen);
+    if (rc <= 0)
+        return rc;
+    if (atomic_fetch_add (&self->asks, 1) >= MCP_CLIENT_ASKS_MAX) {
+        s_err (err, errlen, "the source sent more than %d requests of its own (ping, "
+               "sampling, elicitation, roots) in one conversation: given up",
+               MCP_CLIENT_ASKS_MAX);
+        json_decref (reply);
+        return -1;
+    }
+    char why [MCP_CLIENT_ERROR_MAX] = "";
+    rc = s_post (self, url, reply, 0, NULL, false, why, sizeof why);
+    json_decref (reply);
+    if (rc != 0) {
+        s_err (err, errlen, "answering the source's '%.60s' request: %.300s",
+               json_string_value (json_object_get (msg, "method")),
+               rc == S_SESSION_LOST? "it lost our session": why);
+        return -1;
+    }
+    return 0;
+}
+
 //  What a POST's reader collects.
 typedef struct {
     mcp_client_t *client;
@@ -224,8 +296,11 @@ s_answer_event (void *arg, const sse_event_t *event)
     json_t *result = NULL;
     int rc = mcp_client_check_answer (msg, post->id, &result, post->error, sizeof post->error);
     if (rc == 1) {
+        //  not ours: a request of the source's own is answered, then read on
+        rc = s_answer_ask (post->client, msg, post->client->url,
+                           post->error, sizeof post->error);
         json_decref (msg);
-        return 0;                   //  not ours: read on
+        return rc;
     }
     post->answer = msg;
     return rc == 0? 1: -1;
@@ -346,8 +421,6 @@ s_take_session (mcp_client_t *self, const json_t *headers, char *err, size_t err
     memcpy (self->session, session, len + 1);
     return 0;
 }
-
-#define S_SESSION_LOST  (-2)
 
 //  POSTs one message. For a request (id > 0) *answer is the whole answer
 //  message (checked: mcp_client_check_answer returned 0 or -1 on it).
@@ -502,8 +575,20 @@ s_stream_event (void *arg, const sse_event_t *event)
         return -1;
     }
     if (json_object_get (msg, "method")) {
-        json_decref (msg);          //  its notifications and requests: not served
-        return 0;
+        //  its requests are answered at the endpoint; notifications dropped
+        char why [MCP_CLIENT_ERROR_MAX] = "";
+        pthread_mutex_lock (&self->lock);
+        char *endpoint = self->endpoint? strdup (self->endpoint): NULL;
+        pthread_mutex_unlock (&self->lock);
+        int rc = endpoint? s_answer_ask (self, msg, endpoint, why, sizeof why): 0;
+        free (endpoint);
+        json_decref (msg);
+        if (rc != 0) {
+            pthread_mutex_lock (&self->lock);
+            snprintf (self->stream_error, sizeof self->stream_error, "%s", why);
+            pthread_mutex_unlock (&self->lock);
+        }
+        return rc;
     }
     pthread_mutex_lock (&self->lock);
     int rc = 0;

@@ -28,6 +28,15 @@
     tools. Answers are checked as JSON-RPC 2.0 (jsonrpc "2.0", our id, one
     of result (an object) or error ({code: integer, message: string})).
 
+    Requests of the source's own that arrive while we wait for an answer
+    (a `ping`, `sampling/createMessage`, `elicitation/create`, `roots/list`
+    sent on the answer's SSE stream, or on the legacy stream) are answered
+    as a client that declared no capability must answer them: `ping` with
+    an empty result, anything else with error -32601 (method not found),
+    POSTed back on the session (legacy: to the endpoint). At most
+    MCP_CLIENT_ASKS_MAX of them per conversation: past that the request
+    fails with the reason. The source's notifications are read and dropped.
+
     One client is used by one thread (the legacy transport's reader thread
     is internal).
 */
@@ -51,6 +60,9 @@
 #define MCP_CLIENT_CURSOR_MAX       4096            //  bytes of a page cursor
 #define MCP_CLIENT_SESSION_MAX      256             //  bytes of an Mcp-Session-Id
 #define MCP_CLIENT_ERROR_MAX        512
+#define MCP_CLIENT_ASKS_MAX         64              //  requests from the source per
+                                                    //  conversation (ping, sampling..)
+#define MCP_CLIENT_ASK_ID_MAX       256             //  bytes of such a request's string id
 
 typedef enum {
     MCP_TRANSPORT_STREAMABLE_HTTP = 0,
@@ -113,5 +125,13 @@ int           mcp_client_call_tool (mcp_client_t *self, const char *name,
 //  malformed or an error answer. Used by the fuzz target too.
 int           mcp_client_check_answer (json_t *msg, json_int_t id, json_t **result,
                                        char *err, size_t errlen);
+
+//  A message from the source that is a request of its own: 1 with *reply
+//  the answer to send back (caller decrefs); 0 when msg is not a request
+//  (a notification, an answer); -1 with the reason when it is a malformed
+//  request (method not a string, id neither an integer nor a string of at
+//  most MCP_CLIENT_ASK_ID_MAX bytes). Used by the fuzz target too.
+int           mcp_client_server_request (json_t *msg, json_t **reply,
+                                         char *err, size_t errlen);
 
 #endif

@@ -1,7 +1,8 @@
 /*  fuzz_sse_parser — libFuzzer target for the SSE reader of external MCP
     sources (actors/executor/sse_parser.c) and the JSON-RPC answer check
     that follows it (mcp_client_check_answer), and of a tools/list page
-    in an answer (mcp_client_tools_page). The first byte picks where
+    in an answer (mcp_client_tools_page), and the answer to a request of
+    the source's own (mcp_client_server_request). The first byte picks where
     the rest is split into two pieces, so line endings and BOMs torn
     across reads are covered. Every event must stay within its bound and
     be NUL-free; every check must return -1, 0 or 1 with a result object
@@ -28,6 +29,25 @@ s_event (void *arg, const sse_event_t *event)
         int rc = mcp_client_check_answer (msg, 1, &result, err, sizeof err);
         if (rc < -1 || rc > 1 || (rc == 0 && !json_is_object (result)))
             __builtin_trap ();
+        //  an answer to the source's request: its id, exactly one of
+        //  result {} and error -32601, and only for a request
+        json_t *reply = NULL;
+        int asked = mcp_client_server_request (msg, &reply, err, sizeof err);
+        if (asked < -1 || asked > 1 || (asked == 1) != (reply != NULL))
+            __builtin_trap ();
+        if (reply) {
+            json_t *id = json_object_get (reply, "id");
+            json_t *res = json_object_get (reply, "result");
+            json_t *error = json_object_get (reply, "error");
+            if (!json_is_object (msg) || !json_object_get (msg, "method")
+            ||  !json_equal (id, json_object_get (msg, "id"))
+            ||  (json_is_string (id) && json_string_length (id) > MCP_CLIENT_ASK_ID_MAX)
+            ||  (res != NULL) == (error != NULL)
+            ||  (res && json_object_size (res) != 0)
+            ||  (error && json_integer_value (json_object_get (error, "code")) != -32601))
+                __builtin_trap ();
+            json_decref (reply);
+        }
         if (rc == 0) {
             //  a tools/list page: what is kept is checked and bounded
             json_t *all = json_array (), *seen = json_object ();

@@ -3,8 +3,9 @@
     same events as whole; CRLF split between pieces is one line ending;
     comments (keepalives) counted, not dispatched; an event without data
     not dispatched; the line and data bounds and a NUL refuse the stream
-    for good; and mcp_client_check_answer tells ours, others' and
-    malformed JSON-RPC answers apart. */
+    for good; mcp_client_check_answer tells ours, others' and
+    malformed JSON-RPC answers apart; mcp_client_server_request answers
+    the source's own requests as a client with no capability. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -167,6 +168,68 @@ test_check_answer (void **state)
     }
 }
 
+//  The source's own requests: ping gets {}, anything else -32601, each
+//  with the request's id (integer or string) as it was; notifications
+//  and answers get nothing; a malformed request is refused.
+static void
+test_server_request (void **state)
+{
+    (void) state;
+    char err [256];
+    json_t *reply = NULL;
+    json_t *m = json_loads ("{\"jsonrpc\":\"2.0\",\"id\":\"p-1\",\"method\":\"ping\"}",
+                            0, NULL);
+    assert_int_equal (mcp_client_server_request (m, &reply, err, sizeof err), 1);
+    char *text = json_dumps (reply, JSON_SORT_KEYS | JSON_COMPACT);
+    assert_string_equal (text, "{\"id\":\"p-1\",\"jsonrpc\":\"2.0\",\"result\":{}}");
+    free (text);
+    json_decref (reply);
+    json_decref (m);
+    static const char *refused [] = { "elicitation/create", "sampling/createMessage",
+                                      "roots/list", "tools/call", NULL };
+    for (int i = 0; refused [i]; i++) {
+        m = json_pack ("{s:s, s:i, s:s, s:{}}", "jsonrpc", "2.0", "id", 7 + i,
+                       "method", refused [i], "params");
+        assert_int_equal (mcp_client_server_request (m, &reply, err, sizeof err), 1);
+        assert_int_equal (json_integer_value (json_object_get (reply, "id")), 7 + i);
+        assert_int_equal (json_integer_value (json_object_get (json_object_get (reply,
+                          "error"), "code")), -32601);
+        assert_null (json_object_get (reply, "result"));
+        json_decref (reply);
+        json_decref (m);
+    }
+    static const char *nothing [] = {
+        "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\"}",
+        "{\"jsonrpc\":\"2.0\",\"id\":3,\"result\":{}}",
+        "[]",
+        NULL
+    };
+    for (int i = 0; nothing [i]; i++) {
+        m = json_loads (nothing [i], 0, NULL);
+        assert_int_equal (mcp_client_server_request (m, &reply, err, sizeof err), 0);
+        assert_null (reply);
+        json_decref (m);
+    }
+    char long_id [MCP_CLIENT_ASK_ID_MAX + 2];
+    memset (long_id, 'x', sizeof long_id - 1);
+    long_id [sizeof long_id - 1] = '\0';
+    json_t *bad [] = {
+        json_pack ("{s:s, s:n, s:s}", "jsonrpc", "2.0", "id", "method", "ping"),
+        json_pack ("{s:s, s:f, s:s}", "jsonrpc", "2.0", "id", 1.5, "method", "ping"),
+        json_pack ("{s:s, s:s, s:s}", "jsonrpc", "2.0", "id", long_id, "method", "ping"),
+        json_pack ("{s:s, s:i, s:i}", "jsonrpc", "2.0", "id", 1, "method", 5),
+        json_pack ("{s:s, s:i, s:s}", "jsonrpc", "1.0", "id", 1, "method", "ping"),
+        json_pack ("{s:i, s:s}", "id", 1, "method", "ping"),
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++) {
+        assert_non_null (bad [i]);
+        if (mcp_client_server_request (bad [i], &reply, err, sizeof err) != -1)
+            fail_msg ("answered malformed request %zu", i);
+        assert_null (reply);
+        json_decref (bad [i]);
+    }
+}
+
 //  A tools/list page: kept tools reduced to what MCPbox keeps; a tool
 //  without a name or inputSchema object, a control character in a name, a
 //  name listed twice (also across pages) or an oversized cursor refuse it.
@@ -217,6 +280,7 @@ main (void)
         cmocka_unit_test (test_stop_value),
         cmocka_unit_test (test_bounds),
         cmocka_unit_test (test_check_answer),
+        cmocka_unit_test (test_server_request),
         cmocka_unit_test (test_tools_page),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
