@@ -143,6 +143,45 @@ async def main():
     C().hook
     return escaped("wrote a dunder into an instance dict")
 ''',
+    # --- functools.update_wrapper's __dict__ update (escaped before) -------
+    # wrapper.__dict__.update(wrapped.__dict__) copied any object's private
+    # members onto one of the tool's own instances, where `_x` is readable
+    "update_wrapper_copies_http_channel": '''
+import functools
+class Box:
+    pass
+async def main():
+    b = Box()
+    functools.update_wrapper(b, http)
+    return escaped(b._channel)
+''',
+    "update_wrapper_copies_log_channel": '''
+import functools
+class Box:
+    pass
+async def main():
+    b = Box()
+    functools.update_wrapper(b, log)
+    b._channel.send({"type": "log", "level": "error", "data": "raw frame"})
+    return escaped(b._channel)
+''',
+    "wraps_copies_module_view_getter": '''
+import functools
+class Box:
+    pass
+async def main():
+    b = functools.wraps(json)(Box())
+    return escaped(b._get)
+''',
+    "update_wrapper_copies_http_thunk": '''
+import functools
+class Box:
+    pass
+async def main():
+    b = Box()
+    functools.update_wrapper(b, http.get("https://example.com/"))
+    return escaped(b._thunk)
+''',
 }
 
 
@@ -156,9 +195,10 @@ def test_second_pass_case_is_stopped(name, trap, tmpdir_short):
     _judge(trap, result)
 
 
-def test_dataclasses_and_cached_property_still_work(tmpdir_short):
+def test_dataclasses_cached_property_and_wraps_still_work(tmpdir_short):
     """What the fixes must keep working: inheritance of dataclasses, fields,
-    replace/asdict, a reused field(), cached_property with a private name."""
+    replace/asdict, cached_property with a private name, functools.wraps
+    keeping a function's public attributes."""
     code = '''
 import dataclasses, functools
 @dataclasses.dataclass
@@ -177,7 +217,17 @@ class Area:
     @functools.cached_property
     def total(self):
         return self._side + 1
+def deco(f):
+    @functools.wraps(f)
+    def inner(*a):
+        return f(*a)
+    return inner
+def tagged(x):
+    return x
+tagged.label = "kept"
 async def main():
+    wrapped = deco(tagged)
+    assert wrapped.label == "kept" and wrapped(3) == 3
     c = Child(1, "y", [3])
     names = [f.name for f in dataclasses.fields(Child)]
     r = dataclasses.replace(c, a=5)

@@ -952,7 +952,17 @@ def _safe_update_wrapper(wrapper, wrapped, assigned=functools.WRAPPER_ASSIGNMENT
         # it would set the class's __module__ (to 'tool': a library class
         # would pass for the tool's own) and __name__ (error types)
         raise TypeError("update_wrapper: the wrapper may not be a library class")
-    return _real_update_wrapper(wrapper, wrapped)
+    wrapper = _real_update_wrapper(wrapper, wrapped, updated=())
+    # WRAPPER_UPDATES: wrapper.__dict__.update(wrapped.__dict__), but only
+    # the public names: wrapped may be any object, and its private members
+    # (http's _channel, a module view's _get) copied onto one of the tool's
+    # own instances would be readable there
+    extra = getattr(wrapped, "__dict__", None)
+    if extra is not None:
+        public = {k: v for k, v in dict(extra).items()
+                  if type(k) is str and not k.startswith("_")}
+        getattr(wrapper, "__dict__").update(public)
+    return wrapper
 
 
 def _safe_wraps(wrapped, assigned=functools.WRAPPER_ASSIGNMENTS,
