@@ -203,7 +203,10 @@ class Cluster:
 
     def start_credentials(self):
         """The real credentials actor on the main machine (its database
-        migrated, a master key from the environment)."""
+        migrated, a master key from the environment); once."""
+        if getattr(self, "credentials", None):
+            return
+        self.credentials = True
         self._run([bin_path("mcpbox"), "migrate", "--data-dir", self.data])
         env = dict(self.env, MCPBOX_ENCRYPTION_KEY=os.urandom(32).hex())
         self.procs.start([bin_path("mcpbox-credentials"), "--data-dir", self.data],
@@ -216,6 +219,13 @@ class Cluster:
                                     wait_s=2).get("ok")
         except Exception:
             return False
+
+    def serve_central(self, argv, name):
+        """A process on the main machine (the broker's namespace: it listens
+        on SERVER too); its output in ROOT/NAME.out."""
+        with open(os.path.join(self.root, name + ".out"), "wb") as out:
+            return self.procs.start(["ip", "netns", "exec", self.central, *argv], name=name,
+                                    stdout=out)
 
     def in_host(self, host, *argv):
         """Run a command inside a host's namespace; its CompletedProcess."""

@@ -21,7 +21,10 @@ Shown here:
     less work than the others;
   - a job naming its server runs on a remote host with that server's
     secrets (the host asks credentials over its CURVE connection), and a
-    host cannot ask for the secrets of a server whose job it does not hold.
+    host cannot ask for the secrets of a server whose job it does not hold;
+  - so does a `source` job (a call to an external MCP source) whose source
+    wants a credential held in a server secret: the remote host fetches it
+    the same way and the source gets it (and its echo comes back redacted).
 
 The test process talks to the broker over its ipc:// socket (a path on the
 shared filesystem), as the gateway would; the gateway itself is not needed
@@ -39,7 +42,7 @@ import pytest
 
 from conftest import bin_path, wait_for
 import sys
-from netns_cluster import Cluster, root_ok
+from netns_cluster import SERVER, Cluster, root_ok
 
 HOSTS = (1, 2, 3)
 HEARTBEAT_MS = 500              # liveness: 3 beats (1.5 s)
@@ -219,6 +222,35 @@ def test_remote_host_runs_a_job_with_its_servers_secrets(cluster):
     assert all(a.get("ok") and a.get("success") and a["result_json"] == want
                for a in answers), answers[:2]
     # only over tcp: no local executor exists in this cluster
+    reply = cluster.client.call("broker", {"op": "workers", "service": "sandbox"})
+    assert {w["origin"] for w in reply["workers"]} == {"tcp"}
+
+
+def test_remote_host_calls_a_source_with_its_credential(cluster):
+    """A source (hostile_source.py /auth: wants "Authorization: Bearer
+    tok-123", echoes it back) on the main machine, called by `source` jobs
+    that only the remote hosts can run."""
+    cluster.start_credentials()
+    port = 8081
+    cluster.serve_central([sys.executable, os.path.join(os.path.dirname(__file__),
+                                                        "hostile_source.py"), str(port)],
+                          "source")
+    wait_for(lambda: cluster.in_host(2, sys.executable, "-c", f"import socket; "
+             f"socket.create_connection(('{SERVER}', {port}), timeout=1)").returncode == 0,
+             timeout=20, what="the source, from a host")
+    reply = cluster.client.call("credentials", {"op": "secret_set", "server_id": "srv-source",
+                                                "key": "TOKEN", "value": "tok-123"})
+    assert reply.get("ok"), reply
+    job = {"op": "source", "action": "call", "tool": "whoami", "server_id": "srv-source",
+           "url": f"http://{SERVER}:{port}/auth", "allowed_hosts": [SERVER],
+           "auth_type": "bearer", "auth_secret_name": "TOKEN", "timeout_ms": 10000}
+    answers = []
+    for _ in range(4):
+        ids = [cluster.client.send("sandbox", job, timeout_ms=15000) for _ in range(4)]
+        answers += [cluster.client.receive(i, wait_s=20) for i in ids]
+    texts = [a.get("result", {}).get("content", [{}])[0].get("text") for a in answers]
+    assert all(a.get("ok") and a.get("success") for a in answers), answers[:2]
+    assert set(texts) == {"you sent Bearer [REDACTED]"}, texts
     reply = cluster.client.call("broker", {"op": "workers", "service": "sandbox"})
     assert {w["origin"] for w in reply["workers"]} == {"tcp"}
 
