@@ -13,8 +13,9 @@
 #include "migrate.h"
 #include "oauth.h"
 #include "sessions.h"
+#include "source_oauth.h"
 
-#define S_SCHEMA_VERSION 9      //  0008: remote_tokens, 0009: oauth
+#define S_SCHEMA_VERSION 13     //  0008: remote_tokens, 0009: oauth, 0013: source oauth
 #define S_HASH_THREADS   2
 
 creds_limits_t creds_configured_limits;
@@ -24,6 +25,7 @@ extern const service_op_t creds_auth_ops [];
 extern const service_op_t creds_remote_ops [];
 extern const service_op_t creds_export_ops [];
 extern const service_op_t creds_oauth_ops [];
+extern const service_op_t creds_source_oauth_ops [];
 
 int64_t
 creds_now (void)
@@ -37,7 +39,8 @@ creds_ops (void)
     static service_op_t table [64];
     if (!table [0].op) {
         const service_op_t *parts [] = { creds_secret_ops, creds_auth_ops, creds_remote_ops,
-                                         creds_export_ops, creds_oauth_ops };
+                                         creds_export_ops, creds_oauth_ops,
+                                         creds_source_oauth_ops };
         size_t n = 0;
         for (size_t i = 0; i < sizeof parts / sizeof parts [0]; i++)
             for (const service_op_t *op = parts [i]; op->op && n + 1 < 64; op++)
@@ -133,4 +136,6 @@ creds_tick (service_t *service, void *state)
     login_limits_prune (self);
     session_prune (self);
     oauth_prune (self);
+    if (source_oauth_prune (self, source_oauth_now_ms ()) < 0)
+        log_warn ("cannot prune expired source authorizations: %s", sqlite3_errmsg (self->db));
 }

@@ -14,6 +14,8 @@
     ops_remote.c     token.create/list/revoke and remote.verify
     ops_export.c     the export signing key (sign, verify), secrets.import
     ops_util.c       field readers, error replies, wiping request fields
+    source_oauth_store.c, ops_source_oauth.c
+                     external sources' OAuth state and tokens (source_oauth.h)
 
     Everything runs on the service loop's thread except the hashing in
     hash_pool.c, which sees only copies of the passwords and hashes it is
@@ -93,6 +95,9 @@ int  secrets_recover (creds_t *self, char *err, size_t errlen);
 //  Re-encrypt every value under a fresh key in one transaction, then
 //  promote the key. *count gets the values re-encrypted. 0 or -1 + err.
 int  secrets_rotate (creds_t *self, int64_t *count, char *err, size_t errlen);
+//  Test builds: SIGKILL here when MCPBOX_TEST_ROTATE_CRASH names this point
+//  ("row:N" after N rows re-sealed, "commit"); nothing otherwise.
+void secrets_crash_point (const char *point, int64_t rows);
 
 //  --- ops_auth.c, ops_secrets.c ---------------------------------------------------------------
 //  The whole op table (secret, auth and remote ops).

@@ -1,5 +1,6 @@
 /*  mcpbox-credentials — admin accounts and sessions, encrypted server
-    secrets (OAuth state and tokens for external sources come later).
+    secrets, MCPbox's own OAuth server, and the sealed OAuth state and
+    tokens of external sources (source_oauth.h).
 
     Wires the process: the master key leaves the environment first (before
     anything could copy it), then configuration, logging and the request
@@ -12,7 +13,8 @@
 
 static const char *s_owns [] = {
     "admin_users", "sessions", "login_failures", "server_secrets", "remote_tokens",
-    "oauth_clients", "oauth_requests", "oauth_codes", "oauth_tokens", NULL
+    "oauth_clients", "oauth_requests", "oauth_codes", "oauth_tokens",
+    "source_oauth_pending", "source_oauth_tokens", NULL
 };
 
 static const config_option_t s_options [] = {

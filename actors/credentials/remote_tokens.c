@@ -27,8 +27,8 @@ remote_token_name_valid (const char *name)
 
 //  The hash key: opened from server_secrets, or made and sealed there on
 //  first use. Kept in self once known (rotate_key re-seals the same bytes).
-static int
-s_hash_key (creds_t *self)
+int
+remote_tokens_hash_key (creds_t *self)
 {
     if (self->has_token_key)
         return 0;
@@ -65,7 +65,7 @@ s_hash_key (creds_t *self)
 static int
 s_hash (creds_t *self, const char *token, uint8_t hash [CREDS_HASH_BYTES])
 {
-    if (s_hash_key (self) != 0)
+    if (remote_tokens_hash_key (self) != 0)
         return -1;
     crypto_generichash (hash, CREDS_HASH_BYTES, (const uint8_t *) token, strlen (token),
                         self->token_key, sizeof self->token_key);

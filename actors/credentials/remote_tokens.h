@@ -33,6 +33,11 @@ typedef struct {
     int64_t revoked_at;                     //  0: live
 } remote_token_t;
 
+//  Load (or make, on first use) the hash key into self->token_key. Source
+//  OAuth states are hashed with it too, in their own domain
+//  (source_oauth_store.c). 0, or -1.
+int  remote_tokens_hash_key (creds_t *self);
+
 //  A name: 1-64 of [A-Za-z0-9_.-], starting with a letter (so it is never
 //  taken for an id).
 bool remote_token_name_valid (const char *name);

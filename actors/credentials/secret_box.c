@@ -14,11 +14,11 @@ secret_key_id (const uint8_t key [SECRET_KEY_BYTES], uint8_t id [SECRET_KEY_ID_B
                         sizeof s_key_id_context - 1, key, SECRET_KEY_BYTES);
 }
 
-//  "server_secret:<server_id>:<key>"; its length, or -1 when too long.
+//  "<kind>:<owner>:<name>"; its length, or -1 when too long.
 static int
-s_ad (char *buf, size_t size, const char *server_id, const char *name)
+s_ad (char *buf, size_t size, const char *kind, const char *owner, const char *name)
 {
-    int len = snprintf (buf, size, "server_secret:%s:%s", server_id, name);
+    int len = snprintf (buf, size, "%s:%s:%s", kind, owner, name);
     return len < 0 || (size_t) len >= size ? -1 : len;
 }
 
@@ -28,8 +28,28 @@ secret_seal (const uint8_t key [SECRET_KEY_BYTES], const char *server_id,
              uint8_t nonce [SECRET_NONCE_BYTES], uint8_t **cipher_p,
              size_t *cipher_size)
 {
+    return secret_seal_as (key, "server_secret", server_id, name, value, size, nonce,
+                           cipher_p, cipher_size);
+}
+
+int
+secret_open (const uint8_t key [SECRET_KEY_BYTES], const char *server_id,
+             const char *name, const uint8_t nonce [SECRET_NONCE_BYTES],
+             const uint8_t *cipher, size_t cipher_size,
+             uint8_t **value_p, size_t *size)
+{
+    return secret_open_as (key, "server_secret", server_id, name, nonce, cipher, cipher_size,
+                           value_p, size);
+}
+
+int
+secret_seal_as (const uint8_t key [SECRET_KEY_BYTES], const char *kind, const char *owner,
+                const char *name, const uint8_t *value, size_t size,
+                uint8_t nonce [SECRET_NONCE_BYTES], uint8_t **cipher_p,
+                size_t *cipher_size)
+{
     char ad [SECRET_AD_MAX];
-    int ad_len = s_ad (ad, sizeof ad, server_id, name);
+    int ad_len = s_ad (ad, sizeof ad, kind, owner, name);
     if (ad_len < 0 || size > SECRET_VALUE_MAX || (!value && size))
         return -1;
     uint8_t *cipher = malloc (size + SECRET_TAG_BYTES);
@@ -46,13 +66,13 @@ secret_seal (const uint8_t key [SECRET_KEY_BYTES], const char *server_id,
 }
 
 int
-secret_open (const uint8_t key [SECRET_KEY_BYTES], const char *server_id,
-             const char *name, const uint8_t nonce [SECRET_NONCE_BYTES],
-             const uint8_t *cipher, size_t cipher_size,
-             uint8_t **value_p, size_t *size)
+secret_open_as (const uint8_t key [SECRET_KEY_BYTES], const char *kind, const char *owner,
+                const char *name, const uint8_t nonce [SECRET_NONCE_BYTES],
+                const uint8_t *cipher, size_t cipher_size,
+                uint8_t **value_p, size_t *size)
 {
     char ad [SECRET_AD_MAX];
-    int ad_len = s_ad (ad, sizeof ad, server_id, name);
+    int ad_len = s_ad (ad, sizeof ad, kind, owner, name);
     if (ad_len < 0 || !cipher || cipher_size < SECRET_TAG_BYTES
     ||  cipher_size > SECRET_VALUE_MAX + SECRET_TAG_BYTES)
         return -1;

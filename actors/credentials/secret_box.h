@@ -44,4 +44,16 @@ int  secret_open (const uint8_t key [SECRET_KEY_BYTES], const char *server_id,
                   const uint8_t *cipher, size_t cipher_size,
                   uint8_t **value_p, size_t *size);
 
+//  The same with "<kind>:<owner>:<name>" as associated data: kind
+//  "server_secret" is the above; "source_oauth" seals a source's OAuth
+//  fields (source_oauth.h), so a value of one kind never opens as another.
+int  secret_seal_as (const uint8_t key [SECRET_KEY_BYTES], const char *kind,
+                     const char *owner, const char *name, const uint8_t *value,
+                     size_t size, uint8_t nonce [SECRET_NONCE_BYTES],
+                     uint8_t **cipher_p, size_t *cipher_size);
+int  secret_open_as (const uint8_t key [SECRET_KEY_BYTES], const char *kind,
+                     const char *owner, const char *name,
+                     const uint8_t nonce [SECRET_NONCE_BYTES], const uint8_t *cipher,
+                     size_t cipher_size, uint8_t **value_p, size_t *size);
+
 #endif

@@ -6,8 +6,9 @@
       2. BEGIN IMMEDIATE; every value is opened with the current key,
          sealed with the new one (its row's key_id changes); COMMIT;
       3. credentials.key.next is renamed over credentials.key.
-    A crash before 3 leaves both files. At start-up secrets_recover looks
-    at the rows: the transaction is atomic, so either every value still
+    Step 2 re-seals the source OAuth rows too (source_oauth_reseal), and
+    the counts below cover their tables. A crash before 3 leaves both
+    files. At start-up secrets_recover looks at the rows: the transaction is atomic, so either every value still
     names the old key (crash before COMMIT: next is discarded) or none does
     (crash after COMMIT: next is promoted). Test builds can kill the
     process at chosen points (MCPBOX_TEST_ROTATE_CRASH).
@@ -18,6 +19,7 @@
 #include <string.h>
 #include "creds.h"
 #include "log.h"
+#include "source_oauth.h"
 
 bool
 creds_secret_key_valid (const char *key)
@@ -91,10 +93,16 @@ static int64_t
 s_count (sqlite3 *db, const uint8_t *id, const uint8_t *a, const uint8_t *b)
 {
     sqlite3_stmt *stmt = NULL;
+    //  every table with sealed rows (server secrets, source OAuth)
     const char *sql = id
-        ? "SELECT count(*) FROM server_secrets WHERE key_id = ?1"
-        : "SELECT count(*) FROM server_secrets WHERE key_id IS NOT NULL "
-          "AND key_id <> ?1 AND key_id <> ?2";
+        ? "SELECT (SELECT count(*) FROM server_secrets WHERE key_id = ?1) "
+          "+ (SELECT count(*) FROM source_oauth_pending WHERE key_id = ?1) "
+          "+ (SELECT count(*) FROM source_oauth_tokens WHERE key_id = ?1)"
+        : "SELECT (SELECT count(*) FROM server_secrets WHERE key_id IS NOT NULL "
+          "AND key_id <> ?1 AND key_id <> ?2) "
+          "+ (SELECT count(*) FROM source_oauth_pending WHERE key_id <> ?1 AND key_id <> ?2) "
+          "+ (SELECT count(*) FROM source_oauth_tokens WHERE key_id IS NOT NULL "
+          "AND key_id <> ?1 AND key_id <> ?2)";
     int64_t count = -1;
     if (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL) == SQLITE_OK) {
         if (id)
@@ -117,7 +125,7 @@ secrets_recover (creds_t *self, char *err, size_t errlen)
     if (mk->has_next) {
         int64_t under_next = s_count (self->db, mk->next_id, NULL, NULL);
         if (under_next < 0) {
-            snprintf (err, errlen, "cannot read server_secrets: %s", sqlite3_errmsg (self->db));
+            snprintf (err, errlen, "cannot read the sealed rows: %s", sqlite3_errmsg (self->db));
             return -1;
         }
         if (under_next > 0) {
@@ -135,7 +143,7 @@ secrets_recover (creds_t *self, char *err, size_t errlen)
     int64_t foreign = s_count (self->db, NULL, mk->id, mk->id);
     if (foreign != 0) {
         if (foreign < 0)
-            snprintf (err, errlen, "cannot read server_secrets: %s", sqlite3_errmsg (self->db));
+            snprintf (err, errlen, "cannot read the sealed rows: %s", sqlite3_errmsg (self->db));
         else
             snprintf (err, errlen, "%lld secret values were sealed by a master key that is "
                       "not the one loaded (%s): restore the key that sealed them",
@@ -149,8 +157,8 @@ secrets_recover (creds_t *self, char *err, size_t errlen)
 //  Test builds: kill this process at a rotation step named by
 //  MCPBOX_TEST_ROTATE_CRASH ("row:N" after N rows re-sealed, "commit"
 //  after COMMIT and before the key file is promoted).
-static void
-s_crash_point (const char *point, int64_t rows)
+void
+secrets_crash_point (const char *point, int64_t rows)
 {
 #ifdef MCPBOX_TEST_HOOKS
     const char *want = getenv ("MCPBOX_TEST_ROTATE_CRASH");
@@ -234,7 +242,7 @@ secrets_rotate (creds_t *self, int64_t *count, char *err, size_t errlen)
             goto done;
         }
         (*count)++;
-        s_crash_point ("row", *count);
+        secrets_crash_point ("row", *count);
     }
     if (step != SQLITE_DONE) {
         snprintf (err, errlen, "cannot read: %s", sqlite3_errmsg (self->db));
@@ -242,11 +250,14 @@ secrets_rotate (creds_t *self, int64_t *count, char *err, size_t errlen)
     }
     sqlite3_finalize (select);
     select = NULL;
+    //  the sources' OAuth state, in the same transaction
+    if (source_oauth_reseal (self, mk->key, mk->next, mk->next_id, count, err, errlen) != 0)
+        goto done;
     if (sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
         snprintf (err, errlen, "cannot commit: %s", sqlite3_errmsg (self->db));
         goto done;
     }
-    s_crash_point ("commit", *count);
+    secrets_crash_point ("commit", *count);
     rc = master_key_promote (mk, err, errlen);
     if (rc != 0)
         log_error ("rotation committed but the key file was not promoted: %s "
