@@ -21,6 +21,7 @@ import time
 import msgpack
 import pytest
 
+from api_client import api  # noqa: F401
 from conftest import bin_path, free_port, proc_env, wait_for
 from test_credentials_secrets import Creds, assert_nowhere
 from test_restart_safety import mcpbox
@@ -324,3 +325,25 @@ def test_remote_peer_is_refused_every_op(procs, tmpdir_short):
     answers = dict(line.split(" ", 1) for line in out.stdout.strip().splitlines())
     assert answers == {op: "forbidden" for op in ops}, out.stdout
     assert token(c, "src-1")["access_token"] == access        # and nothing changed
+
+
+def test_export_never_carries_source_oauth_state(api):
+    """Export files (actors/backup) gather secret placeholders only: a
+    source's tokens, verifier and client secret never reach one."""
+    from busclient import BusClient
+    from test_export import export, populate
+    s = api
+    populate(s)
+    access, refresh = "at-" + pysecrets.token_urlsafe(30), "rt-" + pysecrets.token_urlsafe(30)
+    state, verifier = pysecrets.token_urlsafe(32), pysecrets.token_urlsafe(48)
+    with BusClient("ipc://" + os.path.join(s.data_dir, "run", "bus"), 5000) as bus:
+        assert bus.call("credentials", store_body("src-x", access, refresh,
+                                                  client_secret="cs-exported"))["ok"]
+        assert bus.call("credentials", begin_body("src-y", state, verifier,
+                                                  client_secret="cs-pending-x"))["ok"]
+        file_bytes = export(s)
+        assert b"API_KEY" in file_bytes and len(file_bytes) > 500   # a real export
+        for value in (access, refresh, state, verifier, "cs-exported", "cs-pending-x", "src-x"):
+            assert value.encode() not in file_bytes, value
+        assert bus.call("credentials", {"op": "source_oauth.token",
+                                        "source_id": "src-x"})["access_token"] == access
