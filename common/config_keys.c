@@ -50,6 +50,8 @@ const char *const config_known_keys [] = {
     "circuit_failures",
     "circuit_open_s",
     "metrics_token",
+    "source_oauth_redirect_url",         //  also mcpbox sources
+    "source_oauth_client_metadata_url",  //  also mcpbox sources
     //  mcpbox up (cli/cmd_up.c).
     "executors",
     //  CURVE for a tcp:// broker (common/startup.c): actors, executor.

@@ -255,3 +255,60 @@ oauth_pkce_matches (const char *verifier, const char *challenge)
                        sodium_base64_VARIANT_URLSAFE_NO_PADDING);
     return sodium_memcmp (expected, challenge, OAUTH_CHALLENGE_LEN) == 0;
 }
+
+int
+oauth_percent_append (char *out, size_t cap, const char *value)
+{
+    static const char hex [] = "0123456789ABCDEF";
+    size_t n = strlen (out);
+    for (const unsigned char *p = (const unsigned char *) value; *p; p++) {
+        bool plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')
+                  || (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '_'
+                  || *p == '~';
+        if (n + (plain ? 1 : 3) >= cap) {
+            out [n] = 0;
+            return -1;
+        }
+        if (plain)
+            out [n++] = (char) *p;
+        else {
+            out [n++] = '%';
+            out [n++] = hex [*p >> 4];
+            out [n++] = hex [*p & 15];
+        }
+    }
+    out [n] = 0;
+    return 0;
+}
+
+int
+oauth_source_redirect (const char *configured, const char *http_host, int http_port,
+                       char *out, size_t outlen, char *why, size_t whylen)
+{
+    int n;
+    if (configured && *configured) {
+        bool visible = true;
+        for (const char *p = configured; *p; p++)
+            visible = visible && (unsigned char) *p > 0x20 && (unsigned char) *p < 0x7f;
+        if (!visible || strchr (configured, '#')
+        ||  (strncmp (configured, "http://", 7) != 0 && strncmp (configured, "https://", 8) != 0)) {
+            snprintf (why, whylen, "source_oauth_redirect_url: must be an http(s) URL of "
+                      "visible ASCII without a fragment");
+            return -1;
+        }
+        n = snprintf (out, outlen, "%s", configured);
+    }
+    else {
+        const char *host = http_host && *http_host ? http_host : "127.0.0.1";
+        if (strcmp (host, "0.0.0.0") == 0 || strcmp (host, "::") == 0 || strcmp (host, "*") == 0)
+            host = "127.0.0.1";
+        bool v6 = strchr (host, ':') != NULL;
+        n = snprintf (out, outlen, "http://%s%s%s:%d" OAUTH_SOURCE_CALLBACK_PATH,
+                      v6 ? "[" : "", host, v6 ? "]" : "", http_port);
+    }
+    if (n < 0 || (size_t) n >= outlen || (size_t) n > OAUTH_URI_MAX) {
+        snprintf (why, whylen, "the OAuth redirect URL is too long");
+        return -1;
+    }
+    return 0;
+}

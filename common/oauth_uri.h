@@ -43,4 +43,25 @@ bool oauth_pkce_verifier_valid (const char *text);
 //  Does verifier hash (SHA-256, base64url) to challenge? Constant time.
 bool oauth_pkce_matches (const char *verifier, const char *challenge);
 
+//  Appends value percent-encoded (every byte but RFC 3986's unreserved
+//  A-Z a-z 0-9 - . _ ~) to the NUL-terminated text in out (capacity cap).
+//  Good for a query and for application/x-www-form-urlencoded alike. 0, or
+//  -1 when it does not fit (out then holds a truncated, still terminated text).
+int  oauth_percent_append (char *out, size_t cap, const char *value);
+
+//  Where the authorization servers of external MCP sources send the
+//  admin's browser back (the gateway's GET /sources/oauth/callback on its
+//  local listener): `configured` (source_oauth_redirect_url) when set,
+//  else http://HOST:PORT/sources/oauth/callback from the gateway's
+//  http_host and http_port (a wildcard address becomes 127.0.0.1, an IPv6
+//  one goes in brackets). The gateway and `mcpbox sources authorize` both
+//  build it here, from the same configuration. 0, or -1 with why when
+//  configured is not an http(s) URL without fragment, or it does not fit.
+#define OAUTH_SOURCE_CALLBACK_PATH "/sources/oauth/callback"
+//  The running gateway writes the URL it built to DATA/run/<this> (the
+//  port may come from a flag of `mcpbox up`); the CLI reads it first.
+#define SOURCE_OAUTH_REDIRECT_FILE "source_oauth_redirect"
+int  oauth_source_redirect (const char *configured, const char *http_host, int http_port,
+                            char *out, size_t outlen, char *why, size_t whylen);
+
 #endif

@@ -10,7 +10,7 @@ is approved by the admin as a private host — loopback stays unreachable):
   listing, no tool, tool_count 0; import says to discover first), the
   source's health shows the error (GET /api/servers/{id}/sources), the
   loopback listener is never reached, and MCPbox keeps answering;
-- a source's fields are checked (scheme, oauth not yet, bearer/header need
+- a source's fields are checked (scheme, oauth takes no secret, bearer/header need
   their secret and header names);
 - a source on the legacy HTTP+SSE transport (server-everything in sse mode):
   added, discovered, imported, approved and called through MCPbox;
@@ -109,7 +109,7 @@ def test_source_fields_are_checked(world):
     base = {"server_id": server_id, "name": "x", "url": f"http://{host.address}:{PORT}/auth"}
     for extra, word in [({"url": "ftp://nas/mcp"}, "url"),
                         ({"url": "http://nas/a b"}, "url"),
-                        ({"auth_type": "oauth"}, "oauth"),
+                        ({"auth_type": "oauth", "auth_secret_name": "K"}, "auth_secret_name"),
                         ({"auth_type": "bearer"}, "auth_secret_name"),
                         ({"auth_type": "bearer", "auth_secret_name": "lower"}, "auth_secret_name"),
                         ({"auth_type": "header", "auth_secret_name": "K"}, "auth_header_name"),

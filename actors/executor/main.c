@@ -199,7 +199,7 @@ s_serve (startup_t *startup, zygote_t *zygote)
     job_secrets_t *secrets = job_secrets_new (endpoint,
                                                 startup->use_curve ? &startup->curve : NULL,
                                                 worker);
-    source_pool_t *sources = source_pool_new ();
+    source_pool_t *sources = source_pool_new (endpoint);
     if (!sources) {
         log_error ("cannot make the source pool (eventfd)");
         call_pool_destroy (&pool);

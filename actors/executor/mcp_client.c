@@ -61,6 +61,7 @@ struct _mcp_client_t {
     char                stream_error [MCP_CLIENT_ERROR_MAX];
     sse_parser_t       *stream_parser;
     atomic_int          asks;           //  the source's requests answered
+    atomic_bool         unauthorized;   //  a 401 was answered (OAuth: refresh)
 };
 
 static void
@@ -106,6 +107,7 @@ mcp_client_new (const mcp_client_config_t *config)
     pthread_cond_init (&self->changed, NULL);
     atomic_init (&self->cancel, false);
     atomic_init (&self->asks, 0);
+    atomic_init (&self->unauthorized, false);
     if (!self->url || !self->pending
     || (config->auth_name && !self->auth_name)
     || (config->auth_value && !self->auth_value))
@@ -464,6 +466,8 @@ s_post (mcp_client_t *self, const char *url, json_t *message, json_int_t id,
         goto done;
     }
     if (resp.status == 401 || resp.status == 403) {
+        if (resp.status == 401)
+            atomic_store (&self->unauthorized, true);
         s_err (err, errlen, "the source refused our credentials (HTTP %d)", resp.status);
         goto done;
     }
@@ -647,9 +651,12 @@ s_stream_main (void *arg)
             snprintf (self->stream_error, sizeof self->stream_error, "the source's event "
                       "stream: %.400s", req.timeout_ms > 0? resp.error: "no time left");
         else
-        if (resp.status != 200)
+        if (resp.status != 200) {
+            if (resp.status == 401)
+                atomic_store (&self->unauthorized, true);
             snprintf (self->stream_error, sizeof self->stream_error,
                       "the source's stream answered HTTP %d", resp.status);
+        }
         else
             snprintf (self->stream_error, sizeof self->stream_error,
                       "the source closed its event stream");
@@ -845,6 +852,12 @@ mcp_client_connect (mcp_client_t *self, char *err, size_t errlen)
     &&  s_stream_open (self, err, errlen))
         return -1;
     return s_initialize (self, err, errlen);
+}
+
+bool
+mcp_client_unauthorized (mcp_client_t *self)
+{
+    return atomic_load (&self->unauthorized);
 }
 
 const char *

@@ -90,6 +90,9 @@ void          mcp_client_destroy (mcp_client_t **self_p);
 //  Connects (legacy: opens the stream, waits for its endpoint) and runs
 //  initialize + notifications/initialized. 0, or -1 with the reason.
 int           mcp_client_connect (mcp_client_t *self, char *err, size_t errlen);
+//  True when the source answered 401 to a request of this client (an
+//  OAuth source's token to refresh, and the conversation to retry once).
+bool          mcp_client_unauthorized (mcp_client_t *self);
 //  The version the source answered, its serverInfo (borrowed), or NULL.
 const char   *mcp_client_protocol (mcp_client_t *self);
 json_t       *mcp_client_server_info (mcp_client_t *self);

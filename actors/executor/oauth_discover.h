@@ -23,8 +23,8 @@
     MCPbox: it must be http(s) without userinfo. Each document is at most
     OAUTH_METADATA_MAX bytes of a JSON object.
 
-    Not yet here: client registration (CIMD / RFC 7591), PKCE and state,
-    the authorization code exchange, token storage and refresh.
+    The rest of the client (registration, PKCE and state, the code exchange,
+    refresh) is oauth_client.h; what needs credentials, source_oauth.h.
 */
 #ifndef MCPBOX_OAUTH_DISCOVER_H
 #define MCPBOX_OAUTH_DISCOVER_H

@@ -13,8 +13,10 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 #include <czmq.h>
+#include "oauth_client.h"
 #include "oauth_discover.h"
 #include "source_job.h"
+#include "source_oauth.h"
 
 //  ---------------------------------------------------------------------
 //  The request
@@ -56,6 +58,74 @@ s_str (json_t *request, const char *key)
     return json_string_value (json_object_get (request, key));
 }
 
+//  Visible ASCII of 1..max bytes (a state, a code): NULL when absent.
+static int
+s_visible_field (json_t *request, const char *key, size_t max, char **out)
+{
+    json_t *value = json_object_get (request, key);
+    *out = NULL;
+    if (!value)
+        return 0;
+    const char *text = json_string_value (value);
+    size_t len = json_string_length (value);
+    if (!text || len == 0 || len > max || strlen (text) != len)
+        return -1;
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char) text [i] < 0x21 || (unsigned char) text [i] > 0x7e)
+            return -1;
+    *out = strdup (text);
+    return *out ? 0 : -1;
+}
+
+//  The fields of the OAuth actions and of an oauth source's job.
+static int
+s_oauth_fields (json_t *request, source_spec_t *spec, bus_error_t *code,
+                char *err, size_t errlen)
+{
+    bool begin = strcmp (spec->action, "oauth_begin") == 0;
+    bool exchange = strcmp (spec->action, "oauth_exchange") == 0;
+    if (!spec->oauth && !begin && !exchange)
+        return 0;
+    const char *source_id = s_str (request, "source_id");
+    const char *server_id = s_str (request, "server_id");
+    if (!source_id || !*source_id || strlen (source_id) >= sizeof spec->source_id
+    ||  !server_id || !*server_id || strlen (server_id) >= sizeof spec->server_id)
+        return s_fail (code, err, errlen, "an OAuth source's job needs its source_id and "
+                       "server_id");
+    snprintf (spec->source_id, sizeof spec->source_id, "%s", source_id);
+    snprintf (spec->server_id, sizeof spec->server_id, "%s", server_id);
+    if (begin) {
+        const char *metadata = s_str (request, "client_metadata_url");
+        if (s_visible_field (request, "redirect_uri", SOURCE_URL_MAX, &spec->redirect_uri)
+        ||  !spec->redirect_uri
+        ||  (strncmp (spec->redirect_uri, "http://", 7) != 0
+             && strncmp (spec->redirect_uri, "https://", 8) != 0))
+            return s_fail (code, err, errlen, "redirect_uri must be the gateway's http(s) "
+                           "callback URL");
+        if (metadata && *metadata
+        &&  (s_visible_field (request, "client_metadata_url", SOURCE_URL_MAX,
+                              &spec->client_metadata_url)
+             || strncmp (metadata, "https://", 8) != 0))
+            return s_fail (code, err, errlen, "client_metadata_url must be an https URL");
+        json_t *scope = json_object_get (request, "scope");
+        if (scope && (!json_is_string (scope) || json_string_length (scope) > OAUTH_SCOPE_BYTES
+                      || !(spec->scope = strdup (json_string_value (scope)))))
+            return s_fail (code, err, errlen, "scope must be a string of at most 1024 bytes");
+    }
+    if (exchange) {
+        char named [65];
+        if (s_visible_field (request, "state", OAUTH_STATE_BYTES - 1, &spec->state)
+        ||  !spec->state || oauth_state_source (spec->state, named, sizeof named) != 0
+        ||  strcmp (named, spec->source_id) != 0)
+            return s_fail (code, err, errlen, "state must be the one MCPbox sent for this "
+                           "source");
+        if (s_visible_field (request, "code", 4096, &spec->code) || !spec->code)
+            return s_fail (code, err, errlen, "code must be the authorization code (1 to "
+                           "4096 visible characters)");
+    }
+    return 0;
+}
+
 int
 source_spec_from_request (json_t *request, source_spec_t *spec,
                           bus_error_t *code, char *err, size_t errlen)
@@ -65,10 +135,14 @@ source_spec_from_request (json_t *request, source_spec_t *spec,
     if (!json_is_object (request))
         return s_fail (code, err, errlen, "request is not a map");
     const char *action = s_str (request, "action");
-    if (!action || (strcmp (action, "discover") != 0 && strcmp (action, "call") != 0
-                 && strcmp (action, "ping") != 0 && strcmp (action, "oauth_discover") != 0))
-        return s_fail (code, err, errlen, "action must be discover, call, ping or "
-                       "oauth_discover");
+    static const char *actions [] = { "discover", "call", "ping", "oauth_discover",
+                                      "oauth_begin", "oauth_exchange", NULL };
+    size_t a = 0;
+    while (action && actions [a] && strcmp (action, actions [a]) != 0)
+        a++;
+    if (!action || !actions [a])
+        return s_fail (code, err, errlen, "action must be discover, call, ping, "
+                       "oauth_discover, oauth_begin or oauth_exchange");
     snprintf (spec->action, sizeof spec->action, "%s", action);
 
     const char *url = s_str (request, "url");
@@ -140,15 +214,12 @@ source_spec_from_request (json_t *request, source_spec_t *spec,
     }
 
     const char *auth = s_str (request, "auth_type");
+    if (auth && strcmp (auth, "oauth") == 0)
+        spec->oauth = true;         //  the token comes from credentials as the job runs
+    else
     if (auth && strcmp (auth, "none") != 0) {
         const char *secret_name = s_str (request, "auth_secret_name");
         const char *header = s_str (request, "auth_header_name");
-        if (strcmp (auth, "oauth") == 0) {
-            source_spec_clear (spec);
-            *code = BUS_ERR_BAD_REQUEST;
-            snprintf (err, errlen, "OAuth sources are not supported yet");
-            return -1;
-        }
         if (strcmp (auth, "bearer") != 0 && strcmp (auth, "header") != 0) {
             source_spec_clear (spec);
             return s_fail (code, err, errlen, "auth_type must be none, bearer, header or oauth");
@@ -193,6 +264,11 @@ source_spec_from_request (json_t *request, source_spec_t *spec,
             goto oom;
     }
 
+    if (s_oauth_fields (request, spec, code, err, errlen) != 0) {
+        source_spec_clear (spec);
+        return -1;
+    }
+
     if (strcmp (spec->action, "call") == 0) {
         const char *tool = s_str (request, "tool");
         json_t *arguments = json_object_get (request, "arguments");
@@ -227,6 +303,14 @@ source_spec_clear (source_spec_t *spec)
     free (spec->auth_value);
     free (spec->tool);
     json_decref (spec->arguments);
+    free (spec->redirect_uri);
+    free (spec->client_metadata_url);
+    free (spec->scope);
+    free (spec->state);
+    if (spec->code)
+        explicit_bzero (spec->code, strlen (spec->code));
+    free (spec->code);
+    free (spec->bus_endpoint);
     for (size_t i = 0; i < spec->host_count; i++)
         free (spec->hosts [i]);
     free (spec->hosts);
@@ -256,34 +340,14 @@ s_failure (source_spec_t *spec, const char *type, const char *message)
     return result;
 }
 
-json_t *
-source_spec_run (source_spec_t *spec, const atomic_bool *cancel)
+//  One conversation: connect, the action's request, the session ended.
+//  *unauthorized: the source answered 401 (an OAuth token to refresh).
+static json_t *
+s_converse (source_spec_t *spec, const mcp_client_config_t *config, bool *unauthorized)
 {
-    int64_t started = zclock_mono ();
-    net_rules_t rules = {
-        .hosts = (const char *const *) spec->hosts,
-        .count = spec->host_count,
-        .policy = spec->policy,
-    };
-    mcp_client_config_t config = {
-        .url = spec->url, .transport = spec->transport,
-        .auth_name = spec->auth_name, .auth_value = spec->auth_value,
-        .rules = &rules, .deadline_ms = started + spec->timeout_ms,
-        .cancel = cancel,
-    };
     char err [MCP_CLIENT_ERROR_MAX] = "";
     json_t *result = NULL;
-    if (strcmp (spec->action, "oauth_discover") == 0) {
-        json_t *found = oauth_discover (spec->url, &rules, started + spec->timeout_ms,
-                                        err, sizeof err);
-        result = found ? json_pack ("{s:b, s:o}", "success", 1, "oauth", found)
-                       : s_failure (spec, "SourceError", err);
-        if (result)
-            json_object_set_new (result, "duration_ms",
-                                 json_integer (zclock_mono () - started));
-        return result;
-    }
-    mcp_client_t *client = mcp_client_new (&config);
+    mcp_client_t *client = mcp_client_new (config);
     if (!client)
         result = s_failure (spec, "SourceError", "out of memory");
     else
@@ -320,6 +384,7 @@ source_spec_run (source_spec_t *spec, const atomic_bool *cancel)
         if (result)
             json_object_set_new (result, "args_redacted", s_redacted (spec, spec->arguments));
     }
+    *unauthorized = client && mcp_client_unauthorized (client);
     if (result && client && mcp_client_protocol (client))
         json_object_set_new (result, "protocol_version",
                              json_string (mcp_client_protocol (client)));
@@ -327,6 +392,70 @@ source_spec_run (source_spec_t *spec, const atomic_bool *cancel)
         json_object_set_new (result, "server_info",
                              s_redacted (spec, mcp_client_server_info (client)));
     mcp_client_destroy (&client);
+    return result;
+}
+
+//  An oauth source's header: the bearer from credentials (source_oauth.h).
+static int
+s_oauth_header (source_spec_t *spec, const net_rules_t *rules, int64_t deadline,
+                const atomic_bool *cancel, bool force, char *err, size_t errlen)
+{
+    if (spec->auth_value)
+        explicit_bzero (spec->auth_value, strlen (spec->auth_value));
+    free (spec->auth_value);
+    spec->auth_value = source_oauth_bearer (spec, rules, deadline, cancel, force,
+                                            err, errlen);
+    if (!spec->auth_name)
+        spec->auth_name = strdup ("Authorization");
+    return spec->auth_value && spec->auth_name ? 0 : -1;
+}
+
+json_t *
+source_spec_run (source_spec_t *spec, const atomic_bool *cancel)
+{
+    int64_t started = zclock_mono ();
+    int64_t deadline = started + spec->timeout_ms;
+    net_rules_t rules = {
+        .hosts = (const char *const *) spec->hosts,
+        .count = spec->host_count,
+        .policy = spec->policy,
+    };
+    char err [MCP_CLIENT_ERROR_MAX] = "";
+    json_t *result = NULL;
+    if (strcmp (spec->action, "oauth_discover") == 0) {
+        json_t *found = oauth_discover (spec->url, &rules, deadline, err, sizeof err);
+        result = found ? json_pack ("{s:b, s:o}", "success", 1, "oauth", found)
+                       : s_failure (spec, "SourceError", err);
+    }
+    else
+    if (strcmp (spec->action, "oauth_begin") == 0)
+        result = source_oauth_begin (spec, &rules, deadline, cancel);
+    else
+    if (strcmp (spec->action, "oauth_exchange") == 0)
+        result = source_oauth_exchange (spec, &rules, deadline, cancel);
+    else
+    if (spec->oauth && s_oauth_header (spec, &rules, deadline, cancel, false,
+                                       err, sizeof err) != 0)
+        result = s_failure (spec, "SourceError", err);
+    else {
+        bool unauthorized = false;
+        mcp_client_config_t config = {
+            .url = spec->url, .transport = spec->transport,
+            .auth_name = spec->auth_name, .auth_value = spec->auth_value,
+            .rules = &rules, .deadline_ms = deadline, .cancel = cancel,
+        };
+        result = s_converse (spec, &config, &unauthorized);
+        //  a 401 with a token that looked valid: refreshed once, and again
+        if (spec->oauth && unauthorized) {
+            json_decref (result);
+            if (s_oauth_header (spec, &rules, deadline, cancel, true, err, sizeof err) != 0)
+                result = s_failure (spec, "SourceError", err);
+            else {
+                config.auth_value = spec->auth_value;
+                result = s_converse (spec, &config, &unauthorized);
+            }
+        }
+    }
     if (result)
         json_object_set_new (result, "duration_ms",
                              json_integer (zclock_mono () - started));
@@ -350,19 +479,22 @@ struct _s_job_t {
 };
 
 struct _source_pool_t {
+    char           *bus_endpoint;   //  copied into each job (credentials, OAuth)
     pthread_mutex_t lock;
     int             event_fd;
     s_job_t        *jobs;
 };
 
 source_pool_t *
-source_pool_new (void)
+source_pool_new (const char *bus_endpoint)
 {
     source_pool_t *self = calloc (1, sizeof *self);
     if (!self)
         return NULL;
+    self->bus_endpoint = bus_endpoint ? strdup (bus_endpoint) : NULL;
     self->event_fd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (self->event_fd < 0) {
+        free (self->bus_endpoint);
         free (self);
         return NULL;
     }
@@ -407,6 +539,8 @@ source_pool_start (source_pool_t *self, source_spec_t *spec, void *token,
     job->pool = self;
     job->spec = *spec;
     memset (spec, 0, sizeof *spec);
+    if (self->bus_endpoint && !job->spec.bus_endpoint)
+        job->spec.bus_endpoint = strdup (self->bus_endpoint);
     job->token = token;
     atomic_init (&job->cancel, false);
     pthread_mutex_lock (&self->lock);
@@ -499,6 +633,7 @@ source_pool_destroy (source_pool_t **self_p, source_drop_fn *drop, void *arg)
         job = next;
     }
     close (self->event_fd);
+    free (self->bus_endpoint);
     pthread_mutex_destroy (&self->lock);
     free (self);
     *self_p = NULL;

@@ -3,11 +3,19 @@
     source never stalls the executor's loop or its sandbox calls.
 
     Request fields (every one typed and bounded here):
-      action            "discover" | "call" | "ping"            (required)
+      action            "discover" | "call" | "ping" | "oauth_discover"
+                        | "oauth_begin" | "oauth_exchange"      (required)
       url               http(s) URL, ≤ 2048 bytes                (required)
       transport         "streamable_http" (default) | "sse"
-      auth_type         "none" (default) | "bearer" | "header"  ("oauth": refused
-                        until the OAuth client exists)
+      auth_type         "none" (default) | "bearer" | "header" | "oauth" (the
+                        access token from credentials, source_oauth.h)
+      source_id         the source (oauth, oauth_begin, oauth_exchange)
+      redirect_uri      oauth_begin: the gateway's callback URL
+      client_metadata_url  oauth_begin, optional: MCPbox's https Client ID
+                        Metadata Document URL (used when the server supports it)
+      scope             oauth_begin, optional (default: the resource's
+                        scopes_supported)
+      state, code       oauth_exchange: the callback's parameters
       auth_secret_name  the server secret holding the credential (bearer, header)
       auth_header_name  the header it goes in (header; a token name)
       server_id         whose secrets the executor fetches (job_secrets.h)
@@ -57,6 +65,16 @@ typedef struct {
     net_policy_t     policy;
     int              timeout_ms;
     redactor_t      *redactor;
+    //  OAuth (source_oauth.h)
+    bool             oauth;             //  auth_type oauth: a bearer from credentials
+    char             source_id [65];    //  the source (oauth; needed by every oauth_* action)
+    char             server_id [65];
+    char            *redirect_uri;      //  oauth_begin
+    char            *client_metadata_url;   //  oauth_begin, optional (https)
+    char            *scope;             //  oauth_begin, optional
+    char            *state;             //  oauth_exchange
+    char            *code;              //  oauth_exchange
+    char            *bus_endpoint;      //  where credentials is asked (set by the pool)
 } source_spec_t;
 
 //  Reads and checks the request (a JSON object). 0, or -1 with *code and err.
@@ -69,7 +87,8 @@ json_t *source_spec_run (source_spec_t *spec, const atomic_bool *cancel);
 
 typedef struct _source_pool_t source_pool_t;
 
-source_pool_t *source_pool_new (void);
+//  bus_endpoint: the broker's, for asking credentials (OAuth); copied.
+source_pool_t *source_pool_new (const char *bus_endpoint);
 //  Cancels what runs and waits for it (each ends within about a second);
 //  the token of every job not taken yet goes to drop (may be NULL).
 typedef void (source_drop_fn) (void *token, void *arg);

@@ -187,6 +187,7 @@ void api_servers_modules (api_call_t *call);
 void api_servers_add_module (api_call_t *call);
 //  api_sources.c
 void api_sources_list (api_call_t *call);
+void api_sources_authorize (api_call_t *call);
 void api_servers_secrets (api_call_t *call);
 void api_servers_secret_create (api_call_t *call);
 void api_servers_secret_set (api_call_t *call);

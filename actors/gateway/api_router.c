@@ -57,6 +57,7 @@ static const api_route_t s_routes [] = {
     { "/api/servers/{id}/modules",        "GET",    S, 0, api_servers_modules },
     { "/api/servers/{id}/modules",        "POST",   S, 0, api_servers_add_module },
     { "/api/servers/{id}/sources",        "GET",    S, 0, api_sources_list },
+    { "/api/sources/{id}/authorize",      "POST",   S, 0, api_sources_authorize },
     { "/api/servers/{id}/secrets",        "GET",    S, 0, api_servers_secrets },
     { "/api/servers/{id}/secrets",        "POST",   S, 0, api_servers_secret_create },
     { "/api/servers/{id}/secrets/{}",     "PUT",    S, 0, api_servers_secret_set },

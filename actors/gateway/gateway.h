@@ -48,6 +48,10 @@ typedef struct {
     struct _circuit_t  *circuit;         //  toward the sandbox (circuit.h)
     char                metrics_token [44]; //  bearer for /metrics off loopback,
                                          //  "" when none is configured
+    //  external sources' OAuth (source_oauth_routes.c)
+    char                source_redirect [2049];     //  the callback URL we give
+    char                source_cimd_url [2049];     //  our client metadata URL, or ""
+    char                source_cimd_path [2049];    //  ... its path, served here
 } gateway_t;
 
 //  Monotonic clock, milliseconds.

@@ -58,6 +58,8 @@
 #include "metrics.h"
 #include "remote_listener.h"
 #include "oauth.h"
+#include "oauth_uri.h"
+#include "source_oauth_routes.h"
 
 //  What lws keeps per connection for us.
 typedef struct {
@@ -89,6 +91,8 @@ static const route_t s_routes [] = {
     { "/register",  NULL,       oauth_register_start },
     { "/revoke",    NULL,       oauth_revoke_start },
     { "/oauth/consent.css", "GET", oauth_consent_css },
+    //  external sources' OAuth: the callback, on this (local) listener only
+    { OAUTH_SOURCE_CALLBACK_PATH, "GET", source_oauth_callback_start },
     { "/api/",      NULL,       api_router_start },     //  a prefix (ends in '/')
     { "/",          NULL,       http_static_start },    //  the rest: web/ files
     { NULL,         NULL,       NULL }
@@ -202,6 +206,9 @@ s_on_http (struct lws *wsi, pss_t *pss, const char *path, size_t len)
     else
     if (remote)
         remote_listener_start (req, path, path ? len : 0);      //  its own routes
+    else
+    if ((!route || strcmp (route->path, "/") == 0) && source_oauth_cimd_serve (req, path, len))
+        ;                       //  MCPbox's client metadata document, answered
     else
     if (!route)
         http_req_respond_error (req, HTTP_STATUS_NOT_FOUND, "not_found");

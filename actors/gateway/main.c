@@ -44,6 +44,7 @@
 #include "remote_rules.h"
 #include "oauth.h"
 #include "metrics.h"
+#include "source_oauth_routes.h"
 
 #define PROCESS_NAME        "mcpbox-gateway"
 //  lws bounds: request line plus all headers, and how long a client may
@@ -94,6 +95,14 @@ static const config_option_t s_options [] = {
     { .key = "metrics_token", .type = CONFIG_STR, .default_value = "",
       .help = "/metrics: the bearer token (43 base64url characters) a scraper off loopback "
       "must send; empty: loopback only" },
+    { .key = "source_oauth_redirect_url", .type = CONFIG_STR, .default_value = "",
+      .help = "external sources' OAuth: where the authorization server sends the admin's "
+      "browser back (default http://HTTP_HOST:HTTP_PORT/sources/oauth/callback; set it when "
+      "the dashboard is reached under another name)" },
+    { .key = "source_oauth_client_metadata_url", .type = CONFIG_STR, .default_value = "",
+      .help = "external sources' OAuth: an https URL at which the authorization server can "
+      "fetch MCPbox's Client ID Metadata Document (served by this gateway at that path); "
+      "empty: dynamic client registration only" },
     { .key = "log_spool_records", .type = CONFIG_INT, .default_value = "20000", .min = 1, .max = 1000000,
       .help = "log records held while logkeeper does not acknowledge; beyond, each is dropped "
       "and counted (/health log_records_lost)" },
@@ -243,16 +252,32 @@ s_remote_hosts (config_t *config, char *base, size_t base_size, char *err, size_
 //  DATA/run/gateway.ready: our pid, once we listen (paths.h). Written to a
 //  temporary name and renamed, so a reader sees all of it or nothing.
 static void
-s_ready_write (const paths_t *paths)
+s_run_file_write (const char *path, const char *text)
 {
-    char temp [PATHS_MAX + 16];
-    snprintf (temp, sizeof temp, "%s.tmp", paths->gateway_ready);
+    char temp [PATHS_MAX + 48];
+    snprintf (temp, sizeof temp, "%s.tmp", path);
     FILE *file = fopen (temp, "we");
-    bool written = file && fprintf (file, "%ld\n", (long) getpid ()) > 0;
+    bool written = file && fprintf (file, "%s\n", text) > 0;
     if (file && fclose (file) != 0)
         written = false;
-    if (!written || rename (temp, paths->gateway_ready) != 0)
-        log_warn ("cannot write %s: %s", paths->gateway_ready, strerror (errno));
+    if (!written || rename (temp, path) != 0)
+        log_warn ("cannot write %s: %s", path, strerror (errno));
+}
+
+static void
+s_ready_write (const paths_t *paths, const gateway_t *gateway)
+{
+    //  first the callback URL external sources' OAuth gives (what `mcpbox
+    //  sources authorize` reads: the port may come from a flag of `up`);
+    //  only the gateway `mcpbox up` runs (MCPBOX_PROCESS set), the
+    //  installation's, not another one started by hand on the same data
+    char path [PATHS_MAX + 32];
+    snprintf (path, sizeof path, "%s/" SOURCE_OAUTH_REDIRECT_FILE, paths->run_dir);
+    if (getenv ("MCPBOX_PROCESS"))
+        s_run_file_write (path, gateway->source_redirect);
+    char pid [32];
+    snprintf (pid, sizeof pid, "%ld", (long) getpid ());
+    s_run_file_write (paths->gateway_ready, pid);
 }
 
 //  The /mcp Host and Origin lists, remote_listen and remote_public_url are
@@ -282,6 +307,10 @@ s_check (startup_t *startup, char *err, size_t errlen)
     if (!allow)
         return -1;
     mcp_allow_destroy (&allow);
+    char redirect [2049], cimd_path [2049];
+    if (source_oauth_settings (startup->config, redirect, sizeof redirect, cimd_path,
+                               sizeof cimd_path, err, errlen) != 0)
+        return -1;
     const char *token = config_str (startup->config, "metrics_token");
     if (*token && !api_token_valid (token, strlen (token))) {
         snprintf (err, errlen, "metrics_token: 43 base64url characters (A-Z a-z 0-9 - _), "
@@ -341,6 +370,16 @@ s_run (startup_t *startup)
     snprintf (gateway.metrics_token, sizeof gateway.metrics_token, "%s",
               config_str (config, "metrics_token"));
     gateway.metrics = metrics_new (0);
+    if (source_oauth_settings (config, gateway.source_redirect, sizeof gateway.source_redirect,
+                               gateway.source_cimd_path, sizeof gateway.source_cimd_path,
+                               err, sizeof err) != 0) {
+        log_error ("%s", err);
+        idmap_destroy (&gateway.requests);
+        zstr_free (&remote_hosts);
+        return 2;
+    }
+    snprintf (gateway.source_cimd_url, sizeof gateway.source_cimd_url, "%s",
+              config_str (config, "source_oauth_client_metadata_url"));
     gateway.circuit = circuit_new ((int) config_int (config, "circuit_failures"),
                                    config_int (config, "circuit_open_s") * 1000);
 
@@ -430,7 +469,7 @@ s_run (startup_t *startup)
         circuit_destroy (&gateway.circuit);
         return 1;
     }
-    s_ready_write (&startup->paths);
+    s_ready_write (&startup->paths, &gateway);
     log_info ("listening on http://%s:%d, broker %s", host, port, broker);
     if (gateway.remote_vhost)
         log_info ("remote listener on http://%s:%d (/mcp only, credentials required%s%s)",
@@ -460,6 +499,11 @@ s_run (startup_t *startup)
     circuit_destroy (&gateway.circuit);
     sodium_memzero (gateway.metrics_token, sizeof gateway.metrics_token);
     unlink (startup->paths.gateway_ready);
+    char redirect_file [PATHS_MAX + 32];
+    snprintf (redirect_file, sizeof redirect_file, "%s/" SOURCE_OAUTH_REDIRECT_FILE,
+              startup->paths.run_dir);
+    if (getenv ("MCPBOX_PROCESS"))
+        unlink (redirect_file);
     log_info ("stopped");
     return 0;
 }

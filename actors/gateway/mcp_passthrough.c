@@ -129,8 +129,11 @@ mcp_passthrough_call (mcp_call_t *call, const catalog_tool_t *tool,
         json_object_set_new (job, "auth_secret_name", json_string (secret));
     if (header && *header)
         json_object_set_new (job, "auth_header_name", json_string (header));
-    //  the executor fetches this server's secrets (the credential) itself
+    //  the executor fetches this server's secrets (the credential) itself,
+    //  and an oauth source's token by its source_id
     json_object_set_new (job, "server_id", json_string (tool->server_id));
+    if (bus_json_str (source, "source_id"))
+        json_object_set_new (job, "source_id", json_string (bus_json_str (source, "source_id")));
     passthrough_run_t *run = calloc (1, sizeof *run);
     if (!run) {
         json_decref (job);

@@ -124,6 +124,7 @@ s_discover_catalog (mcp_call_t *call, bool ok)
     }
     const char *secret = bus_json_str (self->source, "auth_secret_name");
     const char *header = bus_json_str (self->source, "auth_header_name");
+    json_object_set (job, "source_id", json_object_get (self->source, "id"));
     if (secret)
         json_object_set_new (job, "auth_secret_name", json_string (secret));
     if (header)

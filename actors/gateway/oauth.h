@@ -115,6 +115,12 @@ const char *oauth_param (oauth_call_t *call, const char *name);
 //  Ask credentials {"op": op, ...fields (borrowed)}; fn gets the reply.
 //  A refused send answers 503 (temporarily_unavailable) itself.
 void  oauth_ask (oauth_call_t *call, const char *op, json_t *fields, oauth_reply_fn *fn);
+//  The same of another service, with its own timeout.
+void  oauth_ask_service (oauth_call_t *call, const char *service, const char *op,
+                         json_t *fields, int timeout_ms, oauth_reply_fn *fn);
+//  Append text to buf (capacity cap) escaped for HTML text and attribute
+//  values (oauth_authorize.c).
+void  oauth_html_esc (char *buf, size_t cap, const char *text);
 //  {"error", "error_description"} with Cache-Control no-store (§5.2).
 void  oauth_error (oauth_call_t *call, int status, const char *error,
                    const char *description);

@@ -40,9 +40,8 @@
 
 //  --- HTML ------------------------------------------------------------------------
 
-//  Append text to buf escaped for HTML text and attribute values.
-static void
-s_esc (char *buf, size_t cap, const char *text)
+void
+oauth_html_esc (char *buf, size_t cap, const char *text)
 {
     size_t n = strlen (buf);
     for (const char *p = text; *p && n + 7 < cap; p++) {
@@ -64,6 +63,8 @@ s_esc (char *buf, size_t cap, const char *text)
     }
     buf [n] = 0;
 }
+
+#define s_esc oauth_html_esc
 
 static void
 s_cat (char *buf, size_t cap, const char *text)

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "oauth_form.h"
+#include "oauth_uri.h"
 #include "utf8.h"
 
 static int
@@ -115,22 +116,5 @@ fail:
 int
 oauth_form_encode (char *out, size_t cap, const char *value)
 {
-    static const char hex [] = "0123456789ABCDEF";
-    size_t n = strlen (out);
-    for (const unsigned char *p = (const unsigned char *) value; *p; p++) {
-        bool plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')
-                  || (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '_'
-                  || *p == '~';
-        if (n + (plain ? 1 : 3) >= cap)
-            return -1;
-        if (plain)
-            out [n++] = (char) *p;
-        else {
-            out [n++] = '%';
-            out [n++] = hex [*p >> 4];
-            out [n++] = hex [*p & 15];
-        }
-    }
-    out [n] = 0;
-    return 0;
+    return oauth_percent_append (out, cap, value);
 }

@@ -326,17 +326,24 @@ oauth_param (oauth_call_t *call, const char *name)
 void
 oauth_ask (oauth_call_t *call, const char *op, json_t *fields, oauth_reply_fn *fn)
 {
+    oauth_ask_service (call, "credentials", op, fields, OAUTH_BUS_TIMEOUT_MS, fn);
+}
+
+void
+oauth_ask_service (oauth_call_t *call, const char *service, const char *op,
+                   json_t *fields, int timeout_ms, oauth_reply_fn *fn)
+{
     msgw_t *body = bus_json_request (op, fields);
     call->on_reply = fn;
-    call->ticket = body ? http_req_submit (call->req, "credentials", msgw_data (body),
-                                           msgw_size (body), OAUTH_BUS_TIMEOUT_MS) : 0;
+    call->ticket = body ? http_req_submit (call->req, service, msgw_data (body),
+                                           msgw_size (body), timeout_ms) : 0;
     if (body) {         //  may carry a password or a token
         explicit_bzero ((void *) msgw_data (body), msgw_size (body));
         msgw_destroy (&body);
     }
     if (!call->ticket) {
         call->on_reply = NULL;
-        oauth_error (call, 503, "temporarily_unavailable", "the credentials service is "
+        oauth_error (call, 503, "temporarily_unavailable", "a service MCPbox needs is "
                      "not available");
     }
 }

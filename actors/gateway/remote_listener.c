@@ -11,6 +11,7 @@
 #include "mcp_call.h"
 #include "oauth.h"
 #include "remote_listener.h"
+#include "source_oauth_routes.h"
 #include "remote_rules.h"
 #include "utf8.h"
 
@@ -203,6 +204,9 @@ remote_listener_start (http_req_t *req, const char *path, size_t len)
 {
     gateway_t *gateway = http_req_gateway (req);
     const remote_route_t *route = remote_route_find (path, len);
+    //  MCPbox's own client metadata (external sources' OAuth): public
+    if (!route && source_oauth_cimd_serve (req, path, len))
+        return;
     if (!route) {
         http_req_respond_error (req, HTTP_STATUS_NOT_FOUND, "not_found");
         return;

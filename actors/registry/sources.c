@@ -192,11 +192,8 @@ sources_create (service_t *service, msg_t *request, msgw_t **reply, void *state)
                      "of visible ASCII");
         goto done;
     }
-    if (strcmp (auth, "oauth") == 0) {
-        bus_err_set (&err, BUS_ERR_BAD_REQUEST, "auth_type: oauth sources are not "
-                     "supported yet; use bearer or header with a server secret");
-        goto done;
-    }
+    //  oauth needs no server secret: its tokens are kept by credentials
+    //  (source_oauth.*) once the admin authorizes (mcpbox sources authorize)
     bool needs_secret = strcmp (auth, "bearer") == 0 || strcmp (auth, "header") == 0;
     if (needs_secret && (rc_secret != 0 || !s_secret_name_ok (secret, secret_len))) {
         bus_err_set (&err, BUS_ERR_BAD_REQUEST, "auth_secret_name: required for %s "
@@ -206,7 +203,7 @@ sources_create (service_t *service, msg_t *request, msgw_t **reply, void *state)
     }
     if (!needs_secret && rc_secret == 0) {
         bus_err_set (&err, BUS_ERR_BAD_REQUEST, "auth_secret_name: only with bearer or "
-                     "header authentication");
+                     "header authentication (oauth keeps its tokens itself)");
         goto done;
     }
     if (strcmp (auth, "header") == 0
