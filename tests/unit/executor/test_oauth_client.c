@@ -237,6 +237,40 @@ test_pkce_and_state (void **state)
         assert_int_equal (oauth_state_source (bad [i], back, sizeof back), -1);
 }
 
+//  common/oauth_uri.c: the callback URL the gateway and the CLI both build
+static void
+test_source_redirect (void **state)
+{
+    (void) state;
+    char out [OAUTH_URI_MAX + 1], why [256];
+    assert_int_equal (oauth_source_redirect ("", "127.0.0.1", 8000, out, sizeof out, why,
+                                             sizeof why), 0);
+    assert_string_equal (out, "http://127.0.0.1:8000/sources/oauth/callback");
+    assert_int_equal (oauth_source_redirect (NULL, "0.0.0.0", 9, out, sizeof out, why,
+                                             sizeof why), 0);
+    assert_string_equal (out, "http://127.0.0.1:9/sources/oauth/callback");
+    assert_int_equal (oauth_source_redirect ("", "::1", 8000, out, sizeof out, why,
+                                             sizeof why), 0);
+    assert_string_equal (out, "http://[::1]:8000/sources/oauth/callback");
+    assert_int_equal (oauth_source_redirect ("https://box.lan/sources/oauth/callback", "x", 1,
+                                             out, sizeof out, why, sizeof why), 0);
+    assert_string_equal (out, "https://box.lan/sources/oauth/callback");
+    static const char *bad [] = { "ftp://x/cb", "http://x/cb#f", "http://x/a b",
+                                  "javascript:alert(1)", "http://x/\x01", NULL };
+    for (int i = 0; bad [i]; i++)
+        assert_int_equal (oauth_source_redirect (bad [i], "h", 1, out, sizeof out, why,
+                                                 sizeof why), -1);
+    char small [16];
+    assert_int_equal (oauth_source_redirect ("", "127.0.0.1", 8000, small, sizeof small, why,
+                                             sizeof why), -1);
+    //  the percent-encoder alone: unreserved kept, the rest %XX, a bound kept
+    char text [16] = "";
+    assert_int_equal (oauth_percent_append (text, sizeof text, "a b/~"), 0);
+    assert_string_equal (text, "a%20b%2F~");
+    assert_int_equal (oauth_percent_append (text, sizeof text, "\xff\xff\xff"), -1);
+    assert_true (strlen (text) < sizeof text);
+}
+
 int
 main (void)
 {
@@ -250,6 +284,7 @@ main (void)
         cmocka_unit_test (test_authorize_url),
         cmocka_unit_test (test_form_body),
         cmocka_unit_test (test_pkce_and_state),
+        cmocka_unit_test (test_source_redirect),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
