@@ -205,7 +205,7 @@ source_oauth_begin (source_spec_t *spec, const net_rules_t *rules,
             s_set_opt (ask, "scope", scope);
         }
         json_t *answer = NULL;
-        bus_error_t code;
+        bus_error_t code = BUS_ERR_NONE;
         if (!ask)
             result = s_failure (spec, "out of memory");
         else
@@ -309,7 +309,7 @@ source_oauth_exchange (source_spec_t *spec, const net_rules_t *rules,
     char err [MCP_CLIENT_ERROR_MAX] = "";
     json_t *ask = json_pack ("{s:s, s:s}", "op", "source_oauth.pending", "state", spec->state);
     json_t *pending = NULL;
-    bus_error_t code;
+    bus_error_t code = BUS_ERR_NONE;
     int asked = ask ? s_ask (spec, ask, deadline_ms, &pending, &code, err, sizeof err) : -1;
     json_decref (ask);
     if (asked != 0)
@@ -398,7 +398,7 @@ s_refresh (source_spec_t *spec, const json_t *grant, const net_rules_t *rules,
     bool refused = false;
     char *access = NULL;
     json_t *answer = NULL;
-    bus_error_t code;
+    bus_error_t code = BUS_ERR_NONE;
     char why [MCP_CLIENT_ERROR_MAX];
     if (s_token (&net, grant, names, values, 5, &tokens, &refused, err, errlen) != 0) {
         //  transient (unreachable, 5xx): the tokens are kept for a later try;
@@ -448,7 +448,7 @@ source_oauth_bearer (source_spec_t *spec, const net_rules_t *rules,
         json_t *ask = json_pack ("{s:s, s:s, s:b}", "op", "source_oauth.token",
                                  "source_id", spec->source_id, "force_refresh", force);
         json_t *answer = NULL;
-        bus_error_t code;
+        bus_error_t code = BUS_ERR_NONE;
         int rc = ask ? s_ask (spec, ask, deadline_ms, &answer, &code, err, errlen) : -1;
         json_decref (ask);
         if (rc != 0) {
