@@ -18,6 +18,9 @@
     (table.c): tool code comes from an LLM and may carry escape sequences
     or bidirectional overrides meant to make a reviewer misread it.
 
+    An imported tool its external source no longer offers says so
+    ("Removed: at the source, TIME"; the tool's removed_at in --json).
+
     --json prints {"tool", "approval", "versions", "approved_version",
     "approved_code_hash", "code_is_approved", "diff"} (nulls where there is
     nothing). Exit 0 done, 1 failed or MCPbox not running, 2 usage.
@@ -246,6 +249,11 @@ s_print_tool (json_t *tool, json_t *status, json_t *versions)
     json_t *enabled = json_object_get (tool, "enabled");
     s_line ("Enabled:", json_is_boolean (enabled) ? (json_is_true (enabled) ? "yes" : "no")
                                                  : "?");
+    if (*cli_jstr (tool, "removed_at")) {
+        snprintf (text, sizeof text, "at the source, %.32s: not listed or callable until "
+                  "the source offers it again", cli_jstr (tool, "removed_at"));
+        s_line ("Removed:", text);
+    }
     snprintf (text, sizeof text, "%lld ms", (long long) cli_jint (tool, "timeout_ms", 0));
     s_line ("Timeout:", text);
     snprintf (text, sizeof text, "%.32s by %.64s", cli_jstr (tool, "created_at"),

@@ -28,6 +28,9 @@ modes (the path):
               request holds the stream until ASK_WAIT_S has passed.
   /asks-flood its tools/call stream sends 500 pings without waiting, then
               the answer
+  /shifting   a well-behaved source whose tool list the test sets with POST
+              /shifting-set {"tools": [...]} (tools/list answers exactly
+              that); tools/call answers "called NAME"
 GET /sse-asks: the legacy HTTP+SSE transport of /asks: the stream names
 /msg-asks?session=N as its endpoint; what is POSTed there is answered on
 the stream (the requests of its own too).
@@ -61,6 +64,7 @@ answers = {}                      # id -> the client's answer to our request
 answered = threading.Condition()
 ask_ids = itertools.count(1)
 legacy = {}                       # session -> queue of events for its stream
+shifting = []                     # /shifting's tool list, as set by the test
 
 
 def take_answer(rid, wait_s):
@@ -198,8 +202,19 @@ class Handler(BaseHTTPRequestHandler):
         if mode == "msg-asks":
             self._legacy_post(msg)
             return
+        if mode == "shifting-set":
+            shifting[:] = msg["tools"]
+            self._json({})
+            return
         rid = msg.get("id")
         method = msg.get("method", "")
+        if mode == "shifting" and method == "tools/list":
+            self._json({"jsonrpc": "2.0", "id": rid, "result": {"tools": shifting}})
+            return
+        if mode == "shifting" and method == "tools/call":
+            self._json({"jsonrpc": "2.0", "id": rid, "result": {"content": [
+                {"type": "text", "text": "called " + msg["params"]["name"]}]}})
+            return
         if mode == "redirect":
             self.send_response(307)
             self.send_header("Location", f"http://127.0.0.1:{LOOPBACK_PORT}/mcp")

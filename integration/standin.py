@@ -180,13 +180,14 @@ class StandInRegistry(StandInWorker):
                 "current_version": t["current_version"], "created_by": t["created_by"],
                 "created_at": t["created_at"], "updated_at": t["updated_at"],
                 "title": t.get("title", ""), "output_schema": t.get("output_schema"),
-                "suggested_annotations": t.get("suggested_annotations")}
+                "suggested_annotations": t.get("suggested_annotations"),
+                "removed_at": None}
 
     @staticmethod
     def tool_summary(t):
         return {"id": t["id"], "name": t["name"], "description": t["description"],
                 "enabled": t["enabled"], "code_hash": t["code_hash"],
-                "current_version": t["current_version"]}
+                "current_version": t["current_version"], "removed_at": None}
 
     def validate(self, code):
         if self.bus is None:
@@ -406,7 +407,7 @@ class StandInRegistry(StandInWorker):
                           "timeout_ms": t["timeout_ms"], "title": t.get("title", ""),
                           "output_schema": t.get("output_schema"),
                           "tool_type": "python_code", "source": None})
-        return {"ok": True, "revision": self.revision, "tools": tools}
+        return {"ok": True, "revision": self.revision, "tools": tools, "removed": []}
 
     # --- direct set-up for the tests (what an admin import would do) -----------
     def add_server(self, name, status="running", description="", server_id=None, ago_s=0):

@@ -320,7 +320,8 @@ def test_tool_create_get_list_delete(reg):
     assert listed["server_id"] == slow["id"] and listed["server_name"] == "slow"
     assert listed["total"] == 3 and [t["name"] for t in listed["tools"]] == ["echo", "doc", "fast"]
     assert set(listed["tools"][0]) == {"id", "name", "description", "enabled", "code_hash",
-                                       "current_version"}
+                                       "current_version", "removed_at"}
+    assert listed["tools"][0]["removed_at"] is None
     srv = ok(reg.call({"op": "server.get", "server_id": slow["id"]}))["server"]
     assert srv["tool_count"] == 3 and [t["id"] for t in srv["tools"]] == [t["id"] for t in listed["tools"]]
 

@@ -16,7 +16,13 @@ is approved by the admin as a private host — loopback stays unreachable):
   added, discovered, imported, approved and called through MCPbox;
 - a bearer credential kept as a server secret reaches the source, and when
   the source echoes it back the passthrough tool's result and its
-  execution log show it redacted.
+  execution log show it redacted;
+- a tool the source stops offering (hostile_source.py /shifting, whose list
+  the test sets) is marked removed on rediscovery: not listed, a call is
+  refused "removed at the source", the admin sees it (activity
+  source.tool_removed once, `mcpbox tools show`, the server's page); when
+  the source offers it again unchanged it is callable again at once, and
+  when it comes back changed it needs approval again.
 The server-everything flow with the official SDK client is in
 integration/node/tests/external_sources.test.mjs.
 """
@@ -24,6 +30,7 @@ import json
 import os
 import socket
 import sys
+import urllib.request
 
 import pytest
 
@@ -175,3 +182,85 @@ def test_legacy_sse_source_end_to_end(world):
     assert result["content"][0]["text"] == "Echo: over the legacy stream"
     row = s.admin.ok("GET", f"/api/servers/{server_id}/sources")["sources"][0]
     assert row["transport_type"] == "sse" and row["status"] == "active", row
+
+
+def _offer(host, *tools):
+    """What /shifting lists from now on: (name, description) pairs."""
+    body = json.dumps({"tools": [{"name": n, "description": d, "inputSchema": {
+        "type": "object", "properties": {}}} for n, d in tools]}).encode()
+    request = urllib.request.Request(f"http://{host.address}:{PORT}/shifting-set", data=body,
+                                     method="POST", headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(request, timeout=5).read()
+
+
+def _activities(s, kind):
+    rows = s.admin.ok("GET", "/api/activity?limit=100")["activity"]
+    return [r for r in rows if r["type"] == kind]
+
+
+def test_a_tool_removed_at_the_source(world):
+    s, host, _, server_id = world
+    _offer(host, ("alpha", "A"), ("beta", "B"))
+    source = s.manage("mcpbox_add_external_source", {
+        "server_id": server_id, "name": "shifty", "url": f"http://{host.address}:{PORT}/shifting"})
+    sid = source["source_id"]
+    s.manage("mcpbox_discover_external_tools", {"source_id": sid})
+    imported = s.manage("mcpbox_import_external_tools",
+                        {"source_id": sid, "tool_names": ["alpha", "beta"]})
+    ids = {t["name"]: t["id"] for t in imported["imported_tools"]}
+    for tool_id in ids.values():
+        s.manage("mcpbox_request_publish", {"tool_id": tool_id})
+        assert s.cli("approvals", "approve", "tool", tool_id).returncode == 0
+    s.manage("mcpbox_start_server", {"server_id": server_id})
+    wait_for(lambda: {"nas__alpha", "nas__beta"} <= set(s.listed()), what="both listed")
+    assert s.call("nas__beta", {})["content"][0]["text"] == "called beta"
+
+    # the source stops offering beta
+    _offer(host, ("alpha", "A"))
+    found = s.manage("mcpbox_discover_external_tools", {"source_id": sid})
+    assert found["removed_tools"] == ["beta"] and found["restored_tools"] == [], found
+    assert "no longer offered" in found["message"], found
+    wait_for(lambda: "nas__beta" not in s.listed(), what="beta unlisted")
+    text = error_text(s.call("nas__beta", {}))
+    assert "removed at the source" in text and "'shifty'" in text, text
+    assert s.call("nas__alpha", {})["content"][0]["text"] == "called alpha"
+    # the admin sees it: the activity, the CLI, the server's page
+    gone = wait_for(lambda: _activities(s, "source.tool_removed"), what="source.tool_removed")
+    assert len(gone) == 1 and gone[0]["details"]["tool_id"] == ids["beta"], gone
+    shown = s.cli("tools", "show", ids["beta"])
+    assert shown.returncode == 0 and "Removed:" in shown.stdout, shown.stdout
+    tool = json.loads(s.cli("tools", "show", ids["beta"], "--json").stdout)["tool"]
+    assert tool["removed_at"], tool
+    page = {t["id"]: t for t in s.admin.ok("GET", f"/api/servers/{server_id}")["tools"]}
+    assert page[ids["beta"]]["removed_at"] and page[ids["alpha"]]["removed_at"] is None, page
+    # still gone on the next discovery: reported, not recorded again
+    again = s.manage("mcpbox_discover_external_tools", {"source_id": sid})
+    assert again["removed_tools"] == ["beta"], again
+
+    # offered again, unchanged: callable again at once (its approval still holds)
+    _offer(host, ("alpha", "A"), ("beta", "B"))
+    back = s.manage("mcpbox_discover_external_tools", {"source_id": sid})
+    assert [(t["id"], t["changed"]) for t in back["restored_tools"]] == [(ids["beta"], False)]
+    assert back["removed_tools"] == [] and back["changed_tools"] == [], back
+    wait_for(lambda: "nas__beta" in s.listed(), what="beta listed again")
+    assert s.call("nas__beta", {})["content"][0]["text"] == "called beta"
+    restored = wait_for(lambda: _activities(s, "source.tool_restored"),
+                        what="source.tool_restored")
+    assert restored[0]["details"]["changed"] is False, restored
+    assert len(_activities(s, "source.tool_removed")) == 1    # not again on rediscovery
+
+    # gone, then back changed: restored as a change that needs approval again
+    _offer(host, ("alpha", "A"))
+    s.manage("mcpbox_discover_external_tools", {"source_id": sid})
+    wait_for(lambda: "nas__beta" not in s.listed(), what="beta unlisted again")
+    _offer(host, ("alpha", "A"), ("beta", "B, changed"))
+    back = s.manage("mcpbox_discover_external_tools", {"source_id": sid})
+    assert [(t["id"], t["changed"]) for t in back["restored_tools"]] == [(ids["beta"], True)]
+    assert [t["id"] for t in back["changed_tools"]] == [ids["beta"]], back
+    reply = s.rpc("tools/call", {"name": "nas__beta", "arguments": {}})
+    assert "removed at the source" not in json.dumps(reply), reply
+    assert "nas__beta" not in s.listed()
+    s.manage("mcpbox_request_publish", {"tool_id": ids["beta"]})
+    assert s.cli("approvals", "approve", "tool", ids["beta"]).returncode == 0
+    wait_for(lambda: "nas__beta" in s.listed(), what="changed beta listed once approved")
+    assert s.call("nas__beta", {})["content"][0]["text"] == "called beta"

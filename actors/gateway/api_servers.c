@@ -95,7 +95,7 @@ s_got_reviews (api_call_t *call, bus_json_t *reply)
     json_t *tool, *review;
     json_array_foreach (tools, i, tool) {
         json_t *item = mcp_pick (tool, "id", "name", "description", "enabled",
-                                 "current_version", "code_hash", NULL);
+                                 "current_version", "code_hash", "removed_at", NULL);
         const char *status = "draft";
         const char *hash = bus_json_str (tool, "code_hash");
         const char *id = bus_json_str (tool, "id");

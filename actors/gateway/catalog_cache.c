@@ -493,6 +493,21 @@ catalog_cache_find (catalog_cache_t *self, const char *full_name)
                     sizeof *self->snap.tools, s_compare_tools);
 }
 
+const char *
+catalog_cache_removed (catalog_cache_t *self, const char *full_name)
+{
+    size_t i;
+    json_t *item;
+    json_array_foreach (json_object_get (self->snap.catalog, "removed"), i, item) {
+        const char *name = bus_json_str (item, "full_name");
+        if (name && strcmp (name, full_name) == 0) {
+            const char *source = bus_json_str (item, "source_name");
+            return source ? source : "";
+        }
+    }
+    return NULL;
+}
+
 bool
 catalog_cache_server (catalog_cache_t *self, const char *server_id,
                       catalog_server_t *out)

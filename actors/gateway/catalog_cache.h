@@ -2,7 +2,8 @@
 
     Two replies make one snapshot (docs/BUS_OPS.md, "The gateway's catalog
     cache"): registry `catalog` (enabled tools of running servers, with
-    their code) and approval `effective` (the approved (tool_id, code_hash)
+    their code, and the imported tools their source no longer offers) and
+    approval `effective` (the approved (tool_id, code_hash)
     pairs and each server's allowed modules, hosts and network policy). A
     tool is callable only when it is in the catalog AND its current code
     hash is approved. The callable tools are kept sorted by full name.
@@ -111,6 +112,10 @@ size_t  catalog_cache_count (catalog_cache_t *self);
 const catalog_tool_t *catalog_cache_tool (catalog_cache_t *self, size_t index);
 const catalog_tool_t *catalog_cache_find (catalog_cache_t *self,
                                           const char *full_name);
+//  An imported tool of an enabled tool of a running server that its
+//  external source no longer offers (the registry catalog's `removed`):
+//  the source's name (borrowed), or NULL when full_name is not one.
+const char *catalog_cache_removed (catalog_cache_t *self, const char *full_name);
 //  false when approval named no rules for this server (then: executor's
 //  default modules, no hosts, allowlist policy).
 bool    catalog_cache_server (catalog_cache_t *self, const char *server_id,

@@ -352,7 +352,9 @@ static const mcp_tool_def_t s_tools [] = {
     { "mcpbox_discover_external_tools",
       "Connect to an external source and list its tools: [{name, description, "
       "input_schema}]. Also reports imported tools that changed on the source since "
-      "they were approved (changed_tools: each needs approval again).",
+      "they were approved (changed_tools: each needs approval again), those the source "
+      "no longer offers (removed_tools: not listed or callable until it offers them "
+      "again) and those it offers again (restored_tools).",
       ONLY ("source_id", "source_id", "The source's id (a UUID)."),
       mcp_tool_discover_external_tools },
 
@@ -475,7 +477,7 @@ static const tool_hints_t s_hints [] = {
       OUT (P_ARR ("sources") "," P_ANY ("total"), "\"sources\"") },
     { "mcpbox_discover_external_tools", "Discover a source's tools",    IDEM,
       OUT (P_ARR ("tools") "," P_ANY ("total") "," P_ARR ("changed_tools") ","
-           P_ANY ("removed_tools"), "\"tools\",\"total\"") },
+           P_ANY ("removed_tools") "," P_ARR ("restored_tools"), "\"tools\",\"total\"") },
     { "mcpbox_import_external_tools",   "Import a source's tools",      0,
       OUT (P_BOOL ("success") "," P_ARR ("imported_tools") "," P_ANY ("count") ","
            P_ARR ("skipped_tools"), "\"success\",\"imported_tools\"") },

@@ -14,7 +14,9 @@
     are published with mcpbox_request_publish and approved by the admin,
     who sees the remote tool's description and input schema. A discovery
     that finds an imported tool changed on the source gives it a new
-    version the admin must approve again; the answer says which.
+    version the admin must approve again; the answer says which, and which
+    imported tools the source no longer offers (removed: out of the
+    catalog until it offers them again) or offers again (restored).
 */
 #include <stdlib.h>
 #include <string.h>
@@ -179,20 +181,28 @@ s_discover_step (mcp_call_t *call, bus_json_t *reply, intptr_t tag)
                              self->error);
         return;
     }
-    json_t *out = json_pack ("{s:o, s:I, s:O, s:O}",
+    json_t *out = json_pack ("{s:o, s:I, s:O, s:O, s:O}",
         "tools", mcp_pick_each (self->listing, "name", "title", "description",
                                 "input_schema", NULL),
         "total", (json_int_t) json_array_size (self->listing),
         "changed_tools", json_object_get (reply->body, "changed_tools"),
-        "removed_tools", json_object_get (reply->body, "removed_tools"));
+        "removed_tools", json_object_get (reply->body, "removed_tools"),
+        "restored_tools", json_object_get (reply->body, "restored_tools"));
     if (!out) {
         mcp_call_tool_error (call, "The registry's answer is incomplete");
         return;
     }
-    if (json_array_size (json_object_get (out, "changed_tools")))
-        json_object_set_new (out, "message", json_string (
-            "Some imported tools changed on the source: each has a new version that "
-            "must be approved again before it can be called (mcpbox_request_publish)."));
+    bool changed = json_array_size (json_object_get (out, "changed_tools")) > 0;
+    bool removed = json_array_size (json_object_get (out, "removed_tools")) > 0;
+    if (changed || removed)
+        json_object_set_new (out, "message", json_sprintf ("%s%s%s",
+            changed ? "Some imported tools changed on the source: each has a new version "
+                      "that must be approved again before it can be called "
+                      "(mcpbox_request_publish)." : "",
+            changed && removed ? " " : "",
+            removed ? "Some imported tools are no longer offered by the source "
+                      "(removed_tools): they are not listed or callable until the source "
+                      "offers them again." : ""));
     mcp_call_tool_ok (call, out);
 }
 

@@ -255,6 +255,15 @@ s_resolved (mcp_call_t *call, bool ok)
         return;
     }
     const catalog_tool_t *tool = catalog_cache_find (catalog, call->tool_name);
+    const char *gone = tool ? NULL : catalog_cache_removed (catalog, call->tool_name);
+    if (gone) {
+        //  an imported tool its source stopped offering: said plainly
+        mcp_call_tool_error (call, "The tool %.300s was removed at the source: the "
+                             "external source '%.200s' no longer offers it, so it cannot be "
+                             "called until the source offers it again (see "
+                             "mcpbox_discover_external_tools).", call->tool_name, gone);
+        return;
+    }
     if (!tool) {
         char message [400];
         snprintf (message, sizeof message, "Unknown tool: %.300s", call->tool_name);

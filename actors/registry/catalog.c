@@ -22,7 +22,10 @@
     map: what the gateway needs to send the call to the sandbox service's
     `source` op (source_id, url, transport_type, auth_type,
     auth_secret_name, auth_header_name, external_tool_name). Python tools
-    have tool_type "python_code" and source nil.
+    have tool_type "python_code" and source nil. An imported tool its
+    source no longer offers (removed_at) is not in `tools` but in
+    `removed` [{full_name, source_name, removed_at}], so the gateway can
+    refuse a call to it with the reason instead of "unknown tool".
 */
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,9 +45,17 @@ static const char s_sql_catalog [] =
     " e.auth_header_name, t.external_tool_name"
     " FROM tools t JOIN servers s ON s.id = t.server_id"
     " LEFT JOIN external_mcp_sources e ON e.id = t.external_source_id"
-    " WHERE t.enabled = 1 AND s.status = 'running'"
+    " WHERE t.enabled = 1 AND s.status = 'running' AND t.removed_at IS NULL"
     " AND (t.tool_type = 'python_code' OR e.id IS NOT NULL)"
     " ORDER BY s.name, t.name";
+//  imported tools their source no longer offers: named, so a call can be
+//  told why it is refused
+static const char s_sql_removed [] =
+    "SELECT s.name || '__' || t.name, e.name, t.removed_at"
+    " FROM tools t JOIN servers s ON s.id = t.server_id"
+    " JOIN external_mcp_sources e ON e.id = t.external_source_id"
+    " WHERE t.enabled = 1 AND s.status = 'running' AND t.removed_at IS NOT NULL"
+    " ORDER BY 1";
 
 static void
 s_raw (msgw_t *w, const char *data, size_t size)
@@ -69,10 +80,12 @@ catalog_new (void)
         abort ();
     //  an empty catalog at revision 0 until the first rebuild
     self->reply = msgw_new ();
-    msgw_map (self->reply, 3);
+    msgw_map (self->reply, 4);
     msgw_kv_bool (self->reply, "ok", true);
     msgw_kv_int (self->reply, "revision", 0);
     msgw_str (self->reply, "tools");
+    msgw_array (self->reply, 0);
+    msgw_str (self->reply, "removed");
     msgw_array (self->reply, 0);
     return self;
 }
@@ -146,8 +159,32 @@ catalog_rebuild (catalog_t *self, sqlite3 *db, int64_t revision, bus_err_t *err)
     }
     sqlite3_finalize (stmt);
 
+    msgw_t *removed = msgw_new ();
+    size_t removed_count = 0;
+    if (sqlite3_prepare_v2 (db, s_sql_removed, -1, &stmt, NULL) != SQLITE_OK) {
+        bus_err_set (err, BUS_ERR_INTERNAL, "catalog: %s", sqlite3_errmsg (db));
+        msgw_destroy (&items);
+        msgw_destroy (&removed);
+        return -1;
+    }
+    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+        msgw_map (removed, 3);
+        s_kv_column (removed, "full_name", stmt, 0);
+        s_kv_column (removed, "source_name", stmt, 1);
+        s_kv_column (removed, "removed_at", stmt, 2);
+        removed_count++;
+    }
+    if (rc != SQLITE_DONE) {
+        bus_err_set (err, BUS_ERR_INTERNAL, "catalog: %s", sqlite3_errmsg (db));
+        sqlite3_finalize (stmt);
+        msgw_destroy (&items);
+        msgw_destroy (&removed);
+        return -1;
+    }
+    sqlite3_finalize (stmt);
+
     msgw_t *reply = msgw_new ();
-    msgw_map (reply, 3);
+    msgw_map (reply, 4);
     msgw_kv_bool (reply, "ok", true);
     msgw_kv_int (reply, "revision", revision);
     msgw_str (reply, "tools");
@@ -155,6 +192,11 @@ catalog_rebuild (catalog_t *self, sqlite3 *db, int64_t revision, bus_err_t *err)
     if (count)
         s_raw (reply, msgw_data (items), msgw_size (items));
     msgw_destroy (&items);
+    msgw_str (reply, "removed");
+    msgw_array (reply, removed_count);
+    if (removed_count)
+        s_raw (reply, msgw_data (removed), msgw_size (removed));
+    msgw_destroy (&removed);
 
     msgw_destroy (&self->reply);
     self->reply = reply;

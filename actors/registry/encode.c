@@ -62,22 +62,34 @@ encode_server (msgw_t *w, const server_t *server, size_t extra)
     msgw_kv_str (w, "updated_at", server->updated_at);
 }
 
+//  removed_at: when its external source stopped offering it, or nil.
+static void
+s_removed_at (msgw_t *w, const tool_t *tool)
+{
+    msgw_str (w, "removed_at");
+    if (tool->removed_at [0])
+        msgw_str (w, tool->removed_at);
+    else
+        msgw_nil (w);
+}
+
 void
 encode_tool_summary (msgw_t *w, const tool_t *tool)
 {
-    msgw_map (w, 6);
+    msgw_map (w, 7);
     msgw_kv_str (w, "id", tool->id);
     msgw_kv_str (w, "name", tool->name);
     msgw_kv_str (w, "description", tool->description ? tool->description : "");
     msgw_kv_bool (w, "enabled", tool->enabled);
     msgw_kv_str (w, "code_hash", tool->code_hash);
     msgw_kv_int (w, "current_version", tool->current_version);
+    s_removed_at (w, tool);
 }
 
 void
 encode_tool (msgw_t *w, const tool_t *tool, size_t extra)
 {
-    msgw_map (w, 18 + extra);
+    msgw_map (w, 19 + extra);
     msgw_kv_str (w, "id", tool->id);
     msgw_kv_str (w, "server_id", tool->server_id);
     msgw_kv_str (w, "server_name", tool->server_name);
@@ -103,6 +115,7 @@ encode_tool (msgw_t *w, const tool_t *tool, size_t extra)
     encode_schema_or_nil (w, tool->output_schema);
     msgw_str (w, "suggested_annotations");
     encode_schema_or_nil (w, tool->suggested_annotations);
+    s_removed_at (w, tool);
 }
 
 void

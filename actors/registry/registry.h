@@ -107,6 +107,7 @@ typedef struct {
     char     created_by [16];               //  llm | admin
     char     created_at [REG_TIME_LEN + 8];
     char     updated_at [REG_TIME_LEN + 8];
+    char     removed_at [REG_TIME_LEN + 8]; //  "" unless removed at its source
 } tool_t;
 
 void tool_clear (tool_t *self);
@@ -287,6 +288,10 @@ int store_source_health (registry_t *self, const char *id, const char *error,
 //  [{id, external_tool_name, code_hash}] of the tools imported from it.
 int store_source_imported (registry_t *self, const char *source_id, json_t **out,
                            bus_err_t *err);
+//  Marks an imported tool removed at its source (when set) or offered
+//  again (when NULL).
+int store_tool_removed (registry_t *self, const char *tool_id, const char *removed_at,
+                        bus_err_t *err);
 int store_passthrough_insert (registry_t *self, const tool_t *tool,
                               const char *source_id, const char *external_name,
                               bus_err_t *err);

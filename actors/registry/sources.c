@@ -13,6 +13,14 @@
     new hash, in one transaction with the discovery: approval, bound to
     the old hash, no longer covers it, so the tool is not callable until
     the reviewer approves the change, and the versions show what changed.
+
+    An imported tool the listing no longer holds is marked removed at the
+    source (removed_at, in the same transaction): the catalog leaves it
+    out, so it is neither listed nor callable (a call is told why), and an
+    activity source.tool_removed tells the admin. When a later listing
+    holds it again it is restored (source.tool_restored); if its
+    definition changed meanwhile, that is a change like any other: a new
+    version that needs approval before the tool is callable again.
 */
 #include <stdio.h>
 #include <stdlib.h>
@@ -388,6 +396,41 @@ s_title (json_t *definition)
     return out;
 }
 
+//  One activity per imported tool the source stopped offering
+//  (source.tool_removed) or offers again (source.tool_restored).
+static void
+s_tool_activities (service_t *service, const source_t *src, json_t *gone, json_t *back)
+{
+    size_t i;
+    json_t *entry;
+    json_array_foreach (gone, i, entry) {
+        const char *name = json_string_value (json_object_get (entry, "name"));
+        activity_record (service, "source.tool_removed", src->server_id,
+                         json_pack ("{s:s, s:s, s:O, s:O, s:O}", "source_id", src->id,
+                                    "source_name", src->name, "tool_id",
+                                    json_object_get (entry, "id"), "tool_name",
+                                    json_object_get (entry, "name"), "external_tool_name",
+                                    json_object_get (entry, "external_tool_name")),
+                         "Tool '%.255s' was removed at external source '%.200s': it is "
+                         "not listed or callable until the source offers it again",
+                         name, src->name);
+    }
+    json_array_foreach (back, i, entry) {
+        const char *name = json_string_value (json_object_get (entry, "name"));
+        bool changed = json_is_true (json_object_get (entry, "changed"));
+        activity_record (service, "source.tool_restored", src->server_id,
+                         json_pack ("{s:s, s:s, s:O, s:O, s:O, s:b}", "source_id", src->id,
+                                    "source_name", src->name, "tool_id",
+                                    json_object_get (entry, "id"), "tool_name",
+                                    json_object_get (entry, "name"), "external_tool_name",
+                                    json_object_get (entry, "external_tool_name"),
+                                    "changed", changed),
+                         "Tool '%.255s' is offered again by external source '%.200s'%s",
+                         name, src->name, changed ? " with a changed definition: it "
+                         "needs approval again" : "");
+    }
+}
+
 void
 sources_discovered (service_t *service, msg_t *request, msgw_t **reply, void *state)
 {
@@ -400,6 +443,7 @@ sources_discovered (service_t *service, msg_t *request, msgw_t **reply, void *st
     char protocol [17] = "";
     source_t src = { 0 };
     json_t *listing = NULL, *imported = NULL, *changed = json_array (), *removed = json_array ();
+    json_t *newly_removed = json_array (), *restored = json_array ();
     int rc_error;
     int64_t revision = 0;
     bool in_tx = false;
@@ -425,9 +469,9 @@ sources_discovered (service_t *service, msg_t *request, msgw_t **reply, void *st
         source_clear (&src);
         if (store_source_get (reg, id, &src, &err))
             goto done;
-        s_reply_json (reply, json_pack ("{s:o, s:[], s:[]}", "source",
+        s_reply_json (reply, json_pack ("{s:o, s:[], s:[], s:[]}", "source",
                                         s_source_json (&src, false), "changed_tools",
-                                        "removed_tools"));
+                                        "removed_tools", "restored_tools"));
         goto done;
     }
     const msgpack_object *tools_obj = msg_map_get (root, "tools");
@@ -450,40 +494,74 @@ sources_discovered (service_t *service, msg_t *request, msgw_t **reply, void *st
     free (listing_text);
     if (rc)
         goto done;
+    char now [REG_TIME_LEN + 8];
+    ids_now_iso (now);
     size_t i;
     json_t *have;
     json_array_foreach (imported, i, have) {
+        const char *tool_id = json_string_value (json_object_get (have, "id"));
         const char *remote = json_string_value (json_object_get (have, "external_tool_name"));
+        bool was_removed = json_is_true (json_object_get (have, "removed"));
         json_t *definition = s_find (listing, remote);
+        json_t *entry = json_pack ("{s:s, s:s, s:s}", "id", tool_id, "name",
+                                   json_string_value (json_object_get (have, "name")),
+                                   "external_tool_name", remote);
         if (!definition) {
+            //  the source no longer offers it: out of the catalog until it does
             json_array_append_new (removed, json_string (remote));
+            if (!was_removed && store_tool_removed (reg, tool_id, now, &err)) {
+                json_decref (entry);
+                goto done;
+            }
+            if (!was_removed)
+                json_array_append (newly_removed, entry);
+            json_decref (entry);
             continue;
         }
         char hash [REG_HASH_LEN + 1];
         if (sources_definition_hash (id, definition, hash)) {
+            json_decref (entry);
             bus_err_set (&err, BUS_ERR_INTERNAL, "cannot hash a definition");
             goto done;
         }
-        if (strcmp (hash, json_string_value (json_object_get (have, "code_hash"))) == 0)
+        bool same = strcmp (hash, json_string_value (json_object_get (have, "code_hash"))) == 0;
+        char *schema = same ? NULL : json_dumps (json_object_get (definition, "input_schema"),
+                                                 JSON_COMPACT);
+        if (!same && (!schema || strlen (schema) > SOURCE_SCHEMA_MAX)) {
+            //  unusable now: reported, the old version stays (and a removed
+            //  tool stays removed)
+            free (schema);
+            json_decref (entry);
+            json_array_append_new (removed, json_string (remote));
+            continue;
+        }
+        if (was_removed) {
+            //  offered again: back in the catalog, approved only if unchanged
+            if (store_tool_removed (reg, tool_id, NULL, &err)) {
+                free (schema);
+                json_decref (entry);
+                goto done;
+            }
+            json_object_set_new (entry, "changed", json_boolean (!same));
+            json_array_append (restored, entry);
+        }
+        json_decref (entry);
+        if (same)
             continue;
         tool_t tool = { 0 };
-        if (store_tool_get (reg, json_string_value (json_object_get (have, "id")), &tool, &err))
+        if (store_tool_get (reg, tool_id, &tool, &err)) {
+            free (schema);
             goto done;
+        }
         free (tool.description);
         free (tool.input_schema);
         free (tool.title);
         tool.description = s_description (definition);
-        tool.input_schema = json_dumps (json_object_get (definition, "input_schema"),
-                                        JSON_COMPACT);
+        tool.input_schema = schema;
         tool.title = s_title (definition);
         memcpy (tool.code_hash, hash, sizeof tool.code_hash);
         tool.current_version++;
         ids_now_iso (tool.updated_at);
-        if (!tool.input_schema || strlen (tool.input_schema) > SOURCE_SCHEMA_MAX) {
-            tool_clear (&tool);
-            json_array_append_new (removed, json_string (remote));
-            continue;       //  unusable now: reported, the old version stays
-        }
         rc = store_tool_update (reg, &tool, &err);
         if (rc == 0)
             rc = store_version_insert (reg, &tool, "The source changed this tool "
@@ -496,7 +574,8 @@ sources_discovered (service_t *service, msg_t *request, msgw_t **reply, void *st
         if (rc)
             goto done;
     }
-    if (json_array_size (changed) && store_bump_revision (reg, &revision, &err))
+    if ((json_array_size (changed) || json_array_size (newly_removed)
+         || json_array_size (restored)) && store_bump_revision (reg, &revision, &err))
         goto done;
     if (store_commit (reg, &err))
         goto done;
@@ -504,16 +583,19 @@ sources_discovered (service_t *service, msg_t *request, msgw_t **reply, void *st
     if (revision)
         registry_committed (service, reg, revision, src.server_id, NULL);
     activity_record (service, "source.discovered", src.server_id,
-                     json_pack ("{s:s, s:I, s:O}", "source_id", src.id, "tool_count",
+                     json_pack ("{s:s, s:I, s:O, s:O}", "source_id", src.id, "tool_count",
                                 (json_int_t) json_array_size (listing),
-                                "changed_tools", changed),
-                     "External source '%.200s': %zu tools, %zu imported changed",
-                     src.name, json_array_size (listing), json_array_size (changed));
+                                "changed_tools", changed, "removed_tools", removed),
+                     "External source '%.200s': %zu tools, %zu imported changed, "
+                     "%zu imported no longer offered", src.name, json_array_size (listing),
+                     json_array_size (changed), json_array_size (removed));
+    s_tool_activities (service, &src, newly_removed, restored);
     source_clear (&src);
     if (store_source_get (reg, id, &src, &err))
         goto done;
-    s_reply_json (reply, json_pack ("{s:o, s:O, s:O}", "source", s_source_json (&src, false),
-                                    "changed_tools", changed, "removed_tools", removed));
+    s_reply_json (reply, json_pack ("{s:o, s:O, s:O, s:O}", "source",
+                                    s_source_json (&src, false), "changed_tools", changed,
+                                    "removed_tools", removed, "restored_tools", restored));
 done:
     if (in_tx)
         store_rollback (reg);
@@ -524,6 +606,8 @@ done:
     json_decref (imported);
     json_decref (changed);
     json_decref (removed);
+    json_decref (newly_removed);
+    json_decref (restored);
 }
 
 void

@@ -2,6 +2,9 @@
     health columns in sql/0012_sources.sql) and for the mcp_passthrough
     tools imported from them.
 
+    A tool the source no longer lists keeps its row, with removed_at set
+    (sql/0014_source_tool_removed.sql), until the source lists it again.
+
     A passthrough tool's row holds the remote tool's definition as it was
     imported or last rediscovered (description, input schema, title) and a
     code_hash over it (sources_definition_hash): approval binds to that
@@ -39,8 +42,11 @@ static const char s_sql_contact [] =
     "UPDATE external_mcp_sources SET last_contact_at = ?, status = 'active',"
     " last_error = NULL, last_error_at = NULL WHERE id = ?";
 static const char s_sql_imported [] =
-    "SELECT id, external_tool_name, code_hash FROM tools"
+    "SELECT id, external_tool_name, code_hash, removed_at, name FROM tools"
     " WHERE external_source_id = ? ORDER BY created_at, rowid";
+static const char s_sql_removed [] =
+    "UPDATE tools SET removed_at = ?, updated_at = ? WHERE id = ?"
+    " AND tool_type = 'mcp_passthrough'";
 static const char s_sql_passthrough_insert [] =
     "INSERT INTO tools (id, server_id, name, description, input_schema, enabled,"
     " timeout_ms, tool_type, python_code, code_hash, current_version, created_by,"
@@ -222,10 +228,12 @@ store_source_imported (registry_t *self, const char *source_id, json_t **out,
     sqlite3_bind_text (stmt, 1, source_id, -1, SQLITE_STATIC);
     int rc;
     while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-        json_array_append_new (*out, json_pack ("{s:s, s:s, s:s}",
+        json_array_append_new (*out, json_pack ("{s:s, s:s, s:s, s:b, s:s}",
             "id", (const char *) sqlite3_column_text (stmt, 0),
             "external_tool_name", (const char *) sqlite3_column_text (stmt, 1),
-            "code_hash", (const char *) sqlite3_column_text (stmt, 2)));
+            "code_hash", (const char *) sqlite3_column_text (stmt, 2),
+            "removed", sqlite3_column_type (stmt, 3) != SQLITE_NULL,
+            "name", (const char *) sqlite3_column_text (stmt, 4)));
     store_done (stmt);
     if (rc != SQLITE_DONE) {
         json_decref (*out);
@@ -233,6 +241,23 @@ store_source_imported (registry_t *self, const char *source_id, json_t **out,
         return store_fail (self, err, "list imported tools");
     }
     return 0;
+}
+
+int
+store_tool_removed (registry_t *self, const char *tool_id, const char *removed_at,
+                    bus_err_t *err)
+{
+    char now [REG_TIME_LEN + 8];
+    ids_now_iso (now);
+    sqlite3_stmt *stmt = store_stmt (self, s_sql_removed, err);
+    if (!stmt)
+        return -1;
+    store_bind_text (stmt, 1, removed_at);
+    sqlite3_bind_text (stmt, 2, now, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 3, tool_id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step (stmt);
+    store_done (stmt);
+    return rc == SQLITE_DONE ? 0 : store_fail (self, err, "mark a tool removed at its source");
 }
 
 int

@@ -19,7 +19,7 @@
     "t.id, t.server_id, s.name, t.name, t.description, t.enabled, t.timeout_ms," \
     " t.input_schema, t.tool_type, t.python_code, t.code_hash, t.current_version," \
     " t.created_by, t.created_at, t.updated_at, t.title, t.output_schema," \
-    " t.suggested_annotations"
+    " t.suggested_annotations, t.removed_at"
 
 static const char s_sql_get [] =
     "SELECT " TOOL_COLUMNS " FROM tools t JOIN servers s ON s.id = t.server_id"
@@ -40,7 +40,7 @@ static const char s_sql_taken [] =
     "SELECT 1 FROM tools WHERE server_id = ? AND name = ? AND id <> ?";
 static const char s_sql_list [] =
     "SELECT id, name, description, enabled, timeout_ms, code_hash, current_version,"
-    " created_at, updated_at FROM tools WHERE server_id = ?"
+    " created_at, updated_at, removed_at FROM tools WHERE server_id = ?"
     " ORDER BY created_at, rowid";
 static const char s_sql_version_insert [] =
     "INSERT INTO tool_versions (tool_id, version, name, description, enabled,"
@@ -78,6 +78,7 @@ s_tool_row (sqlite3_stmt *stmt, tool_t *out)
     out->title = store_col_text (stmt, 15);
     out->output_schema = store_col_dup (stmt, 16, NULL);
     out->suggested_annotations = store_col_dup (stmt, 17, NULL);
+    store_col_copy (stmt, 18, out->removed_at, sizeof out->removed_at);
 }
 
 int
@@ -238,6 +239,7 @@ store_tool_list (registry_t *self, const char *server_id, tool_t **items,
         tool->current_version = sqlite3_column_int64 (stmt, 6);
         store_col_copy (stmt, 7, tool->created_at, sizeof tool->created_at);
         store_col_copy (stmt, 8, tool->updated_at, sizeof tool->updated_at);
+        store_col_copy (stmt, 9, tool->removed_at, sizeof tool->removed_at);
     }
     store_done (stmt);
     if (rc != SQLITE_DONE) {

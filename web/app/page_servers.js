@@ -90,7 +90,7 @@ export async function renderServer(main, [id], { notify, go }) {
         .map((t) => h('th', { scope: 'col' }, t)))),
       h('tbody', {}, list.map((t) => h('tr', {},
         h('td', {}, h('a', { href: `#/tools/${encodeURIComponent(t.id)}` }, String(t.name ?? t.id))),
-        h('td', {}, pill(t.approval_status)),
+        h('td', {}, pill(t.approval_status), t.removed_at ? [' ', h('span', { class: ['pill', 'pill-warning'], title: `Removed at the source ${when(t.removed_at)}` }, 'removed at source')] : null),
         h('td', {}, t.enabled === false ? 'no' : 'yes'),
         h('td', {}, String(t.current_version ?? '')),
         h('td', { class: 'cell-desc' }, String(t.description ?? ''))))))) : h('p', { class: 'muted' }, 'No tools yet.'));

@@ -82,6 +82,7 @@ export async function render(main, [id], { notify }) {
       h('dl', { class: 'facts' },
         h('dt', {}, 'Current version'), h('dd', {}, String(t.current_version ?? '—')),
         h('dt', {}, 'Enabled'), h('dd', {}, t.enabled === false ? 'no' : 'yes'),
+        t.removed_at ? [h('dt', {}, 'Removed at the source'), h('dd', {}, `${when(t.removed_at)}: the source no longer offers it; not listed or callable until it does again`)] : null,
         st.publish_notes ? [h('dt', {}, 'Publish notes'), h('dd', { class: 'notes' }, String(st.publish_notes))] : null,
         st.rejection_reason ? [h('dt', {}, 'Rejection reason'), h('dd', { class: 'notes' }, String(st.rejection_reason))] : null,
         st.reviewed_by ? [h('dt', {}, 'Reviewed by'), h('dd', {}, String(st.reviewed_by))] : null),

@@ -7,7 +7,9 @@
 //   passthrough call over a direct call to the same source; then the source changes its
 //   tool (a source built with the SDK takes its place at the same URL): rediscovery
 //   reports it, the tool is not callable until approved again, then answers from the
-//   changed source.
+//   changed source; the tool the new source lacks (get-sum) is removed: unlisted, a call
+//   says "removed at the source", the dashboard marks it; server-everything back, it is
+//   restored and callable again.
 //   MCPBOX_BUILD_DIR=/path/build ./node_modules/.bin/node --test tests/external_sources.test.mjs
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -111,6 +113,17 @@ async function listed(full) {
   return tools.find((t) => t.name === full);
 }
 
+// A dashboard page signed in as the admin (its console and page errors recorded).
+async function signedIn(browser) {
+  const { page, events } = await instrumentedPage(await browser.newContext());
+  await page.goto(`http://127.0.0.1:${up.port}/#/login`);
+  await page.getByLabel('Username').fill(ADMIN.username);
+  await page.getByLabel('Password').fill(ADMIN.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(/#\/dashboard$/, { timeout: 10000 });
+  return { page, events };
+}
+
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
 
 test('server-everything: add, discover, import, approve, call; a changed tool needs approval again',
@@ -182,12 +195,7 @@ test('server-everything: add, discover, import, approve, call; a changed tool ne
     // and on the server's page of the dashboard
     const browser = await launch();
     try {
-      const { page, events } = await instrumentedPage(await browser.newContext());
-      await page.goto(`http://127.0.0.1:${up.port}/#/login`);
-      await page.getByLabel('Username').fill(ADMIN.username);
-      await page.getByLabel('Password').fill(ADMIN.password);
-      await page.getByRole('button', { name: 'Sign in' }).click();
-      await page.waitForURL(/#\/dashboard$/, { timeout: 10000 });
+      const { page, events } = await signedIn(browser);
       await page.goto(`http://127.0.0.1:${up.port}/#/servers/${server.id}`);
       const list = page.getByRole('list', { name: 'External sources' });
       await list.getByText('everything', { exact: true }).waitFor({ timeout: 10000 });
@@ -233,6 +241,23 @@ test('server-everything: add, discover, import, approve, call; a changed tool ne
     const rediscovered = await manage('mcpbox_discover_external_tools', { source_id: source.source_id });
     assert.deepEqual(rediscovered.changed_tools.map((t) => t.id), [ids.echo]);
     assert.deepEqual(rediscovered.removed_tools, ['get-sum']);
+    // get-sum is gone from the source: no longer listed, and a call says why
+    await waitFor(async () => !(await listed('nas__get_sum')), { what: 'removed tool unlisted' });
+    const gone = await client.callTool({ name: 'nas__get_sum', arguments: { a: 1, b: 2 } });
+    assert.equal(gone.isError, true, JSON.stringify(gone));
+    assert.match(gone.content[0].text, /removed at the source/);
+    // the admin sees it on the server's page of the dashboard
+    const browser2 = await launch();
+    try {
+      const { page, events } = await signedIn(browser2);
+      await page.goto(`http://127.0.0.1:${up.port}/#/servers/${server.id}`);
+      const row = page.getByRole('row').filter({ hasText: 'get_sum' });
+      await row.getByText('removed at source').waitFor({ timeout: 10000 });
+      assert.equal(await page.getByRole('row').filter({ hasText: 'removed at source' }).count(), 1);
+      assert.deepEqual(events.errors, []);
+    } finally {
+      await browser2.close();
+    }
     await waitFor(async () => !(await listed('nas__echo')), { what: 'changed tool unlisted' });
     const blocked = await client.callTool({ name: 'nas__echo', arguments: { message: 'x' } })
       .catch((e) => ({ isError: true, content: [{ text: String(e) }] }));
@@ -257,4 +282,17 @@ test('server-everything: add, discover, import, approve, call; a changed tool ne
     const after2 = await client.callTool({ name: 'nas__echo', arguments: { message: 'hi', count: 1 } });
     assert.equal(after2.isError, false, JSON.stringify(after2));
     assert.equal(after2.content[0].text, 'Echo, now with a counter: hi');
+
+    // server-everything is back: get-sum is offered again, unchanged, so it is restored
+    // and callable at once under the approval it had
+    host.kill(host.procs[host.procs.length - 1]);
+    await waitFor(async () => !(await portOpen(host.address, PORT)), { what: 'echo source gone' });
+    host.spawn([NODE, EVERYTHING, 'streamableHttp'], { env: { ...process.env, PORT: String(PORT) }, stdio: 'ignore' });
+    await waitFor(() => portOpen(host.address, PORT), { timeout: 30000, what: 'server-everything again' });
+    const back = await manage('mcpbox_discover_external_tools', { source_id: source.source_id });
+    assert.deepEqual(back.restored_tools.map((t) => [t.id, t.changed]), [[ids.get_sum, false]]);
+    await waitFor(async () => !!(await listed('nas__get_sum')), { what: 'restored tool listed' });
+    const sum = await client.callTool({ name: 'nas__get_sum', arguments: { a: 20, b: 22 } });
+    assert.equal(sum.isError, false, JSON.stringify(sum));
+    assert.match(sum.content[0].text, /42/);
   });

@@ -4,7 +4,9 @@
     (tool_id, code_hash) is approved; the list is sorted by full name;
     malformed entries are skipped; an error reply keeps the old snapshot;
     the revision changes (and the changed callback fires) exactly when
-    what clients see changes; server rules come from approval.
+    what clients see changes; server rules come from approval; the
+    catalog's `removed` names imported tools their source stopped offering
+    (never callable, only told apart from unknown names).
 */
 #include <stdarg.h>
 #include <stddef.h>
@@ -261,11 +263,38 @@ test_metadata (void **state)
     catalog_cache_destroy (&cache);
 }
 
+//  `removed`: named with their source, never in the callable list; a
+//  catalog without it (an older registry) has none; malformed entries skipped.
+static void
+test_removed_at_the_source (void **state)
+{
+    (void) state;
+    catalog_cache_t *cache = catalog_cache_new (NULL, NULL, NULL, NULL);
+    char err [256];
+    const char *catalog =
+        "{\"ok\":true,\"revision\":4,\"tools\":[" TOOL ("t1", "1", "zeta", "h1") "],"
+        "\"removed\":[{\"full_name\":\"s1__gone\",\"source_name\":\"nas\","
+                      "\"removed_at\":\"2026-12-06T20:00:00Z\"},"
+                     "{\"source_name\":\"x\"}, 7]}";
+    const char *effective =
+        "{\"ok\":true,\"approved\":[{\"tool_id\":\"t1\",\"code_hash\":\"h1\"}]}";
+    assert_int_equal (s_apply (cache, catalog, effective, err), 0);
+    assert_int_equal (catalog_cache_count (cache), 1);
+    assert_string_equal (catalog_cache_removed (cache, "s1__gone"), "nas");
+    assert_null (catalog_cache_find (cache, "s1__gone"));
+    assert_null (catalog_cache_removed (cache, "s1__zeta"));
+    assert_null (catalog_cache_removed (cache, "s1__other"));
+    assert_int_equal (s_apply (cache, s_catalog, s_effective, err), 0);
+    assert_null (catalog_cache_removed (cache, "s1__gone"));
+    catalog_cache_destroy (&cache);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_metadata),
+        cmocka_unit_test (test_removed_at_the_source),
         cmocka_unit_test (test_callable_is_catalog_and_approved),
         cmocka_unit_test (test_server_rules),
         cmocka_unit_test (test_revision_follows_what_clients_see),
