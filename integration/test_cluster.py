@@ -24,7 +24,9 @@ Shown here:
     host cannot ask for the secrets of a server whose job it does not hold;
   - so does a `source` job (a call to an external MCP source) whose source
     wants a credential held in a server secret: the remote host fetches it
-    the same way and the source gets it (and its echo comes back redacted).
+    the same way and the source gets it (and its echo comes back redacted);
+  - an OAuth source's job is refused by a remote host, saying why (its
+    tokens are asked for on the local bus only).
 
 The test process talks to the broker over its ipc:// socket (a path on the
 shared filesystem), as the gateway would; the gateway itself is not needed
@@ -253,6 +255,22 @@ def test_remote_host_calls_a_source_with_its_credential(cluster):
     assert set(texts) == {"you sent Bearer [REDACTED]"}, texts
     reply = cluster.client.call("broker", {"op": "workers", "service": "sandbox"})
     assert {w["origin"] for w in reply["workers"]} == {"tcp"}
+
+
+def test_remote_host_refuses_an_oauth_source(cluster):
+    """An OAuth source's tokens never leave the main machine (the broker
+    forwards only job_secrets from tcp): a remote host given such a job
+    answers why, without contacting the source or anyone's tokens."""
+    cluster.start_credentials()
+    for action in ("call", "discover"):
+        job = {"op": "source", "action": action, "tool": "whoami", "server_id": "srv-source",
+               "source_id": "0b5e7c2a-1d2f-4a3b-9c8d-7e6f5a4b3c2d",
+               "url": f"http://{SERVER}:8081/auth", "allowed_hosts": [SERVER],
+               "auth_type": "oauth", "timeout_ms": 5000}
+        reply = cluster.client.call("sandbox", job, timeout_ms=10000)
+        assert reply.get("ok") and reply["success"] is False, reply
+        message = reply["error"]["message"]
+        assert "tcp://" in message and "local executor" in message, message
 
 
 def test_host_cannot_ask_for_secrets_of_a_job_it_does_not_hold(cluster):
