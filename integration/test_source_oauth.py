@@ -29,6 +29,9 @@ every token issued) and drop tokens on demand.
 - a refused refresh: the call answers an error saying to run
   `mcpbox sources authorize`, `mcpbox sources list` shows it; authorizing
   again makes calls work again;
+- calls at once, with rotating refresh tokens (past expiry, and all
+  refused with a 401): every call works and no refresh token is used twice
+  (credentials' lease makes the refreshes take turns);
 - hostile AS metadata (the token endpoint on loopback, on the metadata
   address, which the admin cannot allow): authorize is refused with the
   reason, nothing registered or stored, no callback accepted for it, the
@@ -41,6 +44,7 @@ import json
 import os
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 import urllib.error
 import urllib.request
 from urllib.parse import parse_qs, urlparse
@@ -161,6 +165,20 @@ def whoami(s, name="cloud__whoami"):
     return json.loads(result["content"][0]["text"])
 
 
+def import_and_start(s, server_id, source_id, prefix="cloud"):
+    """Discover, import, publish, approve both tools, start the server."""
+    found = s.manage("mcpbox_discover_external_tools", {"source_id": source_id})
+    assert sorted(t["name"] for t in found["tools"]) == ["add", "whoami"], found
+    imported = s.manage("mcpbox_import_external_tools",
+                        {"source_id": source_id, "tool_names": ["add", "whoami"]})
+    for tool in imported["imported_tools"]:
+        s.manage("mcpbox_request_publish", {"tool_id": tool["id"]})
+        assert s.cli("approvals", "approve", "tool", tool["id"]).returncode == 0
+    s.manage("mcpbox_start_server", {"server_id": server_id})
+    wait_for(lambda: {f"{prefix}__whoami", f"{prefix}__add"} <= set(s.listed()),
+             what="tools listed")
+
+
 def secrets_at_rest(data_dir, secrets):
     """The files under data_dir holding any of secrets in clear."""
     found = []
@@ -233,15 +251,7 @@ def test_authorize_callback_call_expiry_refresh_restart(world):
                                         landed_query["code"]]) == []
 
     # 3. discover, import, approve, call through MCPbox
-    found = s.manage("mcpbox_discover_external_tools", {"source_id": source_id})
-    assert sorted(t["name"] for t in found["tools"]) == ["add", "whoami"], found
-    imported = s.manage("mcpbox_import_external_tools",
-                        {"source_id": source_id, "tool_names": ["add", "whoami"]})
-    for tool in imported["imported_tools"]:
-        s.manage("mcpbox_request_publish", {"tool_id": tool["id"]})
-        assert s.cli("approvals", "approve", "tool", tool["id"]).returncode == 0
-    s.manage("mcpbox_start_server", {"server_id": server_id})
-    wait_for(lambda: {"cloud__whoami", "cloud__add"} <= set(s.listed()), what="tools listed")
+    import_and_start(s, server_id, source_id)
     result = s.call("cloud__add", {"a": 2, "b": 40})
     assert result["isError"] is False and result["content"][0]["text"] == "42", result
     me = whoami(s)
@@ -342,3 +352,44 @@ def test_hostile_token_endpoint_is_refused_and_nothing_stored(world, variant, ad
     # MCPbox is unaffected
     assert s.rpc("ping")["result"] == {}
     assert s.cli("status").returncode == 0
+
+
+def test_concurrent_calls_share_one_refresh_chain(world):
+    """Rotating refresh tokens and calls at once: two callers refreshing
+    with the same refresh token would get the second refused (invalid_grant)
+    and the source dropped to needs_authorization. Credentials' lease makes
+    them take turns: every call works, no refresh token is used twice."""
+    s, host, _, server_id = world
+    src = Source(host.address, PORT, AS_PORT)
+    source_id = s.manage("mcpbox_add_external_source", {
+        "server_id": server_id, "name": "cloud", "url": src.mcp,
+        "auth_type": "oauth"})["source_id"]
+    rc, url, out = authorize(s, source_id)
+    assert rc == 0 and url, out
+    code, _, body = http("GET", url)
+    assert code == 200 and "authorized" in body.lower(), (code, body)
+    import_and_start(s, server_id, source_id)
+
+    def burst(n=6):
+        with ThreadPoolExecutor(n) as pool:
+            results = list(pool.map(lambda _: s.call("cloud__whoami", {}), range(n)))
+        assert all(r["isError"] is False for r in results), results
+        seen = src.status()
+        assert seen["refresh_reused"] == 0 and seen["refused"]["refresh_token"] == 0, seen
+        return seen
+
+    # short tokens past their expiry: every call wants a refresh before use
+    expiry_ms = src.status()["access_expires_at_ms"]
+    wait_for(lambda: time.time() * 1000 > expiry_ms + 250, timeout=TTL_S + 5,
+             what="the access token's expiry")
+    before = src.status()["grants"]["refresh_token"]
+    assert burst()["grants"]["refresh_token"] > before
+    # long tokens all refused at once: every call sees a 401 and asks for a refresh
+    src.post("/_test/config?access_ttl=3600")
+    burst(1)
+    src.post("/_test/revoke?what=access")
+    before = src.status()
+    seen = burst()
+    assert seen["mcp"]["unauthorized"] > before["mcp"]["unauthorized"], seen
+    assert seen["grants"]["refresh_token"] > before["grants"]["refresh_token"], seen
+    assert oauth_state(s, source_id) == "authorized"
