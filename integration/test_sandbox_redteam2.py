@@ -7,9 +7,11 @@ Cases marked "escaped before" broke the build they were written against
 (2026-12-06); the others were tried in the same pass and held, and stay here
 so they keep holding.
 """
+import os
+
 import pytest
 
-from sandbox_util import sandbox_run, trap  # noqa: F401 (trap: fixture)
+from sandbox_util import run_injected, sandbox_run, trap  # noqa: F401 (trap: fixture)
 from test_sandbox_escapes import ATTACK, _judge
 from test_sandbox_redteam import REACH
 
@@ -182,7 +184,133 @@ async def main():
     functools.update_wrapper(b, http.get("https://example.com/"))
     return escaped(b._thunk)
 ''',
+    # --- held: library code that builds source text from the tool's names ---
+    "namedtuple_str_subclass_field_name": '''
+import collections
+class S(str):
+    def isidentifier(self):
+        return True
+    def startswith(self, *a):
+        return False
+class N:
+    def __str__(self):
+        return S("a=[c for c in ().__class__.__base__.__subclasses__()]")
+async def main():
+    T = collections.namedtuple("T", [N()])
+    return escaped(T())
+''',
+    "namedtuple_dunder_field_rename_off": '''
+import collections
+async def main():
+    return escaped(collections.namedtuple("T", ["__class__"]))
+''',
+    "c_stack_nested_iterators_hold_nothing": '''
+async def main():
+    it = iter([json])
+    for i in range(1000000):
+        it = map(lambda x: x, it)
+    return attack(reach(next(it)))
+''',
 }
+
+# Modules an admin may approve (not in the forbidden list) or that a tool
+# may ask for: each case ran the tool's text or resolved a name to the real
+# object before (escaped before, with the module approved), or is refused
+# at import now.
+APPROVED = {
+    "timeit_runs_text_with_real_builtins": ('''
+import timeit
+async def main():
+    try:
+        timeit.timeit("raise LookupError(__import__('os'))", number=1)
+    except LookupError as e:
+        return escaped(reach(e.args[0]))
+''', ["timeit"]),
+    "pydoc_locate_real_os": ('''
+import pydoc
+async def main():
+    return escaped(reach(pydoc.locate("os")))
+''', ["pydoc"]),
+    "logging_config_resolver": ('''
+import logging.config
+async def main():
+    return escaped(reach(logging.config.BaseConfigurator({}).resolve("os")))
+''', ["logging", "logging.config"]),
+    "unittest_loader_by_name": ('''
+import unittest
+async def main():
+    try:
+        unittest.TestLoader().loadTestsFromName("os.getpid")    # calls it
+    except TypeError as e:
+        if "returned" in str(e):
+            return escaped(str(e))
+    raise RuntimeError("not reached")
+''', ["unittest"]),
+    "doctest_runs_examples": ('''
+import doctest
+def f():
+    """
+    >>> print('ESC' + 'APED', __import__('os').getpid())
+    """
+async def main():
+    doctest.run_docstring_examples(f, {})
+''', ["doctest"]),
+    "profile_run": ('''
+import profile
+async def main():
+    profile.run("print('ESC' + 'APED')")
+''', ["profile"]),
+    "cprofile_run": ('''
+import cProfile
+async def main():
+    cProfile.run("print('ESC' + 'APED')")
+''', ["cProfile"]),
+    "bdb_run": ('''
+import bdb
+async def main():
+    bdb.Bdb().run("print('ESC' + 'APED')")
+''', ["bdb"]),
+    "trace_run": ('''
+import trace
+async def main():
+    trace.Trace(count=0, trace=0).run("print('ESC' + 'APED')")
+''', ["trace"]),
+    "rlcompleter_eval": ('''
+import rlcompleter
+async def main():
+    words = rlcompleter.Completer({"j": json}).attr_matches("j.__class__.__base__.")
+    return escaped(words)
+''', ["rlcompleter"]),
+    # approved modules that stay approvable, with the capability removed
+    "logging_brace_style_format_walk": ('''
+import logging
+async def main():
+    f = logging.Formatter("ESC{msg.__class__.__base__.__subclasses__}APED", style="{")
+    return f.format(logging.LogRecord("n", 20, "p", 1, "m", None, None))
+''', ["logging"]),
+    "logging_handler_stream_is_the_harness_stdout": ('''
+import logging
+async def main():
+    print("real output")
+    stream = logging.StreamHandler().stream
+    stream.getvalue = lambda: "ESC" + "APED: the harness read a forged stdout"
+    raise RuntimeError("the outcome is a failure")
+''', ["logging"]),
+}
+YAML = os.path.isdir("/usr/lib/python3/dist-packages/yaml")
+if YAML:
+    APPROVED.update({
+        "yaml_full_loader_python_name": ('''
+import yaml
+async def main():
+    return escaped(yaml.load("!!python/name:os.getpid", Loader=yaml.FullLoader))
+''', ["yaml"]),
+        "yaml_unsafe_loader_apply": ('''
+import yaml
+async def main():
+    return escaped(yaml.unsafe_load("!!python/object/apply:os.getpid []"))
+''', ["yaml"]),
+    })
 
 
 def _code(trap, body):
@@ -193,6 +321,61 @@ def _code(trap, body):
 def test_second_pass_case_is_stopped(name, trap, tmpdir_short):
     result = sandbox_run(_code(trap, CASES[name]), tmpdir_short, timeout=10)
     _judge(trap, result)
+
+
+@pytest.mark.parametrize("name", sorted(APPROVED))
+def test_approved_module_case_is_stopped(name, trap, tmpdir_short):
+    body, modules = APPROVED[name]
+    result = sandbox_run(_code(trap, body), tmpdir_short, timeout=10, modules=modules)
+    _judge(trap, result)
+
+
+def test_library_exec_of_source_text_is_refused_even_with_the_real_builtins(trap):
+    """exec/eval/compile of the real builtins module refuse every caller but
+    dataclasses' and namedtuple's code generators and ast.parse: shown here
+    with the real sys handed to the tool (test builds), so the tool itself
+    calls them."""
+    result = run_injected('''
+import dataclasses, collections
+async def main():
+    real = sys.modules["builtins"]
+    out = []
+    for name, call in (("exec", lambda: real.exec("print('ESC' + 'APED')")),
+                       ("eval", lambda: real.eval("1 + 1")),
+                       ("compile", lambda: real.compile("1", "x", "eval"))):
+        try:
+            call()
+            out.append(name + " ran")
+        except RuntimeError as e:
+            out.append(name + " refused")
+    @dataclasses.dataclass
+    class P:
+        x: int = 1
+    out.append(repr(P()))
+    out.append(repr(collections.namedtuple("T", "a b")(1, 2)))
+    return out
+''')
+    assert result.rc == 0, result
+    assert result.result == ["exec refused", "eval refused", "compile refused",
+                             "main.<locals>.P(x=1)", "T(a=1, b=2)"], result
+    trap.assert_untouched(result)
+
+
+@pytest.mark.skipif(not YAML, reason="PyYAML is not installed")
+def test_yaml_and_logging_still_work_when_approved(tmpdir_short):
+    code = '''
+import yaml, logging
+async def main():
+    data = yaml.safe_load("a: [1, 2]\\nb: {c: d}")
+    full = yaml.load("x: 1", Loader=yaml.FullLoader)
+    f = logging.Formatter("{levelname}:{msg}", style="{")
+    line = f.format(logging.LogRecord("n", 20, "p", 1, "hello", None, None))
+    return {"data": data, "full": full, "line": line}
+'''
+    result = sandbox_run(code, tmpdir_short, timeout=10, modules=["yaml", "logging"])
+    assert result.success, result
+    assert result.result == {"data": {"a": [1, 2], "b": {"c": "d"}}, "full": {"x": 1},
+                             "line": "INFO:hello"}
 
 
 def test_dataclasses_cached_property_and_wraps_still_work(tmpdir_short):

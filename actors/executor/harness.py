@@ -1058,6 +1058,27 @@ def _cached_property_get(self, instance, owner=None):
     return value
 
 
+# exec/eval/compile of the real builtins module, for library code. Library
+# code that runs source text it was given (timeit, doctest, profile, bdb,
+# trace, rlcompleter, a third-party template or ORM...) would run the
+# tool's text with the REAL builtins; only the callers below may, whose text
+# is built from checked names: dataclasses' generated methods,
+# namedtuple's __new__, and ast.parse (source to a tree, never code).
+_REAL_EXEC, _REAL_EVAL, _REAL_COMPILE = builtins.exec, builtins.eval, builtins.compile
+_CODE_RUNNERS = {}          # id(code object) -> code object, filled in _harden_library
+
+
+def _guard_code_runner(real, what):
+    def guarded(*args, **kwargs):
+        caller = sys._getframe(1).f_code
+        if _CODE_RUNNERS.get(id(caller)) is not caller:
+            raise RuntimeError(f"{what}() of source text is not available in the sandbox "
+                               f"(a library tried to run code it was given)")
+        return real(*args, **kwargs)
+    guarded.__name__ = guarded.__qualname__ = what
+    return guarded
+
+
 _hardened = False
 # (owner, attribute, real value, safe value) for every library patch
 _PATCHES = []
@@ -1124,7 +1145,15 @@ def _harden_library():
             raise TypeError(f"dataclass field name {value!r} is not allowed")
         real_field_setattr(self, attr, value)
 
+    import ast as ast_module
+    for code in (dataclasses._create_fn.__code__, collections.namedtuple.__code__,
+                 ast_module.parse.__code__):
+        _CODE_RUNNERS[id(code)] = code
+
     _PATCHES[:] = [
+        (builtins, "exec", _REAL_EXEC, _guard_code_runner(_REAL_EXEC, "exec")),
+        (builtins, "eval", _REAL_EVAL, _guard_code_runner(_REAL_EVAL, "eval")),
+        (builtins, "compile", _REAL_COMPILE, _guard_code_runner(_REAL_COMPILE, "compile")),
         (functools, "update_wrapper", functools.update_wrapper, _safe_update_wrapper),
         (functools, "wraps", functools.wraps, _safe_wraps),
         (typing.ForwardRef, "_evaluate", typing.ForwardRef._evaluate, _refuse_forward_ref),
@@ -1143,6 +1172,34 @@ def _harden_library():
     # the tool cannot read the executor's environment, whatever it reaches
     # (the zygote cleared its own before Python started: this is the proof)
     os.environ.clear()
+
+
+def _refuse_python_tag(self, name, mark, *args, **kwargs):
+    raise sys.modules["yaml.constructor"].ConstructorError(
+        None, None, f"python tags (python/name, python/module, python/object...) are not "
+        f"available in the sandbox: {name!r}", mark)
+
+
+def _logging_str_format(self, record):
+    """logging's '{' style: through the safe formatter (the real str.format
+    walks '{msg.__class__.__base__...}' in the tool's format string)."""
+    values = record.__dict__ if self._defaults is None else {**self._defaults,
+                                                              **record.__dict__}
+    return _formatter.vformat(str.__str__(self._fmt), (), values)
+
+
+def _harden_extras():
+    """In the child, after a job's extra modules were imported: what of
+    theirs would hand the tool the interpreter. yaml's python/* tags look
+    names up in sys.modules (the real os, even with FullLoader); logging's
+    '{' style formats with the real str.format."""
+    constructor = sys.modules.get("yaml.constructor")
+    if constructor is not None and hasattr(constructor, "FullConstructor"):
+        for attr in ("find_python_name", "find_python_module"):
+            setattr(constructor.FullConstructor, attr, _refuse_python_tag)
+    logging_module = sys.modules.get("logging")
+    if logging_module is not None and hasattr(logging_module, "StrFormatStyle"):
+        logging_module.StrFormatStyle._format = _logging_str_format
 
 
 # what a tool's builtins are: built once in the zygote (zygote_init); each
@@ -1232,9 +1289,11 @@ class _BoundedWriter(io.TextIOBase):
     SLACK = 64 * 1024       # longer than any redacted form of a 10 KB secret
 
     def __init__(self, limit):
-        self._parts, self._size, self.truncated = [], 0, False
-        self.limit, self._keep = limit, limit + self.SLACK
-        self.overflowed = False     # more was written than limit + slack
+        # all private: a library the job may import (logging's StreamHandler,
+        # warnings) hands the tool sys.stdout, and the harness reads these
+        self._parts, self._size, self._truncated = [], 0, False
+        self._limit, self._keep = limit, limit + self.SLACK
+        self._overflowed = False    # more was written than limit + slack
 
     def write(self, text):
         if not isinstance(text, str):
@@ -1245,9 +1304,9 @@ class _BoundedWriter(io.TextIOBase):
             self._parts.append(text[:room])
             self._size += min(len(text), room)
         if len(text) > room:
-            self.overflowed = True
-        if self._size > self.limit or self.overflowed:
-            self.truncated = True
+            self._overflowed = True
+        if self._size > self._limit or self._overflowed:
+            self._truncated = True
         return len(text)
 
     def getvalue(self):
@@ -1807,6 +1866,7 @@ def prepare(job_json):
                     pass            # reported when the tool imports it
         finally:
             _set_patches(3)
+        _harden_extras()
     job["allowed"] = allowed
     _job = job
     timeout = job.get("timeout_ms", 30000)
@@ -1900,7 +1960,7 @@ def _execute(channel_fds):
     try:
         _harden_library()
         tree = ast.fix_missing_locations(_ToolRewriter().visit(tree))
-        exec(compile(tree, "<tool>", "exec"), user_globals)
+        _REAL_EXEC(_REAL_COMPILE(tree, "<tool>", "exec"), user_globals)
         tool_main = user_globals.get("main")
         coro = tool_main(**arguments)
         if not isinstance(coro, types.CoroutineType):
@@ -1937,8 +1997,10 @@ def _execute(channel_fds):
     builtins.__import__ = real_import
     sys.stdout = sys.__stdout__
     sys.stderr = sys.__stderr__
-    result["stdout"] = redactor.clip(stdout.getvalue(), stdout.limit, stdout.overflowed)
-    result["stdout_truncated"] = stdout.truncated
+    # the class's getvalue, not an attribute the tool may have set on the instance
+    result["stdout"] = redactor.clip(_BoundedWriter.getvalue(stdout), stdout._limit,
+                                     stdout._overflowed)
+    result["stdout_truncated"] = stdout._truncated
     return result
 
 
