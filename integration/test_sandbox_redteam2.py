@@ -378,6 +378,39 @@ async def main():
                              "line": "INFO:hello"}
 
 
+def test_secrets_and_arguments_cannot_be_reached_through_a_comparison(tmpdir_short):
+    """Escaped before: types.MappingProxyType hands the dict it wraps to the
+    other operand's __eq__, so `secrets == obj` gave the tool the real,
+    writable dict. The mappings still behave as read-only dicts."""
+    code = '''
+got = []
+class Grab:
+    def __eq__(self, other):
+        got.append(other)
+        return False
+    def __hash__(self):
+        return 0
+async def main(n: int):
+    secrets == Grab()
+    arguments == Grab()
+    for d in got:
+        try:
+            d["NEW"] = "x"
+        except Exception:
+            pass
+    return {"secrets": sorted(secrets), "arguments": sorted(arguments),
+            "equal": secrets == {"API_KEY": "s3cr3t-value"} and arguments == {"n": 1},
+            "merged": sorted(secrets | {"b": 1}), "get": secrets.get("API_KEY") is not None,
+            "len": len(secrets), "in": "API_KEY" in secrets, "copy": sorted(dict(arguments))}
+'''
+    result = sandbox_run(code, tmpdir_short, timeout=10, args={"n": 1},
+                         secrets={"API_KEY": "s3cr3t-value"})
+    assert result.success, result
+    assert result.result == {"secrets": ["API_KEY"], "arguments": ["n"], "equal": True,
+                             "merged": ["API_KEY", "b"], "get": True, "len": 1, "in": True,
+                             "copy": ["n"]}, result
+
+
 def test_dataclasses_cached_property_and_wraps_still_work(tmpdir_short):
     """What the fixes must keep working: inheritance of dataclasses, fields,
     replace/asdict, cached_property with a private name, functools.wraps

@@ -1378,6 +1378,53 @@ class _Channel:
         return json.loads(self._read_exact(size))
 
 
+# the one channel of this child (a fresh process per call), for the http,
+# progress and log globals
+_CHANNEL = [None]
+
+
+def _read_only_mapping(data, what):
+    """`secrets` and `arguments`: a read-only mapping over a private copy.
+    Not types.MappingProxyType: its comparison hands the dict it wraps to
+    the other operand's __eq__ (`secrets == obj` gave the tool the real,
+    writable dict)."""
+    data = dict(data)
+
+    class ReadOnlyMapping(collections.abc.Mapping):
+        __slots__ = ()
+        __hash__ = None
+
+        def __getitem__(self, key):
+            return data[key]
+
+        def __iter__(self):
+            return iter(list(data))
+
+        def __len__(self):
+            return len(data)
+
+        def __contains__(self, key):
+            return key in data
+
+        def __eq__(self, other):
+            return dict(data) == other      # a copy reaches the other operand
+
+        def __or__(self, other):
+            return dict(data) | other
+
+        def __ror__(self, other):
+            return other | dict(data)
+
+        def copy(self):
+            return dict(data)
+
+        def __repr__(self):
+            return f"{what}({dict(data)!r})"
+
+    ReadOnlyMapping.__name__ = ReadOnlyMapping.__qualname__ = what
+    return ReadOnlyMapping()
+
+
 class HTTPError(Exception):
     pass
 
@@ -1424,14 +1471,16 @@ class HTTPClient:
     checks the allowlist and SSRF rules and performs it with libcurl."""
 
     def __init__(self, channel):
-        object.__setattr__(self, "_channel", channel)
+        # the channel is not kept on the object: nothing private is in its
+        # __dict__ for a library to copy (update_wrapper, deepcopy's memo)
+        _CHANNEL[0] = channel
 
     def __setattr__(self, attr, value):
         raise AttributeError("http is read-only")
 
     def request(self, method, url, params=None, headers=None, json=None, data=None,
                 timeout=None):
-        channel = object.__getattribute__(self, "_channel")
+        channel = _CHANNEL[0]
 
         def perform():
             return _http_perform(channel, method, url, params, headers, json, data, timeout)
@@ -1493,7 +1542,7 @@ class Progress:
     sends one notifications/progress to the client, if it asked for them."""
 
     def __init__(self, channel):
-        object.__setattr__(self, "_channel", channel)
+        _CHANNEL[0] = channel
 
     def __setattr__(self, attr, value):
         raise AttributeError("progress is read-only")
@@ -1508,8 +1557,7 @@ class Progress:
             frame["message"] = text
         if cut:
             frame["cut"] = True
-        channel = object.__getattribute__(self, "_channel")
-        channel.send(frame)
+        _CHANNEL[0].send(frame)
         return _Ready(lambda: None)
 
     def __repr__(self):
@@ -1521,7 +1569,7 @@ class Log:
     sends a log notification to the client, at or above its chosen level."""
 
     def __init__(self, channel):
-        object.__setattr__(self, "_channel", channel)
+        _CHANNEL[0] = channel
 
     def __setattr__(self, attr, value):
         raise AttributeError("log is read-only")
@@ -1531,7 +1579,7 @@ class Log:
         frame = {"type": "log", "level": level, "data": "" if text is None else text}
         if cut:
             frame["cut"] = True
-        object.__getattribute__(self, "_channel").send(frame)
+        _CHANNEL[0].send(frame)
 
     def debug(self, message):
         self._send("debug", message)
@@ -1943,8 +1991,8 @@ def _execute(channel_fds):
         "log": Log(channel),
         "json": ModuleView(json, allowed | {"json"}),
         "datetime": ModuleView(datetime, allowed | {"datetime"}),
-        "arguments": types.MappingProxyType(dict(arguments)),
-        "secrets": types.MappingProxyType(secrets),
+        "arguments": _read_only_mapping(arguments, "arguments"),
+        "secrets": _read_only_mapping(secrets, "secrets"),
     }
     real_import = builtins.__import__
     guard = _import_guard_factory(allowed, user_globals, real_import)
