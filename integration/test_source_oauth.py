@@ -60,7 +60,7 @@ NODE = os.path.join(HERE, "node", "node_modules", ".bin", "node")
 SOURCE = os.path.join(HERE, "node", "lib", "oauth_mcp_server.mjs")
 PORT, AS_PORT = 3010, 3011                  # the source and its AS
 HOSTILE = {"loopback": (3020, 3021), "metadata": (3030, 3031)}
-TTL_S = 5                                   # short access tokens: expiry is seen
+TTL_S = 10     # short access tokens: expiry is seen; a just-refreshed one outlives a loaded CI
 
 pytestmark = pytest.mark.skipif(
     not netns_available() or not os.path.exists(NODE),
