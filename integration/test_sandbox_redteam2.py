@@ -11,7 +11,7 @@ import os
 
 import pytest
 
-from sandbox_util import run_injected, sandbox_run, trap  # noqa: F401 (trap: fixture)
+from sandbox_util import run_injected, sandbox_run, sandbox_validate, trap  # noqa: F401
 from test_sandbox_escapes import ATTACK, _judge
 from test_sandbox_redteam import REACH
 
@@ -409,6 +409,15 @@ async def main(n: int):
     assert result.result == {"secrets": ["API_KEY"], "arguments": ["n"], "equal": True,
                              "merged": ["API_KEY", "b"], "get": True, "len": 1, "in": True,
                              "copy": ["n"]}, result
+
+
+def test_validate_survives_a_deeply_nested_string_annotation(tmpdir_short):
+    """Broke before: the parser's MemoryError on a string annotation nested
+    90,000 deep escaped the schema extraction ('the sandbox harness failed')."""
+    code = 'async def main(x: "' + "-" * 90000 + '1" = 1, y: int = 2):\n    return x\n'
+    result = sandbox_validate(code, tmpdir_short)
+    assert result.success and result.data.get("valid") is True, result
+    assert result.data["input_schema"]["properties"]["y"] == {"type": "integer", "default": 2}
 
 
 def test_dataclasses_cached_property_and_wraps_still_work(tmpdir_short):

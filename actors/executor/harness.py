@@ -524,7 +524,9 @@ def annotation_schema(node, depth=0, classes=None):
         try:
             return annotation_schema(ast.parse(node.value, mode="eval").body, depth + 1,
                                      classes)
-        except SyntaxError:
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            # a string annotation nested too deeply (the parser's MemoryError)
+            # says nothing JSON Schema can hold
             return {}, False
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
         parts = [node.left, node.right]
