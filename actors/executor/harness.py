@@ -1472,10 +1472,9 @@ class HTTPClient:
     """The `http` global: each request crosses the pipe to the parent, which
     checks the allowlist and SSRF rules and performs it with libcurl."""
 
-    def __init__(self, channel):
-        # the channel is not kept on the object: nothing private is in its
-        # __dict__ for a library to copy (update_wrapper, deepcopy's memo)
-        _CHANNEL[0] = channel
+    # the channel is not kept on the object (nothing private is in its
+    # __dict__ for a library to copy: update_wrapper, deepcopy's memo), nor
+    # taken by __init__ (a call of it could not switch the channel)
 
     def __setattr__(self, attr, value):
         raise AttributeError("http is read-only")
@@ -1543,9 +1542,6 @@ class Progress:
     """The `progress` global: `await progress(done, total=None, message=None)`
     sends one notifications/progress to the client, if it asked for them."""
 
-    def __init__(self, channel):
-        _CHANNEL[0] = channel
-
     def __setattr__(self, attr, value):
         raise AttributeError("progress is read-only")
 
@@ -1569,9 +1565,6 @@ class Progress:
 class Log:
     """The `log` global: log.debug/info/notice/warning/error/critical(text)
     sends a log notification to the client, at or above its chosen level."""
-
-    def __init__(self, channel):
-        _CHANNEL[0] = channel
 
     def __setattr__(self, attr, value):
         raise AttributeError("log is read-only")
@@ -1975,7 +1968,7 @@ def _execute(channel_fds):
     stdout = _BoundedWriter(int(job.get("stdout_limit", 1024 * 1024)))
     sys.stdout = stdout
     sys.stderr = stdout
-    channel = _Channel(*channel_fds)
+    _CHANNEL[0] = _Channel(*channel_fds)
     arguments = job.get("arguments") or {}
     if not isinstance(arguments, dict):
         arguments = {}
@@ -1988,9 +1981,9 @@ def _execute(channel_fds):
         "_mcpbox_format_attr": _format_attr,
         "_mcpbox_own": _own_attr,
         "_mcpbox_exc": _scrub_exception,
-        "http": HTTPClient(channel),
-        "progress": Progress(channel),
-        "log": Log(channel),
+        "http": HTTPClient(),
+        "progress": Progress(),
+        "log": Log(),
         "json": ModuleView(json, allowed | {"json"}),
         "datetime": ModuleView(datetime, allowed | {"datetime"}),
         "arguments": _read_only_mapping(arguments, "arguments"),
