@@ -7,6 +7,7 @@ integration/test_source_oauth.py; here:
 - the callback page is inert: the authorization server's `error` shown
   escaped, no script, CSP default-src 'none', 400 for missing or forged
   parameters, GET only, and not served on the remote listener;
+- GET /api/servers/{id}/sources carries an oauth source's state;
 - POST /api/sources/{id}/authorize: the authorization URL (RFC 7591
   registration at the SDK's authorization server), refused without the
   admin's session or CSRF token, for a source that is not oauth, or unknown;
@@ -154,6 +155,11 @@ def test_api_authorize_registers_and_refuses(world):
     assert row["oauth"]["state"] == "pending", row
     # not an oauth source; an unknown one; a body it does not take
     plain = add_source(s, server_id, "plain", f"http://{host.address}:3010/mcp", auth="none")
+    # the dashboard's list carries the OAuth state of oauth sources only
+    listed = s.admin.ok("GET", f"/api/servers/{server_id}/sources")
+    rows = {r["id"]: r for r in listed["sources"]}
+    assert rows[source_id]["oauth"]["state"] == "pending", rows
+    assert "oauth" not in rows[plain] and "ok" not in listed, listed
     status, body = s.admin.req("POST", f"/api/sources/{plain}/authorize", {})
     assert status == 400 and "OAuth" in body["error"]["message"], body
     status, body = s.admin.req("POST", "/api/sources/0b5e7c2a-1d2f-4a3b-9c8d-7e6f5a4b3c2d"

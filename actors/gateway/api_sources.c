@@ -4,7 +4,9 @@
                                       (registry source.list): status,
                                       tool_count, last_discovered_at,
                                       last_contact_at, last_error(_at),
-                                      protocol_version
+                                      protocol_version; an oauth source's
+                                      state (credentials source_oauth.status)
+                                      as oauth {state, expires_at_ms?, ...}
 
       POST /api/sources/{id}/authorize  an OAuth source's authorization
                                       begins (source_oauth_routes.h): registry
@@ -23,11 +25,57 @@
 #include "gateway.h"
 #include "source_oauth_routes.h"
 
+//  The oauth sources get "oauth": credentials' status of them (never a
+//  secret); without an answer from credentials the list comes without it.
+static void
+s_oauth_states (api_call_t *call, bus_json_t *reply)
+{
+    json_t *states = reply->ok ? json_object_get (reply->body, "sources") : NULL;
+    size_t i;
+    json_t *source;
+    json_array_foreach (json_object_get (call->ctx, "sources"), i, source) {
+        const char *id = bus_json_str (source, "id");
+        json_t *state = id ? json_object_get (states, id) : NULL;
+        if (json_is_object (state))
+            json_object_set (source, "oauth", state);
+    }
+    json_object_del (call->ctx, "ok");
+    api_ok (call, 200, json_incref (call->ctx));
+}
+
+static void
+s_listed (api_call_t *call, bus_json_t *reply)
+{
+    if (!reply->ok) {
+        api_bus_error (call, reply);
+        return;
+    }
+    json_t *ids = json_array ();
+    size_t i;
+    json_t *source;
+    json_array_foreach (json_object_get (reply->body, "sources"), i, source) {
+        const char *auth = bus_json_str (source, "auth_type");
+        if (auth && strcmp (auth, "oauth") == 0 && json_object_get (source, "id"))
+            json_array_append (ids, json_object_get (source, "id"));
+    }
+    if (json_array_size (ids) == 0) {
+        json_decref (ids);
+        json_object_del (reply->body, "ok");
+        api_ok (call, 200, json_incref (reply->body));
+        return;
+    }
+    call->ctx = json_incref (reply->body);
+    json_t *fields = json_pack ("{s:o}", "source_ids", ids);
+    api_ask (call, "credentials", "source_oauth.status", fields, s_oauth_states);
+    json_decref (fields);
+}
+
 void
 api_sources_list (api_call_t *call)
 {
-    static const api_simple_t def = { "registry", "source.list", 200, NULL };
-    api_simple (call, &def, json_pack ("{s:s}", "server_id", api_param (call, 0)));
+    json_t *fields = json_pack ("{s:s}", "server_id", api_param (call, 0));
+    api_ask (call, "registry", "source.list", fields, s_listed);
+    json_decref (fields);
 }
 
 static void
