@@ -24,8 +24,11 @@ source_oauth_job (const json_t *source, const json_t *effective, const char *act
         *why = "this source does not use OAuth (its auth_type is not oauth)";
         return NULL;
     }
-    //  the server's approved rules; without them: no hosts (never more)
+    //  the server's approved rules, or the defaults for a server with no
+    //  approved host or module; without either: no hosts (never more)
     json_t *server = json_object_get (json_object_get (effective, "servers"), server_id);
+    if (!json_is_object (server))
+        server = json_object_get (effective, "defaults");
     json_t *hosts = json_object_get (server, "allowed_hosts");
     const char *policy = s_str (server, "network_policy");
     const char *transport = s_str (source, "transport_type");

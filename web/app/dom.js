@@ -66,7 +66,8 @@ export function when(value) {
 export function pill(text) {
   const t = String(text ?? '');
   const known = ['approved', 'running', 'pending_review', 'pending', 'rejected', 'draft', 'stopped',
-                 'error', 'warning', 'info', 'ok', 'failed', 'revoked', 'debug'];
+                 'error', 'warning', 'info', 'ok', 'failed', 'revoked', 'debug',
+                 'authorized', 'expired', 'needs_authorization'];
   return h('span', { class: ['pill', known.includes(t) ? `pill-${t}` : null] }, t || '—');
 }
 

@@ -1,6 +1,7 @@
 // page_servers.js — the server list (with an add form) and one server: its
 // tools with their status, start/stop, secrets (keys listed, values set here
-// and never shown), allowed hosts and modules.
+// and never shown), allowed hosts and modules, external sources (an OAuth
+// one's state, and its authorization begun here).
 import { h, replace, pill, when } from './dom.js';
 import { api, seg } from './api.js';
 import { live } from './live.js';
@@ -183,12 +184,36 @@ export async function renderServer(main, [id], { notify, go }) {
     })) : h('p', { class: 'muted' }, 'Only the default allowlist (see Settings).'), form);
   }
 
+  // An OAuth source: its state, and a button that begins the authorization
+  // (POST /api/sources/{id}/authorize). The authorization server's address
+  // is shown as text to copy, not a link: the dashboard links in-app only.
+  function oauthPart(x) {
+    const out = h('div', {});
+    const id = `oauth-url-${String(x.id ?? '').replace(/[^\w-]/g, '')}`;
+    const button = h('button', { type: 'button', 'aria-label': `Authorize ${String(x.name ?? '')}` },
+      'Authorize');
+    button.addEventListener('click', async () => {
+      button.disabled = true;
+      try {
+        const r = await api.post(`/api/sources/${seg(x.id)}/authorize`, {});
+        replace(out, h('label', { for: id }, 'Open this address in a browser to approve MCPbox’s access ' +
+                         '(good for 10 minutes, once); the browser comes back here when done:'),
+          h('input', { id, readonly: true, value: String(r.authorization_url ?? ''), spellcheck: 'false' }));
+        notify('Authorization begun: open the address shown.');
+      } catch (e) { notify(e.message, 'error'); }
+      finally { button.disabled = false; }
+    });
+    return [h('p', {}, 'OAuth ', pill(x.oauth?.state ?? 'unknown'), ' ', button,
+      x.oauth?.last_error ? h('span', { class: 'muted' }, ` ${x.oauth.last_error}`) : null), out];
+  }
+
   async function loadSources() {
     const r = await api.get(`${base}/sources`);
     const list = Array.isArray(r.sources) ? r.sources : [];
     replace(sources, list.length ? h('ul', { class: 'plain-list', 'aria-label': 'External sources' }, list.map((x) => h('li', {},
       h('strong', {}, String(x.name ?? '')), ' ', h('code', {}, String(x.url ?? '')), ' ', pill(x.status),
       h('span', { class: 'muted' }, ` ${x.tool_count ?? 0} tool${x.tool_count === 1 ? '' : 's'} · ${x.transport_type ?? ''} · auth ${x.auth_type ?? ''}`),
+      x.auth_type === 'oauth' ? oauthPart(x) : null,
       h('p', { class: 'muted' }, x.last_contact_at ? `Last contact ${when(x.last_contact_at)}` : 'Never reached'),
       x.last_error ? h('p', { class: 'notice notice-error' }, `Last error${x.last_error_at ? ` (${when(x.last_error_at)})` : ''}: ${x.last_error}`) : null)))
       : h('p', { class: 'muted' }, 'No external sources.'));
