@@ -36,9 +36,6 @@ every token issued) and drop tokens on demand.
   address, which the admin cannot allow): authorize is refused with the
   reason, nothing registered or stored, no callback accepted for it, the
   loopback listener never reached, MCPbox unaffected.
-
-The CLI builds the callback's address from its configuration as `up` does;
-this `up` gets its port on the command line, so `sources authorize` does too.
 """
 import json
 import os
@@ -139,9 +136,9 @@ def error_text(result):
 
 def authorize(s, source_id):
     """`mcpbox sources authorize ID`: (exit code, the URL printed or None, output)."""
-    # the CLI builds the callback's address from the configuration, as `up` does:
-    # this `up` was given its port on the command line, so the CLI is too
-    r = s.cli("sources", "authorize", source_id, "--http-port", str(s.port))
+    # no --http-port here: the CLI takes the callback's address from the running
+    # gateway (this `up` was given its port on the command line, not in a file)
+    r = s.cli("sources", "authorize", source_id)
     out = r.stdout + r.stderr
     found = re.search(r"https?://\S+/authorize\?\S+", r.stdout)
     return r.returncode, found.group(0) if found else None, out
