@@ -16,6 +16,7 @@
 //   - /revoke (RFC 7009) drops a token;
 //   - /authorize approves at once (the AS's consent, not MCPbox's) and
 //     redirects to the registered redirect_uri with code and state.
+// The same server also speaks the legacy HTTP+SSE transport at /mcp/sse.
 // The AS listens on a port of its own (another origin than the resource, as a
 // hosted AS would be), so a client must follow authorization_servers.
 // Test-only endpoints on the MCP port (a fake admin console, named as such):
@@ -37,6 +38,7 @@ const { default: express } = await import('express');
 const { z } = await import('zod');
 const { McpServer } = await import('@modelcontextprotocol/sdk/server/mcp.js');
 const { StreamableHTTPServerTransport } = await import('@modelcontextprotocol/sdk/server/streamableHttp.js');
+const { SSEServerTransport } = await import('@modelcontextprotocol/sdk/server/sse.js');
 const { mcpAuthRouter, createOAuthMetadata } = await import('@modelcontextprotocol/sdk/server/auth/router.js');
 const { requireBearerAuth } = await import('@modelcontextprotocol/sdk/server/auth/middleware/bearerAuth.js');
 const { metadataHandler } = await import('@modelcontextprotocol/sdk/server/auth/handlers/metadata.js');
@@ -254,13 +256,15 @@ app.post('/_test/revoke', (req, res) => {
   res.json({ revoked: req.query.what === 'all' ? 'all' : 'access' });
 });
 
-const sessions = new Map();
-app.all('/mcp', (req, res, next) => {
+// every request to the resource counted, and guarded by the SDK's bearer auth
+const guarded = [(req, res, next) => {
   status.mcp.requests++;
   res.on('finish', () => { if (res.statusCode === 401) status.mcp.unauthorized++; });
   next();
-}, requireBearerAuth({ verifier: provider, resourceMetadataUrl: prmUrl, expectedResource: new URL(resource) }),
-async (req, res) => {
+}, requireBearerAuth({ verifier: provider, resourceMetadataUrl: prmUrl, expectedResource: new URL(resource) })];
+
+const sessions = new Map();
+app.all('/mcp', ...guarded, async (req, res) => {
   const id = req.headers['mcp-session-id'];
   let transport = id ? sessions.get(id) : undefined;
   if (id && !transport) {
@@ -277,5 +281,24 @@ async (req, res) => {
   }
   if (req.body?.method === 'tools/call') status.mcp.calls++;
   await transport.handleRequest(req, res, req.body);
+});
+
+// The legacy HTTP+SSE transport of the same server, under the same resource
+// (/mcp is a prefix of its URLs, so the same token is good for both).
+const sseSessions = new Map();
+app.get('/mcp/sse', ...guarded, async (req, res) => {
+  const transport = new SSEServerTransport('/mcp/messages', res);
+  sseSessions.set(transport.sessionId, transport);
+  res.on('close', () => sseSessions.delete(transport.sessionId));
+  await mcpServer().connect(transport);
+});
+app.post('/mcp/messages', ...guarded, async (req, res) => {
+  const transport = sseSessions.get(String(req.query.sessionId));
+  if (!transport) {
+    res.status(404).json({ error: 'unknown session' });
+    return;
+  }
+  if (req.body?.method === 'tools/call') status.mcp.calls++;
+  await transport.handlePostMessage(req, res, req.body);
 });
 app.listen(Number(opt.port), '0.0.0.0', () => console.error(`oauth MCP source on ${resource}`));

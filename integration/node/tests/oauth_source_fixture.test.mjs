@@ -3,7 +3,8 @@
 // client, so that a failure there is MCPbox's and not the fixture's: the SDK
 // finds the AS through the 401 (RFC 9728, an AS on another origin), registers
 // (RFC 7591), authorizes (the AS approves at once and redirects with code and
-// state), exchanges the code (PKCE S256, resource), calls; once the 2 s access
+// state), exchanges the code (PKCE S256, resource), calls (Streamable HTTP and
+// legacy HTTP+SSE); once the 2 s access
 // token expires it refreshes and goes on. And the AS is strict: a refresh
 // token is refused once used (rotation), a wrong verifier, a missing or other
 // resource, another redirect_uri and a reused code are refused; revoking every
@@ -16,6 +17,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { UnauthorizedError, startAuthorization } from '@modelcontextprotocol/sdk/client/auth.js';
 import { freePort, waitFor } from '../lib/mcpbox.mjs';
 
@@ -110,6 +112,12 @@ test('the SDK client goes through authorize, call, expiry, refresh', async () =>
   const me = await whoami(provider);
   assert.equal(me.client_id, provider.saved.client.client_id);
   assert.equal(me.resource, mcpUrl.href);
+  // the same token on the legacy HTTP+SSE transport of the same resource
+  const legacy = new Client({ name: 'fixture-check-sse', version: '1.0.0' });
+  await legacy.connect(new SSEClientTransport(new URL(`${origin}/mcp/sse`), { authProvider: provider }));
+  const viaSse = await legacy.callTool({ name: 'whoami', arguments: {} });
+  assert.equal(JSON.parse(viaSse.content[0].text).token, me.token);
+  await legacy.close();
   let s = await status();
   assert.equal(s.registrations, 1);
   assert.deepEqual(s.grants, { authorization_code: 1, refresh_token: 0 });
