@@ -525,7 +525,8 @@ HARMLESS = {"types.GenericAlias", "types.DynamicClassAttribute", "_thread.RLock"
             "_operator.mul", "types.DynamicClassAttribute.getter",
             "types.DynamicClassAttribute.setter", "types.DynamicClassAttribute.deleter"}
 queue = [(n, h.ModuleView(sys.modules[n], allowed), 0) for n in sorted(allowed)]
-queue += [("http", h.HTTPClient(None), 0), ("response", h.Response(200, {}, b"{}", "u"), 0)]
+queue += [("http", h.HTTPClient(), 0), ("progress", h.Progress(), 0), ("log", h.Log(), 0),
+          ("response", h.Response(200, {}, b"{}", "u"), 0)]
 seen, found = set(), []
 while queue:
     path, obj, depth = queue.pop(0)
