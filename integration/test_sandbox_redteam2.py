@@ -361,6 +361,28 @@ async def main():
     trap.assert_untouched(result)
 
 
+@pytest.mark.parametrize("command", ["F_SETOWN", "F_SETOWN_EX", "F_SETSIG"])
+def test_fcntl_that_would_signal_another_process_kills_the_child(command, trap):
+    """Process layer, escaped before (by the rules, not yet by a delivered
+    signal): with the real os and fcntl (an approved `mailbox` loads fcntl),
+    F_SETOWN/F_SETOWN_EX/F_SETSIG + O_ASYNC make the kernel signal another
+    process when the pipe becomes ready -- `kill` by another name, delivered
+    when the executor does not run as root. Now SIGSYS, like `kill`; the fcntl
+    commands CPython uses on its own fds still work."""
+    # the fcntl module has no F_SETOWN_EX: Linux's number is 15
+    cmd, arg = ("15", "bytes(8)") if command == "F_SETOWN_EX" else ("f." + command, "os.getpid()")
+    result = run_injected(f'''
+async def main():
+    f = sys.modules["fcntl"]
+    assert f.fcntl(4, f.F_GETFL) >= 0 and f.fcntl(4, f.F_GETFD) >= 0 and os.dup(4) > 4
+    f.fcntl(3, {cmd}, {arg})
+    print("ESC" + "APED")
+    return "{command} allowed"
+''', extra_modules=["mailbox"])
+    assert result.data is not None and result.error_type == "SandboxViolation", result
+    trap.assert_untouched(result)
+
+
 @pytest.mark.skipif(not YAML, reason="PyYAML is not installed")
 def test_yaml_and_logging_still_work_when_approved(tmpdir_short):
     code = '''

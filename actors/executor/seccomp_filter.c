@@ -13,6 +13,7 @@
     libseccomp's default bad-arch action.
 */
 #include <errno.h>
+#include <fcntl.h>
 #include <seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +27,6 @@
 static const int s_allowed [] = {
     SCMP_SYS (read), SCMP_SYS (write), SCMP_SYS (readv), SCMP_SYS (writev),
     SCMP_SYS (pread64), SCMP_SYS (lseek), SCMP_SYS (close), SCMP_SYS (fstat),
-    SCMP_SYS (fcntl),
     SCMP_SYS (brk), SCMP_SYS (munmap), SCMP_SYS (mremap), SCMP_SYS (madvise),
     SCMP_SYS (futex), SCMP_SYS (getrandom),
     SCMP_SYS (clock_gettime), SCMP_SYS (clock_getres), SCMP_SYS (gettimeofday),
@@ -52,6 +52,21 @@ static const int s_killed [] = {
     SCMP_SYS (userfaultfd), SCMP_SYS (io_uring_setup), SCMP_SYS (keyctl),
     SCMP_SYS (add_key), SCMP_SYS (request_key), SCMP_SYS (init_module),
     SCMP_SYS (finit_module), SCMP_SYS (kexec_load),
+};
+
+//  fcntl only for what CPython and libc ask of their own fds. F_SETOWN,
+//  F_SETOWN_EX and F_SETSIG with O_ASYNC make the kernel signal another
+//  process when the pipe becomes ready: `kill` by another name (delivered
+//  when the child has the executor's uid, i.e. an executor not run as
+//  root), so they kill the child like `kill` does; other commands: EPERM.
+static const int s_fcntl_allowed [] = {
+    F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_DUPFD, F_DUPFD_CLOEXEC,
+    F_GETLK, F_SETLK, F_SETLKW, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW,
+    F_GETPIPE_SZ, F_SETPIPE_SZ, F_GET_SEALS,
+};
+
+static const int s_fcntl_killed [] = {
+    F_SETOWN, F_SETOWN_EX, F_SETSIG,
 };
 
 static const int s_no_files [] = {
@@ -80,6 +95,12 @@ seccomp_filter_new (char *err, size_t errlen)
     for (size_t i = 0; rc == 0 && i < sizeof s_no_files / sizeof s_no_files [0]; i++)
         rc = seccomp_rule_add (ctx, SCMP_ACT_ERRNO (EACCES), s_no_files [i], 0);
     //  memory, but never executable memory
+    for (size_t i = 0; rc == 0 && i < sizeof s_fcntl_allowed / sizeof s_fcntl_allowed [0]; i++)
+        rc = seccomp_rule_add (ctx, SCMP_ACT_ALLOW, SCMP_SYS (fcntl), 1,
+                               SCMP_A1 (SCMP_CMP_EQ, (scmp_datum_t) s_fcntl_allowed [i]));
+    for (size_t i = 0; rc == 0 && i < sizeof s_fcntl_killed / sizeof s_fcntl_killed [0]; i++)
+        rc = seccomp_rule_add (ctx, SCMP_ACT_KILL_PROCESS, SCMP_SYS (fcntl), 1,
+                               SCMP_A1 (SCMP_CMP_EQ, (scmp_datum_t) s_fcntl_killed [i]));
     if (rc == 0)
         rc = seccomp_rule_add (ctx, SCMP_ACT_ALLOW, SCMP_SYS (mmap), 1,
                                SCMP_A2 (SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
