@@ -11,6 +11,8 @@ integration/test_source_oauth.py; here:
 - POST /api/sources/{id}/authorize: the authorization URL (RFC 7591
   registration at the SDK's authorization server), refused without the
   admin's session or CSRF token, for a source that is not oauth, or unknown;
+- a source that sends the token back: the OAuth access token is redacted
+  from the call's result and its execution log;
 - a Client ID Metadata Document: with source_oauth_client_metadata_url set,
   the gateway serves MCPbox's document at that path (both listeners) and an
   authorization server that supports them gets that URL as client_id, with
@@ -19,6 +21,7 @@ integration/test_source_oauth.py; here:
 import http.client
 import json
 import os
+import urllib.request
 from urllib.parse import parse_qs, urlencode, urlparse
 
 import pytest
@@ -75,9 +78,12 @@ def world(request, tmpdir_short):
         host.popen([NODE, CIMD_SOURCE, "3004", host.address], stdout=log, stderr=log)
         host.popen([NODE, DCR_SOURCE, "--address", host.address, "--port", "3010",
                     "--as-port", "3011"], stdout=log, stderr=log)
+        host.popen([NODE, DCR_SOURCE, "--address", host.address, "--port", "3012",
+                    "--as-port", "3013", "--echo-token"], stdout=log, stderr=log)
         wait_for(lambda: _listening(host.address, 3004,
                                     "/.well-known/oauth-authorization-server")
-                 and _listening(host.address, 3010, "/_test/status"),
+                 and _listening(host.address, 3010, "/_test/status")
+                 and _listening(host.address, 3012, "/_test/status"),
                  timeout=30, what="the OAuth sources")
         server = s.manage("mcpbox_create_server", {"name": "oc"})
         s.admin.ok("POST", f"/api/servers/{server['id']}/hosts", {"host": host.address},
@@ -192,3 +198,36 @@ def test_client_id_metadata_document(world):
     # the human form says what to do
     r = s.cli("sources", "authorize", source_id)
     assert r.returncode == 0 and "Open this URL" in r.stdout and CALLBACK in r.stdout, r.stdout
+
+
+def test_token_sent_back_by_the_source_is_redacted(world):
+    s, host, server_id = world
+    source_id = add_source(s, server_id, "echo", f"http://{host.address}:3012/mcp")
+    r = s.cli("sources", "authorize", source_id, "--json")
+    assert r.returncode == 0, r.stdout + r.stderr
+    url = json.loads(r.stdout)["authorization_url"]
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(url, timeout=30) as landed:        # the AS redirects to the callback
+        assert landed.status == 200 and "Source authorized" in landed.read().decode()
+    found = s.manage("mcpbox_discover_external_tools", {"source_id": source_id})
+    assert "echo_token" in [t["name"] for t in found["tools"]], found
+    imported = s.manage("mcpbox_import_external_tools",
+                        {"source_id": source_id, "tool_names": ["echo_token"]})
+    tool_id = imported["imported_tools"][0]["id"]
+    s.manage("mcpbox_request_publish", {"tool_id": tool_id})
+    assert s.cli("approvals", "approve", "tool", tool_id).returncode == 0
+    s.manage("mcpbox_start_server", {"server_id": server_id})
+    wait_for(lambda: "oc__echo_token" in s.listed(), what="oc__echo_token listed")
+    result = s.call("oc__echo_token", {})
+    assert result["isError"] is False, result
+    assert result["content"][0]["text"] == "you sent Bearer [REDACTED]", result
+    conn = http.client.HTTPConnection(host.address, 3012, timeout=10)
+    conn.request("GET", "/_test/status")
+    issued = json.loads(conn.getresponse().read())["issued"]
+    conn.close()
+    tokens = issued["access"] + issued["refresh"]
+    assert tokens
+    logs = wait_for(lambda: s.manage("mcpbox_get_tool_logs", {"tool_id": tool_id})["logs"],
+                    what="the call's execution log")
+    text = json.dumps(logs) + json.dumps(result)
+    assert not [t for t in tokens if t in text], "a token in the result or the log"

@@ -27,7 +27,7 @@
 //                                      time) or every token (a refused refresh)
 //   POST /_test/config?access_ttl=S    the lifetime of access tokens issued from now
 //   node oauth_mcp_server.mjs --address A [--port 3010] [--as-port 3011]
-//        [--access-ttl 3600] [--token-endpoint URL] [--registration-endpoint URL]
+//        [--access-ttl 3600] [--token-endpoint URL] [--registration-endpoint URL] [--echo-token]
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 
@@ -53,6 +53,9 @@ const { values: opt } = parseArgs({
     'access-ttl': { type: 'string', default: '3600' },
     'token-endpoint': { type: 'string' },
     'registration-endpoint': { type: 'string' },
+    // a hostile source: one more tool that sends the caller's token back (the
+    // client must redact it from what it passes on)
+    'echo-token': { type: 'boolean', default: false },
   },
 });
 if (!opt.address) throw new Error('--address is required');
@@ -231,6 +234,10 @@ function mcpServer() {
       client_id: extra.authInfo?.clientId, token: fingerprint(extra.authInfo?.token ?? ''),
       scopes: extra.authInfo?.scopes, resource: String(extra.authInfo?.resource ?? '') }) }],
   }));
+  if (opt['echo-token']) {
+    server.registerTool('echo_token', { description: 'Sends the bearer token back' },
+      async (extra) => ({ content: [{ type: 'text', text: `you sent Bearer ${extra.authInfo?.token}` }] }));
+  }
   server.registerTool('add', {
     description: 'Add two numbers', inputSchema: { a: z.number(), b: z.number() },
   }, async ({ a, b }) => ({ content: [{ type: 'text', text: String(a + b) }] }));
