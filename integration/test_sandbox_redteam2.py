@@ -184,6 +184,13 @@ async def main():
     functools.update_wrapper(b, http.get("https://example.com/"))
     return escaped(b._thunk)
 ''',
+    # a code object is out of reach (dunders), but the constructor that would
+    # run one with the real builtins is not offered either
+    "dataclasses_function_type_offered": '''
+import dataclasses
+async def main():
+    return escaped(dataclasses.FunctionType)
+''',
     # --- held: library code that builds source text from the tool's names ---
     "namedtuple_str_subclass_field_name": '''
 import collections
@@ -445,9 +452,11 @@ def test_validate_survives_a_deeply_nested_string_annotation(tmpdir_short):
 def test_dataclasses_cached_property_and_wraps_still_work(tmpdir_short):
     """What the fixes must keep working: inheritance of dataclasses, fields,
     replace/asdict, cached_property with a private name, functools.wraps
-    keeping a function's public attributes."""
+    keeping a function's public attributes, string forward references in
+    typing subscripts (typing.ForwardRef compiles them: a caller of compile
+    the guard lets through)."""
     code = '''
-import dataclasses, functools
+import dataclasses, functools, typing
 @dataclasses.dataclass
 class Base:
     a: int
@@ -472,7 +481,15 @@ def deco(f):
 def tagged(x):
     return x
 tagged.label = "kept"
+@dataclasses.dataclass
+class Node:
+    value: int
+    children: typing.List["Node"] = dataclasses.field(default_factory=list)
+    parent: typing.Optional["Node"] = None
 async def main():
+    tree = dataclasses.asdict(Node(1, [Node(2)]))
+    assert tree == {"value": 1, "children": [{"value": 2, "children": [], "parent": None}],
+                    "parent": None}, tree
     wrapped = deco(tagged)
     assert wrapped.label == "kept" and wrapped(3) == 3
     c = Child(1, "y", [3])

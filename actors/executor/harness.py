@@ -58,7 +58,8 @@ BLOCKED_ATTRS = frozenset((
 # Attributes of allowed modules a tool may not touch (eval of strings).
 BLOCKED_MODULE_ATTRS = {
     "typing": frozenset(("get_type_hints", "ForwardRef", "get_overloads")),
-    "dataclasses": frozenset(("make_dataclass",)),
+    # FunctionType(code, {}) would run any code object with the real builtins
+    "dataclasses": frozenset(("make_dataclass", "FunctionType")),
     # copyreg's table: a reducer returning (f, args, (None, {name: value}))
     # makes copy.copy() call setattr with any name
     "copy": frozenset(("dispatch_table",)),
@@ -1064,16 +1065,21 @@ def _cached_property_get(self, instance, owner=None):
 # code that runs source text it was given (timeit, doctest, profile, bdb,
 # trace, rlcompleter, a third-party template or ORM...) would run the
 # tool's text with the REAL builtins; only the callers below may, whose text
-# is built from checked names: dataclasses' generated methods,
-# namedtuple's __new__, and ast.parse (source to a tree, never code).
+# is built from checked names: exec by dataclasses' generated methods, eval
+# by namedtuple's __new__, compile by ast.parse (source to a tree, never
+# code) and typing.ForwardRef (a string annotation, checked for syntax; its
+# evaluation is refused, see _refuse_forward_ref).
 _REAL_EXEC, _REAL_EVAL, _REAL_COMPILE = builtins.exec, builtins.eval, builtins.compile
-_CODE_RUNNERS = {}          # id(code object) -> code object, filled in _harden_library
+# what -> {id(code object): code object}, filled in _harden_library
+_CODE_RUNNERS = {"exec": {}, "eval": {}, "compile": {}}
 
 
 def _guard_code_runner(real, what):
+    runners = _CODE_RUNNERS[what]
+
     def guarded(*args, **kwargs):
         caller = sys._getframe(1).f_code
-        if _CODE_RUNNERS.get(id(caller)) is not caller:
+        if runners.get(id(caller)) is not caller:
             raise RuntimeError(f"{what}() of source text is not available in the sandbox "
                                f"(a library tried to run code it was given)")
         return real(*args, **kwargs)
@@ -1148,9 +1154,9 @@ def _harden_library():
         real_field_setattr(self, attr, value)
 
     import ast as ast_module
-    for code in (dataclasses._create_fn.__code__, collections.namedtuple.__code__,
-                 ast_module.parse.__code__):
-        _CODE_RUNNERS[id(code)] = code
+    for what, function in (("exec", dataclasses._create_fn), ("eval", collections.namedtuple),
+                           ("compile", ast_module.parse), ("compile", typing.ForwardRef.__init__)):
+        _CODE_RUNNERS[what][id(function.__code__)] = function.__code__
 
     _PATCHES[:] = [
         (builtins, "exec", _REAL_EXEC, _guard_code_runner(_REAL_EXEC, "exec")),
