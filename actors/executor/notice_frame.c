@@ -82,6 +82,23 @@ s_number (const json_t *value, double *out)
     return true;
 }
 
+//  A progress or total whose decimal text holds a secret (a numeric secret
+//  reported as progress): the same rule as numbers in the result
+//  (redactor_json), but a notice's number cannot become "[REDACTED]", so
+//  the notice is refused.
+static bool
+s_number_leaks (double number, const redactor_t *redactor)
+{
+    if (!redactor || !redactor_active (redactor))
+        return false;
+    json_t *value = json_real (number);
+    bool changed = false;
+    json_t *copy = value ? redactor_json (redactor, value, &changed) : NULL;
+    json_decref (copy);
+    json_decref (value);
+    return !copy || changed;        //  out of memory: refuse rather than guess
+}
+
 //  Only these keys, each at most once (jansson refused duplicates).
 static bool
 s_keys_only (const json_t *raw, const char *const *keys)
@@ -118,7 +135,9 @@ notice_frame_clean (const json_t *raw, const redactor_t *redactor, bool *truncat
         json_t *message_value = json_object_get (raw, "message");
         if (!s_keys_only (raw, keys)
         ||  !s_number (json_object_get (raw, "progress"), &progress)
-        ||  (total_value && !s_number (total_value, &total)))
+        ||  (total_value && !s_number (total_value, &total))
+        ||  s_number_leaks (progress, redactor)
+        ||  (total_value && s_number_leaks (total, redactor)))
             return NULL;
         notice = json_pack ("{s:s, s:f}", "kind", "progress", "progress", progress);
         if (total_value)

@@ -105,6 +105,23 @@ test_redacted (void **state)
     redactor_destroy (&r);
 }
 
+//  A numeric secret as progress or total: the notice is refused (its number
+//  cannot become "[REDACTED]"); other numbers pass.
+static void
+test_numeric_secret_refused (void **state)
+{
+    (void) state;
+    redactor_t *r = redactor_new ();
+    redactor_add (r, "48151623", 8);
+    assert_null (s_decode ("{\"type\":\"progress\",\"progress\":48151623.0}", r, NULL));
+    assert_null (s_decode ("{\"type\":\"progress\",\"progress\":1,\"total\":48151623}", r, NULL));
+    assert_null (s_decode ("{\"type\":\"progress\",\"progress\":948151623}", r, NULL));
+    json_t *n = s_decode ("{\"type\":\"progress\",\"progress\":3,\"total\":10}", r, NULL);
+    assert_non_null (n);
+    json_decref (n);
+    redactor_destroy (&r);
+}
+
 //  A short secret many times: each "[REDACTED]" is longer than what it
 //  hides, so the redacted line outgrows its bound; it is cut again and
 //  redacted again as cut (found by fuzz_notice_frame).
@@ -173,6 +190,7 @@ main (void)
         cmocka_unit_test (test_log_levels),
         cmocka_unit_test (test_cut_on_utf8_boundary),
         cmocka_unit_test (test_redacted),
+        cmocka_unit_test (test_numeric_secret_refused),
         cmocka_unit_test (test_redaction_never_outgrows_the_bound),
         cmocka_unit_test (test_malformed),
     };
