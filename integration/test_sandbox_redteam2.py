@@ -191,6 +191,57 @@ import dataclasses
 async def main():
     return escaped(dataclasses.FunctionType)
 ''',
+    # --- held: tried in this pass, stopped already ---------------------------
+    "typing_text_alias_format_walk": '''
+import typing
+async def main():
+    return typing.Text.format("ESC{0.__class__.__base__}APED", 1)
+''',
+    "annotated_alias_format_walk": '''
+import typing
+async def main():
+    return typing.Annotated[str, 0].format("ESC{0.__class__.__base__}APED", 1)
+''',
+    "match_value_library_private": '''
+async def main():
+    match 5:
+        case json.JSONEncoder._iterencode:
+            return escaped("matched a library private")
+    raise RuntimeError("not reached")
+''',
+    "calendar_main_argparse": '''
+import calendar
+async def main():
+    calendar.main(["cal", "--help"])
+    return escaped("argparse was loaded inside the sandbox")
+''',
+    "re_scanner_callback_self": '''
+import re
+async def main():
+    got = re.Scanner([(r"\\w+", lambda scanner, token: scanner)]).scan("abc")[0][0]
+    return attack(reach(got.scanner))
+''',
+    "exception_group_split_predicate": '''
+seen = []
+async def main():
+    try:
+        json.nothing
+    except AttributeError as e:
+        group = ExceptionGroup("g", [e])
+    group.split(lambda leaf: seen.append(leaf) or True)
+    return attack(reach(seen[-1].obj))
+''',
+    "namedtuple_module_tool_privates": '''
+import collections
+async def main():
+    T = collections.namedtuple("T", "a", module="tool")
+    return attack(reach(T._make.__globals__))
+''',
+    "secrets_mapping_init": '''
+async def main():
+    secrets.__init__()
+    return escaped(secrets)
+''',
     # --- held: library code that builds source text from the tool's names ---
     "namedtuple_str_subclass_field_name": '''
 import collections
