@@ -13,6 +13,9 @@ integration/test_source_oauth.py; here:
   admin's session or CSRF token, for a source that is not oauth, or unknown;
 - a source that sends the token back: the OAuth access token is redacted
   from the call's result and its execution log;
+- an authorization server that registers MCPbox as a confidential client
+  (client_secret_post, client_secret_basic): the code exchange and every
+  refresh authenticate the way it was registered;
 - a Client ID Metadata Document: with source_oauth_client_metadata_url set,
   the gateway serves MCPbox's document at that path (both listeners) and an
   authorization server that supports them gets that URL as client_id, with
@@ -36,6 +39,7 @@ CIMD_SOURCE = os.path.join(HERE, "node", "lib", "oauth_source.mjs")      # adver
 DCR_SOURCE = os.path.join(HERE, "node", "lib", "oauth_mcp_server.mjs")   # a real AS, RFC 7591
 CIMD_URL = "https://mcpbox.example/sources/oauth/client.json"
 CALLBACK = "/sources/oauth/callback"
+CONFIDENTIAL = {3014: "client_secret_post", 3016: "client_secret_basic"}   # port: method
 
 pytestmark = pytest.mark.skipif(
     not netns_available() or not os.path.exists(NODE),
@@ -80,10 +84,15 @@ def world(request, tmpdir_short):
                     "--as-port", "3011"], stdout=log, stderr=log)
         host.popen([NODE, DCR_SOURCE, "--address", host.address, "--port", "3012",
                     "--as-port", "3013", "--echo-token"], stdout=log, stderr=log)
+        for port, method in CONFIDENTIAL.items():
+            host.popen([NODE, DCR_SOURCE, "--address", host.address, "--port", str(port),
+                        "--as-port", str(port + 1), "--access-ttl", "30",
+                        "--client-auth", method], stdout=log, stderr=log)
         wait_for(lambda: _listening(host.address, 3004,
                                     "/.well-known/oauth-authorization-server")
                  and _listening(host.address, 3010, "/_test/status")
-                 and _listening(host.address, 3012, "/_test/status"),
+                 and _listening(host.address, 3012, "/_test/status")
+                 and all(_listening(host.address, p, "/_test/status") for p in CONFIDENTIAL),
                  timeout=30, what="the OAuth sources")
         server = s.manage("mcpbox_create_server", {"name": "oc"})
         s.admin.ok("POST", f"/api/servers/{server['id']}/hosts", {"host": host.address},
@@ -231,3 +240,33 @@ def test_token_sent_back_by_the_source_is_redacted(world):
                     what="the call's execution log")
     text = json.dumps(logs) + json.dumps(result)
     assert not [t for t in tokens if t in text], "a token in the result or the log"
+
+
+def _fixture_status(address, port):
+    conn = http.client.HTTPConnection(address, port, timeout=10)
+    conn.request("GET", "/_test/status")
+    seen = json.loads(conn.getresponse().read())
+    conn.close()
+    return seen
+
+
+@pytest.mark.parametrize("port", sorted(CONFIDENTIAL))
+def test_confidential_client_authenticates_as_registered(world, port):
+    s, host, server_id = world
+    method = CONFIDENTIAL[port]
+    source_id = add_source(s, server_id, f"conf{port}", f"http://{host.address}:{port}/mcp")
+    r = s.cli("sources", "authorize", source_id, "--json")
+    assert r.returncode == 0, r.stdout + r.stderr
+    url = json.loads(r.stdout)["authorization_url"]
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(url, timeout=30) as landed:
+        assert "Source authorized" in landed.read().decode()
+    # 30 s tokens are always within the minute before expiry: every use refreshes
+    found = s.manage("mcpbox_discover_external_tools", {"source_id": source_id})
+    assert "whoami" in [t["name"] for t in found["tools"]], found
+    seen = _fixture_status(host.address, port)
+    assert seen["clients"][0]["token_endpoint_auth_method"] == method, seen
+    assert seen["grants"]["authorization_code"] == 1, seen
+    assert seen["grants"]["refresh_token"] >= 1, seen
+    want = "basic" if method == "client_secret_basic" else "post"
+    assert seen["token_auth"] and set(seen["token_auth"]) == {want}, seen

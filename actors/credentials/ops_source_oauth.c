@@ -14,6 +14,9 @@
       source_oauth.fail    {source_id, lease, error, transient?}
       source_oauth.status  {source_ids: [..]}   never a secret
       source_oauth.forget  {source_id}
+    begin and store also take token_endpoint_auth_method? (none,
+    client_secret_post, client_secret_basic: migration 0015), which pending
+    and token's refresh grant give back.
 
     Who may call: like job_secrets, only processes on the local bus (the
     0700 run directory); a remote executor's tcp connection is refused by
@@ -36,7 +39,7 @@
 #include "ops_util.h"
 #include "source_oauth.h"
 
-typedef enum { S_ID, S_URL, S_VSCHAR, S_SPACED, S_VERIFIER, S_LEASE, S_TEXT } s_kind_t;
+typedef enum { S_ID, S_URL, S_VSCHAR, S_SPACED, S_VERIFIER, S_LEASE, S_TEXT, S_METHOD } s_kind_t;
 
 //  RFC 6749 VSCHAR (%x20-7E) without the space unless spaced.
 static bool
@@ -61,6 +64,9 @@ s_valid (const char *text, s_kind_t kind)
         case S_VERIFIER: return oauth_pkce_verifier_valid (text);
         case S_LEASE:    return strlen (text) == SOURCE_OAUTH_LEASE_TEXT && s_ascii (text, false);
         case S_TEXT:     return true;   //  UTF-8 without NUL: field_text checked it
+        case S_METHOD:   return strcmp (text, "none") == 0
+                             || strcmp (text, "client_secret_post") == 0
+                             || strcmp (text, "client_secret_basic") == 0;
     }
     return false;
 }
@@ -97,6 +103,7 @@ s_field (msg_t *request, const char *key, bool required, char *out, size_t size,
             [S_VERIFIER] = "a PKCE verifier (43-128 of [A-Za-z0-9-._~])",
             [S_LEASE]    = "a lease as source_oauth.token gave it",
             [S_TEXT]     = "text",
+            [S_METHOD]   = "none, client_secret_post or client_secret_basic",
         };
         char message [160];
         snprintf (message, sizeof message, "%s: must be %s%s", key, what [kind],
@@ -177,7 +184,7 @@ s_pack_start (s_pack_t *p, const source_oauth_t *f)
                 + strlen (f->revocation_endpoint) + strlen (f->resource)
                 + strlen (f->redirect_uri) + strlen (f->scope) + strlen (f->verifier)
                 + strlen (f->client_secret) + strlen (f->access_token)
-                + strlen (f->refresh_token) + 14 * 5;
+                + strlen (f->refresh_token) + strlen (f->auth_method) + 15 * 5;
     p->buffer = (msgpack_sbuffer) { 0, malloc (p->capacity), p->capacity };
     if (!p->buffer.data)
         return -1;
@@ -226,7 +233,7 @@ s_begin (service_t *service, msg_t *request, msgw_t **reply, void *state)
     creds_t *self = state;
     static const char *const keys [] = { "op", "source_id", "server_id", "state", "verifier",
         "client_id", "client_secret", "issuer", "token_endpoint", "revocation_endpoint",
-        "resource", "redirect_uri", "scope", NULL };
+        "resource", "redirect_uri", "scope", "token_endpoint_auth_method", NULL };
     source_oauth_t *f = source_oauth_new ();
     if (!f) {
         *reply = msgw_error_new (BUS_ERR_INTERNAL, "out of memory");
@@ -250,7 +257,9 @@ s_begin (service_t *service, msg_t *request, msgw_t **reply, void *state)
     ||  s_field (request, "resource", true, f->resource, sizeof f->resource, 1, S_URL, &w)
     ||  s_field (request, "redirect_uri", true, f->redirect_uri, sizeof f->redirect_uri, 1,
                  S_URL, &w)
-    ||  s_field (request, "scope", false, f->scope, sizeof f->scope, 1, S_SPACED, &w))
+    ||  s_field (request, "scope", false, f->scope, sizeof f->scope, 1, S_SPACED, &w)
+    ||  s_field (request, "token_endpoint_auth_method", false, f->auth_method,
+                 sizeof f->auth_method, 1, S_METHOD, &w))
         goto done;
     int rc = source_oauth_begin (self, f, source_oauth_now_ms ());
     if (rc == 0) {
@@ -305,7 +314,7 @@ s_pending (service_t *service, msg_t *request, msgw_t **reply, void *state)
         goto done;
     }
     msgpack_pack_map (&p.pk, 9 + (f->client_secret [0] != 0) + (f->scope [0] != 0)
-                      + (f->revocation_endpoint [0] != 0));
+                      + (f->revocation_endpoint [0] != 0) + (f->auth_method [0] != 0));
     msgpack_pack_str_with_body (&p.pk, "ok", 2);
     msgpack_pack_true (&p.pk);
     s_pack_str (&p, "source_id", f->source_id);
@@ -322,6 +331,8 @@ s_pending (service_t *service, msg_t *request, msgw_t **reply, void *state)
     s_pack_str (&p, "redirect_uri", f->redirect_uri);
     if (f->scope [0])
         s_pack_str (&p, "scope", f->scope);
+    if (f->auth_method [0])
+        s_pack_str (&p, "token_endpoint_auth_method", f->auth_method);
     log_info ("source %s: pending authorization taken", f->source_id);
     source_oauth_destroy (&f);
     s_pack_send (service, request, &p, "source_oauth.pending");
@@ -337,7 +348,8 @@ s_store (service_t *service, msg_t *request, msgw_t **reply, void *state)
     creds_t *self = state;
     static const char *const keys [] = { "op", "source_id", "server_id", "client_id",
         "client_secret", "token_endpoint", "revocation_endpoint", "resource", "scope",
-        "access_token", "refresh_token", "expires_at_ms", "lease", NULL };
+        "access_token", "refresh_token", "expires_at_ms", "lease", "token_endpoint_auth_method",
+        NULL };
     source_oauth_t *f = source_oauth_new ();
     if (!f) {
         *reply = msgw_error_new (BUS_ERR_INTERNAL, "out of memory");
@@ -363,7 +375,9 @@ s_store (service_t *service, msg_t *request, msgw_t **reply, void *state)
     ||  s_field (request, "refresh_token", false, f->refresh_token, sizeof f->refresh_token, 1,
                  S_SPACED, &w)
     ||  s_field (request, "lease", false, lease, sizeof lease, SOURCE_OAUTH_LEASE_TEXT, S_LEASE,
-                 &w))
+                 &w)
+    ||  s_field (request, "token_endpoint_auth_method", false, f->auth_method,
+                 sizeof f->auth_method, 1, S_METHOD, &w))
         goto done;
     if (field_int (msg_root (request), "expires_at_ms", false, 0, INT64_C (1) << 53,
                    &f->expires_at_ms, &err) < 0) {
@@ -449,7 +463,8 @@ s_token (service_t *service, msg_t *request, msgw_t **reply, void *state)
         msgpack_pack_str_with_body (&p.pk, "ok", 2);
         msgpack_pack_true (&p.pk);
         msgpack_pack_str_with_body (&p.pk, "refresh", 7);
-        msgpack_pack_map (&p.pk, 5 + (f->client_secret [0] != 0) + (f->scope [0] != 0));
+        msgpack_pack_map (&p.pk, 5 + (f->client_secret [0] != 0) + (f->scope [0] != 0)
+                          + (f->auth_method [0] != 0));
         s_pack_str (&p, "lease", lease);
         s_pack_str (&p, "refresh_token", f->refresh_token);
         s_pack_str (&p, "client_id", f->client_id);
@@ -459,6 +474,8 @@ s_token (service_t *service, msg_t *request, msgw_t **reply, void *state)
         s_pack_str (&p, "resource", f->resource);
         if (f->scope [0])
             s_pack_str (&p, "scope", f->scope);
+        if (f->auth_method [0])
+            s_pack_str (&p, "token_endpoint_auth_method", f->auth_method);
         log_info ("source %s: refresh lease granted%s", source_id, force ? " (forced)" : "");
     }
     sodium_memzero (lease, sizeof lease);

@@ -58,6 +58,7 @@ typedef struct {
     char    access_token [SOURCE_OAUTH_TOKEN_MAX + 1];
     char    refresh_token [SOURCE_OAUTH_TOKEN_MAX + 1];
     int64_t expires_at_ms;                  //  0: no expiry given
+    char    auth_method [32];               //  token_endpoint_auth_method, "" unknown
 } source_oauth_t;
 
 source_oauth_t *source_oauth_new (void);
@@ -66,7 +67,8 @@ void            source_oauth_destroy (source_oauth_t **self_p);
 //  A pending authorization for in->source_id (replacing an earlier one),
 //  expiring SOURCE_OAUTH_PENDING_MS after now_ms. Uses source_id,
 //  server_id, state, verifier, client_id, client_secret, issuer,
-//  token_endpoint, revocation_endpoint, resource, redirect_uri, scope.
+//  token_endpoint, revocation_endpoint, resource, redirect_uri, scope,
+//  auth_method.
 //  0; 1 when another source's pending has this state; 2 when
 //  SOURCE_OAUTH_PENDING_MAX are live; -1 database/key error; -2 cannot seal.
 int  source_oauth_begin (creds_t *self, const source_oauth_t *in, int64_t now_ms);
@@ -78,10 +80,10 @@ int  source_oauth_take_pending (creds_t *self, const char *state, int64_t now_ms
 
 //  Replace in->source_id's tokens (source_id, server_id, client_id,
 //  client_secret, token_endpoint, revocation_endpoint, resource, scope,
-//  access_token, refresh_token, expires_at_ms). With a lease (not NULL or
-//  ""), it must be the source's current one, and an absent refresh_token
-//  keeps the one stored (the server did not rotate it); the lease is
-//  released. 0; 1 when the lease is not current; -1; -2 cannot seal.
+//  access_token, refresh_token, expires_at_ms, auth_method). With a lease
+//  (not NULL or ""), it must be the source's current one, and an absent
+//  refresh_token (or auth_method) keeps the one stored (the server did not
+//  rotate it); the lease is released. 0; 1 when the lease is not current; -1; -2 cannot seal.
 int  source_oauth_store (creds_t *self, const source_oauth_t *in, const char *lease,
                          int64_t now_ms);
 

@@ -193,12 +193,13 @@ source_oauth_begin (creds_t *self, const source_oauth_t *in, int64_t now_ms)
     sqlite3_prepare_v2 (self->db,
         "INSERT INTO source_oauth_pending (source_id, state_hash, server_id, client_id, issuer, "
         "token_endpoint, revocation_endpoint, resource, redirect_uri, scope, verifier_box, "
-        "client_secret_box, key_id, created_at, expires_at_ms) VALUES "
-        "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) "
+        "client_secret_box, key_id, created_at, expires_at_ms, token_auth_method) VALUES "
+        "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) "
         "ON CONFLICT (source_id) DO UPDATE SET state_hash = ?2, server_id = ?3, client_id = ?4, "
         "issuer = ?5, token_endpoint = ?6, revocation_endpoint = ?7, resource = ?8, "
         "redirect_uri = ?9, scope = ?10, verifier_box = ?11, client_secret_box = ?12, "
-        "key_id = ?13, created_at = ?14, expires_at_ms = ?15", -1, &stmt, NULL);
+        "key_id = ?13, created_at = ?14, expires_at_ms = ?15, token_auth_method = ?16",
+        -1, &stmt, NULL);
     sqlite3_bind_text (stmt, 1, in->source_id, -1, SQLITE_STATIC);
     sqlite3_bind_blob (stmt, 2, hash, CREDS_HASH_BYTES, SQLITE_STATIC);
     sqlite3_bind_text (stmt, 3, in->server_id, -1, SQLITE_STATIC);
@@ -214,6 +215,7 @@ source_oauth_begin (creds_t *self, const source_oauth_t *in, int64_t now_ms)
     sqlite3_bind_blob (stmt, 13, self->key->id, SECRET_KEY_ID_BYTES, SQLITE_STATIC);
     sqlite3_bind_int64 (stmt, 14, now_ms / 1000);
     sqlite3_bind_int64 (stmt, 15, now_ms + SOURCE_OAUTH_PENDING_MS);
+    s_bind_opt (stmt, 16, in->auth_method);
     int rc = sqlite3_step (stmt);
     sqlite3_finalize (stmt);
     free (verifier);
@@ -237,7 +239,7 @@ source_oauth_take_pending (creds_t *self, const char *state, int64_t now_ms,
         "DELETE FROM source_oauth_pending WHERE state_hash = ?1 RETURNING source_id, server_id, "
         "client_id, issuer, token_endpoint, coalesce (revocation_endpoint, ''), resource, "
         "redirect_uri, coalesce (scope, ''), verifier_box, client_secret_box, key_id, "
-        "expires_at_ms", -1, &stmt, NULL);
+        "expires_at_ms, coalesce (token_auth_method, '')", -1, &stmt, NULL);
     sqlite3_bind_blob (stmt, 1, hash, CREDS_HASH_BYTES, SQLITE_STATIC);
     int step = sqlite3_step (stmt);
     int rc = step == SQLITE_DONE ? 1 : -1;
@@ -254,6 +256,7 @@ source_oauth_take_pending (creds_t *self, const char *state, int64_t now_ms,
         s_copy_col (stmt, 6, out->resource, sizeof out->resource);
         s_copy_col (stmt, 7, out->redirect_uri, sizeof out->redirect_uri);
         s_copy_col (stmt, 8, out->scope, sizeof out->scope);
+        s_copy_col (stmt, 13, out->auth_method, sizeof out->auth_method);
         if (s_open_col (self, stmt, 9, out->source_id, "verifier", out->verifier,
                         sizeof out->verifier) == 0
         &&  out->verifier [0]
@@ -317,13 +320,15 @@ source_oauth_store (creds_t *self, const source_oauth_t *in, const char *lease, 
     sqlite3_prepare_v2 (self->db,
         "INSERT INTO source_oauth_tokens (source_id, server_id, client_id, token_endpoint, "
         "revocation_endpoint, resource, scope, client_secret_box, access_box, refresh_box, "
-        "key_id, expires_at_ms, created_at, updated_at) VALUES "
-        "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13) "
+        "key_id, expires_at_ms, created_at, updated_at, token_auth_method) VALUES "
+        "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?17) "
         "ON CONFLICT (source_id) DO UPDATE SET server_id = ?2, client_id = ?3, "
         "token_endpoint = ?4, revocation_endpoint = ?5, resource = ?6, scope = ?7, "
         "client_secret_box = ?8, access_box = ?9, "
         "refresh_box = CASE WHEN ?16 AND ?10 IS NULL THEN refresh_box ELSE ?10 END, "
         "key_id = ?11, expires_at_ms = ?12, updated_at = ?13, lease_hash = NULL, "
+        "token_auth_method = CASE WHEN ?16 AND ?17 IS NULL THEN token_auth_method "
+        "ELSE ?17 END, "
         "lease_until_ms = NULL, needs_authorization = 0, last_error = NULL "
         "WHERE ?16 = 0 OR lease_hash = ?15", -1, &stmt, NULL);
     sqlite3_bind_text (stmt, 1, in->source_id, -1, SQLITE_STATIC);
@@ -348,6 +353,7 @@ source_oauth_store (creds_t *self, const source_oauth_t *in, const char *lease, 
         sqlite3_bind_blob (stmt, 15, hash, CREDS_HASH_BYTES, SQLITE_STATIC);
     }
     sqlite3_bind_int (stmt, 16, leased ? 1 : 0);
+    s_bind_opt (stmt, 17, in->auth_method);
     int step = sqlite3_step (stmt);
     sqlite3_finalize (stmt);
     rc = step != SQLITE_DONE ? -1 : leased && sqlite3_changes (self->db) == 0 ? 1 : 0;
@@ -369,7 +375,8 @@ source_oauth_token (creds_t *self, const char *source_id, bool force, int64_t no
     sqlite3_prepare_v2 (self->db,
         "SELECT server_id, client_id, token_endpoint, resource, coalesce (scope, ''), "
         "client_secret_box, access_box, refresh_box, coalesce (expires_at_ms, 0), "
-        "lease_hash IS NOT NULL AND lease_until_ms > ?2, coalesce (lease_until_ms, 0) "
+        "lease_hash IS NOT NULL AND lease_until_ms > ?2, coalesce (lease_until_ms, 0), "
+        "coalesce (token_auth_method, '') "
         "FROM source_oauth_tokens WHERE source_id = ?1 AND needs_authorization = 0 "
         "AND access_box IS NOT NULL", -1, &stmt, NULL);
     sqlite3_bind_text (stmt, 1, source_id, -1, SQLITE_STATIC);
@@ -424,6 +431,7 @@ source_oauth_token (creds_t *self, const char *source_id, bool force, int64_t no
     s_copy_col (stmt, 2, out->token_endpoint, sizeof out->token_endpoint);
     s_copy_col (stmt, 3, out->resource, sizeof out->resource);
     s_copy_col (stmt, 4, out->scope, sizeof out->scope);
+    s_copy_col (stmt, 11, out->auth_method, sizeof out->auth_method);
     if (s_open_col (self, stmt, 5, source_id, "client_secret", out->client_secret,
                     sizeof out->client_secret) != 0
     ||  s_open_col (self, stmt, 7, source_id, "refresh_token", out->refresh_token,

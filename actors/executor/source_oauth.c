@@ -201,6 +201,7 @@ source_oauth_begin (source_spec_t *spec, const net_rules_t *rules,
             "resource", s_str (found, "resource"), "redirect_uri", spec->redirect_uri);
         if (ask) {
             s_set_opt (ask, "client_secret", reg.client_secret);
+            s_set_opt (ask, "token_endpoint_auth_method", reg.auth_method);
             s_set_opt (ask, "revocation_endpoint", s_str (found, "revocation_endpoint"));
             s_set_opt (ask, "scope", scope);
         }
@@ -239,6 +240,19 @@ source_oauth_begin (source_spec_t *spec, const net_rules_t *rules,
     return result;
 }
 
+//  How the client authenticates at the token endpoint: as registered
+//  (credentials keeps it, migration 0015), or for rows from before: with a
+//  secret client_secret_post (RFC 6749 §2.3.1), else none.
+static const char *
+s_method (const json_t *client)
+{
+    const char *method = s_str (client, "token_endpoint_auth_method");
+    if (method && (strcmp (method, "none") == 0 || strcmp (method, "client_secret_post") == 0
+                   || strcmp (method, "client_secret_basic") == 0))
+        return method;
+    return s_str (client, "client_secret") ? "client_secret_post" : "none";
+}
+
 //  ---------------------------------------------------------------------
 //  Token requests
 
@@ -254,10 +268,7 @@ s_token (const oauth_net_t *net, const json_t *client, const char *const *names,
         *refused = false;
         return -1;
     }
-    //  credentials keeps the client secret but not how it was registered to
-    //  be sent: with a secret, client_secret_post (RFC 6749 §2.3.1 lets a
-    //  server support it; we register as a public client, so a secret is rare)
-    const char *method = s_str (client, "client_secret") ? "client_secret_post" : "none";
+    const char *method = s_method (client);
     int rc = oauth_token_request (net, s_str (client, "token_endpoint"), form,
                                   s_str (client, "client_id"), s_str (client, "client_secret"),
                                   method, tokens, refused, err, errlen);
@@ -266,11 +277,13 @@ s_token (const oauth_net_t *net, const json_t *client, const char *const *names,
     return rc;
 }
 
-//  client_id goes in the form (none and client_secret_post both send it).
+//  client_id goes in the form unless the client authenticates with Basic
+//  (RFC 6749 §4.1.3: it is there for a client that does not authenticate).
 static const char *
 s_form_client_id (const json_t *client)
 {
-    return s_str (client, "client_id");
+    return strcmp (s_method (client), "client_secret_basic") == 0
+         ? NULL : s_str (client, "client_id");
 }
 
 //  source_oauth.store's body from the client's fields and new tokens.
@@ -287,6 +300,7 @@ s_store_body (source_spec_t *spec, const json_t *client, const char *server_id,
     if (!body)
         return NULL;
     s_set_opt (body, "client_secret", s_str (client, "client_secret"));
+    s_set_opt (body, "token_endpoint_auth_method", s_str (client, "token_endpoint_auth_method"));
     s_set_opt (body, "revocation_endpoint", s_str (client, "revocation_endpoint"));
     s_set_opt (body, "scope", tokens->scope ? tokens->scope : s_str (client, "scope"));
     //  an authorization server that does not rotate refresh tokens keeps the old one

@@ -28,6 +28,7 @@
 //   POST /_test/config?access_ttl=S    the lifetime of access tokens issued from now
 //   node oauth_mcp_server.mjs --address A [--port 3010] [--as-port 3011]
 //        [--access-ttl 3600] [--token-endpoint URL] [--registration-endpoint URL] [--echo-token]
+//        [--client-auth client_secret_post|client_secret_basic]
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 
@@ -56,6 +57,10 @@ const { values: opt } = parseArgs({
     // a hostile source: one more tool that sends the caller's token back (the
     // client must redact it from what it passes on)
     'echo-token': { type: 'boolean', default: false },
+    // a confidential client: registration answers this token_endpoint_auth_method
+    // (client_secret_post | client_secret_basic) with a secret, and /token
+    // refuses a client that authenticates any other way (invalid_client)
+    'client-auth': { type: 'string' },
   },
 });
 if (!opt.address) throw new Error('--address is required');
@@ -74,6 +79,7 @@ const status = {
   revocations: 0,
   mcp: { requests: 0, unauthorized: 0, calls: 0 },
   last_token_request: null,
+  token_auth: [],                 // how each /token request authenticated: none, post, basic
   clients: [],
   issued: { access: [], refresh: [] },
   access_expires_at_ms: null,     // of the latest access token issued
@@ -216,6 +222,28 @@ const metadata = createOAuthMetadata({ provider, issuerUrl: issuer, scopesSuppor
 if (opt['token-endpoint']) metadata.token_endpoint = opt['token-endpoint'];
 if (opt['registration-endpoint']) metadata.registration_endpoint = opt['registration-endpoint'];
 as.use('/.well-known/oauth-authorization-server', metadataHandler(metadata));
+if (opt['client-auth']) {
+  as.use('/register', express.json(), (req, _res, next) => {
+    if (req.body && typeof req.body === 'object') req.body.token_endpoint_auth_method = opt['client-auth'];
+    next();
+  });
+  as.use('/token', express.urlencoded({ extended: false }), (req, res, next) => {
+    const basic = /^Basic ([A-Za-z0-9+/=]+)$/.exec(req.headers.authorization ?? '');
+    const via = basic ? 'basic' : req.body?.client_secret ? 'post' : 'none';
+    status.token_auth.push(via);
+    if (via !== (opt['client-auth'] === 'client_secret_basic' ? 'basic' : 'post')) {
+      res.status(401).json({ error: 'invalid_client',
+        error_description: `this client authenticates with ${opt['client-auth']}` });
+      return;
+    }
+    if (basic) {         // RFC 6749 §2.3.1: both parts form-encoded; the SDK reads the body
+      const [id, secret] = Buffer.from(basic[1], 'base64').toString().split(':');
+      req.body.client_id = decodeURIComponent(id);
+      req.body.client_secret = decodeURIComponent(secret ?? '');
+    }
+    next();
+  });
+}
 const noLimit = { rateLimit: false };
 as.use(mcpAuthRouter({
   provider, issuerUrl: issuer, scopesSupported: ['mcp'], resourceServerUrl: new URL(resource),

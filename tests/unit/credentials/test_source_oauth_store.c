@@ -99,6 +99,7 @@ s_pending_fields (const char *source_id)
     snprintf (f->resource, sizeof f->resource, "https://mcp.example/mcp");
     snprintf (f->redirect_uri, sizeof f->redirect_uri, "https://box.example/oauth/callback");
     snprintf (f->scope, sizeof f->scope, "read write");
+    snprintf (f->auth_method, sizeof f->auth_method, "client_secret_basic");
     return f;
 }
 
@@ -116,6 +117,7 @@ s_token_fields (const char *source_id, const char *access, const char *refresh,
     snprintf (f->resource, sizeof f->resource, "https://mcp.example/mcp");
     snprintf (f->access_token, sizeof f->access_token, "%s", access);
     snprintf (f->refresh_token, sizeof f->refresh_token, "%s", refresh);
+    snprintf (f->auth_method, sizeof f->auth_method, "%s", *refresh ? "client_secret_post" : "");
     f->expires_at_ms = expires_at_ms;
     return f;
 }
@@ -165,6 +167,7 @@ test_pending_round_trip (void **state)
     assert_string_equal (out->redirect_uri, "https://box.example/oauth/callback");
     assert_string_equal (out->scope, "read write");
     assert_string_equal (out->revocation_endpoint, "");
+    assert_string_equal (out->auth_method, "client_secret_basic");      //  migration 0015
     //  single use
     assert_int_equal (source_oauth_take_pending (creds, in->state, T0 + 2000, out), 1);
 
@@ -259,6 +262,7 @@ test_token_and_lease (void **state)
     assert_string_equal (out->refresh_token, "rt-first-0123456789");
     assert_string_equal (out->client_secret, "csecret-src-a");
     assert_string_equal (out->token_endpoint, "https://as.example/token");
+    assert_string_equal (out->auth_method, "client_secret_post");
     assert_string_equal (out->access_token, "");
     //  ... the second still has a valid token: it gets it meanwhile
     assert_int_equal (source_oauth_token (creds, "src-a", false, late + 10, out, lease2, &wait),
@@ -288,6 +292,8 @@ test_token_and_lease (void **state)
     assert_int_equal (source_oauth_token (creds, "src-a", true, late + 32000, out, lease, &wait),
                       SOURCE_OAUTH_REFRESH);
     assert_string_equal (out->refresh_token, "rt-first-0123456789");
+    //  a refresh stored without the method (refreshed had none) kept it too
+    assert_string_equal (out->auth_method, "client_secret_post");
 
     //  a transient failure keeps the tokens and frees the lease
     assert_int_equal (source_oauth_fail (creds, "src-a", lease, "connection refused", true,
