@@ -516,6 +516,11 @@ catalog_cache_server (catalog_cache_t *self, const char *server_id,
     out->network_policy = "allowlist";
     json_t *servers = json_object_get (self->snap.effective, "servers");
     json_t *server = json_object_get (servers, server_id);
+    //  a server with no approved host or module is not listed: approval's
+    //  defaults are its rules (the network policy among them: with
+    //  allow_all_public its tools reach public hosts like a listed one's)
+    if (!json_is_object (server))
+        server = json_object_get (self->snap.effective, "defaults");
     if (!json_is_object (server))
         return false;
     json_t *modules = json_object_get (server, "allowed_modules");

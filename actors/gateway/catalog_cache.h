@@ -116,8 +116,10 @@ const catalog_tool_t *catalog_cache_find (catalog_cache_t *self,
 //  external source no longer offers (the registry catalog's `removed`):
 //  the source's name (borrowed), or NULL when full_name is not one.
 const char *catalog_cache_removed (catalog_cache_t *self, const char *full_name);
-//  false when approval named no rules for this server (then: executor's
-//  default modules, no hosts, allowlist policy).
+//  The server's rules from approval's effective view, or its defaults for a
+//  server it does not list (no approved host or module). false when there
+//  are none at all (no snapshot): then executor's default modules, no
+//  hosts, allowlist policy.
 bool    catalog_cache_server (catalog_cache_t *self, const char *server_id,
                               catalog_server_t *out);
 uint64_t catalog_cache_revision (catalog_cache_t *self);

@@ -5,8 +5,10 @@
 // the allow_all_public network policy. The page shows the source's OAuth state; the Authorize button (found by
 // its accessible name) shows the authorization server's address as text to copy;
 // opening it (here with fetch, as a browser would follow the redirects) lands on
-// the gateway's callback, and the page then shows the source authorized. At
-// 360 px the section does not scroll sideways.
+// the gateway's callback, and the page then shows the source authorized; its
+// tools are then discovered, imported, approved and called through /mcp under
+// that policy alone (no host approved for the server). At 360 px the section
+// does not scroll sideways.
 //   MCPBOX_BUILD_DIR=/path/build ./node_modules/.bin/node --test tests/dashboard_source_oauth.test.mjs
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -118,6 +120,21 @@ test('an OAuth source is authorized from its server page', async () => {
   await page.reload();
   await page.getByRole('list', { name: 'External sources' }).getByText('authorized', { exact: true })
     .waitFor({ timeout: 10000 });
+
+  // the source's tools, under the policy alone (no host approved for the server)
+  const found = await tool('mcpbox_discover_external_tools', { source_id: sourceId });
+  assert.ok(found.tools.some((t) => t.name === 'add'), JSON.stringify(found));
+  const imported = await tool('mcpbox_import_external_tools', { source_id: sourceId, tool_names: ['add'] });
+  const toolId = imported.imported_tools[0].id;
+  await tool('mcpbox_request_publish', { tool_id: toolId });
+  const approved = mcpbox(['approvals', 'approve', 'tool', toolId, '--data-dir', up.dataDir]);
+  assert.equal(approved.status, 0, approved.stderr);
+  await tool('mcpbox_start_server', { server_id: serverId });
+  await waitFor(async () => (await client.listTools()).tools.some((t) => t.name === 'cloud__add'),
+    { what: 'cloud__add listed' });
+  const sum = await client.callTool({ name: 'cloud__add', arguments: { a: 2, b: 40 } });
+  assert.equal(sum.isError, false, JSON.stringify(sum));
+  assert.equal(sum.content[0].text, '42');
 
   // at 360 px nothing scrolls sideways, the button still reachable
   await page.setViewportSize({ width: 360, height: 800 });

@@ -128,6 +128,20 @@ test_server_rules (void **state)
     assert_string_equal (rules.network_policy, "allowlist");
     assert_false (catalog_cache_server (cache, "3", &rules));
     assert_string_equal (rules.network_policy, "allowlist");
+    //  approval's defaults are the rules of a server it does not list (one
+    //  with no approved host or module): allow_all_public reaches it too
+    static const char *with_defaults =
+        "{\"ok\":true,\"revision\":10,\"approved\":[],"
+        "\"servers\":{\"1\":{\"allowed_hosts\":[\"nas\"],\"network_policy\":\"allowlist\"}},"
+        "\"defaults\":{\"allowed_modules\":[\"json\"],\"allowed_hosts\":[],"
+                       "\"network_policy\":\"allow_all_public\"}}";
+    assert_int_equal (s_apply (cache, s_catalog, with_defaults, err), 0);
+    assert_true (catalog_cache_server (cache, "3", &rules));
+    assert_string_equal (rules.network_policy, "allow_all_public");
+    assert_int_equal (json_array_size (rules.allowed_modules), 1);
+    assert_int_equal (json_array_size (rules.allowed_hosts), 0);
+    assert_true (catalog_cache_server (cache, "1", &rules));        //  listed: its own
+    assert_string_equal (rules.network_policy, "allowlist");
     catalog_cache_destroy (&cache);
 }
 
