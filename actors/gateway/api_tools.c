@@ -359,6 +359,8 @@ s_rules (const json_t *effective, const char *server_id, catalog_server_t *rules
     rules->network_policy = "allowlist";
     json_t *server = json_object_get (json_object_get (effective, "servers"),
                                       server_id ? server_id : "");
+    if (!json_is_object (server))       //  not listed: approval's defaults
+        server = json_object_get (effective, "defaults");
     if (!json_is_object (server))
         return false;
     json_t *modules = json_object_get (server, "allowed_modules");
