@@ -47,6 +47,7 @@
 #include "constellation.h"
 #include "log.h"
 #include "logspool.h"
+#include "proc_counts.h"
 #include "supervisor.h"
 
 #define S_BROKER_WAIT_MS   10000   //  bound on waiting for the broker's socket
@@ -67,6 +68,7 @@ typedef struct {
     sigset_t      old_mask;               //  mask to restore at exit
     supervisor_t *supervisor;             //  the children
     logspool_t   *spool;                  //  activity: crashes and restarts
+    proc_counts_t *counts;                //  the same, for /metrics (proc_counts.h)
     int           stop_signal;            //  0 until asked to stop
 } s_up_t;
 
@@ -80,6 +82,11 @@ s_observe (void *arg, const supervisor_event_t *event)
 {
     s_up_t *up = arg;
     bool exited = strcmp (event->event, "exited") == 0;
+    proc_counts_note (up->counts, event->name, exited);
+    if (proc_counts_save (up->counts, getpid (), up->paths.proc_counts) == -1)
+        log_warn ("cannot write %s: %s", up->paths.proc_counts, strerror (errno));
+    if (!up->spool)
+        return;
     char message [256];
     json_t *details;
     if (exited) {
@@ -600,10 +607,19 @@ s_up_locked (s_up_t *up)
     //  mask is set, so the spool's thread never takes a signal
     logspool_config_t spool_config = { .linger_ms = 500 };
     up->spool = logspool_new (up->paths.bus_endpoint, "mcpbox-up", &spool_config);
-    if (up->spool)
-        supervisor_set_observer (up->supervisor, s_observe, up);
-    else
+    if (!up->spool)
         log_error ("cannot start the log spool: crashes are logged here only");
+    //  this run's counts start from zero (a file an earlier run left goes)
+    up->counts = proc_counts_new ();
+    if (!up->counts) {
+        logspool_destroy (&up->spool);
+        supervisor_destroy (&up->supervisor);
+        return CLI_EXIT_FAIL;
+    }
+    if (proc_counts_save (up->counts, getpid (), up->paths.proc_counts) == -1)
+        log_warn ("cannot write %s: %s (tried again at each exit)", up->paths.proc_counts,
+                  strerror (errno));
+    supervisor_set_observer (up->supervisor, s_observe, up);
 
     s_remove_stale_sockets (up);
     int rc = CLI_EXIT_FAIL;
@@ -640,6 +656,8 @@ stop:
         log_warn ("%d process(es) had to be killed", killed);
     supervisor_destroy (&up->supervisor);
     logspool_destroy (&up->spool);
+    proc_counts_destroy (&up->counts);
+    unlink (up->paths.proc_counts);
     s_remove_stale_sockets (up);
     unlink (up->paths.gateway_ready);
     log_info ("stopped");

@@ -188,6 +188,7 @@ paths_init (paths_t *paths, const char *data_dir, bool create,
     ||  s_join (paths->db_path, "", dir, "/mcpbox.db", err, errlen)
     ||  s_join (paths->lock_path, "", dir, "/run/up.lock", err, errlen)
     ||  s_join (paths->gateway_ready, "", dir, "/run/gateway.ready", err, errlen)
+    ||  s_join (paths->proc_counts, "", dir, "/run/processes.json", err, errlen)
     ||  s_join (paths->bus_endpoint, "ipc://", dir, "/run/bus", err, errlen)
     ||  s_join (paths->events_in, "ipc://", dir, "/run/ev-in", err, errlen)
     ||  s_join (paths->events_out, "ipc://", dir, "/run/ev-out", err, errlen))

@@ -10,6 +10,8 @@
         DATA/run/up.lock      held by `mcpbox up` while it runs
         DATA/run/gateway.ready  the gateway's pid, written once it listens
                               (`mcpbox up` prints the URLs only then)
+        DATA/run/processes.json  crashes and restarts of `mcpbox up`'s
+                              children (proc_counts.h)
         DATA/keys/            CURVE certificates (broker, allowed executors)
 
     An ipc:// path must fit in a sockaddr_un (107 bytes); paths_init refuses
@@ -30,6 +32,7 @@ typedef struct {
     char db_path    [PATHS_MAX];
     char lock_path  [PATHS_MAX];
     char gateway_ready [PATHS_MAX];
+    char proc_counts   [PATHS_MAX];     //  DATA/run/processes.json
     char bus_endpoint     [PATHS_MAX];  //  "ipc://.../run/bus"
     char events_in        [PATHS_MAX];  //  "ipc://.../run/ev-in"
     char events_out       [PATHS_MAX];  //  "ipc://.../run/ev-out"

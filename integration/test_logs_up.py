@@ -75,8 +75,17 @@ class Mcp:
         if getattr(self, "session", None):
             headers["Mcp-Session-Id"] = self.session
             headers["MCP-Protocol-Version"] = "2025-11-25"
-        self.conn.request("POST", "/mcp", body=json.dumps(message).encode(), headers=headers)
-        resp = self.conn.getresponse()
+        body = json.dumps(message).encode()
+        try:
+            self.conn.request("POST", "/mcp", body=body, headers=headers)
+            resp = self.conn.getresponse()
+        except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+            # the gateway closed the idle keep-alive connection (5 s; a slow,
+            # loaded machine makes a test's pauses longer): it read nothing
+            # of this request, so send it again on a new connection
+            self.conn.close()
+            self.conn.request("POST", "/mcp", body=body, headers=headers)
+            resp = self.conn.getresponse()
         return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
 
     def call(self, name, arguments):

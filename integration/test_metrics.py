@@ -424,3 +424,57 @@ def test_circuit_opens_when_every_executor_dies_and_closes_when_they_return(up):
     wait_for(lambda: total(parse(scrape(up.port)), "mcpbox_executor_restarts_total") >= 2
              and total(parse(scrape(up.port)), "mcpbox_executors") == 2,
              timeout=15, what="the pool back with its restarts")
+
+
+# --- crash counts across a gateway restart -------------------------------------------
+
+def child_pid(up, name):
+    out = subprocess.run(["pgrep", "-P", str(up.proc.pid), "-x", name],
+                         capture_output=True, text=True).stdout.split()
+    assert len(out) == 1, (name, out)
+    return int(out[0])
+
+
+def test_crash_counts_survive_a_gateway_restart(up):
+    """mcpbox up counts crashes and restarts (DATA/run/processes.json), not
+    the gateway's memory: a kill -9 of the gateway that exports them does
+    not take the counters back (Prometheus counters only go down when
+    their exporter restarts, and here the exporter restarted but the
+    count lives on)."""
+    def crashes(samples, process):
+        return value(samples, "mcpbox_process_crashes_total", process=process)
+
+    def restarts(samples, process):
+        return value(samples, "mcpbox_process_restarts_total", process=process)
+
+    start = parse(scrape(up.port))
+    registry = child_pid(up, "mcpbox-registry")
+    os.kill(registry, signal.SIGKILL)
+    counted = wait_for(
+        lambda: (lambda s: s if restarts(s, "mcpbox-registry") >= restarts(start, "mcpbox-registry")
+                 + 1 else None)(parse(scrape(up.port))),
+        timeout=20, what="the registry's restart counted")
+    assert crashes(counted, "mcpbox-registry") == crashes(start, "mcpbox-registry") + 1
+
+    gateway = child_pid(up, "mcpbox-gateway")
+    os.kill(gateway, signal.SIGKILL)
+
+    def back():
+        try:
+            if child_pid(up, "mcpbox-gateway") == gateway:
+                return None
+            return parse(scrape(up.port))
+        except (OSError, AssertionError, http.client.HTTPException):
+            return None
+    after = wait_for(back, timeout=30, interval=0.2, what="the gateway restarted")
+    text = scrape(up.port)
+    promtool(text)
+    after = parse(text)
+    # nothing went back: every process's counts are at least what they were
+    for process in ("mcpbox-registry", "mcpbox-executor", "mcpbox-approval"):
+        assert crashes(after, process) >= crashes(counted, process), process
+        assert restarts(after, process) >= restarts(counted, process), process
+    assert crashes(after, "mcpbox-registry") == crashes(counted, "mcpbox-registry")
+    # and the gateway's own crash is one of them
+    assert crashes(after, "mcpbox-gateway") == crashes(counted, "mcpbox-gateway") + 1
+    assert restarts(after, "mcpbox-gateway") == restarts(counted, "mcpbox-gateway") + 1

@@ -52,6 +52,8 @@ typedef struct {
     char                source_redirect [2049];     //  the callback URL we give
     char                source_cimd_url [2049];     //  our client metadata URL, or ""
     char                source_cimd_path [2049];    //  ... its path, served here
+    char                proc_counts [512];  //  DATA/run/processes.json: mcpbox
+                                         //  up's crash counts (proc_counts.h)
 } gateway_t;
 
 //  Monotonic clock, milliseconds.

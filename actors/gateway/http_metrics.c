@@ -22,6 +22,7 @@
 #include "mcp.h"
 #include "metrics.h"
 #include "msg.h"
+#include "proc_counts.h"
 
 #define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
@@ -465,6 +466,13 @@ s_finish (http_req_t *req, scrape_t *self)
     s_write_services (self, out);
     s_write_gateway (gateway, out);
     metrics_write (gateway->metrics, out);
+    //  crashes and restarts as mcpbox up counts them: a small file in the
+    //  run directory (proc_counts.h), so they survive this gateway's restart
+    size_t counts_len = 0;
+    char *counts = *gateway->proc_counts ? proc_counts_read (gateway->proc_counts, &counts_len)
+                                         : NULL;
+    metrics_write_processes (out, counts, counts_len);
+    free (counts);
     s_write_circuit (gateway, out);
     s_write_spools (self, gateway, out);
     s_write_logkeeper (self, out);

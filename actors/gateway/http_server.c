@@ -307,8 +307,6 @@ s_on_wake (struct lws *wsi)
     while (bus_bridge_take_event (gateway->bridge, &topic, &body, &size, &lost) == 0) {
         if (gateway->mcp)
             mcp_on_event (gateway->mcp, topic, lost);
-        if (strcmp (topic, "activity") == 0)
-            metrics_on_activity (gateway->metrics, body, size);
         if (gateway->live)
             live_on_event (gateway->live, topic, body, size);
         free (topic);

@@ -369,6 +369,8 @@ s_run (startup_t *startup)
     gateway.execution_logs = config_bool (config, "execution_logs");
     snprintf (gateway.metrics_token, sizeof gateway.metrics_token, "%s",
               config_str (config, "metrics_token"));
+    snprintf (gateway.proc_counts, sizeof gateway.proc_counts, "%s",
+              startup->paths.proc_counts);
     gateway.metrics = metrics_new (0);
     if (source_oauth_settings (config, gateway.source_redirect, sizeof gateway.source_redirect,
                                gateway.source_cimd_path, sizeof gateway.source_cimd_path,

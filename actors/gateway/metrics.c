@@ -8,8 +8,8 @@
 #include <czmq.h>
 
 #include "constellation.h"
-#include "msg.h"
 #include "metrics.h"
+#include "proc_counts.h"
 
 //  Histogram buckets, seconds (upper bounds; +Inf is implied).
 static const double s_buckets [] = {
@@ -47,8 +47,6 @@ struct _metrics_t {
     service_series_t  services [METRICS_SERVICES_MAX];
     size_t            service_count;
     histogram_t       service_other;    //  beyond METRICS_SERVICES_MAX
-    uint64_t          crashes [PROCESSES_MAX];  //  by constellation row
-    uint64_t          restarts [PROCESSES_MAX];
     uint64_t          source_errors [METRICS_SOURCES_MAX];
 };
 
@@ -203,30 +201,40 @@ s_process_row (const char *name)
     return -1;
 }
 
-void
-metrics_on_activity (metrics_t *self, const void *body, size_t size)
+typedef struct {
+    uint64_t crashes [PROCESSES_MAX];       //  by constellation row
+    uint64_t restarts [PROCESSES_MAX];
+} s_process_sums_t;
+
+static void
+s_process_add (void *arg, const char *name, uint64_t crashes, uint64_t restarts)
 {
-    if (!self || !body)
-        return;
-    msg_t *record = msg_decode (body, size, NULL, NULL);
-    if (!record)
-        return;
-    const msgpack_object *root = msg_root (record);
-    char type [32], process [72];
-    const msgpack_object *details;
-    if (msg_get_cstr (root, "type", type, sizeof type) == MSG_FIELD_OK
-    &&  (strcmp (type, "process.crashed") == 0 || strcmp (type, "process.restarted") == 0)
-    &&  msg_get_map (root, "details", &details) == MSG_FIELD_OK
-    &&  msg_get_cstr (details, "process", process, sizeof process) == MSG_FIELD_OK) {
-        int row = s_process_row (process);
-        if (row >= 0) {
-            if (type [8] == 'c')
-                self->crashes [row]++;
-            else
-                self->restarts [row]++;
-        }
+    s_process_sums_t *sums = arg;
+    int row = s_process_row (name);
+    if (row >= 0 && (size_t) row < PROCESSES_MAX) {
+        sums->crashes [row] += crashes;
+        sums->restarts [row] += restarts;
     }
-    msg_destroy (&record);
+}
+
+void
+metrics_write_processes (FILE *out, const char *text, size_t len)
+{
+    s_process_sums_t sums = { 0 };
+    pid_t pid;
+    bool known = text && proc_counts_parse (text, len, &pid, s_process_add, &sums) == 0;
+    metrics_family (out, "mcpbox_process_crashes_total", "counter",
+                    "processes that exited unasked under mcpbox up, by process "
+                    "(counted by mcpbox up for its whole run)");
+    for (size_t i = 0; known && i < constellation_size (); i++)
+        metrics_sample_int (out, "mcpbox_process_crashes_total", (int64_t) sums.crashes [i],
+                            "process", constellation [i].process, NULL);
+    metrics_family (out, "mcpbox_process_restarts_total", "counter",
+                    "processes restarted by mcpbox up, by process "
+                    "(counted by mcpbox up for its whole run)");
+    for (size_t i = 0; known && i < constellation_size (); i++)
+        metrics_sample_int (out, "mcpbox_process_restarts_total", (int64_t) sums.restarts [i],
+                            "process", constellation [i].process, NULL);
 }
 
 void
@@ -394,17 +402,4 @@ metrics_write (metrics_t *self, FILE *out)
     if (self->service_other.count)
         s_histogram (out, "mcpbox_bus_request_seconds", &self->service_other,
                      "service", "_other");
-
-    metrics_family (out, "mcpbox_process_crashes_total", "counter",
-                    "processes that exited unasked under mcpbox up, by process "
-                    "(seen on the activity stream since this gateway started)");
-    for (size_t i = 0; i < constellation_size (); i++)
-        metrics_sample_int (out, "mcpbox_process_crashes_total", (int64_t) self->crashes [i],
-                            "process", constellation [i].process, NULL);
-    metrics_family (out, "mcpbox_process_restarts_total", "counter",
-                    "processes restarted by mcpbox up, by process "
-                    "(seen on the activity stream since this gateway started)");
-    for (size_t i = 0; i < constellation_size (); i++)
-        metrics_sample_int (out, "mcpbox_process_restarts_total", (int64_t) self->restarts [i],
-                            "process", constellation [i].process, NULL);
 }

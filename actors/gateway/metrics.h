@@ -15,9 +15,10 @@
         duration_ms);
       - every bus request's round trip by service (bounded: at most
         METRICS_SERVICES_MAX names, the rest as "_other");
-      - process crashes and restarts seen on the activity stream
-        (process.crashed / process.restarted from `mcpbox up`), by the
-        constellation's process names only.
+    and writes, at each scrape, process crashes and restarts as `mcpbox up`
+    counts them (common/proc_counts.h: its file, not this gateway's memory,
+    so a restarted gateway does not count from zero again), summed by the
+    constellation's process names only.
 
     The writer helpers (metrics_family, metrics_sample...) are shared with
     http_metrics.c, which adds what it asks other processes for; label
@@ -69,9 +70,11 @@ void        metrics_call (metrics_t *self, const char *tool, metrics_outcome_t o
 void        metrics_in_flight (metrics_t *self, int delta);
 void        metrics_stage (metrics_t *self, metrics_stage_t stage, int64_t micros);
 void        metrics_bus (metrics_t *self, const char *service, int64_t micros);
-//  An activity record (msgpack body of an `activity` event): counts
-//  process.crashed / process.restarted by details.process.
-void        metrics_on_activity (metrics_t *self, const void *body, size_t size);
+//  The two process families from the text of mcpbox up's counts file
+//  (proc_counts.h), summed by constellation process; children of other
+//  names are left out. text NULL (no such file, or its writer is gone) or
+//  malformed: the families without samples.
+void        metrics_write_processes (FILE *out, const char *text, size_t len);
 
 //  Scrape sources (http_metrics.c) that failed, by the source's index
 //  (< METRICS_SOURCES_MAX).

@@ -1,6 +1,7 @@
 /*  fuzz_metrics.c — the gateway's figures (actors/gateway/metrics.c) on
-    arbitrary bytes: an activity event body (process crashes/restarts) and
-    the same bytes as a tool and a service name. Whatever comes in, the
+    arbitrary bytes: mcpbox up's process counts file (common/proc_counts.c,
+    the crashes/restarts families) and the same bytes as a tool and a
+    service name. Whatever comes in, the
     exposition stays line-shaped: every line is a comment or a sample of
     an mcpbox_ family, so no label value can break out of its quotes.
 */
@@ -14,7 +15,6 @@ int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
     metrics_t *metrics = metrics_new (4);
-    metrics_on_activity (metrics, data, size);
     char *name = malloc (size + 1);
     if (!name)
         abort ();
@@ -30,6 +30,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     if (!out)
         abort ();
     metrics_write (metrics, out);
+    metrics_write_processes (out, (const char *) data, size);
     if (fclose (out) != 0)
         abort ();
     for (char *line = text; line && *line; ) {

@@ -2,8 +2,9 @@
     metrics.c): tool labels are bounded (the rest count under _other, and
     the overflow is counted), an unresolved name is _unknown, label values
     are escaped, histograms are cumulative with +Inf, _sum and _count,
-    process crashes/restarts are read from activity records by the
-    constellation's process names only.
+    process crashes/restarts are mcpbox up's counts (common/proc_counts.h)
+    summed by the constellation's process names only, and a file whose
+    writer is gone is not read.
 */
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,8 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "msg.h"
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "metrics.h"
+#include "proc_counts.h"
 
 static char *
 s_render (metrics_t *metrics)
@@ -92,39 +96,77 @@ test_histogram_is_cumulative (void **state)
     metrics_destroy (&metrics);
 }
 
-//  An activity record as logkeeper publishes it.
-static void
-s_activity (metrics_t *metrics, const char *type, const char *process)
+//  mcpbox up's counts file (proc_counts.h) rendered as the two families.
+static char *
+s_render_processes (const char *text)
 {
-    msgw_t *w = msgw_new ();
-    msgw_map (w, 2);
-    msgw_kv_str (w, "type", type);
-    msgw_str (w, "details");
-    msgw_map (w, 1);
-    msgw_kv_str (w, "process", process);
-    metrics_on_activity (metrics, msgw_data (w), msgw_size (w));
-    msgw_destroy (&w);
+    char *out_text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream (&out_text, &size);
+    assert_non_null (out);
+    metrics_write_processes (out, text, text ? strlen (text) : 0);
+    assert_int_equal (fclose (out), 0);
+    return out_text;
 }
 
 static void
-test_restarts_from_activity (void **state)
+test_restarts_from_mcpbox_up_counts (void **state)
 {
     (void) state;
-    metrics_t *metrics = metrics_new (0);
-    s_activity (metrics, "process.crashed", "mcpbox-executor-2");
-    s_activity (metrics, "process.restarted", "mcpbox-executor-2");
-    s_activity (metrics, "process.restarted", "mcpbox-registry");
-    s_activity (metrics, "process.restarted", "mcpbox-registryX");   //  not ours
-    s_activity (metrics, "process.restarted", "mcpbox-executor-");
-    s_activity (metrics, "tool.called", "mcpbox-registry");
-    metrics_on_activity (metrics, "\xc1", 1);                         //  not msgpack
-    char *text = s_render (metrics);
-    assert_non_null (strstr (text, "mcpbox_process_crashes_total{process=\"mcpbox-executor\"} 1\n"));
-    assert_non_null (strstr (text, "mcpbox_process_restarts_total{process=\"mcpbox-executor\"} 1\n"));
+    //  as mcpbox up writes it: instances summed under their process, names
+    //  outside the constellation left out
+    proc_counts_t *counts = proc_counts_new ();
+    proc_counts_note (counts, "mcpbox-executor-1", true);
+    proc_counts_note (counts, "mcpbox-executor-1", false);
+    proc_counts_note (counts, "mcpbox-executor-2", true);
+    proc_counts_note (counts, "mcpbox-executor-2", false);
+    proc_counts_note (counts, "mcpbox-registry", false);
+    proc_counts_note (counts, "mcpbox-registryX", false);
+    proc_counts_note (counts, "mcpbox-executor-", true);
+    proc_counts_note (counts, "bad name", true);              //  not counted at all
+    char path [] = "/tmp/mcpbox-proc-counts-XXXXXX";
+    int fd = mkstemp (path);
+    assert_true (fd >= 0);
+    close (fd);
+    assert_int_equal (proc_counts_save (counts, getpid (), path), 0);
+    size_t len = 0;
+    char *saved = proc_counts_read (path, &len);
+    assert_non_null (saved);
+    assert_int_equal (len, strlen (saved));
+    assert_null (strstr (saved, "bad name"));
+    char *text = s_render_processes (saved);
+    assert_non_null (strstr (text, "mcpbox_process_crashes_total{process=\"mcpbox-executor\"} 2\n"));
+    assert_non_null (strstr (text, "mcpbox_process_restarts_total{process=\"mcpbox-executor\"} 2\n"));
     assert_non_null (strstr (text, "mcpbox_process_restarts_total{process=\"mcpbox-registry\"} 1\n"));
+    assert_non_null (strstr (text, "mcpbox_process_crashes_total{process=\"mcpbox-gateway\"} 0\n"));
     assert_null (strstr (text, "registryX"));
     free (text);
-    metrics_destroy (&metrics);
+    free (saved);
+
+    //  a file whose writer is gone (an mcpbox up killed) is not read
+    pid_t child = fork ();
+    if (child == 0)
+        _exit (0);
+    assert_int_equal (waitpid (child, NULL, 0), child);
+    assert_int_equal (proc_counts_save (counts, child, path), 0);
+    assert_null (proc_counts_read (path, &len));
+    unlink (path);
+    assert_null (proc_counts_read (path, &len));            //  absent
+    proc_counts_destroy (&counts);
+
+    //  no file, or a malformed one: the families without samples
+    const char *texts [] = { NULL, "", "[]", "{\"pid\": 0}", "{\"pid\": \"1\"}",
+                             "{\"pid\": 1, \"processes\": {\"mcpbox-registry\": "
+                             "{\"crashes\": -1, \"restarts\": 2}}}" };
+    for (size_t i = 0; i < sizeof texts / sizeof texts [0]; i++) {
+        text = s_render_processes (texts [i]);
+        assert_non_null (strstr (text, "# TYPE mcpbox_process_crashes_total counter\n"));
+        if (i < 5)
+            assert_null (strstr (text, "mcpbox_process_crashes_total{"));
+        else        //  a negative count skips that entry, not the file
+            assert_non_null (strstr (text, "mcpbox_process_restarts_total{process=\"mcpbox-registry\"} 0\n"));
+        free (text);
+    }
 }
 
 int
@@ -134,7 +176,7 @@ main (void)
         cmocka_unit_test (test_tool_series_are_bounded),
         cmocka_unit_test (test_escaping),
         cmocka_unit_test (test_histogram_is_cumulative),
-        cmocka_unit_test (test_restarts_from_activity),
+        cmocka_unit_test (test_restarts_from_mcpbox_up_counts),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
