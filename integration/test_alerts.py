@@ -280,3 +280,71 @@ def test_queue_overflow_is_counted(system):
     assert hook not in hooks(s)
     r = s.cli("alerts", "test", hook)
     assert r.returncode == 1 and "not_found" in r.stderr + r.stdout
+
+
+def test_the_admin_api_and_never_a_whole_url(system):
+    """/api/alerts: the dashboard's door to the same hooks. A session is
+    needed (and CSRF by cookie); the alerts actor validates as for the CLI;
+    no answer ever carries a URL's secret path."""
+    from test_api_auth import Http, cookie_value
+    s = system
+    http = Http(s.port)
+    assert http.request("GET", "/api/alerts")[0] == 401
+    assert http.request("POST", "/api/alerts", {"url": s.receiver.url("/x"),
+                                                "format": "json"})[0] == 401
+    status, _, _, body = http.request("POST", "/api/auth/setup",
+                                      {"username": "alertsadmin", "password": "alerts api pw 1"})
+    assert status == 201, body
+    status, _, cookies, body = http.request("POST", "/api/auth/login",
+                                            {"username": "alertsadmin",
+                                             "password": "alerts api pw 1"})
+    assert status == 200, body
+    cookie = {"Cookie": f"mcpbox_session={cookie_value(cookies, 'mcpbox_session')[0]}"}
+    admin = dict(cookie, **{"X-CSRF-Token": body["csrf_token"]})
+
+    secret = "T0P-s3cret-" + "abcdef0123456789" * 2
+    hook = {"url": s.receiver.url(f"/api-hook/{secret}"), "format": "slack",
+            "events": ["circuit.opened", "tunnel.down"]}
+    # by cookie without the CSRF header: refused, nothing added
+    assert http.request("POST", "/api/alerts", hook, cookie)[0] == 403
+    # the same refusals as `mcpbox alerts add`
+    for bad in ({"url": "ftp://127.0.0.1/x", "format": "json"},
+                {"url": "http://user:pw@127.0.0.1/x", "format": "json"},
+                {"url": "http://127.0.0.1/x#frag", "format": "json"},
+                {"url": s.receiver.url("/x"), "format": "xml"},
+                {"url": s.receiver.url("/x"), "format": "json", "events": ["nope"]},
+                {"url": s.receiver.url("/x"), "format": "json", "events": "circuit.opened"},
+                {"url": s.receiver.url("/x"), "format": "json", "events": ["a"] * 9},
+                {"url": s.receiver.url("/x"), "format": "json", "created_by": "llm"},
+                {"url": "x" * 3000, "format": "json"},
+                {"format": "json"}):
+        status, _, _, body = http.request("POST", "/api/alerts", bad, admin)
+        assert status == 400, (bad, status, body)
+    status, _, _, body = http.request("GET", "/api/alerts", None, admin)
+    assert status == 200 and all("api-hook" not in h["url"] for h in body["hooks"]), body
+
+    status, _, _, made = http.request("POST", "/api/alerts", hook, admin)
+    assert status == 201, made
+    hook_id = made["hook"]["id"]
+    assert made["hook"]["format"] == "slack"
+    assert made["hook"]["events"] == "circuit.opened,tunnel.down"
+    status, _, _, listed = http.request("GET", "/api/alerts", None, admin)
+    assert status == 200
+    mine = [h for h in listed["hooks"] if h["id"] == hook_id]
+    assert len(mine) == 1 and mine[0]["created_by"] == "dashboard:alertsadmin", mine
+    assert mine[0]["url"].startswith(f"http://127.0.0.1:{s.receiver.port}/api-h")
+    assert secret not in json.dumps(made) and secret not in json.dumps(listed)
+    assert secret not in s.cli("alerts", "list", "--json").stdout
+
+    status, _, _, body = http.request("POST", f"/api/alerts/{hook_id}/test", {}, admin)
+    assert status == 200 and body["queued"] is True, body
+    delivered = wait_for(lambda: s.receiver.bodies("/api-hook/"), timeout=15,
+                         what="the test alert")
+    assert "alert.test" in delivered[0][0]["text"]
+
+    status, _, _, body = http.request("DELETE", f"/api/alerts/{hook_id}", None, admin)
+    assert status == 200 and body["id"] == hook_id, body
+    assert http.request("DELETE", f"/api/alerts/{hook_id}", None, admin)[0] == 404
+    assert http.request("POST", f"/api/alerts/{hook_id}/test", {}, admin)[0] == 404
+    status, _, _, listed = http.request("GET", "/api/alerts", None, admin)
+    assert hook_id not in {h["id"] for h in listed["hooks"]}

@@ -2,8 +2,9 @@
     tick. docs/BUS_OPS.md (section alerts) is the contract.
 
     Only the admin sets webhooks: these ops are asked over the local bus by
-    `mcpbox alerts`; no management tool, no /api route and no remote
-    caller reaches them.
+    `mcpbox alerts` and by the gateway for the admin's /api/alerts (session
+    and CSRF, api_alerts.c); no management tool and no remote caller
+    reaches them.
 */
 #include <czmq.h>
 #include <stdio.h>

@@ -19,6 +19,7 @@
     api_approvals.c the review queue and decisions (approval).
     api_settings.c  the security policy, profiles, module allowlist.
     api_tokens.c    the remote listener's service tokens.
+    api_alerts.c    the admin's webhook alerts (the alerts actor's hooks).
     api_oauth.c     the apps authorized through MCPbox's OAuth server.
     api_logs.c      execution logs, their stats, activity (logs).
     api_dashboard.c the summary counts and the calls-per-minute series.
@@ -210,6 +211,11 @@ void api_approvals_reject (api_call_t *call);
 void api_approvals_revoke (api_call_t *call);
 void api_approvals_bulk (api_call_t *call);
 void api_approvals_stats (api_call_t *call);
+//  api_alerts.c
+void api_alerts_list (api_call_t *call);
+void api_alerts_add (api_call_t *call);
+void api_alerts_remove (api_call_t *call);
+void api_alerts_test (api_call_t *call);
 //  api_tokens.c
 void api_tokens_list (api_call_t *call);
 void api_tokens_create (api_call_t *call);

@@ -88,6 +88,10 @@ static const api_route_t s_routes [] = {
     { "/api/settings/profile",          "POST",   S, 0, api_settings_profile },
     { "/api/settings/modules",          "GET",    S, 0, api_settings_modules },
 
+    { "/api/alerts",                    "GET",    S, 0, api_alerts_list },
+    { "/api/alerts",                    "POST",   S, 0, api_alerts_add },
+    { "/api/alerts/{id}",               "DELETE", S, 0, api_alerts_remove },
+    { "/api/alerts/{id}/test",          "POST",   S, 0, api_alerts_test },
     { "/api/tokens",                    "GET",    S, 0, api_tokens_list },
     { "/api/tokens",                    "POST",   S, 0, api_tokens_create },
     { "/api/tokens/{}",                 "DELETE", S, 0, api_tokens_revoke },

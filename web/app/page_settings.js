@@ -1,8 +1,10 @@
 // page_settings.js — the security policy (each setting's choices, the most
 // restrictive first; every weaker choice carries its warning beside it),
 // the profiles, the default module allowlist, and the service tokens of the
-// remote listener (made here, shown once, revoked), and the apps authorized
-// through MCPbox's OAuth server (listed, revoked).
+// remote listener (made here, shown once, revoked), the apps authorized
+// through MCPbox's OAuth server (listed, revoked), and the webhook alerts
+// (added, tested, removed; a URL is shown only by its start, as the alerts
+// actor gives it: a chat webhook URL is its channel's credential).
 import { h, replace } from './dom.js';
 import { api, seg } from './api.js';
 
@@ -40,12 +42,14 @@ export async function render(main, _params, { notify }) {
   const modulesEl = h('div', {});
   const tokensEl = h('div', {});
   const appsEl = h('div', {});
+  const alertsEl = h('div', {});
   replace(main, h('h1', {}, 'Settings'),
     h('section', { class: 'panel', 'aria-labelledby': 'h-policy' }, h('h2', { id: 'h-policy' }, 'Security policy'), policyEl),
     h('section', { class: 'panel', 'aria-labelledby': 'h-profile' }, h('h2', { id: 'h-profile' }, 'Profiles'), profileEl),
     h('section', { class: 'panel', 'aria-labelledby': 'h-allow' }, h('h2', { id: 'h-allow' }, 'Module allowlist'), modulesEl),
     h('section', { class: 'panel', 'aria-labelledby': 'h-tokens' }, h('h2', { id: 'h-tokens' }, 'Service tokens'), tokensEl),
-    h('section', { class: 'panel', 'aria-labelledby': 'h-apps' }, h('h2', { id: 'h-apps' }, 'Authorized apps (OAuth)'), appsEl));
+    h('section', { class: 'panel', 'aria-labelledby': 'h-apps' }, h('h2', { id: 'h-apps' }, 'Authorized apps (OAuth)'), appsEl),
+    h('section', { class: 'panel', 'aria-labelledby': 'h-alerts' }, h('h2', { id: 'h-alerts' }, 'Webhook alerts'), alertsEl));
 
   async function loadPolicy() {
     const r = await api.get('/api/settings');
@@ -218,9 +222,75 @@ export async function render(main, _params, { notify }) {
       table);
   }
 
+  // Webhook alerts (docs/DESIGN.md section 16): where the alerts actor posts
+  // a crash loop, the circuit opening, the tunnel going down, log loss or a
+  // failed retention. Every text here comes from the API and is set as text.
+  const ALERT_EVENTS = ['process.crash_loop', 'circuit.opened', 'tunnel.down', 'logs.lost', 'retention.failed'];
+  async function loadAlerts() {
+    const r = await api.get('/api/alerts');
+    const hooks = Array.isArray(r.hooks) ? r.hooks : [];
+    const urlInput = h('input', { id: 'alert-url', name: 'url', type: 'url', required: true, maxlength: '2048',
+                                  autocomplete: 'off', 'aria-describedby': 'alert-url-hint' });
+    const format = h('select', { id: 'alert-format', name: 'format' },
+      ['json', 'slack', 'discord'].map((f) => h('option', { value: f }, f)));
+    const events = h('fieldset', { class: 'alert-events' }, h('legend', {}, 'Events (none checked: all)'),
+      ALERT_EVENTS.map((name) => h('div', { class: 'choice' },
+        h('input', { type: 'checkbox', id: `alert-event-${name}`, name: 'events', value: name }),
+        h('label', { for: `alert-event-${name}` }, name))));
+    const form = h('form', { class: 'alert-add' },
+      h('div', { class: 'field' }, h('label', { for: 'alert-url' }, 'Webhook URL'), urlInput,
+        h('span', { id: 'alert-url-hint', class: 'hint' }, 'http or https. Once added it is shown only by its start: a chat webhook URL is a secret.')),
+      h('div', { class: 'field' }, h('label', { for: 'alert-format' }, 'Format'), format),
+      events,
+      h('button', { type: 'submit', class: 'primary' }, 'Add webhook'));
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      const chosen = [...form.querySelectorAll('input[name=events]:checked')].map((c) => c.value);
+      try {
+        const made = await api.post('/api/alerts', { url: urlInput.value, format: format.value,
+                                                     ...(chosen.length ? { events: chosen } : {}) });
+        notify(`Webhook ${String(made.hook?.url ?? '')} added.`);
+        await loadAlerts();
+      } catch (e) { notify(e.message, 'error'); }
+    });
+    // scrolls sideways on a phone (a region with a name, reachable by keyboard)
+    const table = hooks.length ? h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': 'Webhooks table' }, h('table', { class: 'tokens alert-hooks' },
+      h('caption', { class: 'muted' }, 'Webhooks'),
+      h('thead', {}, h('tr', {}, ['URL', 'Format', 'Events', 'Sent', 'Failed', 'Last', ''].map((t) => h('th', { scope: 'col' }, t)))),
+      h('tbody', {}, hooks.map((k) => {
+        const shown = String(k.url ?? '');
+        const test = h('button', { type: 'button', 'aria-label': `Send a test alert to ${shown}` }, 'Test');
+        const remove = h('button', { type: 'button', 'aria-label': `Remove webhook ${shown}` }, 'Remove');
+        test.addEventListener('click', async () => {
+          test.disabled = true;
+          try {
+            const t = await api.post(`/api/alerts/${seg(k.id)}/test`, {});
+            notify(t.queued ? `Test alert queued for ${shown}.` : `The test alert for ${shown} was not queued.`, t.queued ? undefined : 'error');
+            await loadAlerts();
+          } catch (e) { notify(e.message, 'error'); test.disabled = false; }
+        });
+        remove.addEventListener('click', async () => {
+          remove.disabled = true;
+          try {
+            await api.del(`/api/alerts/${seg(k.id)}`);
+            notify(`Webhook ${shown} removed.`);
+            await loadAlerts();
+          } catch (e) { notify(e.message, 'error'); remove.disabled = false; }
+        });
+        const last = k.last_error ? String(k.last_error) : (k.last_status > 0 ? `HTTP ${k.last_status}` : '—');
+        return h('tr', {}, h('td', {}, h('code', {}, shown)), h('td', {}, String(k.format ?? '')),
+                 h('td', {}, String(k.events ?? '')), h('td', {}, String(k.sent ?? 0)),
+                 h('td', {}, String(k.failed ?? 0)), h('td', {}, last), h('td', {}, test, ' ', remove));
+      })))) : h('p', { class: 'muted' }, 'No webhook alerts.');
+    replace(alertsEl,
+      h('p', { class: 'hint' }, 'MCPbox posts an alert here when a process crash-loops, the sandbox circuit opens, the tunnel goes down, logs are lost or retention fails. No secret is ever in an alert.'),
+      table, form);
+  }
+
   const first = await loadPolicy();
   await loadProfile(first);
   await loadModules().catch((e) => replace(modulesEl, h('p', { class: 'notice notice-error' }, e.message)));
   await loadTokens().catch((e) => replace(tokensEl, h('p', { class: 'notice notice-error' }, e.message)));
   await loadApps().catch((e) => replace(appsEl, h('p', { class: 'notice notice-error' }, e.message)));
+  await loadAlerts().catch((e) => replace(alertsEl, h('p', { class: 'notice notice-error' }, e.message)));
 }
