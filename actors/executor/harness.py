@@ -1208,6 +1208,30 @@ def _harden_extras():
     logging_module = sys.modules.get("logging")
     if logging_module is not None and hasattr(logging_module, "StrFormatStyle"):
         logging_module.StrFormatStyle._format = _logging_str_format
+    # xml.dom.minicompat.defproperty(klass, name, doc) is setattr(klass,
+    # name, property(klass._get_<name>)): with name '__reduce_ex__' or
+    # '__getattr__' it installed a dunder the validator refuses on the
+    # tool's class (copy.copy then set any attribute of any object).
+    # minidom and others hold it too (`from minicompat import *`)
+    minicompat = sys.modules.get("xml.dom.minicompat")
+    real = getattr(minicompat, "defproperty", None)
+    if real is not None and real is not _safe_defproperty:
+        _REAL_DEFPROPERTY[0] = real
+        for module in list(sys.modules.values()):
+            try:
+                if getattr(module, "defproperty", None) is real:
+                    module.defproperty = _safe_defproperty
+            except Exception:
+                pass        # a module-level __getattr__ may raise anything
+
+
+_REAL_DEFPROPERTY = [None]
+
+
+def _safe_defproperty(klass, name, doc):
+    if type(name) is not str or not name.isidentifier() or name.startswith("_"):
+        raise ValueError(f"defproperty: the name {name!r} is not allowed")
+    return _REAL_DEFPROPERTY[0](klass, name, doc)
 
 
 # what a tool's builtins are: built once in the zygote (zygote_init); each
