@@ -209,6 +209,10 @@ def test_oauth_discovery(world):
     # a source that does not ask for OAuth says so
     reply = source(bus, host, "mcp", 3001, action="oauth_discover")
     assert not reply["success"] and "not 401" in reply["error"]["message"], reply
+    # nor does a legacy one, probed with its stream's GET (the stream is not read)
+    reply = source(bus, host, "sse", 3002, action="oauth_discover", transport="sse")
+    assert not reply["success"] and "HTTP 200" in reply["error"]["message"], reply
+    assert reply["duration_ms"] < 3000, reply
 
 
 @pytest.mark.parametrize("port, word", [(3005, "loopback"), (3006, "link-local")])

@@ -32,6 +32,8 @@ every token issued) and drop tokens on demand.
 - calls at once, with rotating refresh tokens (past expiry, and all
   refused with a 401): every call works and no refresh token is used twice
   (credentials' lease makes the refreshes take turns);
+- the same source over the legacy HTTP+SSE transport: authorized, called,
+  a 401 refreshed and retried;
 - hostile AS metadata (the token endpoint on loopback, on the metadata
   address, which the admin cannot allow): authorize is refused with the
   reason, nothing registered or stored, no callback accepted for it, the
@@ -321,6 +323,34 @@ def test_authorize_callback_call_expiry_refresh_restart(world):
     assert secrets_at_rest(s.data_dir, src.status()["issued"]["access"]
                            + src.status()["issued"]["refresh"]) == []
 
+
+
+def test_legacy_sse_source_with_oauth(world):
+    """The same OAuth source over the legacy HTTP+SSE transport: the token
+    goes on the stream's GET and on every POSTed message; a 401 on the
+    stream is refreshed once and the conversation retried."""
+    s, host, _, server_id = world
+    src = Source(host.address, PORT, AS_PORT)
+    source_id = s.manage("mcpbox_add_external_source", {
+        "server_id": server_id, "name": "legacy", "url": f"{src.base}/mcp/sse",
+        "transport_type": "sse", "auth_type": "oauth"})["source_id"]
+    rc, url, out = authorize(s, source_id)
+    assert rc == 0 and url, out
+    assert parse_qs(urlparse(url).query)["resource"] == [src.mcp]
+    code, _, body = http("GET", url)
+    assert code == 200 and "authorized" in body.lower(), (code, body)
+    import_and_start(s, server_id, source_id)
+    result = s.call("cloud__add", {"a": 20, "b": 22})
+    assert result["isError"] is False and result["content"][0]["text"] == "42", result
+    src.post("/_test/config?access_ttl=3600")
+    kept = whoami(s)
+    before = src.status()
+    src.post("/_test/revoke?what=access")
+    retried = whoami(s)
+    seen = src.status()
+    assert retried["token"] != kept["token"] and retried["client_id"] == kept["client_id"]
+    assert seen["mcp"]["unauthorized"] > before["mcp"]["unauthorized"], seen
+    assert seen["grants"]["refresh_token"] == before["grants"]["refresh_token"] + 1, seen
 
 @pytest.mark.parametrize("variant, address", [("loopback", "'127.0.0.1'"),
                                               ("metadata", "'169.254.169.254'")])

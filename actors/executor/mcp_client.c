@@ -615,6 +615,9 @@ s_stream_body (void *arg, int status, const json_t *headers, const char *data, s
     mcp_client_t *self = arg;
     const char *type = json_string_value (json_object_get (headers, "content-type"));
     if (status != 200 || !type || strncasecmp (type, "text/event-stream", 17) != 0) {
+        //  the body of a refusal comes first: a 401 still asks for a refresh
+        if (status == 401)
+            atomic_store (&self->unauthorized, true);
         snprintf (self->stream_error, sizeof self->stream_error,
                   "the source's stream answered HTTP %d with Content-Type '%.60s'",
                   status, type? type: "");

@@ -247,19 +247,37 @@ s_check_endpoint (s_ctx_t *ctx, const json_t *doc, const char *key, bool require
     return 0;
 }
 
-//  Step 1: the probe. 0 with the header's resource_metadata (or "") in out.
+//  A legacy stream's probe wants its status and headers only: the body
+//  (an event stream when no credential is asked for) is not read.
+static http_body_t
+s_probe_body (void *arg, int status, const json_t *headers, const char *data, size_t len)
+{
+    (void) arg; (void) status; (void) headers; (void) data; (void) len;
+    return HTTP_BODY_DONE;
+}
+
+//  Step 1: the probe, the transport's first request (a legacy source has
+//  only GET on its stream's URL). 0 with the header's resource_metadata
+//  (or "") in out.
 static int
-s_probe (s_ctx_t *ctx, const char *url, char *out, size_t outlen)
+s_probe (s_ctx_t *ctx, const char *url, mcp_transport_t transport, char *out, size_t outlen)
 {
     static const char *names [] = { "Content-Type", "Accept" };
     static const char *values [] = { "application/json", "application/json, text/event-stream" };
+    static const char *stream_names [] = { "Accept" };
+    static const char *stream_values [] = { "text/event-stream" };
     static const char body [] =
         "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{"
         "\"protocolVersion\":\"2025-11-25\",\"capabilities\":{},"
         "\"clientInfo\":{\"name\":\"mcpbox\",\"version\":\"0\"}}}";
+    bool legacy = transport == MCP_TRANSPORT_SSE;
     http_request_t req = {
-        .method = "POST", .url = url, .header_names = names, .header_values = values,
-        .header_count = 2, .body = body, .body_len = sizeof body - 1,
+        .method = legacy ? "GET" : "POST", .url = url,
+        .header_names = legacy ? stream_names : names,
+        .header_values = legacy ? stream_values : values,
+        .header_count = legacy ? 1 : 2,
+        .body = legacy ? NULL : body, .body_len = legacy ? 0 : sizeof body - 1,
+        .on_body = legacy ? s_probe_body : NULL,
         .timeout_ms = s_left (ctx), .body_max = OAUTH_METADATA_MAX,
     };
     http_response_t resp = { 0 };
@@ -292,8 +310,8 @@ s_probe (s_ctx_t *ctx, const char *url, char *out, size_t outlen)
 }
 
 json_t *
-oauth_discover (const char *url, const net_rules_t *rules, int64_t deadline_ms,
-                char *err, size_t errlen)
+oauth_discover (const char *url, mcp_transport_t transport, const net_rules_t *rules,
+                int64_t deadline_ms, char *err, size_t errlen)
 {
     s_ctx_t ctx = { rules, deadline_ms, err, errlen };
     s_url_t source;
@@ -302,7 +320,7 @@ oauth_discover (const char *url, const net_rules_t *rules, int64_t deadline_ms,
         return NULL;
     }
     char hinted [OAUTH_PARAM_MAX + 1];
-    if (s_probe (&ctx, url, hinted, sizeof hinted))
+    if (s_probe (&ctx, url, transport, hinted, sizeof hinted))
         return NULL;
 
     //  step 2: protected-resource metadata

@@ -2,8 +2,10 @@
     external MCP sources (the MCP authorization spec), run by the executor
     for the `source` op's action "oauth_discover".
 
-      1. the 401 probe: an initialize POSTed without credentials must be
-         answered 401; its WWW-Authenticate (Bearer) may name the
+      1. the 401 probe: the transport's first request without credentials
+         (an initialize POSTed; for the legacy HTTP+SSE transport the
+         stream's GET, of which only the status and headers are read) must
+         be answered 401; its WWW-Authenticate (Bearer) may name the
          protected-resource metadata (`resource_metadata`);
       2. protected-resource metadata (RFC 9728): from that URL, else
          /.well-known/oauth-protected-resource/<path>, then without the path;
@@ -31,6 +33,7 @@
 
 #include <jansson.h>
 #include <stdint.h>
+#include "mcp_client.h"
 #include "ssrf.h"
 
 #define OAUTH_METADATA_MAX  (64 * 1024)     //  bytes of one metadata document
@@ -44,12 +47,14 @@
 int oauth_www_authenticate_param (const char *header, const char *scheme,
                                   const char *param, char *out, size_t outlen);
 
-//  Runs steps 1-3 for the source at url. On success a new object:
+//  Runs steps 1-3 for the source at url, spoken to over transport. On
+//  success a new object:
 //  {resource, resource_metadata_url, issuer, authorization_endpoint,
 //   token_endpoint, registration_endpoint?, revocation_endpoint?,
 //   client_id_metadata_document_supported, scopes_supported?}.
 //  NULL with the reason in err otherwise.
-json_t *oauth_discover (const char *url, const net_rules_t *rules, int64_t deadline_ms,
+json_t *oauth_discover (const char *url, mcp_transport_t transport,
+                        const net_rules_t *rules, int64_t deadline_ms,
                         char *err, size_t errlen);
 
 #endif

@@ -423,7 +423,8 @@ source_spec_run (source_spec_t *spec, const atomic_bool *cancel)
     char err [MCP_CLIENT_ERROR_MAX] = "";
     json_t *result = NULL;
     if (strcmp (spec->action, "oauth_discover") == 0) {
-        json_t *found = oauth_discover (spec->url, &rules, deadline, err, sizeof err);
+        json_t *found = oauth_discover (spec->url, spec->transport, &rules, deadline,
+                                        err, sizeof err);
         result = found ? json_pack ("{s:b, s:o}", "success", 1, "oauth", found)
                        : s_failure (spec, "SourceError", err);
     }

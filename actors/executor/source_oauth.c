@@ -148,7 +148,8 @@ source_oauth_begin (source_spec_t *spec, const net_rules_t *rules,
                     int64_t deadline_ms, const atomic_bool *cancel)
 {
     char err [MCP_CLIENT_ERROR_MAX] = "";
-    json_t *found = oauth_discover (spec->url, rules, deadline_ms, err, sizeof err);
+    json_t *found = oauth_discover (spec->url, spec->transport, rules, deadline_ms,
+                                    err, sizeof err);
     if (!found)
         return s_failure (spec, err);
     oauth_net_t net = { rules, deadline_ms, cancel };
