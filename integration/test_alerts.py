@@ -32,13 +32,15 @@ QUEUE_MAX = 12
 
 
 class Receiver:
-    """A loopback webhook receiver: records every POST; /flaky answers 500
-    twice then 200; /hang waits until released."""
+    """A loopback webhook receiver: records every POST (path, headers, body,
+    the status answered); /flaky answers 500 twice then 200; /down answers
+    500 while `down` is set; /hang waits until released."""
 
     def __init__(self):
         self.got = []
         self.lock = threading.Lock()
         self.flaky = 0
+        self.down = False               # /down answers 500 while set
         self.release = threading.Event()
         receiver = self
 
@@ -46,11 +48,13 @@ class Receiver:
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 with receiver.lock:
-                    receiver.got.append((self.path, dict(self.headers), body))
                     status = 200
                     if self.path.startswith("/flaky"):
                         receiver.flaky += 1
                         status = 500 if receiver.flaky <= 2 else 200
+                    if self.path.startswith("/down") and receiver.down:
+                        status = 500
+                    receiver.got.append((self.path, dict(self.headers), body, status))
                 if self.path.startswith("/hang"):
                     receiver.release.wait(20)
                 self.send_response(status)
@@ -69,7 +73,12 @@ class Receiver:
 
     def bodies(self, prefix):
         with self.lock:
-            return [(json.loads(b), b) for p, _, b in self.got if p.startswith(prefix)]
+            return [(json.loads(g[2]), g[2]) for g in self.got if g[0].startswith(prefix)]
+
+    def answered(self, prefix):
+        """(body, status) of each POST to prefix, in arrival order."""
+        with self.lock:
+            return [(json.loads(g[2]), g[3]) for g in self.got if g[0].startswith(prefix)]
 
     def close(self):
         self.release.set()
@@ -143,7 +152,7 @@ def test_three_formats_retried_on_500_and_urls_only_by_the_admin(system):
     assert discord["content"].startswith("[MCPbox] INFO alert.test")
     assert discord["allowed_mentions"] == {"parse": []} and len(discord["content"]) <= 2000
     with s.receiver.lock:
-        types = {h.get("Content-Type") for _, h, _ in s.receiver.got}
+        types = {g[1].get("Content-Type") for g in s.receiver.got}
     assert types == {"application/json"}
     # the 500s were retried, then delivered: sent 1, failed 0, last HTTP 200
     listed = wait_for(lambda: (lambda h: h if h[ids["slack"]]["sent"] == 1 else None)(hooks(s)),
@@ -241,13 +250,13 @@ def test_tunnel_down_and_no_secret_in_any_body(system):
                 break
             except AssertionError:
                 pass
-        assert seen(), (s.bus.call("alerts", {"op": "stats"}), [p for p, _, _ in s.receiver.got])
+        assert seen(), (s.bus.call("alerts", {"op": "stats"}), [g[0] for g in s.receiver.got])
     finally:
         pub.close()
     lost = [b for b, _ in s.receiver.bodies("/loss") if b["alert"] == "logs.lost"][0]
     assert lost["facts"] == {"dropped": 7, "source": "mcpbox-gateway"}, lost
     with s.receiver.lock:
-        raw = [b for _, _, b in s.receiver.got]
+        raw = [g[2] for g in s.receiver.got]
     for body in raw:
         assert secret.encode() not in body and token.encode() not in body
         assert token[:40].encode() not in body
@@ -348,3 +357,59 @@ def test_the_admin_api_and_never_a_whole_url(system):
     assert http.request("POST", f"/api/alerts/{hook_id}/test", {}, admin)[0] == 404
     status, _, _, listed = http.request("GET", "/api/alerts", None, admin)
     assert hook_id not in {h["id"] for h in listed["hooks"]}
+
+
+def alerts_pid(s):
+    """The pid of mcpbox-alerts (the supervisor names each child in its environment)."""
+    for pid in child_pids(s.up.pid):
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as f:
+                if b"MCPBOX_PROCESS=mcpbox-alerts\0" in f.read():
+                    return pid
+        except OSError:
+            pass
+    return None
+
+
+def outbox_rows(s):
+    with sqlite3.connect(os.path.join(s.data_dir, "mcpbox.db"), timeout=10) as db:
+        return db.execute("SELECT id, attempts FROM alert_outbox").fetchall()
+
+
+def test_a_delivery_in_backoff_survives_a_kill_of_the_alerts_actor(system):
+    # Last in this file: it restarts the alerts actor (its in-memory stats
+    # start again at zero, which test_queue_overflow_is_counted compares).
+    s = system
+    s.receiver.down = True
+    hook = add(s, "/down", "json", "--events", "alert.test")
+    old = wait_for(lambda: alerts_pid(s), timeout=20, what="mcpbox-alerts")
+    # the earlier tests' deliveries reached their final state (rows deleted)
+    wait_for(lambda: outbox_rows(s) == [], timeout=15, what="an empty outbox")
+    r = s.cli("alerts", "test", hook)
+    assert r.returncode == 0 and "queued" in r.stdout, (r.stdout, r.stderr)
+    # answered 500: the delivery is in backoff, its row in the outbox
+    wait_for(lambda: s.receiver.answered("/down"), timeout=15, what="a first attempt")
+    os.kill(old, signal.SIGKILL)
+    first = s.receiver.answered("/down")
+    assert first and all(status == 500 for _, status in first), first
+    delivery = first[0][0]["id"]
+    assert len(delivery) == 36 and all(b["id"] == delivery for b, _ in first), first
+    assert [row[0] for row in outbox_rows(s)] == [delivery]
+    s.receiver.down = False
+    # the supervisor restarts the actor, which sends what its outbox holds
+    new = wait_for(lambda: (alerts_pid(s) or old) != old and alerts_pid(s), timeout=30,
+                   what="mcpbox-alerts restarted")
+    assert new != old
+    wait_for(lambda: any(status == 200 for _, status in s.receiver.answered("/down")),
+             timeout=30, what="the alert delivered after the restart")
+    wait_for(lambda: outbox_rows(s) == [], timeout=10, what="the outbox emptied")
+    got = s.receiver.answered("/down")
+    # one alert, one id; delivered exactly once (every earlier attempt was a 500)
+    assert {b["id"] for b, _ in got} == {delivery}, got
+    assert [status for _, status in got].count(200) == 1, got
+    assert got[-1][1] == 200 and got[0][0]["alert"] == "alert.test"
+    # the broker may still route one request to the killed worker (worker_lost)
+    stats = wait_for(lambda: (lambda st: st if "sent" in st else None)(
+        s.bus.call("alerts", {"op": "stats"})), timeout=15, what="the new worker's stats")
+    assert stats.get("sent") == 1 and stats.get("failed") == 0 and stats.get("queued") == 0, stats
+    assert s.cli("alerts", "remove", hook).returncode == 0

@@ -9,6 +9,9 @@
         store.c     alert_hooks (sql/0010_alerts.sql): add, list, remove
         rules.c     which events are alerts (crash loops counted here), and
                     the bodies in the three formats, redacted
+        outbox.c    alert_outbox (sql/0016_alert_outbox.sql): every delivery
+                    is written before it is queued and deleted at its final
+                    state; what is left is queued again at start
         sender.c    the bounded asynchronous sender (libcurl multi on its
                     own thread): retries with exponential backoff, a capped
                     queue whose overflow is counted
@@ -62,7 +65,10 @@ bool     alert_name_valid (const char *name, size_t len);
 bool     alert_format_valid (const char *format);
 //  The request body for a format: JSON text (caller frees), redacted
 //  (common/log_redact.h) and bounded; NULL when out of memory.
-char    *alert_render (const alert_t *alert, const char *format, const char *time_iso);
+//  id: the delivery's id, in the json format's `id` (the receiver's
+//  idempotency key: a delivery may arrive twice, never with two ids).
+char    *alert_render (const alert_t *alert, const char *format, const char *id,
+                       const char *time_iso);
 //  Does an events list ("*" or "a,b") include name?
 bool     alert_events_match (const char *events, const char *name);
 
@@ -111,17 +117,43 @@ typedef struct {
 
 typedef struct _sender_t sender_t;
 
+//  What an outbox row must become: final (delete it), or a retry's state.
+typedef struct {
+    char    id [ALERT_ID_LEN + 1];
+    bool    final;
+    int     attempts;
+    int64_t due_ms;                 //  unix ms of the next attempt
+} sender_outcome_t;
+
 sender_t *sender_new (const sender_config_t *config);
-//  Stops the thread; deliveries still held are dropped (counted, logged).
+//  Stops the thread; deliveries still held stay in the outbox.
 void      sender_destroy (sender_t **self_p);
-//  Queue one POST of body to url for hook_id. 0 queued; -1 when the queue
-//  is full (the delivery is dropped and counted).
-int       sender_post (sender_t *self, const char *hook_id, const char *url,
-                       const char *body);
+//  Queue one POST of body to url for hook_id, delivery id (its outbox row;
+//  NULL for none), attempts already made, first attempt in delay_ms. 0
+//  queued; -1 when the queue is full (dropped and counted).
+int       sender_post (sender_t *self, const char *id, const char *hook_id,
+                       const char *url, const char *body, int attempts,
+                       int64_t delay_ms);
+//  The outcomes noted since the last call (caller frees the array).
+size_t    sender_take_outcomes (sender_t *self, sender_outcome_t **outcomes);
+//  Count drops and failures found outside the queue (the outbox at start).
+void      sender_count_lost (sender_t *self, uint64_t dropped, uint64_t failed);
 void      sender_stats (sender_t *self, sender_stats_t *stats);
 void      sender_hook_stats (sender_t *self, const char *hook_id, hook_stats_t *stats);
 //  Drops and failures not yet reported as activity; resets them.
 void      sender_take_unreported (sender_t *self, uint64_t *dropped, uint64_t *failed);
+
+//  --- outbox.c (sql/0016_alert_outbox.sql) ----------------------------------
+
+//  Write a delivery before it is queued. -1 + err.
+int  outbox_add (sqlite3 *db, const char *id, const char *hook_id, const char *body,
+                 bus_err_t *err);
+//  Write what the sender noted (deletes and retries), in one transaction.
+void outbox_apply (sqlite3 *db, const sender_outcome_t *outcomes, size_t count);
+//  At start: queue again every row (oldest first, at most the queue's room);
+//  a row beyond it is deleted and counted dropped, a row whose hook was
+//  removed is deleted and counted failed. The number queued.
+size_t outbox_resume (sqlite3 *db, sender_t *sender, int queue_max);
 
 //  --- ops.c ------------------------------------------------------------------
 

@@ -2,8 +2,9 @@
     the tunnel going down, log loss and retention failures (alerts.h).
 
     Wires the process: configure (common/startup.c, plus the options
-    below), then serve: the database (alert_hooks; opened by the open
-    hook, which applies missing migrations), the subscription to
+    below), then serve: the database (alert_hooks, alert_outbox; opened by the open
+    hook, which applies missing migrations, then queues the outbox's
+    pending deliveries again), the subscription to
     `activity` and `tunnel.status`, the sender's thread, the bus worker
     for service "alerts", and a 100 ms tick that drains the events.
 */
@@ -15,7 +16,7 @@
 #include "migrate.h"
 #include "startup.h"
 
-static const char *s_owns [] = { "alert_hooks", NULL };
+static const char *s_owns [] = { "alert_hooks", "alert_outbox", NULL };
 
 static const config_option_t s_options [] = {
     { .key = "alerts_queue_max", .type = CONFIG_INT, .default_value = "256", .min = 1,
@@ -77,6 +78,8 @@ s_open (const paths_t *paths, void **state_p, char *err, size_t errlen)
         s_close (self);
         return -1;
     }
+    //  what a kill or a restart left pending is sent (again)
+    outbox_resume (self->db, self->sender, s_sender.queue_max);
     if (s_events) {
         static const char *topics [] = { "activity", "tunnel.status", NULL };
         self->sub = bus_sub_new (s_events, topics);

@@ -40,13 +40,28 @@ alerts_dispatch (alerts_t *self, const alert_t *alert, const char *only_id)
         const hook_t *hook = &hooks [i];
         if (only_id ? !streq (hook->id, only_id) : !alert_events_match (hook->events, alert->name))
             continue;
-        char *body = alert_render (alert, hook->format, now);
+        char id [IDS_UUID_LEN + 1];
+        char *body = ids_uuid4 (id) == 0 ? alert_render (alert, hook->format, id, now) : NULL;
         if (!body) {
             log_error ("alert %s: out of memory", alert->name);
             continue;
         }
-        if (sender_post (self->sender, hook->id, hook->url, body) == 0)
+        //  written before it is queued: a kill from here on loses nothing;
+        //  if the database refuses, it is still sent (only not durable)
+        bool durable = outbox_add (self->db, id, hook->id, body, &err) == 0;
+        if (!durable)
+            log_error ("alert %s to hook %s not kept in the outbox: %s", alert->name,
+                       hook->id, err.message);
+        if (sender_post (self->sender, durable ? id : NULL, hook->id, hook->url, body,
+                         0, 0) == 0)
             queued++;
+        else
+        if (durable) {
+            //  dropped (counted by the sender): its row goes too
+            sender_outcome_t gone = { .final = true };
+            snprintf (gone.id, sizeof gone.id, "%s", id);
+            outbox_apply (self->db, &gone, 1);
+        }
         free (body);
     }
     free (hooks);
@@ -73,6 +88,10 @@ alerts_tick (service_t *service, alerts_t *self)
         free (topic);
         free (body);
     }
+    sender_outcome_t *outcomes = NULL;
+    size_t count = sender_take_outcomes (self->sender, &outcomes);
+    outbox_apply (self->db, outcomes, count);
+    free (outcomes);
     uint64_t dropped, failed;
     sender_take_unreported (self->sender, &dropped, &failed);
     char message [160];

@@ -309,7 +309,8 @@ s_line (const alert_t *alert, char *out, size_t size)
 }
 
 char *
-alert_render (const alert_t *alert, const char *format, const char *time_iso)
+alert_render (const alert_t *alert, const char *format, const char *id,
+              const char *time_iso)
 {
     char line [ALERT_SUMMARY_MAX + 96];
     s_line (alert, line, sizeof line);
@@ -323,8 +324,8 @@ alert_render (const alert_t *alert, const char *format, const char *time_iso)
                           "allowed_mentions", "parse");
     }
     else
-        body = json_pack ("{s:s, s:s, s:s, s:s, s:o, s:s}", "source", "mcpbox",
-                          "alert", alert->name, "level", alert->level,
+        body = json_pack ("{s:s, s:s, s:s, s:s, s:s, s:o, s:s}", "source", "mcpbox",
+                          "id", id, "alert", alert->name, "level", alert->level,
                           "summary", alert->summary,
                           "facts", alert->facts ? json_incref (alert->facts) : json_object (),
                           "time", time_iso);

@@ -8,7 +8,9 @@
     redirects, http/https only, the answer's body ignored. A 2xx answer is
     delivered. A network error, a 408, a 429 or a 5xx is tried again after
     retry_base_ms, doubling up to retry_max_ms, until `attempts`; any other
-    status is final. What became of each hook's deliveries is kept per hook
+    status is final. Each delivery is a row of the outbox (outbox.c): the
+    thread only notes what the row must become (sender_take_outcomes), the
+    actor's tick writes it. What became of each hook's deliveries is kept per hook
     (sent, failed, the last status and error) for hook.list.
 */
 #include <curl/curl.h>
@@ -17,9 +19,11 @@
 #include <stdio.h>
 #include <string.h>
 #include "alerts.h"
+#include "ids.h"
 #include "log.h"
 
 typedef struct {
+    char    id [ALERT_ID_LEN + 1];      //  its alert_outbox row
     char    hook_id [ALERT_ID_LEN + 1];
     char   *url;
     char   *body;
@@ -41,6 +45,8 @@ struct _sender_t {
     size_t           held;
     sender_stats_t   stats;
     uint64_t         unreported_dropped, unreported_failed;
+    sender_outcome_t *outcomes;         //  for the outbox, taken by the tick
+    size_t           outcomes_held, outcomes_cap;
     zhashx_t        *hooks;             //  hook id -> hook_stats_t
     struct curl_slist *headers;
 };
@@ -55,6 +61,29 @@ s_delivery_free (delivery_t **d_p)
     free (d->body);
     free (d);
     *d_p = NULL;
+}
+
+//  What the outbox must write (lock held): a retry's attempts and due
+//  time, or a final state (the row is deleted). On no memory the row stays
+//  as it was: at worst the delivery is sent again after a restart.
+static void
+s_outcome (sender_t *self, const delivery_t *d, bool final, int64_t due_unix_ms)
+{
+    if (!d->id [0])
+        return;
+    if (self->outcomes_held == self->outcomes_cap) {
+        size_t cap = self->outcomes_cap ? self->outcomes_cap * 2 : 16;
+        sender_outcome_t *grown = realloc (self->outcomes, cap * sizeof *grown);
+        if (!grown)
+            return;
+        self->outcomes = grown;
+        self->outcomes_cap = cap;
+    }
+    sender_outcome_t *o = &self->outcomes [self->outcomes_held++];
+    snprintf (o->id, sizeof o->id, "%s", d->id);
+    o->final = final;
+    o->attempts = d->attempts;
+    o->due_ms = due_unix_ms;
 }
 
 //  Per-hook outcome (lock held).
@@ -144,11 +173,13 @@ s_ended (sender_t *self, delivery_t *d, CURLcode result)
             wait = self->config.retry_max_ms;
         d->due = zclock_mono () + wait;
         self->stats.retries++;
+        s_outcome (self, d, false, ids_now_ms () + wait);
         log_info ("alert to hook %s: attempt %d failed (%s); again in %lld ms",
                   d->hook_id, d->attempts, d->error, (long long) wait);
         return;
     }
     s_note (self, d, ok);
+    s_outcome (self, d, true, 0);
     if (ok)
         self->stats.sent++;
     else {
@@ -260,11 +291,12 @@ sender_destroy (sender_t **self_p)
         lost++;
     }
     if (lost)
-        log_warn ("%zu alert delivery(ies) still held at shutdown were dropped", lost);
+        log_info ("%zu alert delivery(ies) still held at shutdown stay in the outbox", lost);
     free (self->queue);
     if (self->multi)
         curl_multi_cleanup (self->multi);
     zhashx_destroy (&self->hooks);
+    free (self->outcomes);
     curl_slist_free_all (self->headers);
     pthread_mutex_destroy (&self->lock);
     free (self);
@@ -272,14 +304,17 @@ sender_destroy (sender_t **self_p)
 }
 
 int
-sender_post (sender_t *self, const char *hook_id, const char *url, const char *body)
+sender_post (sender_t *self, const char *id, const char *hook_id, const char *url,
+             const char *body, int attempts, int64_t delay_ms)
 {
     delivery_t *d = calloc (1, sizeof *d);
     if (d) {
+        snprintf (d->id, sizeof d->id, "%s", id ? id : "");
         snprintf (d->hook_id, sizeof d->hook_id, "%s", hook_id);
         d->url = strdup (url);
         d->body = strdup (body);
-        d->due = zclock_mono ();
+        d->attempts = attempts > 0 ? attempts : 0;
+        d->due = zclock_mono () + (delay_ms > 0 ? delay_ms : 0);
     }
     pthread_mutex_lock (&self->lock);
     int rc = -1;
@@ -335,5 +370,28 @@ sender_take_unreported (sender_t *self, uint64_t *dropped, uint64_t *failed)
     *dropped = self->unreported_dropped;
     *failed = self->unreported_failed;
     self->unreported_dropped = self->unreported_failed = 0;
+    pthread_mutex_unlock (&self->lock);
+}
+
+size_t
+sender_take_outcomes (sender_t *self, sender_outcome_t **outcomes)
+{
+    pthread_mutex_lock (&self->lock);
+    size_t count = self->outcomes_held;
+    *outcomes = self->outcomes;
+    self->outcomes = NULL;
+    self->outcomes_held = self->outcomes_cap = 0;
+    pthread_mutex_unlock (&self->lock);
+    return count;
+}
+
+void
+sender_count_lost (sender_t *self, uint64_t dropped, uint64_t failed)
+{
+    pthread_mutex_lock (&self->lock);
+    self->stats.dropped += dropped;
+    self->unreported_dropped += dropped;
+    self->stats.failed += failed;
+    self->unreported_failed += failed;
     pthread_mutex_unlock (&self->lock);
 }

@@ -27,7 +27,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
             abort ();
         static const char *formats [] = { "json", "slack", "discord" };
         for (int i = 0; i < 3; i++) {
-            char *body = alert_render (&alert, formats [i], "2026-12-06T05:00:00.000Z");
+            char *body = alert_render (&alert, formats [i], "id", "2026-12-06T05:00:00.000Z");
             if (!body || body [0] != '{' || strlen (body) > 16384)
                 abort ();
             free (body);

@@ -121,10 +121,12 @@ test_render (void **state)
     (void) state;
     alert_t alert = { .name = "logs.lost", .level = "error", .summary = "lost" };
     alert.facts = json_pack ("{s:i, s:s}", "dropped", 3, "api_token", SECRET);
-    char *json = alert_render (&alert, "json", "2026-12-06T05:00:00.000Z");
-    char *slack = alert_render (&alert, "slack", "t");
-    char *discord = alert_render (&alert, "discord", "t");
+    char *json = alert_render (&alert, "json", "00000000-0000-4000-8000-000000000001",
+                               "2026-12-06T05:00:00.000Z");
+    char *slack = alert_render (&alert, "slack", "i", "t");
+    char *discord = alert_render (&alert, "discord", "i", "t");
     assert_non_null (strstr (json, "\"alert\":\"logs.lost\""));
+    assert_non_null (strstr (json, "\"id\":\"00000000-0000-4000-8000-000000000001\""));
     assert_null (strstr (json, SECRET));                    //  redacted by its key
     assert_non_null (strstr (json, "[REDACTED]"));
     assert_string_equal (slack, "{\"text\":\"[MCPbox] ERROR logs.lost: lost\"}");
