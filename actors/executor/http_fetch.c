@@ -32,7 +32,8 @@
       cookie engine, no alt-svc or HSTS cache, no netrc, TLS verified.
     - Redirects (301 302 303 307 308 with a non-empty Location) are
       followed here, at most HTTP_FETCH_MAX_REDIRECTS; any other 3xx, or
-      one without a Location, is returned as the response. 303, and
+      one without a Location, is returned as the response (every 3xx is,
+      with no_redirects). 303, and
       301/302 after POST, turn into GET without a body (and without
       Content-Type); 307/308 keep method and body. A hop to another
       origin (scheme, host or port) drops Authorization, Cookie and
@@ -878,7 +879,8 @@ http_fetch (const net_rules_t *rules, const http_request_t *req, http_response_t
                 s_redirect_error (out, target.url);
             break;
         }
-        if (!s_is_redirect (out->status) || !hop.location || !*hop.location) {
+        if (!s_is_redirect (out->status) || !hop.location || !*hop.location
+        ||  req->no_redirects) {
             char *url = NULL;
             if (curl_url_get (u, CURLUPART_URL, &url, 0) != CURLUE_OK) {
                 s_error (out, "out of memory");

@@ -74,6 +74,10 @@ typedef struct {
     //  Optional: when it becomes true the transfer ends (within about a
     //  second, even while the server sends nothing) with "cancelled".
     const atomic_bool  *cancel;
+    //  Optional: redirects are not followed; a 3xx comes back as the
+    //  response (for a request whose body holds a secret meant for that
+    //  one endpoint: an OAuth token or registration request).
+    bool                no_redirects;
 } http_request_t;
 
 typedef struct {

@@ -380,6 +380,7 @@ oauth_register (const oauth_net_t *net, const char *registration_endpoint,
         .method = "POST", .url = registration_endpoint, .header_names = names,
         .header_values = values, .header_count = 2, .body = body, .body_len = strlen (body),
         .timeout_ms = s_left (net), .body_max = OAUTH_RESPONSE_MAX, .cancel = net->cancel,
+        .no_redirects = true,       //  the request is for this endpoint only
     };
     http_response_t resp = { 0 };
     int rc = -1;
@@ -388,6 +389,10 @@ oauth_register (const oauth_net_t *net, const char *registration_endpoint,
     else
     if (http_fetch (net->rules, &req, &resp) != 0)
         s_err (err, errlen, "the registration endpoint: %.400s", resp.error);
+    else
+    if (resp.status >= 300 && resp.status < 400)
+        s_err (err, errlen, "the registration endpoint answered a redirect (HTTP %d), "
+               "which is not followed", resp.status);
     else
     if (resp.status != 200 && resp.status != 201) {
         char why [300];
@@ -462,6 +467,10 @@ oauth_token_request (const oauth_net_t *net, const char *token_endpoint,
         .method = "POST", .url = token_endpoint, .header_names = names,
         .header_values = values, .header_count = count, .body = body, .body_len = strlen (body),
         .timeout_ms = s_left (net), .body_max = OAUTH_RESPONSE_MAX, .cancel = net->cancel,
+        //  the body holds the code and verifier, or the refresh token (and a
+        //  client secret): a redirect, even to an allowed host, would carry
+        //  them to another endpoint (RFC 6749 defines none for this one)
+        .no_redirects = true,
     };
     http_response_t resp = { 0 };
     int rc = -1;
@@ -470,6 +479,10 @@ oauth_token_request (const oauth_net_t *net, const char *token_endpoint,
     else
     if (http_fetch (net->rules, &req, &resp) != 0)
         s_err (err, errlen, "the token endpoint: %.400s", resp.error);
+    else
+    if (resp.status >= 300 && resp.status < 400)
+        s_err (err, errlen, "the token endpoint answered a redirect (HTTP %d), which is "
+               "not followed: it would carry the grant to another address", resp.status);
     else
     if (resp.status != 200) {
         char why [300];

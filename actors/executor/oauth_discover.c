@@ -166,6 +166,16 @@ s_url_split (const char *text, s_url_t *out)
     return rc;
 }
 
+int
+oauth_issuer_normal (const char *url, char *out, size_t outlen)
+{
+    s_url_t parts;
+    if (s_url_split (url, &parts) != 0)
+        return -1;
+    int n = snprintf (out, outlen, "%s%s", parts.origin, parts.path);
+    return n < 0 || (size_t) n >= outlen ? -1 : 0;
+}
+
 //  ---------------------------------------------------------------------
 //  Fetching
 
@@ -415,12 +425,15 @@ oauth_discover (const char *url, mcp_transport_t transport, const net_rules_t *r
     &&  s_check_endpoint (&ctx, as, "token_endpoint", true, false) == 0
     &&  s_check_endpoint (&ctx, as, "registration_endpoint", false, false) == 0
     &&  s_check_endpoint (&ctx, as, "revocation_endpoint", false, false) == 0) {
-        result = json_pack ("{s:O, s:s, s:s, s:O, s:O, s:b}",
+        result = json_pack ("{s:O, s:s, s:s, s:O, s:O, s:b, s:b}",
             "resource", resource, "resource_metadata_url", prm_url, "issuer", issuer_text,
             "authorization_endpoint", json_object_get (as, "authorization_endpoint"),
             "token_endpoint", json_object_get (as, "token_endpoint"),
             "client_id_metadata_document_supported",
-            json_is_true (json_object_get (as, "client_id_metadata_document_supported")));
+            json_is_true (json_object_get (as, "client_id_metadata_document_supported")),
+            "authorization_response_iss_parameter_supported",
+            json_is_true (json_object_get (as,
+                "authorization_response_iss_parameter_supported")));
         static const char *optional [] = { "registration_endpoint", "revocation_endpoint", NULL };
         for (size_t k = 0; result && optional [k]; k++)
             if (json_is_string (json_object_get (as, optional [k])))

@@ -51,10 +51,17 @@ int oauth_www_authenticate_param (const char *header, const char *scheme,
 //  success a new object:
 //  {resource, resource_metadata_url, issuer, authorization_endpoint,
 //   token_endpoint, registration_endpoint?, revocation_endpoint?,
-//   client_id_metadata_document_supported, scopes_supported?}.
+//   client_id_metadata_document_supported,
+//   authorization_response_iss_parameter_supported, scopes_supported?}.
 //  NULL with the reason in err otherwise.
 json_t *oauth_discover (const char *url, mcp_transport_t transport,
                         const net_rules_t *rules, int64_t deadline_ms,
                         char *err, size_t errlen);
+
+//  An issuer as discovery keeps it: scheme://host[:port] then the path
+//  without trailing slashes (so an authorization response's iss, RFC 9207,
+//  compares with it). 0, or -1 when url is not an http(s) URL without
+//  userinfo or fragment, or does not fit.
+int oauth_issuer_normal (const char *url, char *out, size_t outlen);
 
 #endif

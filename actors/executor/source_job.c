@@ -122,6 +122,9 @@ s_oauth_fields (json_t *request, source_spec_t *spec, bus_error_t *code,
         if (s_visible_field (request, "code", 4096, &spec->code) || !spec->code)
             return s_fail (code, err, errlen, "code must be the authorization code (1 to "
                            "4096 visible characters)");
+        if (s_visible_field (request, "iss", SOURCE_URL_MAX, &spec->iss))
+            return s_fail (code, err, errlen, "iss must be the authorization server's "
+                           "issuer (1 to 2048 visible characters)");
     }
     return 0;
 }
@@ -307,6 +310,7 @@ source_spec_clear (source_spec_t *spec)
     free (spec->client_metadata_url);
     free (spec->scope);
     free (spec->state);
+    free (spec->iss);
     if (spec->code)
         explicit_bzero (spec->code, strlen (spec->code));
     free (spec->code);

@@ -16,6 +16,7 @@
       scope             oauth_begin, optional (default: the resource's
                         scopes_supported)
       state, code       oauth_exchange: the callback's parameters
+      iss               oauth_exchange, optional: the callback's iss (RFC 9207)
       auth_secret_name  the server secret holding the credential (bearer, header)
       auth_header_name  the header it goes in (header; a token name)
       server_id         whose secrets the executor fetches (job_secrets.h)
@@ -74,6 +75,7 @@ typedef struct {
     char            *scope;             //  oauth_begin, optional
     char            *state;             //  oauth_exchange
     char            *code;              //  oauth_exchange
+    char            *iss;               //  oauth_exchange, optional (RFC 9207)
     char            *bus_endpoint;      //  where credentials is asked (set by the pool)
 } source_spec_t;
 

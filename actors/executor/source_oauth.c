@@ -13,6 +13,36 @@
 
 #define S_ASK_MS        5000        //  one question to credentials, at most
 #define S_WAIT_STEP_MS  250         //  between asks while another refreshes
+#define S_ISS_PROMISED  ".i"        //  a state's end: the AS promised iss
+
+//  RFC 9207: the authorization response's iss, when given (or when the AS
+//  promised it), must be the issuer this authorization began with; else the
+//  code may come from another server (a mix-up) and must not be sent to
+//  this one's token endpoint with the verifier. NULL when it holds, else why.
+static const char *
+s_iss_refused (const source_spec_t *spec, const char *issuer, char *why, size_t whylen)
+{
+    size_t len = strlen (spec->state), tail = strlen (S_ISS_PROMISED);
+    bool promised = len > tail && strcmp (spec->state + len - tail, S_ISS_PROMISED) == 0;
+    if (!spec->iss) {
+        if (!promised)
+            return NULL;
+        snprintf (why, whylen, "the authorization server promised an iss parameter "
+                  "(RFC 9207) and the authorization response has none: refused (a "
+                  "mix-up of authorization servers?); start again with mcpbox sources "
+                  "authorize");
+        return why;
+    }
+    char normal [2200];
+    if (issuer && oauth_issuer_normal (spec->iss, normal, sizeof normal) == 0
+    &&  strcmp (normal, issuer) == 0)
+        return NULL;
+    snprintf (why, whylen, "the authorization response's iss '%.200s' is not the "
+              "authorization server this authorization began with ('%.200s'): refused, "
+              "the code may come from another server (RFC 9207 mix-up); start again with "
+              "mcpbox sources authorize", spec->iss, issuer ? issuer : "");
+    return why;
+}
 
 //  type SourceError: could not (network, a malformed answer, a service
 //  down); SourceRefused: the answer is no (an unknown or spent state, a
@@ -190,9 +220,17 @@ source_oauth_begin (source_spec_t *spec, const net_rules_t *rules,
     char state [OAUTH_STATE_BYTES];
     oauth_pkce_new (verifier, challenge);
     json_t *result = NULL;
-    if (oauth_state_new (spec->source_id, state, sizeof state) != 0)
+    //  an AS that promises iss in its responses (RFC 9207) is held to it: the
+    //  state says so (".i"), and credentials finds the pending only by the
+    //  whole state's hash, so it cannot be taken off on the way back
+    bool iss_promised = json_is_true (json_object_get (found,
+                            "authorization_response_iss_parameter_supported"));
+    if (oauth_state_new (spec->source_id, state, sizeof state) != 0
+    ||  (iss_promised && strlen (state) + 3 > sizeof state))
         result = s_failure (spec, "the job's source_id is not an id");
     else {
+        if (iss_promised)
+            strcat (state, S_ISS_PROMISED);
         json_t *ask = json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:O, s:O, s:s, s:s}",
             "op", "source_oauth.begin", "source_id", spec->source_id,
             "server_id", spec->server_id, "state", state, "verifier", verifier,
@@ -336,12 +374,16 @@ source_oauth_exchange (source_spec_t *spec, const net_rules_t *rules,
     json_t *result = NULL;
     const char *source_id = s_str (pending, "source_id");
     const char *server_id = s_str (pending, "server_id");
+    char why [600];
     if (!source_id || strcmp (source_id, spec->source_id) != 0 || !server_id
     ||  !s_str (pending, "token_endpoint") || !s_str (pending, "client_id")
     ||  !s_str (pending, "verifier") || !s_str (pending, "redirect_uri")
     ||  !s_str (pending, "resource"))
         result = s_failure_as (spec, "SourceRefused", "the pending authorization is not "
                                "this source's, or incomplete");
+    else
+    if (s_iss_refused (spec, s_str (pending, "issuer"), why, sizeof why))
+        result = s_failure_as (spec, "SourceRefused", why);
     else {
         const char *secret = s_str (pending, "client_secret");
         if (secret)

@@ -116,6 +116,7 @@ s_authorize_rules (api_call_t *call, bus_json_t *reply)
     if (gateway->source_cimd_url [0])
         json_object_set_new (job, "client_metadata_url",
                              json_string (gateway->source_cimd_url));
+    source_oauth_keep_open (call->req);
     api_ask_timeout (call, "sandbox", "source", job, SOURCE_OAUTH_TIMEOUT_MS + 5000, s_begun);
     json_decref (job);
 }

@@ -1,6 +1,7 @@
 /*  source_oauth_routes.c — see source_oauth_routes.h. */
 #include <stdlib.h>
 #include <string.h>
+#include <libwebsockets.h>
 
 #include "bus_json.h"
 #include "gateway.h"
@@ -44,6 +45,14 @@ source_oauth_settings (config_t *config, char *redirect, size_t redirect_size,
     }
     snprintf (cimd_path, cimd_path_size, "%s", path);
     return 0;
+}
+
+void
+source_oauth_keep_open (http_req_t *req)
+{
+    //  the bus's own timer answers first (504); this only ends a stuck one
+    lws_set_timeout (http_req_wsi (req), PENDING_TIMEOUT_USER_OK,
+                     (SOURCE_OAUTH_TIMEOUT_MS + 5000) / 1000 + 10);
 }
 
 //  --- the client metadata document ----------------------------------------------
@@ -150,6 +159,9 @@ s_got_rules (oauth_call_t *call, bus_json_t *reply)
     }
     json_object_set (job, "state", json_object_get (call->ctx, "state"));
     json_object_set (job, "code", json_object_get (call->ctx, "code"));
+    if (json_object_get (call->ctx, "iss"))     //  RFC 9207: the executor compares it
+        json_object_set (job, "iss", json_object_get (call->ctx, "iss"));
+    source_oauth_keep_open (call->req);
     oauth_ask_service (call, "sandbox", "source", job, SOURCE_OAUTH_TIMEOUT_MS + 5000,
                        s_exchanged);
     json_decref (job);
@@ -199,6 +211,11 @@ source_oauth_callback_start (http_req_t *req)
         return;
     }
     call->ctx = json_pack ("{s:s, s:s, s:s}", "state", state, "code", code, "id", source_id);
+    const char *iss = oauth_param (call, "iss");
+    if (call->ctx && *iss && json_object_set_new (call->ctx, "iss", json_string (iss)) != 0) {
+        s_page (call, 400, "Not authorized", "The authorization response's iss is not text.");
+        return;
+    }
     json_t *fields = json_pack ("{s:s}", "source_id", source_id);
     if (!call->ctx || !fields) {
         json_decref (fields);

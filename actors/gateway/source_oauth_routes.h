@@ -35,5 +35,10 @@ int  source_oauth_settings (config_t *config, char *redirect, size_t redirect_si
 bool source_oauth_cimd_serve (http_req_t *req, const char *path, size_t len);
 
 void source_oauth_callback_start (http_req_t *req);
+//  Keeps req open for a begin or exchange job (up to SOURCE_OAUTH_TIMEOUT_MS
+//  and the bus's margin): lws would end it timeout_secs (10 s) after it came
+//  in, and a slow authorization server would leave the admin with a dropped
+//  connection instead of the page saying why.
+void source_oauth_keep_open (http_req_t *req);
 
 #endif
