@@ -39,7 +39,7 @@ TOKEN_BODIES = {
     "hugenum": lambda: (b'{"access_token":"at-huge","token_type":"Bearer",'
                         b'"expires_in":1' + b"0" * 400 + b"}"),
     "deep": lambda: b'{"access_token":"at-deep","token_type":"Bearer","x":'
-                    + b"[" * 100000 + b"]" * 100000 + b"}",
+                    + b"[" * 30000 + b"]" * 30000 + b"}",
     "crlf": lambda: json.dumps({"access_token": "at-1\r\nX-Injected: yes",
                                 "token_type": "Bearer"}).encode(),
     "nonascii": lambda: json.dumps({"access_token": "at-\u00e9t\u00e9",
@@ -101,6 +101,8 @@ class Handler(BaseHTTPRequestHandler):
             doc["authorization_endpoint"] = "javascript:alert(document.domain)//"
         elif mode == "data":
             doc["authorization_endpoint"] = "data:text/html,<script>alert(1)</script>"
+        elif mode == "bidi":    # shown to the admin: U+202E reverses what follows
+            doc["authorization_endpoint"] = f"{base}/authorize/\u202emoc.elgoog"
         elif mode == "userinfo":
             doc["authorization_endpoint"] = base.replace("http://", "http://admin:pw@") \
                 + "/authorize"
@@ -124,6 +126,8 @@ class Handler(BaseHTTPRequestHandler):
             prm = {"resource": f"{self.origin}/mcp", "authorization_servers": [self.origin]}
             if modes["meta"] == "resource":
                 prm["resource"] = "http://other.example/mcp"
+            elif modes["meta"] == "prefix":
+                prm["resource"] = f"{self.origin}/m"     # not a path prefix of /mcp
             elif modes["meta"] == "many":
                 prm["authorization_servers"] = [self.origin] + [
                     f"http://as{i}.example" for i in range(5000)]

@@ -28,6 +28,12 @@ modes (the path):
               request holds the stream until ASK_WAIT_S has passed.
   /asks-flood its tools/call stream sends 500 pings without waiting, then
               the answer
+  /ids        tools/list answered as an SSE stream of hostile fields (an id:
+              of 100 KB, retry: negative and huge, a long event name, CR-only
+              line ends) and answers that are not ours: our id as a string,
+              another id, a negative one; then ours (tool "good"), then ours
+              again (tool "evil"): only "good" may be taken
+  /ids-bad    the same with our id as a float first: not an id at all
   /shifting   a well-behaved source whose tool list the test sets with POST
               /shifting-set {"tools": [...]} (tools/list answers exactly
               that); tools/call answers "called NAME"
@@ -284,6 +290,31 @@ class Handler(BaseHTTPRequestHandler):
                 got = run_asks(self._event)
                 if got is not None:
                     self._event(call_result(rid, got))
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            return
+        if mode in ("ids", "ids-bad") and method == "tools/list":
+            self.close_connection = True
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.end_headers()
+
+            def listing(name, mid):
+                body = {"jsonrpc": "2.0", "result": {"tools": [
+                    {"name": name, "inputSchema": {"type": "object"}}]}}
+                if mid is not None:
+                    body["id"] = mid
+                return json.dumps(body).encode()
+            try:
+                self.wfile.write(b"id: " + b"i" * 100000 + b"\nretry: -5\nretry: "
+                                 + b"9" * 40 + b"\nevent: " + b"e" * 5000 + b"\n: c\n\n")
+                wrongs = (float(rid),) if mode == "ids-bad" else (str(rid), rid + 1000, -rid)
+                for wrong in wrongs:
+                    self.wfile.write(b"event: message\rdata: " + listing("evil", wrong) + b"\r\r")
+                self.wfile.write(b"data: " + listing("good", rid) + b"\n\n")
+                self.wfile.write(b"data: " + listing("evil", rid) + b"\n\n")
+                self.wfile.flush()
+                time.sleep(1)
             except (BrokenPipeError, ConnectionResetError):
                 pass
             return

@@ -155,6 +155,22 @@ def test_hostile_sources_are_refused(world, path, words, timeout_ms):
     bus.assert_still_serving()
 
 
+def test_answers_not_ours_and_hostile_sse_fields(world):
+    """An SSE answer stream with a 100 KB id:, hostile retry: values, CR line
+    ends, and answers whose id is ours as a string, another one, a
+    negative: only the answer with our integer id is taken, the first one;
+    an id that is no JSON-RPC id (a float) fails the call saying so."""
+    bus, host, _ = world
+    reply = source(bus, host, "ids", 3003)
+    assert reply["ok"] and reply["success"], reply
+    assert [t["name"] for t in reply["tools"]] == ["good"], reply
+    reply = source(bus, host, "ids-bad", 3003)
+    assert reply["ok"] and not reply["success"], reply
+    assert "no usable id" in reply["error"]["message"], reply
+    assert "evil" not in json.dumps(reply)
+    bus.assert_still_serving()
+
+
 def test_bearer_credential_reaches_the_source_and_is_redacted(world):
     bus, host, _ = world
     auth = {"auth_type": "bearer", "auth_secret_name": "TOKEN"}

@@ -17,8 +17,9 @@ source, well-behaved again, is authorized and called).
   would carry the code and verifier, or the refresh token, away);
 - registration answers: a client_id too long or with CR/LF; redirects
   likewise not followed; a client secret is used (client_secret_post);
-- discovery: an authorization_endpoint javascript:/data:/with userinfo, an
-  issuer mismatch, a resource of another origin, 2000 authorization servers;
+- discovery: an authorization_endpoint javascript:/data:/with a bidi
+  control/with userinfo, an issuer mismatch, a resource of another origin or
+  not a path prefix of the source's, 5000 authorization servers;
 - the authorization response's `iss` (RFC 9207, mix-up): compared with the
   authorization server's issuer when present;
 - the callback: a code with CR/LF, a huge code, a state naming another
@@ -225,8 +226,9 @@ def test_registration_with_a_client_secret(world):
 
 @pytest.mark.parametrize("mode, words", [
     ("js", "authorization_endpoint"), ("data", "authorization_endpoint"),
-    ("userinfo", "authorization_endpoint"), ("issuer", "issuer"),
-    ("resource", "not for this source")])
+    ("userinfo", "authorization_endpoint"), ("bidi", "authorization_endpoint"),
+    ("issuer", "issuer"),
+    ("resource", "not for this source"), ("prefix", "not for this source")])
 def test_hostile_discovery(world, mode, words):
     s, src, _, source_id = world
     src.set(meta=mode)

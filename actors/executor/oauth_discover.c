@@ -131,12 +131,17 @@ typedef struct {
 } s_url_t;
 
 //  An absolute http(s) URL without userinfo or fragment, split. 0 or -1.
+//  Visible ASCII only (RFC 3986): an authorization endpoint is shown to the
+//  admin to open, and bidi controls or look-alikes in it could disguise it.
 static int
 s_url_split (const char *text, s_url_t *out)
 {
     memset (out, 0, sizeof *out);
     if (!text || strlen (text) > 2048)
         return -1;
+    for (const char *p = text; *p; p++)
+        if ((unsigned char) *p < 0x21 || (unsigned char) *p > 0x7e)
+            return -1;
     CURLU *u = curl_url ();
     char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL, *user = NULL, *frag = NULL;
     int rc = -1;
@@ -243,7 +248,7 @@ s_check_endpoint (s_ctx_t *ctx, const json_t *doc, const char *key, bool require
     s_url_t parts;
     if (!json_is_string (value) || s_url_split (json_string_value (value), &parts)) {
         s_err (ctx->err, ctx->errlen, "the authorization server's %s is not an http(s) URL "
-               "without credentials", key);
+               "of visible ASCII without credentials", key);
         return -1;
     }
     if (browser)
@@ -366,9 +371,10 @@ oauth_discover (const char *url, mcp_transport_t transport, const net_rules_t *r
     s_url_t res;
     if (!json_is_string (resource) || s_url_split (json_string_value (resource), &res)
     ||  strcasecmp (res.origin, source.origin) != 0
-    ||  strncmp (source.path, res.path, strlen (res.path)) != 0) {
+    ||  strncmp (source.path, res.path, strlen (res.path)) != 0
+    ||  (source.path [strlen (res.path)] != '\0' && source.path [strlen (res.path)] != '/')) {
         s_err (err, errlen, "the protected-resource metadata is not for this source "
-               "(its resource must be the source's URL or a prefix of it)");
+               "(its resource must be the source's URL or a prefix of it ending at a '/')");
         json_decref (prm);
         return NULL;
     }

@@ -9,7 +9,7 @@
          protected-resource metadata (`resource_metadata`);
       2. protected-resource metadata (RFC 9728): from that URL, else
          /.well-known/oauth-protected-resource/<path>, then without the path;
-         its `resource` must be the source (its URL, or a prefix of it on the
+         its `resource` must be the source (its URL, or a prefix of it ending at a '/', on the
          same origin) and it must name an authorization server;
       3. authorization-server metadata (RFC 8414): /.well-known/oauth-
          authorization-server/<path>, then the OpenID Connect forms; its
