@@ -253,7 +253,8 @@ s_sandbox (int argc, char **argv)
     int status = 0;
     char *output = text ? s_run_executor (text, &status) : NULL;
     free (text);
-    json_t *result = output ? json_loads (output, 0, NULL) : NULL;
+    //  a tool's stdout, error message and result may hold U+0000
+    json_t *result = output ? json_loads (output, JSON_ALLOW_NUL, NULL) : NULL;
     free (output);
     if (!json_is_object (result)) {
         json_decref (result);
@@ -263,7 +264,8 @@ s_sandbox (int argc, char **argv)
     if (!strcmp (mode, "run")) {
         //  result_json (the tool's value as JSON text) becomes `result`
         const char *result_json = json_string_value (json_object_get (result, "result_json"));
-        json_t *value = result_json ? json_loads (result_json, JSON_DECODE_ANY, NULL) : json_null ();
+        json_t *value = result_json ? json_loads (result_json, JSON_DECODE_ANY | JSON_ALLOW_NUL,
+                                                  NULL) : json_null ();
         json_object_set_new (result, "result", value ? value : json_null ());
         json_object_del (result, "result_json");
         if (!json_object_get (result, "error"))

@@ -11,6 +11,7 @@ Cases marked "escaped before" broke the build they were written against;
 every other case was tried in the same pass and held, and stays here so it
 keeps holding.
 """
+import json
 import os
 
 import pytest
@@ -480,3 +481,115 @@ async def main():
     assert reply.get("ok") is False and "refused" in reply.get("error", ""), reply
     assert trap.connections() == 0
     trap.assert_untouched(result)
+
+
+# --- escaped before (as a violation, not a clean error): the http global's limits ---
+
+def test_the_101st_http_request_is_a_clean_error(tmpdir_short):
+    """The parent allows 100 requests per call (HTTP_BRIDGE_MAX_REQUESTS)
+    and condemns a child that sends more. A tool paging through 150 pages
+    got 'SandboxViolation: the sandbox child broke the HTTP rules' for the
+    whole call; now the 101st request raises HTTPError, which the tool may
+    catch. (The hosts here are not allowed: each request is refused at once,
+    by the parent, and still counts.)"""
+    code = '''
+async def main():
+    errors = []
+    for i in range(105):
+        try:
+            await http.get("http://203.0.113.9/page/" + str(i))
+        except Exception as e:
+            errors.append(str(e))
+    return [len(errors), errors[99], errors[100], errors[104]]
+'''
+    result = sandbox_run(code, tmpdir_short, timeout=20)
+    assert result.success, result
+    count, last_allowed, first_over, later = result.result
+    assert count == 105
+    assert "not in this server's allowed hosts" in last_allowed, result
+    assert "100 requests" in first_over and "100 requests" in later, result
+
+
+def test_http_timeout_out_of_range_is_a_clean_error(tmpdir_short):
+    """timeout=1e20 was an integer the parent's JSON reader cannot hold:
+    'SandboxViolation: malformed message'. Now any timeout above the call's
+    own is the call's own (the parent's rule), and a timeout that is not a
+    positive number is a ValueError."""
+    code = '''
+async def main():
+    out = []
+    for t in (1e20, float("inf"), 0.5, float("nan"), 0, -1, "x"):
+        try:
+            await http.get("http://203.0.113.9/", timeout=t)
+            out.append("sent")
+        except ValueError as e:
+            out.append("ValueError")
+        except Exception as e:
+            out.append("refused" if "allowed hosts" in str(e) else str(e))
+    return out
+'''
+    result = sandbox_run(code, tmpdir_short, timeout=10)
+    assert result.success, result
+    assert result.result == ["refused", "refused", "refused", "ValueError", "ValueError",
+                             "ValueError", "ValueError"], result
+
+
+def test_the_parent_still_condemns_a_101st_request_sent_around_the_harness(trap):
+    """The harness's count is for the tool's sake; the parent's is the rule:
+    with the real os, the 101st frame written on the pipe ends the call."""
+    result = run_injected('''
+import json
+async def main():
+    data = json.dumps({"type": "http", "method": "GET", "url": "http://203.0.113.9/",
+                       "headers": {}, "body": ""}).encode()
+    for i in range(101):
+        os.write(4, len(data).to_bytes(4, "big") + data)
+        size = int.from_bytes(os.read(3, 4), "big")
+        got = b""
+        while len(got) < size:
+            got += os.read(3, size - len(got))
+    return "ESC" + "APED"
+''', timeout_ms=10000)
+    assert result.error_type == "SandboxViolation", result
+    trap.assert_untouched(result)
+
+
+# --- escaped before (as a violation, not a clean error): NUL where JSON keys go ------
+
+def test_nul_in_a_result_key_or_a_header_name_is_not_a_violation(bus):
+    """jansson (the parent's JSON reader) carries NUL in strings but not in
+    object keys: a result dict whose key held U+0000 failed as
+    'SandboxViolation: malformed result', a header name with one as
+    'malformed message'. Now the key's NUL becomes U+FFFD (as a lone
+    surrogate does) and the header name is a ValueError the tool may catch."""
+    reply, _ = bus.run('''
+async def main():
+    try:
+        await http.get("http://203.0.113.9/", headers={"a\\x00b": "1"})
+        header = "sent"
+    except ValueError as e:
+        header = "ValueError"
+    return {"k\\x00ey": "v\\x00alue", "header": header, "n": {"\\x00": [1]}}
+''')
+    assert reply.get("ok") and reply.get("success"), reply
+    assert json.loads(reply["result_json"]) == {"k\ufffdey": "v\x00alue", "header": "ValueError",
+                                                "n": {"\ufffd": [1]}}, reply
+    bus.assert_still_serving()
+
+
+def test_cli_shows_a_nul_in_stdout_and_in_the_error(tmpdir_short):
+    """`mcpbox sandbox run` printed nothing and exited 1 when the executor's
+    answer held a NUL (its JSON reader refused \\u0000)."""
+    result = sandbox_run('''
+async def main():
+    print("a\\x00b")
+    raise ValueError("c\\x00d")
+''', tmpdir_short, timeout=10)
+    assert result.rc == 1 and result.data is not None, result
+    assert result.data["stdout"] == "a\x00b\n", result
+    assert result.data["error"]["message"] == "c\x00d", result
+    result = sandbox_run('''
+async def main():
+    return "e\\x00f"
+''', tmpdir_short, timeout=10)
+    assert result.rc == 0 and result.result == "e\x00f", result

@@ -43,6 +43,10 @@ MAX_CODE_BYTES = 100 * 1024
 MAX_AST_DEPTH = 100
 MAX_RESULT_BYTES = 4 * 1024 * 1024
 MAX_HTTP_BODY = 10 * 1024 * 1024
+# the parent's HTTP_BRIDGE_MAX_REQUESTS (http_bridge.h): it condemns a child
+# that sends more; counted here so that the tool gets an HTTPError instead
+MAX_HTTP_REQUESTS = 100
+MAX_HTTP_TIMEOUT_S = 300        # no call runs longer (job_spec.c)
 
 DEFAULT_MODULES = None  # @MCPBOX_DEFAULT_MODULES@: the build writes common/python_modules.txt [default] here
 
@@ -1628,6 +1632,7 @@ class Log:
         return "<log>"
 
 _json_module = json
+_HTTP_SENT = [0]        # requests this child sent (one call per child)
 
 
 def _http_perform(channel, method, url, params, headers, json_body, data, timeout):
@@ -1641,7 +1646,12 @@ def _http_perform(channel, method, url, params, headers, json_body, data, timeou
         url = url + ("&" if "?" in url else "?") + query
     out_headers = {}
     for k, v in (headers or {}).items():
-        out_headers[str(k)] = str(v)
+        name = str.__str__(str(k))
+        if "\x00" in name:
+            # a JSON key the parent cannot read (its value may hold one: the
+            # parent refuses it with its reason)
+            raise ValueError("a request header name may not contain NUL")
+        out_headers[name] = str(v)
     body = b""
     if json_body is not None:
         body = _json_module.dumps(json_body).encode()
@@ -1661,7 +1671,19 @@ def _http_perform(channel, method, url, params, headers, json_body, data, timeou
     request = {"type": "http", "method": method.upper(), "url": url,
                "headers": out_headers, "body": base64.b64encode(body).decode()}
     if timeout is not None:
-        request["timeout_ms"] = int(float(timeout) * 1000)
+        try:
+            seconds = float(timeout)
+        except (TypeError, ValueError, OverflowError):
+            seconds = float("nan")
+        if not seconds > 0:
+            raise ValueError("timeout must be a positive number of seconds")
+        # longer than the call itself means the call's own (the parent's rule);
+        # never an integer the parent's JSON reader cannot hold
+        request["timeout_ms"] = max(1, int(min(seconds, MAX_HTTP_TIMEOUT_S) * 1000))
+    if _HTTP_SENT[0] >= MAX_HTTP_REQUESTS:
+        raise HTTPError(f"a call may make at most {MAX_HTTP_REQUESTS} requests; "
+                        f"this one has made them all")
+    _HTTP_SENT[0] += 1
     channel.send(request)
     reply = channel.receive()
     if not reply.get("ok"):
@@ -1874,17 +1896,28 @@ def _wide_ints_as_text(value, depth=0):
     if depth > 2000:
         return value                # the encoder refuses this depth anyway
     if isinstance(value, dict):
-        items = [(k, _wide_ints_as_text(v, depth + 1)) for k, v in value.items()]
+        items = [(_nul_free_key(k), k, _wide_ints_as_text(v, depth + 1))
+                 for k, v in value.items()]
         # a subclass's items()/__getitem__/__iter__ are the tool's: copied
-        if type(value) is dict and all(v is dict.__getitem__(value, k) for k, v in items):
+        if type(value) is dict and all(k is key and v is dict.__getitem__(value, k)
+                                       for k, key, v in items):
             return value
-        return dict(items)
+        return {k: v for k, _, v in items}
     if isinstance(value, (list, tuple)):
         items = [_wide_ints_as_text(v, depth + 1) for v in value]
         if type(value) in (list, tuple) and all(a is b for a, b in zip(items, value)):
             return value
         return items
     return value
+
+
+def _nul_free_key(key):
+    """A str key with U+0000 in it: U+FFFD there instead. The parent's JSON
+    reader holds NUL in strings, not in object keys (the frame would be
+    refused as malformed). Other keys as they are."""
+    if isinstance(key, str) and str.__contains__(key, "\x00"):
+        return str.replace(key, "\x00", "\ufffd")
+    return key
 
 
 def _frame_bytes(text):
