@@ -593,3 +593,74 @@ async def main():
     return "e\\x00f"
 ''', tmpdir_short, timeout=10)
     assert result.rc == 0 and result.result == "e\x00f", result
+
+
+# --- held: frames forged around the harness (the real os) -------------------------
+FORGED = {
+    # a 4 GB length, then data: refused at the parent's frame bound, not buffered
+    "frame_length_4gb": '''
+async def main():
+    os.write(4, (0xFFFFFFFF).to_bytes(4, "big"))
+    chunk = b"x" * (1 << 20)
+    for i in range(4096):
+        os.write(4, chunk)
+    return 1
+''',
+    "log_frame_30mb": '''
+import json
+async def main():
+    d = json.dumps({"type": "log", "level": "info", "data": "x" * (30 << 20)}).encode()
+    os.write(4, len(d).to_bytes(4, "big") + d)
+    return 1
+''',
+    "result_json_nested_100k": '''
+async def main():
+    d = b'{"type": "result", "success": true, "result_json": "' + b"[" * 100000 + b'"}'
+    os.write(4, len(d).to_bytes(4, "big") + d)
+    return 1
+''',
+    "frame_nested_1m": '''
+async def main():
+    d = b"[" * 1000000
+    os.write(4, len(d).to_bytes(4, "big") + d)
+    return 1
+''',
+}
+
+
+@pytest.mark.parametrize("name", sorted(FORGED))
+def test_forged_frame_is_a_violation_within_its_bound(name, trap):
+    result = run_injected(FORGED[name], timeout_ms=8000)
+    assert result.error_type == "SandboxViolation", result
+    assert result.elapsed < 6, result
+    trap.assert_untouched(result)
+
+
+def test_a_harness_traceback_caught_by_logging_shows_no_source_or_values(tmpdir_short):
+    """logging.exception() hands the tool sys.exc_info(): a traceback through
+    the harness's http code. Its frames stay out of reach (tb_ attributes
+    are refused) and its text holds file names and lines only: the harness's
+    source is not on disk and no local value is printed."""
+    secret = "sk-redteam3-tb-" + os.urandom(6).hex()
+    code = '''
+import logging
+async def main():
+    recs = []
+    h = logging.Handler()
+    h.emit = recs.append
+    lg = logging.getLogger("x")
+    lg.addHandler(h)
+    try:
+        await http.get("http://127.0.0.1:1/", headers={"Authorization": secrets["api"]})
+    except Exception:
+        lg.exception("boom")
+    ei = recs[0].exc_info
+    return logging.Formatter().formatException(ei)
+'''
+    result = sandbox_run(code, tmpdir_short, timeout=10, modules=["logging"],
+                         secrets={"api": secret})
+    assert result.success, result
+    text = result.result
+    assert "mcpbox_harness.py" in text and "_http_perform" in text, result
+    assert "channel" not in text and "request = " not in text, result
+    assert secret not in result.everything(), result
