@@ -12,7 +12,9 @@ redirect_uri with a code and the state) and /token. THIEF_PORT is another
 origin on the same host: it records every request it gets (method, path,
 headers, body) and answers 200 {}. How each part misbehaves is set with
 POST /_set {"token": MODE, "register": MODE, "meta": MODE, "authorize":
-MODE, "mcp": MODE} (a key left out keeps its mode; "ok" is well-behaved);
+MODE, "mcp": MODE, "revoke": true?} (a key left out keeps its mode; "ok" is
+well-behaved; revoke: the source refuses the token it has, as after a
+revocation, so the client must refresh);
 GET /_seen answers what was seen: the requests at /token, /register, /mcp
 (their Authorization headers) and at the thief. See MODES below."""
 import json
@@ -167,7 +169,10 @@ class Handler(BaseHTTPRequestHandler):
             return
         if url.path == "/_set":
             with lock:
-                modes.update(json.loads(body))
+                wanted = json.loads(body)
+                if wanted.pop("revoke", False):
+                    issued["access"] = "revoked"    # the source refuses every token: 401
+                modes.update(wanted)
                 for key in ("token", "register", "mcp_auth", "thief"):
                     seen[key].clear()
                 seen["authorize"] = 0

@@ -24,6 +24,8 @@ source, well-behaved again, is authorized and called).
   authorization server's issuer when present;
 - the callback: a code with CR/LF, a huge code, a state naming another
   source, many callbacks at once;
+- a refresh (forced by a 401) answered by a redirect to another origin: not
+  followed, the tokens kept, the next refresh works;
 - a token answer without expires_in is kept as not expiring;
 - a source that redirects the authorized call to another origin never
   gets the bearer there.
@@ -83,8 +85,9 @@ class Hostile:
         self.base = f"http://{address}:{PORT}"
         self.mcp = f"{self.base}/mcp"
 
-    def set(self, **modes):
+    def set(self, revoke=False, **modes):
         modes = {k: modes.get(k, "ok") for k in ("token", "register", "meta", "authorize", "mcp")}
+        modes["revoke"] = revoke
         code, _, body = http("POST", f"{self.base}/_set", modes)
         assert code == 200, body
 
@@ -315,6 +318,27 @@ def test_hostile_callbacks(world):
     assert code == 200, page
     assert oauth_state(s, source_id)["state"] == "authorized"
     assert oauth_state(s, other)["state"] == "none"
+
+
+def test_refresh_answered_by_a_redirect_keeps_the_refresh_token_home(world):
+    """A 401 at call time forces a refresh; the token endpoint answers it with a
+    307 to another origin: not followed (the refresh token stays), a transient
+    failure (the tokens are kept, still authorized), and the next refresh works."""
+    s, src, _, source_id = world
+    rc, url, out = authorize(s, source_id)
+    code, page = open_url(url)
+    assert code == 200, page
+    src.set(token="redirect-other", revoke=True)
+    result = s.call("mcpbox_discover_external_tools", {"source_id": source_id})
+    assert result["isError"] is True, result
+    seen = src.seen()
+    assert len(seen["token"]) == 1 and "grant_type=refresh_token" in seen["token"][0], seen
+    assert seen["thief"] == [], seen
+    assert oauth_state(s, source_id)["state"] == "authorized"
+    src.set()       # the AS answers again: the kept refresh token works
+    found = s.manage("mcpbox_discover_external_tools", {"source_id": source_id})
+    assert [t["name"] for t in found["tools"]] == ["t"], found
+    assert "grant_type=refresh_token" in src.seen()["token"][0]
 
 
 def test_token_without_expiry_and_no_bearer_on_cross_origin_redirect(world):

@@ -67,6 +67,28 @@ test_malformed (void **state)
     assert_int_equal (s_get (big, out), -1);        //  longer than out
 }
 
+//  The issuer as kept and compared with an authorization response's iss
+//  (RFC 9207): trailing slashes off; visible ASCII http(s) only.
+static void
+test_issuer_normal (void **state)
+{
+    (void) state;
+    char out [128];
+    assert_int_equal (oauth_issuer_normal ("http://as.example:3011/", out, sizeof out), 0);
+    assert_string_equal (out, "http://as.example:3011");
+    assert_int_equal (oauth_issuer_normal ("https://as.example/tenant//", out, sizeof out), 0);
+    assert_string_equal (out, "https://as.example/tenant");
+    static const char *bad [] = {
+        "javascript:alert(1)", "data:text/html,x", "http://u:p@as.example/",
+        "http://as.example/#f", "http://as.example/\xe2\x80\xae", "http://as.example/a b",
+        "as.example", "", NULL
+    };
+    for (int i = 0; bad [i]; i++)
+        if (oauth_issuer_normal (bad [i], out, sizeof out) != -1)
+            fail_msg ("accepted: %s", bad [i]);
+    assert_int_equal (oauth_issuer_normal ("http://as.example/long-path", out, 10), -1);
+}
+
 int
 main (void)
 {
@@ -74,6 +96,7 @@ main (void)
         cmocka_unit_test (test_found),
         cmocka_unit_test (test_absent),
         cmocka_unit_test (test_malformed),
+        cmocka_unit_test (test_issuer_normal),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
