@@ -170,9 +170,10 @@ async def main():
 
 def test_hostile_lineno_on_a_raised_syntax_error_carries_nothing_out(tmpdir_short):
     """A SyntaxError (typing.List["1 +"] raises one) re-raised with the tool's
-    filename "<tool>" and a lineno object of its own: the harness reads them
-    after main ended; the secret put in that object never comes out, the
-    line the parent reports is an integer or null."""
+    filename "<tool>" and a lineno object of its own: the harness read them
+    after main ended, ran the object's __sub__/__add__/__eq__ to build the
+    context and put the object in the frame (the parent then reported null).
+    Now only an int lineno counts; the secret never comes out."""
     secret = "sk-redteam3-" + os.urandom(6).hex()
     code = '''
 import typing
@@ -205,8 +206,11 @@ async def main():
     assert result.rc == 1 and result.data is not None, result
     text = result.everything()
     assert secret not in text and secret[::-1] not in text, result
-    line = result.data["error"]["line"]
-    assert line is None or type(line) is int, result
+    # the line is the traceback's (where the error arose), not the tool's
+    # object, none of whose dunders ran after main ended (its context was
+    # lines 1-2)
+    assert result.data["error"]["line"] == 20, result
+    assert result.data["error"]["context"][2].startswith(">  20 |"), result
 
 
 # --- held: bombs inside the default (and approvable) modules ----------------------

@@ -1856,8 +1856,12 @@ def _error_info(exc, source_lines, redactor, limit_frames=True):
         if tb.tb_frame.f_code.co_filename == "<tool>":
             line = tb.tb_lineno
         tb = tb.tb_next
-    if isinstance(exc, SyntaxError) and exc.filename == "<tool>":
-        line = exc.lineno
+    if isinstance(exc, SyntaxError):
+        # public, writable attributes: the tool may have set them to objects
+        # of its own, whose dunders would run here, after main ended
+        filename, lineno = exc.filename, exc.lineno
+        if type(filename) is str and filename == "<tool>" and type(lineno) is int:
+            line = lineno
     context = []
     if line:
         for n in range(max(1, line - 2), min(len(source_lines), line + 2) + 1):
