@@ -1047,6 +1047,27 @@ def test_user_tool_failures_and_text_results(system):
     assert "structuredContent" not in result
 
 
+NUL_CODE = """async def main() -> dict:
+    return {"text": "a\\x00b", "list": ["\\x00"]}
+"""
+
+
+def test_a_result_holding_nul_reaches_the_client(system):
+    """U+0000 in a tool's result is text like any other: the client gets it
+    escaped as \\u0000, not 'the result could not be read'."""
+    reg, appr = system.fakes.registry, system.fakes.approval
+    sid = reg.add_server("demo")
+    checked = system.fakes.bus.call("sandbox", {"op": "validate", "code": NUL_CODE})
+    tool = reg.add_tool_unchecked(sid, "nul", NUL_CODE, checked["input_schema"])
+    appr.admin_approve(tool)
+    session = system.initialize()
+    MANAGEMENT = management(system, session)
+    wait_for(lambda: len(system.list_all(session)) == len(MANAGEMENT) + 1, what="tools listed")
+    result = system.call(session, "demo__nul", {})
+    assert result["isError"] is False, result
+    assert json.loads(result["content"][0]["text"]) == {"text": "a\x00b", "list": ["\x00"]}
+
+
 def test_revocation_holds_without_an_event(system):
     reg, appr = system.fakes.registry, system.fakes.approval
     sid = reg.add_server("rev")

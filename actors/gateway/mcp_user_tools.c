@@ -214,7 +214,9 @@ s_answer (mcp_call_t *call, bus_json_t *reply)
         return;
     }
     const char *text = bus_json_str (body, "result_json");
-    json_t *value = text ? json_loads (text, JSON_DECODE_ANY, NULL) : NULL;
+    //  JSON_ALLOW_NUL: a tool may return text holding U+0000 (the harness
+    //  escapes it as \u0000); it is answered as written, not refused
+    json_t *value = text ? json_loads (text, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL) : NULL;
     if (!value) {
         mcp_call_tool_error (call, "the tool's result could not be read");
         return;

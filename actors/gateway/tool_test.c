@@ -62,7 +62,7 @@ s_result_value (const char *text)
 {
     if (!text)
         return json_null ();
-    json_t *value = json_loads (text, JSON_DECODE_ANY, NULL);
+    json_t *value = json_loads (text, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
     return value ? value : json_string (text);
 }
 
