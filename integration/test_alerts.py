@@ -227,13 +227,17 @@ def test_tunnel_down_and_no_secret_in_any_body(system):
     # in the record's message and details
     secret = "sk-" + secrets.token_hex(20)
     pub = StandInBus(s.data_dir)
+    # id 0: as logkeeper announces a record it could not store (an id the
+    # alerter examined already would be skipped; one past logkeeper's newest
+    # row would move its catch-up cursor, see catchup.c)
+    fresh = 0
     try:
         def announce():
             for kind, level, details in (
                     ("logs.dropped", "error", {"dropped": 7, "api_token": secret,
                                                "note": secret, "args": {"password": secret}}),
                     ("logs.pruned", "error", {"failed": True, "deleted": 0, "cookie": secret})):
-                pub.publish("activity", {"id": 1, "type": kind, "level": level,
+                pub.publish("activity", {"id": fresh, "type": kind, "level": level,
                                          "server_id": None, "message": f"lost; key={secret}",
                                          "details": details, "source": "mcpbox-gateway",
                                          "created_at": "2026-12-06T05:00:00.000Z"})
@@ -413,3 +417,29 @@ def test_a_delivery_in_backoff_survives_a_kill_of_the_alerts_actor(system):
         s.bus.call("alerts", {"op": "stats"})), timeout=15, what="the new worker's stats")
     assert stats.get("sent") == 1 and stats.get("failed") == 0 and stats.get("queued") == 0, stats
     assert s.cli("alerts", "remove", hook).returncode == 0
+
+
+def test_what_is_published_while_the_alerter_is_down_is_caught_up(system):
+    # The alerter's own crashes are published (by mcpbox up's supervisor)
+    # while it is down: it hears of them only by asking logkeeper for the
+    # activity after its cursor when it starts again (catchup.c).
+    s = system
+    add(s, "/selfcrash", "json", "--events", "process.crash_loop")
+    for _ in range(3):
+        old = wait_for(lambda: alerts_pid(s), timeout=30, what="mcpbox-alerts")
+        os.kill(old, signal.SIGKILL)
+        wait_for(lambda: (alerts_pid(s) or old) != old, timeout=30, what="restarted")
+    got = wait_for(lambda: s.receiver.bodies("/selfcrash"), timeout=20,
+                   what="the alerter's own crash loop alert")
+    body, _ = got[0]
+    assert body["alert"] == "process.crash_loop"
+    assert body["facts"]["process"] == "mcpbox-alerts", body
+    assert body["facts"]["crashes"] == 3 and "SIGKILL" in body["facts"]["last_cause"]
+    # caught up once: a restart does not raise it again
+    with sqlite3.connect(os.path.join(s.data_dir, "mcpbox.db"), timeout=10) as db:
+        cursor = db.execute("SELECT last_activity_id FROM alert_cursor").fetchone()[0]
+        newest = db.execute("SELECT max(id) FROM activity_log").fetchone()[0]
+    assert 0 < cursor <= newest
+    wait_for(lambda: s.bus.call("alerts", {"op": "stats"}).get("ok"), timeout=15,
+             what="the alerter answers")
+    assert len(s.receiver.bodies("/selfcrash")) == 1

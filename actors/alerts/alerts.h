@@ -12,6 +12,9 @@
         outbox.c    alert_outbox (sql/0016_alert_outbox.sql): every delivery
                     is written before it is queued and deleted at its final
                     state; what is left is queued again at start
+        catchup.c   alert_cursor (sql/0017_alert_cursor.sql): at start, the
+                    alerting activity logkeeper recorded while the actor
+                    was down
         sender.c    the bounded asynchronous sender (libcurl multi on its
                     own thread): retries with exponential backoff, a capped
                     queue whose overflow is counted
@@ -47,6 +50,7 @@ typedef struct {
     char    level [8];                  //  "error" | "warning" | "info"
     char    summary [ALERT_SUMMARY_MAX];
     json_t *facts;                      //  whitelisted scalars (owned)
+    int64_t event_id;                   //  the activity record's id, 0 none
 } alert_t;
 
 typedef struct _rules_t rules_t;
@@ -58,6 +62,13 @@ void     rules_destroy (rules_t **self_p);
 //  an alert, 0 when not (or malformed).
 int      rules_event (rules_t *self, const char *topic, const void *body,
                       size_t size, int64_t now_ms, alert_t *alert);
+//  The same for one activity record as logkeeper's activity.query gives
+//  it (the catch-up); now_ms: when it was recorded.
+int      rules_activity (rules_t *self, const json_t *record, int64_t now_ms,
+                         alert_t *alert);
+//  Activity events with an id in 1..after_id were examined already (by the
+//  catch-up, or before a restart): rules_event ignores them.
+void     rules_set_after (rules_t *self, int64_t after_id);
 void     alert_clear (alert_t *alert);
 //  True for a known alert name (alert.test included).
 bool     alert_name_valid (const char *name, size_t len);
@@ -155,11 +166,28 @@ void outbox_apply (sqlite3 *db, const sender_outcome_t *outcomes, size_t count);
 //  removed is deleted and counted failed. The number queued.
 size_t outbox_resume (sqlite3 *db, sender_t *sender, int queue_max);
 
+//  --- catchup.c (sql/0017_alert_cursor.sql) ---------------------------------
+
+struct _alerts_t;
+
+//  The last activity id examined (the cursor) and when it was written
+//  (unix ms): 1, 0 none kept, -1.
+int  catchup_cursor_load (sqlite3 *db, int64_t *id, int64_t *updated_ms);
+int  catchup_cursor_save (sqlite3 *db, int64_t id);
+//  Ask logkeeper for the alerting activity recorded after the cursor (and
+//  the crashes of the last crash-loop window, to count them again) and
+//  raise what it holds. Bounded; what is beyond the bound is reported.
+void alerts_catch_up (service_t *service, struct _alerts_t *self);
+
 //  --- ops.c ------------------------------------------------------------------
 
-typedef struct {
+typedef struct _alerts_t {
     sqlite3   *db;
     rules_t   *rules;
+    int64_t    cursor, saved_cursor;  //  last activity id examined; as kept
+    int64_t    opened_at;             //  zclock_mono
+    int        crash_window_ms;
+    bool       caught_up;
     sender_t  *sender;
     bus_sub_t *sub;                 //  activity, tunnel.status; NULL if none
     uint64_t   events_seen, alerts_raised;

@@ -2,7 +2,7 @@
     the tunnel going down, log loss and retention failures (alerts.h).
 
     Wires the process: configure (common/startup.c, plus the options
-    below), then serve: the database (alert_hooks, alert_outbox; opened by the open
+    below), then serve: the database (alert_hooks, alert_outbox, alert_cursor; opened by the open
     hook, which applies missing migrations, then queues the outbox's
     pending deliveries again), the subscription to
     `activity` and `tunnel.status`, the sender's thread, the bus worker
@@ -16,7 +16,7 @@
 #include "migrate.h"
 #include "startup.h"
 
-static const char *s_owns [] = { "alert_hooks", "alert_outbox", NULL };
+static const char *s_owns [] = { "alert_hooks", "alert_outbox", "alert_cursor", NULL };
 
 static const config_option_t s_options [] = {
     { .key = "alerts_queue_max", .type = CONFIG_INT, .default_value = "256", .min = 1,
@@ -72,6 +72,10 @@ s_open (const paths_t *paths, void **state_p, char *err, size_t errlen)
     if (applied)
         log_info ("database %s: applied %d migration(s)", paths->db_path, applied);
     self->rules = rules_new (s_crash_count, s_crash_window_s * 1000);
+    self->crash_window_ms = s_crash_window_s * 1000;
+    self->opened_at = zclock_mono ();
+    //  without an event output there is nothing to catch up with
+    self->caught_up = s_events == NULL;
     self->sender = sender_new (&s_sender);
     if (!self->rules || !self->sender) {
         snprintf (err, errlen, "out of memory");

@@ -16,6 +16,7 @@
 
 #define HOOKS_MAX        32             //  webhooks at most
 #define EVENTS_PER_TICK  256            //  events drained per tick
+#define CATCHUP_DELAY_MS 1000           //  after start, before the catch-up
 
 static void
 s_error (msgw_t **reply, const bus_err_t *err)
@@ -71,7 +72,13 @@ alerts_dispatch (alerts_t *self, const alert_t *alert, const char *only_id)
 void
 alerts_tick (service_t *service, alerts_t *self)
 {
-    for (int i = 0; self->sub && i < EVENTS_PER_TICK; i++) {
+    //  catch up first (catchup.c); live events wait in the subscription,
+    //  which has had CATCHUP_DELAY_MS to join: nothing falls between
+    if (!self->caught_up && zclock_mono () - self->opened_at >= CATCHUP_DELAY_MS) {
+        alerts_catch_up (service, self);
+        self->caught_up = true;
+    }
+    for (int i = 0; self->caught_up && self->sub && i < EVENTS_PER_TICK; i++) {
         char *topic = NULL;
         void *body = NULL;
         size_t size = 0;
@@ -79,7 +86,11 @@ alerts_tick (service_t *service, alerts_t *self)
             break;
         self->events_seen++;
         alert_t alert;
-        if (rules_event (self->rules, topic, body, size, zclock_mono (), &alert)) {
+        //  wall clock: the catch-up times records by their created_at
+        int raised = rules_event (self->rules, topic, body, size, ids_now_ms (), &alert);
+        if (alert.event_id > self->cursor)
+            self->cursor = alert.event_id;
+        if (raised) {
             self->alerts_raised++;
             size_t queued = alerts_dispatch (self, &alert, NULL);
             log_info ("alert %s: %s (to %zu hook(s))", alert.name, alert.summary, queued);
@@ -88,6 +99,9 @@ alerts_tick (service_t *service, alerts_t *self)
         free (topic);
         free (body);
     }
+    if (self->cursor != self->saved_cursor
+    &&  catchup_cursor_save (self->db, self->cursor) == 0)
+        self->saved_cursor = self->cursor;
     sender_outcome_t *outcomes = NULL;
     size_t count = sender_take_outcomes (self->sender, &outcomes);
     outbox_apply (self->db, outcomes, count);

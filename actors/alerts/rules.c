@@ -36,6 +36,7 @@ typedef struct {
 } crash_track_t;
 
 struct _rules_t {
+    int64_t       after_id;             //  activity ids up to this were examined
     int           crash_count;
     int64_t       window_ms;
     crash_track_t tracks [CRASH_PROCESSES];
@@ -289,8 +290,37 @@ rules_event (rules_t *self, const char *topic, const void *body, size_t size,
         json_decref (value);
         return 0;
     }
-    int rc = activity ? s_activity (self, value, now_ms, alert) : s_tunnel (value, alert);
+    int rc = 0;
+    if (activity) {
+        //  logkeeper's row id (0: a record it could not store); one the
+        //  catch-up already examined is not counted twice
+        json_t *id = json_object_get (value, "id");
+        alert->event_id = json_is_integer (id) && json_integer_value (id) > 0
+                        ? json_integer_value (id) : 0;
+        if (!alert->event_id || alert->event_id > self->after_id)
+            rc = s_activity (self, value, now_ms, alert);
+    }
+    else
+        rc = s_tunnel (value, alert);
     json_decref (value);
+    if (rc != 1)
+        alert_clear (alert);
+    return rc == 1;
+}
+
+void
+rules_set_after (rules_t *self, int64_t after_id)
+{
+    self->after_id = after_id;
+}
+
+int
+rules_activity (rules_t *self, const json_t *record, int64_t now_ms, alert_t *alert)
+{
+    memset (alert, 0, sizeof *alert);
+    if (!json_is_object (record))
+        return 0;
+    int rc = s_activity (self, record, now_ms, alert);
     if (rc != 1)
         alert_clear (alert);
     return rc == 1;
