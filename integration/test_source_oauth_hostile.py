@@ -299,7 +299,7 @@ def test_hostile_callbacks(world):
         code, _, page = http("GET", callback_url(s, query))
         assert 400 <= code < 500 or code == 502, (query[:40], code, page)
         assert "X-Injected" not in page
-    # past the gateway's 4 KB of request head: the connection is closed, nothing else
+    # a 20 KB query (within the gateway's 32 KB head, or 431 past it): refused, nothing consumed
     for query in ("code=" + "c" * 20000 + "&state=" + quote(state), "code=x&state=" + "s" * 20000):
         try:
             code = http("GET", callback_url(s, query))[0]

@@ -30,7 +30,12 @@
     side too (they invalidate the catalog).
 
     lws itself bounds the request line and headers (max_http_header_data,
-    set in main.c) and answers malformed HTTP before we see it.
+    set in main.c: 64 KB) and answers malformed HTTP before we see it.
+    Our bound is lower, HTTP_HEADER_ACCEPT: a request whose headers
+    (the ones lws knows, path and query included) pass it is answered 431
+    before any route sees it. Past lws's buffer, lws 4.1.6 closes the
+    connection without a word (it only logs "Ran out of header data
+    space"; there is no callback before its shutdown).
 
     HTTP/2: lws 4.1.6 loses the body of a request that upgrades to h2c
     (curl --http2 -d ...), and has no option to turn h2c off. So every
@@ -178,6 +183,25 @@ s_req_end (gateway_t *gateway, pss_t *pss)
     http_req_destroy (&pss->req);
 }
 
+//  Request line and headers: 16 KB is a long OAuth callback query (code,
+//  state, iss) plus a big cookie, with room to spare.
+#define HTTP_HEADER_ACCEPT  32768
+
+//  Bytes of the request's headers lws parsed into its known tokens (the
+//  path and query are one of them). Unknown headers are not counted:
+//  lws's 64 KB buffer bounds them.
+static size_t
+s_header_bytes (struct lws *wsi)
+{
+    size_t total = 0;
+    for (int token = 0; token < WSI_TOKEN_COUNT; token++) {
+        int len = lws_hdr_total_length (wsi, (enum lws_token_indexes) token);
+        if (len > 0)
+            total += (size_t) len;
+    }
+    return total;
+}
+
 //  --- handlers for each lws reason ----------------------------------------
 
 static int
@@ -203,6 +227,9 @@ s_on_http (struct lws *wsi, pss_t *pss, const char *path, size_t len)
         http_req_mark_remote (req);
     if (!method)
         http_req_respond_error (req, HTTP_STATUS_BAD_REQUEST, "bad_request");
+    else
+    if (s_header_bytes (wsi) > HTTP_HEADER_ACCEPT)
+        http_req_respond_error (req, 431, "request_header_too_large");
     else
     if (remote)
         remote_listener_start (req, path, path ? len : 0);      //  its own routes

@@ -48,8 +48,11 @@
 
 #define PROCESS_NAME        "mcpbox-gateway"
 //  lws bounds: request line plus all headers, and how long a client may
-//  take to send them (or a body), and keep an idle connection.
-#define HTTP_HEADER_MAX     4096
+//  take to send them (or a body), and keep an idle connection. The buffer
+//  is lws's largest (its field is 16 bits), so that a request past our
+//  own bound (HTTP_HEADER_ACCEPT, http_server.c) still reaches us and is
+//  answered 431; past the buffer lws closes without an answer.
+#define HTTP_HEADER_MAX     65535
 #define HTTP_TIMEOUT_S      10
 #define HTTP_KEEPALIVE_S    5
 
