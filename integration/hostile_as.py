@@ -190,11 +190,22 @@ class Handler(BaseHTTPRequestHandler):
                 self._send(201, {"client_id": "c" * 10000})
             elif mode == "ctrl":
                 self._send(201, {"client_id": "client\r\nX-Injected: yes"})
+            elif mode == "otheruri":     # registered another redirect URI than ours
+                self._send(201, {"client_id": "client-o",
+                                 "redirect_uris": ["https://evil.example/callback"]})
+            elif mode == "urisstring":
+                self._send(201, {"client_id": "client-o",
+                                 "redirect_uris": json.loads(body)["redirect_uris"][0]})
+            elif mode == "nonascii":
+                self._send(201, {"client_id": "cli\u00e9nt-\u202e1"})
+            elif mode == "numid":
+                self._send(201, {"client_id": 12345})
             elif mode == "secret":
                 self._send(201, {"client_id": "client-s", "client_secret": "sekret-42",
                                  "token_endpoint_auth_method": "client_secret_post"})
-            else:
-                self._send(201, {"client_id": "client-1", "token_endpoint_auth_method": "none"})
+            else:               # as RFC 7591 §3.2.1: what was registered, echoed
+                self._send(201, {"client_id": "client-1", "token_endpoint_auth_method": "none",
+                                 "redirect_uris": json.loads(body)["redirect_uris"]})
             return
         if url.path == "/token":
             with lock:

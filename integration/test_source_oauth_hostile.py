@@ -15,7 +15,8 @@ source, well-behaved again, is authorized and called).
   huge or a float, and redirects (307) to another origin, to loopback and
   to the metadata address: a token endpoint's redirect is not followed (it
   would carry the code and verifier, or the refresh token, away);
-- registration answers: a client_id too long or with CR/LF; redirects
+- registration answers: a client_id too long, with CR/LF, non-ASCII or a
+  number; redirect_uris not holding ours (another URI; a string); redirects
   likewise not followed; a client secret is used (client_secret_post);
 - discovery: an authorization_endpoint javascript:/data:/with a bidi
   control/with userinfo, an issuer mismatch, a resource of another origin or
@@ -199,7 +200,8 @@ def test_slow_drip_token_answer_ends_at_the_deadline(world):
 
 
 @pytest.mark.parametrize("mode, words", [
-    ("bigid", "client_id"), ("ctrl", "client_id"),
+    ("bigid", "client_id"), ("ctrl", "client_id"), ("nonascii", "client_id"),
+    ("numid", "client_id"), ("otheruri", "redirect_uris"), ("urisstring", "redirect_uris"),
     ("redirect-other", "redirect"), ("redirect-loopback", "redirect")])
 def test_hostile_registration_answers(world, mode, words):
     s, src, trap, source_id = world

@@ -136,9 +136,29 @@ oauth_tokens_clear (oauth_tokens_t *tokens)
     tokens->expires_in = -1;
 }
 
+//  True when uris is absent/null, or an array holding want (NULL: any).
+static bool
+s_uris_hold (json_t *uris, const char *want)
+{
+    if (!uris || json_is_null (uris))
+        return true;
+    if (!json_is_array (uris))
+        return false;
+    if (!want)
+        return true;
+    size_t i;
+    json_t *uri;
+    json_array_foreach (uris, i, uri) {
+        if (json_is_string (uri) && strlen (json_string_value (uri)) == json_string_length (uri)
+        &&  strcmp (json_string_value (uri), want) == 0)
+            return true;
+    }
+    return false;
+}
+
 int
-oauth_registration_parse (const char *body, size_t len, oauth_registration_t *out,
-                          char *err, size_t errlen)
+oauth_registration_parse (const char *body, size_t len, const char *redirect_uri,
+                          oauth_registration_t *out, char *err, size_t errlen)
 {
     memset (out, 0, sizeof *out);
     json_t *doc = s_object (body, len, "registration endpoint's", err, errlen);
@@ -156,6 +176,10 @@ oauth_registration_parse (const char *body, size_t len, oauth_registration_t *ou
     if (has_secret && !s_visible (secret, OAUTH_SECRET_MAX))
         s_err (err, errlen, "the registration answer's client_secret is not a string of 1 "
                "to %d visible ASCII characters", OAUTH_SECRET_MAX);
+    else
+    if (!s_uris_hold (json_object_get (doc, "redirect_uris"), redirect_uri))
+        s_err (err, errlen, "the registration answer's redirect_uris do not hold the "
+               "redirect URI MCPbox registered: the authorization server registered another");
     else
     if (method && !json_is_null (method)
     &&  (!json_is_string (method)
@@ -401,7 +425,8 @@ oauth_register (const oauth_net_t *net, const char *registration_endpoint,
                why [0] ? ": " : "", why);
     }
     else
-        rc = oauth_registration_parse (resp.body, resp.body_len, out, err, errlen);
+        rc = oauth_registration_parse (resp.body, resp.body_len, redirect_uri, out,
+                                       err, errlen);
     http_response_clear (&resp);
     free (body);
     return rc;

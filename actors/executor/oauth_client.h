@@ -63,9 +63,13 @@ void oauth_tokens_clear (oauth_tokens_t *tokens);
 //  1..OAUTH_CLIENT_ID_BYTES, client_secret (optional) likewise up to
 //  OAUTH_SECRET_MAX, token_endpoint_auth_method (optional) one of none,
 //  client_secret_post, client_secret_basic (default: client_secret_basic
-//  with a secret, none without, RFC 7591 §2). 0, or -1 with why.
-int  oauth_registration_parse (const char *body, size_t len, oauth_registration_t *out,
-                               char *err, size_t errlen);
+//  with a secret, none without, RFC 7591 §2). redirect_uris (optional,
+//  RFC 7591 §3.2.1 echoes what was registered) must then be an array
+//  holding redirect_uri exactly (when redirect_uri is not NULL): an AS
+//  that registered another one would send the code elsewhere. 0, or -1
+//  with why.
+int  oauth_registration_parse (const char *body, size_t len, const char *redirect_uri,
+                               oauth_registration_t *out, char *err, size_t errlen);
 void oauth_registration_clear (oauth_registration_t *reg);
 
 //  An OAuth error answer's "error" (and "error_description"), made safe to

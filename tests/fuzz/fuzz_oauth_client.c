@@ -42,7 +42,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     if (tokens.access_token)
         __builtin_trap ();
     oauth_registration_t reg;
-    rc = oauth_registration_parse (body, size, &reg, err, sizeof err);
+    rc = oauth_registration_parse (body, size, size % 2 ? "http://127.0.0.1:8000/cb" : NULL,
+                                   &reg, err, sizeof err);
     if (rc == 0) {
         s_visible (reg.client_id, OAUTH_CLIENT_ID_BYTES);
         if (reg.client_secret)

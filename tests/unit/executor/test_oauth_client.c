@@ -109,24 +109,24 @@ test_registration (void **state)
     oauth_registration_t r;
     char err [256];
     const char *body = "{\"client_id\":\"c1\",\"redirect_uris\":[\"x\"]}";
-    assert_int_equal (oauth_registration_parse (body, strlen (body), &r, err, sizeof err), 0);
+    assert_int_equal (oauth_registration_parse (body, strlen (body), NULL, &r, err, sizeof err), 0);
     assert_string_equal (r.client_id, "c1");
     assert_null (r.client_secret);
     assert_string_equal (r.auth_method, "none");
     oauth_registration_clear (&r);
     body = "{\"client_id\":\"c2\",\"client_secret\":\"s\"}";     //  RFC 7591 default: basic
-    assert_int_equal (oauth_registration_parse (body, strlen (body), &r, err, sizeof err), 0);
+    assert_int_equal (oauth_registration_parse (body, strlen (body), NULL, &r, err, sizeof err), 0);
     assert_string_equal (r.client_secret, "s");
     assert_string_equal (r.auth_method, "client_secret_basic");
     oauth_registration_clear (&r);
     body = "{\"client_id\":\"c3\",\"client_secret\":\"s\","
            "\"token_endpoint_auth_method\":\"client_secret_post\"}";
-    assert_int_equal (oauth_registration_parse (body, strlen (body), &r, err, sizeof err), 0);
+    assert_int_equal (oauth_registration_parse (body, strlen (body), NULL, &r, err, sizeof err), 0);
     assert_string_equal (r.auth_method, "client_secret_post");
     oauth_registration_clear (&r);
     //  a secret with method none is not kept
     body = "{\"client_id\":\"c4\",\"client_secret\":\"s\",\"token_endpoint_auth_method\":\"none\"}";
-    assert_int_equal (oauth_registration_parse (body, strlen (body), &r, err, sizeof err), 0);
+    assert_int_equal (oauth_registration_parse (body, strlen (body), NULL, &r, err, sizeof err), 0);
     assert_null (r.client_secret);
     oauth_registration_clear (&r);
     static const char *bad [] = {
@@ -137,10 +137,38 @@ test_registration (void **state)
         "nope", NULL
     };
     for (int i = 0; bad [i]; i++) {
-        assert_int_equal (oauth_registration_parse (bad [i], strlen (bad [i]), &r, err,
+        assert_int_equal (oauth_registration_parse (bad [i], strlen (bad [i]), NULL, &r, err,
                                                     sizeof err), -1);
         assert_null (r.client_id);
     }
+    //  redirect_uris echoed: must hold ours exactly; absent is fine
+    const char *ours = "http://127.0.0.1:8000/sources/oauth/callback";
+    body = "{\"client_id\":\"c5\",\"redirect_uris\":[\"https://a.example/cb\","
+           "\"http://127.0.0.1:8000/sources/oauth/callback\"]}";
+    assert_int_equal (oauth_registration_parse (body, strlen (body), ours, &r, err, sizeof err), 0);
+    oauth_registration_clear (&r);
+    body = "{\"client_id\":\"c6\"}";
+    assert_int_equal (oauth_registration_parse (body, strlen (body), ours, &r, err, sizeof err), 0);
+    oauth_registration_clear (&r);
+    static const char *other [] = {
+        "{\"client_id\":\"c\",\"redirect_uris\":[\"https://evil.example/cb\"]}",
+        "{\"client_id\":\"c\",\"redirect_uris\":[]}",
+        "{\"client_id\":\"c\",\"redirect_uris\":\"http://127.0.0.1:8000/sources/oauth/callback\"}",
+        "{\"client_id\":\"c\",\"redirect_uris\":[\"http://127.0.0.1:8000/sources/oauth/callback/\"]}",
+        "{\"client_id\":\"c\",\"redirect_uris\":[1]}",
+        NULL
+    };
+    for (int i = 0; other [i]; i++) {
+        assert_int_equal (oauth_registration_parse (other [i], strlen (other [i]), ours, &r,
+                                                    err, sizeof err), -1);
+        assert_non_null (strstr (err, "redirect_uris"));
+        assert_null (r.client_id);
+    }
+    //  ours followed by a NUL is not ours (refused as it is read)
+    body = "{\"client_id\":\"c\",\"redirect_uris\":"
+           "[\"http://127.0.0.1:8000/sources/oauth/callback\\u0000x\"]}";
+    assert_int_equal (oauth_registration_parse (body, strlen (body), ours, &r, err, sizeof err), -1);
+    assert_null (r.client_id);
 }
 
 static void
