@@ -75,7 +75,9 @@ s_each (const char *dir, s_each_fn *fn, void *arg)
         if (entry->d_name [0] == '.')
             continue;
         char path [PATHS_MAX + 80];
-        snprintf (path, sizeof path, "%s/%s", dir, entry->d_name);
+        int len = snprintf (path, sizeof path, "%s/%s", dir, entry->d_name);
+        if (len < 0 || (size_t) len >= sizeof path)
+            continue;               //  a name too long for a path is not one of ours
         zcert_t *cert = zcert_load (path);
         if (!cert)
             continue;
