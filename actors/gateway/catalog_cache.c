@@ -488,6 +488,8 @@ catalog_cache_tool (catalog_cache_t *self, size_t index)
 const catalog_tool_t *
 catalog_cache_find (catalog_cache_t *self, const char *full_name)
 {
+    if (!self->snap.tools || self->snap.count == 0)
+        return NULL;            //  bsearch's array must not be NULL, even for 0 items
     catalog_tool_t key = { .full_name = full_name };
     return bsearch (&key, self->snap.tools, self->snap.count,
                     sizeof *self->snap.tools, s_compare_tools);

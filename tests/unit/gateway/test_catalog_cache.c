@@ -205,6 +205,9 @@ test_freshness_without_a_bridge (void **state)
     catalog_cache_deliver (cache, CATALOG_TOKEN_BIT | 42, "x", 1, 0);
     catalog_cache_deliver (cache, 7, "x", 1, 0);
     assert_false (catalog_cache_valid (cache));
+    //  a lookup before any catalog arrived finds nothing (and passes bsearch
+    //  no NULL array: the gateway looks a called tool up before the rate check)
+    assert_null (catalog_cache_find (cache, "demo__tool"));
     catalog_cache_destroy (&cache);
 }
 
