@@ -9,7 +9,7 @@
 # Test hooks (-DMCPBOX_TEST_HOOKS=ON: resolver override, a test "public"
 # network, an injected os module) exist only in these test builds; the
 # build that scripts/up.sh makes has none.
-# Set MCPBOX_FUZZ_SECONDS (default 20) to fuzz longer or 0 to skip fuzzing.
+# Set MCPBOX_FUZZ_SECONDS (default 10) to fuzz longer or 0 to skip fuzzing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/deps.sh --test
@@ -97,7 +97,7 @@ done
 rm -f /tmp/vg.$$.log
 [ $vg_failed -eq 0 ] || failed+=("valgrind")
 
-fuzz_seconds="${MCPBOX_FUZZ_SECONDS:-20}"
+fuzz_seconds="${MCPBOX_FUZZ_SECONDS:-10}"
 if [ "$fuzz_seconds" != "0" ]; then
   step "fuzzing (${fuzz_seconds}s per target)"
   CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DMCPBOX_SANITIZE=ON -DMCPBOX_FUZZ=ON >/dev/null
