@@ -37,8 +37,18 @@ export async function renderList(main, _params, { notify, go }) {
       sv.description ? h('p', { class: 'row-desc' }, String(sv.description)) : null))),
       r.next_cursor ? h('p', { class: 'muted' }, 'Showing the first 100 servers.') : null);
   }
-  await load();
-  const unsub = live.subscribe((m) => { if (m.type === 'log' && /^server\./.test(m.data?.type ?? '')) load().catch(() => {}); });
+  // subscribed before the first fetch, and a (re)connected or lossy stream
+  // loads again: a change announced while a fetch is on its way is not missed
+  const unsub = live.subscribe((m) => {
+    if (m.type === 'connected' || m.type === 'dropped'
+        || (m.type === 'log' && /^server\./.test(m.data?.type ?? ''))) load().catch(() => {});
+  });
+  try {
+    await load();
+  } catch (e) {
+    unsub();
+    throw e;
+  }
   return unsub;
 }
 
@@ -219,16 +229,30 @@ export async function renderServer(main, [id], { notify, go }) {
       : h('p', { class: 'muted' }, 'No external sources.'));
   }
 
-  await loadServer();
   const part = (fn, el) => fn().catch((e) => replace(el, h('p', { class: 'notice notice-error' }, e.message)));
-  await Promise.all([part(loadSecrets, secrets), part(loadHosts, hosts), part(loadModules, modules),
-                     part(loadSources, sources)]);
+  const loadParts = () => Promise.all([part(loadSecrets, secrets), part(loadHosts, hosts),
+                                       part(loadModules, modules), part(loadSources, sources)]);
+  // subscribed before the first fetch: a change announced while a fetch is on
+  // its way (a source added as the page opens) makes it run again; a
+  // (re)connected or lossy stream loads everything again
   const unsub = live.subscribe((m) => {
+    if (m.type === 'connected' || m.type === 'dropped') {
+      loadServer().catch(() => {});
+      loadParts();
+      return;
+    }
     if (m.type !== 'log' || (m.data?.server_id && m.data.server_id !== id)) return;
     const t = m.data?.type ?? '';
     if (/^(server|tool|approval)\./.test(t)) loadServer().catch(() => {});
     if (/^secret\./.test(t)) loadSecrets().catch(() => {});
     if (/^source\./.test(t)) loadSources().catch(() => {});
   });
+  try {
+    await loadServer();
+    await loadParts();
+  } catch (e) {
+    unsub();
+    throw e;
+  }
   return unsub;
 }
