@@ -107,7 +107,11 @@ test('sign in by the accessible names; navigation links; a lost access cookie is
   assert.ok(session && session.httpOnly && session.sameSite === 'Strict', JSON.stringify(cookies));
   assert.equal(await page.evaluate(() => document.cookie), '', 'a cookie is readable by script');
 
-  // the access cookie gone (as when it expires): one refresh with the CSRF token, the page stays signed in
+  // the access cookie gone (as when it expires): one refresh with the CSRF token, the page stays signed in.
+  // The Settings page's own requests settle first: one of them answered 401 would refresh from the
+  // old page, and a reload that aborts that rotation's answer leaves the browser the spent refresh
+  // token (reuse signs the login out, by design).
+  await page.waitForLoadState('networkidle');
   await context.clearCookies({ name: 'mcpbox_session' });
   await page.reload();
   await page.getByRole('heading', { level: 1, name: 'Settings' }).waitFor({ timeout: 10000 });
